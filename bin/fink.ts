@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { launch } from './launch.ts';
+
+await launch('fink', () => import('./cli/fink.ts'));

@@ -1,0 +1,44 @@
+// Every configuration key the project reads, with its kind and built-in default. One table, so that
+// validation, `--help` texts and the sample conf/fink.conf cannot drift apart.
+
+export type KeyKind =
+  | { kind: 'string' }
+  | { kind: 'path' }
+  | { kind: 'int'; min: number; max?: number }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'list' };
+
+export interface KeySpec {
+  readonly name: string;
+  readonly type: KeyKind;
+  /** Built-in default; `${VAR}` references are expanded like file values. Undefined: unset. */
+  readonly default?: string;
+  readonly doc: string;
+  /** Never printed or logged. */
+  readonly secret?: boolean;
+}
+
+const path = { kind: 'path' } as const;
+const str = { kind: 'string' } as const;
+
+export const KEYS: readonly KeySpec[] = [
+  { name: 'FINK_HOME', type: path, doc: 'base of the relative paths below (default: the package root)' },
+  { name: 'KAFKA_HOME', type: path, doc: 'an existing Apache Kafka installation to use instead of the managed one' },
+  { name: 'KAFKA_VERSION', type: str, default: '4.2.1', doc: 'the managed Kafka release (must match kafka/pom.xml)' },
+  { name: 'KAFKA_CACHE_DIR', type: path, default: '${FINK_HOME}/var/cache/kafka-${KAFKA_VERSION}', doc: 'where the managed Kafka jars are kept' },
+  { name: 'KAFKA_STATE_DIR', type: path, default: '${FINK_HOME}/var/kafka', doc: 'data, logs and pid files of the managed cluster' },
+  { name: 'KAFKA_HEAP_OPTS', type: str, default: '-Xms256m -Xmx1g', doc: 'JVM heap options of each managed broker' },
+  { name: 'DISTRIBUTION_SERVERS', type: { kind: 'list' }, default: '127.0.0.1:9092', doc: 'bootstrap servers, comma-separated' },
+  { name: 'DISTRIBUTION_SCHEMA', type: path, default: '${FINK_HOME}/schemas/distribution_schema.avsc', doc: 'where the newest distribution schema is written' },
+  { name: 'SUBSTREAM_PREFIX', type: str, default: 'fink_', doc: 'prefix of the science topics' },
+  { name: 'SCIENCE_DB_PATH', type: path, default: '${FINK_HOME}/var/science', doc: 'the embedded science database (a folder, one file per night)' },
+  { name: 'KAFKA_SECURITY_PROTOCOL', type: { kind: 'enum', values: ['PLAINTEXT', 'SASL_PLAINTEXT'] }, default: 'PLAINTEXT', doc: 'SASL_PLAINTEXT: SCRAM-SHA-512 and ACLs' },
+  { name: 'KAFKA_SASL_USERNAME', type: str, doc: 'user of the distribution service and consumers in secured mode' },
+  { name: 'KAFKA_SASL_PASSWORD', type: str, secret: true, doc: 'its password' },
+  { name: 'KAFKA_ADMIN_USERNAME', type: str, default: 'admin', doc: 'the super user of the cluster in secured mode' },
+  { name: 'KAFKA_ADMIN_PASSWORD', type: str, secret: true, doc: 'its password (no default)' },
+  { name: 'DISTRIBUTION_PARTITIONS', type: { kind: 'int', min: 1, max: 10000 }, default: '3', doc: 'partitions of the topics the service creates' },
+  { name: 'DISTRIBUTION_REPLICATION', type: { kind: 'int', min: 1, max: 100 }, default: '1', doc: 'replication factor of the topics the service creates' },
+];
+
+export const KEY_NAMES: ReadonlySet<string> = new Set(KEYS.map((k) => k.name));
