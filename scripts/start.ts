@@ -1,22 +1,17 @@
-// `npm start`: the main job end to end on the embedded defaults, as a new user would run it by hand:
-// the managed Kafka, simulated and real alerts into the science database, the distribution
-// service until it has caught up, and the topic read back. The cluster is left running.
+// `npm start`: the main job end to end on the embedded defaults, as a new user would run it by hand.
+// The cluster is left running.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/config/config.ts';
 
 const root = packageRoot();
-const realData = ['../shared/data/ztf', '../shared/data/fink'].map((p) => join(root, p)).filter((p) => existsSync(p));
-const count = process.env.FINK_START_COUNT ?? '2000';
-
+// The science database and the distribution service are not built yet (issues 3 and 4): for now
+// the main job stops at a running cluster with its test topic.
 const steps: Array<[string, string, string[]]> = [
   ['the Kafka cluster', 'fink_kafka', ['start']],
   ['the test topic', 'fink_kafka', ['--create-topic', 'distribution_test']],
-  [`${count} simulated ZTF alerts into the science database`, 'fink', ['simulate', '--count', count, '--profile', 'ztf']],
-  ...(realData.length > 0 ? [['the real alerts of ../shared/data', 'fink', ['ingest', ...realData]] as [string, string, string[]]] : []),
-  ['distribution, until it has caught up', 'fink', ['start', 'distribution', '--until-caught-up']],
-  ['distribution_test: the topic read back', 'fink', ['start', 'distribution_test', '--timeout', '60']],
+  ['the topics', 'fink_kafka', ['--list-topics']],
+  ['distribution_test', 'fink_kafka', ['--describe-topic', 'distribution_test']],
 ];
 
 for (const [what, command, args] of steps) {

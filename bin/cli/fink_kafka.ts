@@ -1,8 +1,113 @@
-import { runCommand } from '../../src/cli/args.ts';
-import { FinkError } from '../../src/cli/errors.ts';
+// `fink_kafka`: the managed Kafka cluster and its topics.
+import { intFlag, parseFlags, runCommand } from '../../src/cli/args.ts';
+import { FinkError, UsageError } from '../../src/cli/errors.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { nodeLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
+import { ensureKafkaJars } from '../../src/kafka/provision.ts';
+import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
 
-export async function main(_argv: string[]): Promise<number> {
+export const USAGE = `usage: fink_kafka <command> [options]
+
+commands:
+  install                                   fetch the managed Apache Kafka jars with Maven (once)
+  start [--brokers N]                       start the cluster (formats storage on first start), wait until it answers
+  stop                                      stop the cluster gracefully
+  status                                    whether it runs, its pid and bootstrap address
+  --create-topic T [--partitions P] [--replication-factor R]
+                                            create topic T unless it exists
+  --delete-topic T                          delete topic T
+  --list-topics                             list the topics
+  --describe-topic T                        partitions, leaders and replicas of topic T
+
+options:
+  --conf FILE                               configuration file (default: conf/fink.conf, or $FINK_CONF)
+  -h, --help                                this text
+
+Not built yet: --brokers N above 1, secured mode (--authentication, --authorization, --list-acl).
+`;
+
+const OPTIONS = {
+  conf: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  brokers: { type: 'string' },
+  'create-topic': { type: 'string' },
+  'delete-topic': { type: 'string' },
+  'list-topics': { type: 'boolean' },
+  'describe-topic': { type: 'string' },
+  partitions: { type: 'string' },
+  'replication-factor': { type: 'string' },
+} as const;
+
+const say = (line: string) => process.stdout.write(line + '\n');
+
+export async function main(argv: string[]): Promise<number> {
   return runCommand('fink_kafka', async () => {
-    throw new FinkError('this command is not built yet');
+    const { values, positionals } = parseFlags(argv, OPTIONS, true);
+    if (values.help === true) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    const config = loadConfig({ confFile: values.conf });
+    const topicActions = ['create-topic', 'delete-topic', 'list-topics', 'describe-topic'].filter((k) => values[k as keyof typeof values] !== undefined);
+    const command = positionals[0];
+    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+    if (topicActions.length + (command === undefined ? 0 : 1) !== 1) {
+      throw new UsageError(command === undefined && topicActions.length === 0 ? 'no command given' : 'give one command at a time');
+    }
+
+    if (values['create-topic'] !== undefined) {
+      const name = values['create-topic'];
+      const partitions = intFlag('partitions', values.partitions, 1, 10000) ?? config.int('DISTRIBUTION_PARTITIONS');
+      const replicationFactor = intFlag('replication-factor', values['replication-factor'], 1, 100) ?? config.int('DISTRIBUTION_REPLICATION');
+      const created = await ensureTopic(config, name, { partitions, replicationFactor });
+      say(created ? `created topic ${name} (${partitions} partitions, replication factor ${replicationFactor})` : `topic ${name} exists already`);
+      return 0;
+    }
+    if (values['delete-topic'] !== undefined) {
+      const name = values['delete-topic'];
+      if (!(await deleteTopic(config, name))) throw new FinkError(`topic ${name} does not exist`);
+      say(`deleted topic ${name}`);
+      return 0;
+    }
+    if (values['list-topics'] === true) {
+      for (const topic of await listTopics(config)) say(topic);
+      return 0;
+    }
+    if (values['describe-topic'] !== undefined) {
+      const name = values['describe-topic'];
+      const topic = await describeTopic(config, name);
+      if (topic === undefined) throw new FinkError(`topic ${name} does not exist`);
+      say(`topic ${topic.name}  id ${topic.id}  partitions ${topic.partitions.length}  replication factor ${topic.partitions[0]?.replicas.length ?? 0}`);
+      for (const p of topic.partitions) say(`  partition ${p.partition}  leader ${p.leader}  replicas ${p.replicas.join(',')}  isr ${p.isr.join(',')}`);
+      return 0;
+    }
+
+    switch (command) {
+      case 'install': {
+        const libs = ensureKafkaJars(config, say);
+        say(`Kafka jars: ${libs}`);
+        return 0;
+      }
+      case 'start': {
+        const brokers = intFlag('brokers', values.brokers, 1, 9) ?? 1;
+        if (brokers !== 1) throw new FinkError('--brokers above 1 is not built yet: the managed cluster has one node for now');
+        const result = await startCluster(config, say);
+        say(result.alreadyRunning ? `Kafka is already running (pid ${result.pid}) at ${result.bootstrap}` : `Kafka started (pid ${result.pid}); bootstrap servers: ${result.bootstrap}`);
+        return 0;
+      }
+      case 'stop': {
+        const pid = await stopCluster(config);
+        say(pid === undefined ? 'Kafka is not running' : `Kafka stopped (pid ${pid})`);
+        return 0;
+      }
+      case 'status': {
+        const layout = nodeLayout(config);
+        const pid = runningPid(layout);
+        say(pid === undefined ? `Kafka is not running (state in ${layout.dir})` : `Kafka is running: pid ${pid}, bootstrap servers ${layout.host}:${layout.port}, state in ${layout.dir}`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
   });
 }

@@ -85,7 +85,7 @@ describe('configuration', () => {
 
   it('makes the commands exit 2 with one line naming the key and the file', () => {
     const file = confFile('NOT_A_KEY=1\n');
-    const result = spawnSync(process.execPath, [join(packageRoot(), 'bin', 'fink.ts'), 'db', 'stats'], {
+    const result = spawnSync(process.execPath, [join(packageRoot(), 'bin', 'fink_kafka.ts'), 'status'], {
       env: { ...process.env, FINK_CONF: file },
       encoding: 'utf8',
     });

@@ -1,0 +1,191 @@
+// The managed cluster: one combined KRaft broker+controller, its files under KAFKA_STATE_DIR
+// (server.properties, data/, kafka.log, kafka.pid), started detached so that it outlives the command.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Admin } from '@platformatic/kafka';
+import { FinkError } from '../cli/errors.ts';
+import type { Config } from '../config/config.ts';
+import { kafkaClientOptions } from './client-options.ts';
+import { ensureKafkaJars } from './provision.ts';
+
+export interface NodeLayout {
+  dir: string;
+  host: string;
+  port: number;
+  controllerPort: number;
+  pidFile: string;
+  logFile: string;
+}
+
+export function nodeLayout(config: Config): NodeLayout {
+  const dir = join(config.require('KAFKA_STATE_DIR'), 'node-0');
+  const first = config.list('DISTRIBUTION_SERVERS')[0] ?? '127.0.0.1:9092';
+  const m = /^(.*):(\d+)$/.exec(first);
+  if (!m) throw new FinkError(`DISTRIBUTION_SERVERS: '${first}' is not host:port`);
+  const port = Number(m[2]);
+  return { dir, host: m[1] as string, port, controllerPort: port + 1, pidFile: join(dir, 'kafka.pid'), logFile: join(dir, 'kafka.log') };
+}
+
+/** The pid of our running broker, or undefined; a pid file whose process is gone (or is not Kafka) is stale. */
+export function runningPid(layout: NodeLayout): number | undefined {
+  if (!existsSync(layout.pidFile)) return undefined;
+  const pid = Number(readFileSync(layout.pidFile, 'utf8').trim());
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmdline.includes('kafka.Kafka')) return pid;
+  } catch {
+    // no such process
+  }
+  return undefined;
+}
+
+function serverProperties(layout: NodeLayout): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.bootstrap.servers=${layout.host}:${layout.controllerPort}`,
+    `listeners=PLAINTEXT://${layout.host}:${layout.port},CONTROLLER://${layout.host}:${layout.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${layout.host}:${layout.port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${join(layout.dir, 'data')}`,
+    // One node: the internal topics cannot be replicated further.
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    // Topics are created on purpose (fink_kafka --create-topic, or by the service), never by a typo.
+    'auto.create.topics.enable=false',
+    'num.partitions=3',
+    '',
+  ].join('\n');
+}
+
+const LOG4J2 = (logFile: string) => `status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = ${logFile}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = file
+logger.kafka.name = org.apache.kafka
+logger.kafka.level = WARN
+logger.kafkaserver.name = kafka.server
+logger.kafkaserver.level = WARN
+logger.started.name = kafka.server.KafkaRaftServer
+logger.started.level = INFO
+`;
+
+async function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Answers a metadata request within `timeoutMs`, or throws. */
+export async function waitUntilAnswering(config: Config, timeoutMs: number, alive: () => boolean = () => true): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (!alive()) throw new FinkError('the Kafka process exited during start-up');
+    const admin = new Admin({ clientId: 'fink_kafka', ...kafkaClientOptions(config, 'admin'), retries: 0, timeout: 2000 });
+    try {
+      const meta = await admin.metadata({ topics: [] });
+      if (meta.brokers.size > 0) return;
+    } catch (err) {
+      lastError = err;
+    } finally {
+      await admin.close().catch(() => {});
+    }
+    await sleep(250);
+  }
+  throw new FinkError(`Kafka did not answer within ${timeoutMs / 1000} s (${lastError instanceof Error ? lastError.message : 'no answer'})`);
+}
+
+export interface StartResult {
+  alreadyRunning: boolean;
+  pid: number;
+  bootstrap: string;
+}
+
+export async function startCluster(config: Config, log: (line: string) => void): Promise<StartResult> {
+  const layout = nodeLayout(config);
+  const bootstrap = `${layout.host}:${layout.port}`;
+  const running = runningPid(layout);
+  if (running !== undefined) return { alreadyRunning: true, pid: running, bootstrap };
+  if (existsSync(layout.pidFile)) {
+    log(`removing a stale pid file (${layout.pidFile}): its process is gone`);
+    rmSync(layout.pidFile);
+  }
+  for (const port of [layout.port, layout.controllerPort]) {
+    if (!(await portIsFree(layout.host, port))) {
+      throw new FinkError(`port ${port} on ${layout.host} is taken by another program; stop it or choose another port in DISTRIBUTION_SERVERS`);
+    }
+  }
+  const libs = ensureKafkaJars(config, log);
+  mkdirSync(layout.dir, { recursive: true });
+  const props = join(layout.dir, 'server.properties');
+  writeFileSync(props, serverProperties(layout));
+  const log4j = join(layout.dir, 'log4j2.properties');
+  writeFileSync(log4j, LOG4J2(layout.logFile));
+  const classpath = `${libs}/*`;
+  const heap = (config.get('KAFKA_HEAP_OPTS') ?? '').split(/\s+/).filter((s) => s !== '');
+
+  if (!existsSync(join(layout.dir, 'data', 'meta.properties'))) {
+    // KRaft cluster ids are 16 random bytes in URL-safe base64, as StorageTool random-uuid makes them.
+    const clusterId = randomBytes(16).toString('base64url');
+    log(`formatting storage in ${join(layout.dir, 'data')} (cluster ${clusterId})`);
+    const format = spawnSync('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', props], { encoding: 'utf8' });
+    if (format.status !== 0) throw new FinkError(`formatting the Kafka storage failed:\n${(format.stdout + format.stderr).trim()}`);
+  }
+
+  const out = openSync(join(layout.dir, 'kafka.out'), 'a');
+  const child = spawn('java', [...heap, '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.Kafka', props], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  const pid = child.pid;
+  if (pid === undefined) throw new FinkError('could not start java');
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  child.unref();
+  writeFileSync(layout.pidFile, `${pid}\n`);
+  try {
+    await waitUntilAnswering(config, 90_000, () => !exited);
+  } catch (err) {
+    rmSync(layout.pidFile, { force: true });
+    const tail = existsSync(layout.logFile) ? readFileSync(layout.logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
+    throw new FinkError(`${err instanceof Error ? err.message : String(err)}; the end of ${layout.logFile}:\n${tail}`);
+  }
+  return { alreadyRunning: false, pid, bootstrap };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; returns the pid stopped, or undefined when none ran. */
+export async function stopCluster(config: Config, graceMs = 30_000): Promise<number | undefined> {
+  const layout = nodeLayout(config);
+  const pid = runningPid(layout);
+  if (pid === undefined) {
+    rmSync(layout.pidFile, { force: true });
+    return undefined;
+  }
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (runningPid(layout) !== undefined && Date.now() < deadline) await sleep(200);
+  if (runningPid(layout) !== undefined) {
+    process.kill(pid, 'SIGKILL');
+    while (runningPid(layout) !== undefined) await sleep(100);
+  }
+  rmSync(layout.pidFile, { force: true });
+  return pid;
+}

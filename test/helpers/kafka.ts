@@ -1,0 +1,76 @@
+// A real managed Kafka for a test file: free ports, its own state folder, started with the
+// project's own code, so the suite never collides with a cluster the user runs.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, packageRoot } from '../../src/config/config.ts';
+import { startCluster, stopCluster } from '../../src/kafka/cluster.ts';
+
+export interface TestCluster {
+  bootstrap: string;
+  /** Configuration overrides for loadConfig({ env }) or for child processes. */
+  env: Record<string, string>;
+  stateDir: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port p such that p and p+1 (the controller's) are both free. */
+export async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port < 65535 && (await portFree(port + 1))) return port;
+  }
+}
+
+export function testEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, FINK_CONF: join(packageRoot(), 'conf', 'fink.conf'), ...overrides };
+}
+
+export async function startTestCluster(): Promise<TestCluster> {
+  const port = await freePortPair();
+  const stateDir = mkdtempSync(join(tmpdir(), 'fink-kafka-test-'));
+  const env = { DISTRIBUTION_SERVERS: `127.0.0.1:${port}`, KAFKA_STATE_DIR: stateDir, KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m' };
+  const config = loadConfig({ env: testEnv(env) });
+  await startCluster(config, () => {});
+  return {
+    bootstrap: env.DISTRIBUTION_SERVERS,
+    env,
+    stateDir,
+    async stop() {
+      await stopCluster(config);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs a command of the project (`fink` or `fink_kafka`) as a user would, with configuration overrides. */
+export function runCli(command: 'fink' | 'fink_kafka', args: string[], overrides: Record<string, string>, input?: string) {
+  return spawnSync(process.execPath, [join(packageRoot(), 'bin', `${command}.ts`), ...args], {
+    env: testEnv(overrides),
+    encoding: 'utf8',
+    timeout: 180_000,
+    ...(input === undefined ? {} : { input }),
+  });
+}
