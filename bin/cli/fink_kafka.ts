@@ -2,7 +2,7 @@
 import { intFlag, parseFlags, runCommand } from '../../src/cli/args.ts';
 import { FinkError, UsageError } from '../../src/cli/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { nodeLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
+import { clusterLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
 import { ensureKafkaJars } from '../../src/kafka/provision.ts';
 import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
 
@@ -10,7 +10,7 @@ export const USAGE = `usage: fink_kafka <command> [options]
 
 commands:
   install                                   fetch the managed Apache Kafka jars with Maven (once)
-  start [--brokers N]                       start the cluster (formats storage on first start), wait until it answers
+  start [--brokers N]                       start the cluster of N nodes (default 1; formats storage on first start), wait until it answers
   stop                                      stop the cluster gracefully
   status                                    whether it runs, its pid and bootstrap address
   --create-topic T [--partitions P] [--replication-factor R]
@@ -23,7 +23,7 @@ options:
   --conf FILE                               configuration file (default: conf/fink.conf, or $FINK_CONF)
   -h, --help                                this text
 
-Not built yet: --brokers N above 1, secured mode (--authentication, --authorization, --list-acl).
+Not built yet: secured mode (--authentication, --authorization, --list-acl).
 `;
 
 const OPTIONS = {
@@ -89,21 +89,23 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'start': {
-        const brokers = intFlag('brokers', values.brokers, 1, 9) ?? 1;
-        if (brokers !== 1) throw new FinkError('--brokers above 1 is not built yet: the managed cluster has one node for now');
-        const result = await startCluster(config, say);
-        say(result.alreadyRunning ? `Kafka is already running (pid ${result.pid}) at ${result.bootstrap}` : `Kafka started (pid ${result.pid}); bootstrap servers: ${result.bootstrap}`);
+        const brokers = intFlag('brokers', values.brokers, 1, 9);
+        const result = await startCluster(config, say, brokers);
+        const pids = result.pids.join(', ');
+        say(result.alreadyRunning ? `Kafka is already running (pid ${pids}) at ${result.bootstrap}` : `Kafka started (pid ${pids}); bootstrap servers: ${result.bootstrap}`);
         return 0;
       }
       case 'stop': {
-        const pid = await stopCluster(config);
-        say(pid === undefined ? 'Kafka is not running' : `Kafka stopped (pid ${pid})`);
+        const pids = await stopCluster(config);
+        say(pids.length === 0 ? 'Kafka is not running' : `Kafka stopped (pid ${pids.join(', ')})`);
         return 0;
       }
       case 'status': {
-        const layout = nodeLayout(config);
-        const pid = runningPid(layout);
-        say(pid === undefined ? `Kafka is not running (state in ${layout.dir})` : `Kafka is running: pid ${pid}, bootstrap servers ${layout.host}:${layout.port}, state in ${layout.dir}`);
+        const nodes = clusterLayout(config);
+        const pids = nodes.map(runningPid);
+        const up = nodes.filter((_, i) => pids[i] !== undefined);
+        if (up.length === 0) say(`Kafka is not running (state in ${config.require('KAFKA_STATE_DIR')})`);
+        else say(`Kafka is running: pid ${pids.filter((p) => p !== undefined).join(', ')}, bootstrap servers ${up.map((l) => `${l.host}:${l.port}`).join(',')}, ${up.length} of ${nodes.length} node(s) up, state in ${config.require('KAFKA_STATE_DIR')}`);
         return 0;
       }
       default:

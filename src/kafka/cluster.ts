@@ -21,13 +21,27 @@ export interface NodeLayout {
   logFile: string;
 }
 
-export function nodeLayout(config: Config): NodeLayout {
-  const dir = join(config.require('KAFKA_STATE_DIR'), 'node-0');
+/**
+ * Node i of the cluster: clients on the first DISTRIBUTION_SERVERS port + 2i, its controller on the
+ * port after that, files under KAFKA_STATE_DIR/node-i.
+ */
+export function nodeLayout(config: Config, index = 0): NodeLayout {
+  const dir = join(config.require('KAFKA_STATE_DIR'), `node-${index}`);
   const first = config.list('DISTRIBUTION_SERVERS')[0] ?? '127.0.0.1:9092';
   const m = /^(.*):(\d+)$/.exec(first);
   if (!m) throw new FinkError(`DISTRIBUTION_SERVERS: '${first}' is not host:port`);
-  const port = Number(m[2]);
+  const port = Number(m[2]) + 2 * index;
   return { dir, host: m[1] as string, port, controllerPort: port + 1, pidFile: join(dir, 'kafka.pid'), logFile: join(dir, 'kafka.log') };
+}
+
+/** How many nodes the cluster under KAFKA_STATE_DIR was formatted with (1 before the first start). */
+export function nodeCount(config: Config): number {
+  const file = join(config.require('KAFKA_STATE_DIR'), 'nodes');
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : 1;
+}
+
+export function clusterLayout(config: Config): NodeLayout[] {
+  return Array.from({ length: nodeCount(config) }, (_, i) => nodeLayout(config, i));
 }
 
 /** The pid of our running broker, or undefined; a pid file whose process is gone (or is not Kafka) is stale. */
@@ -43,23 +57,28 @@ export function runningPid(layout: NodeLayout): number | undefined {
   return undefined;
 }
 
-function serverProperties(layout: NodeLayout): string {
+function serverProperties(layout: NodeLayout, index: number, nodes: NodeLayout[]): string {
+  const n = nodes.length;
+  // One node: a dynamic quorum formatted --standalone; several: a static quorum of every node.
+  const quorum = n === 1
+    ? `controller.quorum.bootstrap.servers=${layout.host}:${layout.controllerPort}`
+    : `controller.quorum.voters=${nodes.map((l, i) => `${i + 1}@${l.host}:${l.controllerPort}`).join(',')}`;
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.bootstrap.servers=${layout.host}:${layout.controllerPort}`,
+    `node.id=${index + 1}`,
+    quorum,
     `listeners=PLAINTEXT://${layout.host}:${layout.port},CONTROLLER://${layout.host}:${layout.controllerPort}`,
     `advertised.listeners=PLAINTEXT://${layout.host}:${layout.port}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     `log.dirs=${join(layout.dir, 'data')}`,
-    // One node: the internal topics cannot be replicated further.
-    'offsets.topic.replication.factor=1',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
+    // Internal topics replicated as far as the cluster allows; with three nodes, one may be lost.
+    `offsets.topic.replication.factor=${Math.min(n, 3)}`,
+    `transaction.state.log.replication.factor=${Math.min(n, 3)}`,
+    `transaction.state.log.min.isr=${Math.min(n, 2)}`,
+    `share.coordinator.state.topic.replication.factor=${Math.min(n, 3)}`,
+    `share.coordinator.state.topic.min.isr=${Math.min(n, 2)}`,
     'group.initial.rebalance.delay.ms=0',
     // Topics are created on purpose (fink_kafka --create-topic, or by the service), never by a typo.
     'auto.create.topics.enable=false',
@@ -93,7 +112,7 @@ async function portIsFree(host: string, port: number): Promise<boolean> {
 }
 
 /** Answers a metadata request within `timeoutMs`, or throws. */
-export async function waitUntilAnswering(config: Config, timeoutMs: number, alive: () => boolean = () => true): Promise<void> {
+export async function waitUntilAnswering(config: Config, timeoutMs: number, alive: () => boolean = () => true, brokers = 1): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -101,7 +120,7 @@ export async function waitUntilAnswering(config: Config, timeoutMs: number, aliv
     const admin = new Admin({ clientId: 'fink_kafka', ...kafkaClientOptions(config, 'admin'), retries: 0, timeout: 2000 });
     try {
       const meta = await admin.metadata({ topics: [] });
-      if (meta.brokers.size > 0) return;
+      if (meta.brokers.size >= brokers) return;
     } catch (err) {
       lastError = err;
     } finally {
@@ -114,15 +133,47 @@ export async function waitUntilAnswering(config: Config, timeoutMs: number, aliv
 
 export interface StartResult {
   alreadyRunning: boolean;
-  pid: number;
+  pids: number[];
   bootstrap: string;
 }
 
-export async function startCluster(config: Config, log: (line: string) => void): Promise<StartResult> {
-  const layout = nodeLayout(config);
-  const bootstrap = `${layout.host}:${layout.port}`;
-  const running = runningPid(layout);
-  if (running !== undefined) return { alreadyRunning: true, pid: running, bootstrap };
+export async function startCluster(config: Config, log: (line: string) => void, brokers?: number): Promise<StartResult> {
+  const stateDir = config.require('KAFKA_STATE_DIR');
+  const formatted = existsSync(join(nodeLayout(config, 0).dir, 'data', 'meta.properties'));
+  const n = brokers ?? nodeCount(config);
+  if (formatted && n !== nodeCount(config)) {
+    throw new FinkError(`the cluster in ${stateDir} was formatted with ${nodeCount(config)} node(s), not ${n}; use another KAFKA_STATE_DIR (or delete this one) for a cluster of ${n}`);
+  }
+  const nodes = Array.from({ length: n }, (_, i) => nodeLayout(config, i));
+  const bootstrap = nodes.map((l) => `${l.host}:${l.port}`).join(',');
+  const pids = nodes.map(runningPid);
+  if (pids.every((p) => p !== undefined)) return { alreadyRunning: true, pids: pids as number[], bootstrap };
+
+  const libs = ensureKafkaJars(config, log);
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(join(stateDir, 'nodes'), `${n}\n`);
+  // KRaft cluster ids are 16 random bytes in URL-safe base64, as StorageTool random-uuid makes them.
+  const clusterId = randomBytes(16).toString('base64url');
+  const started: Array<{ pid: number; exited: () => boolean }> = [];
+  for (const [index, layout] of nodes.entries()) {
+    const pid = runningPid(layout);
+    if (pid !== undefined) {
+      started.push({ pid, exited: () => runningPid(layout) === undefined });
+      continue;
+    }
+    started.push(await startNode(layout, index, nodes, libs, clusterId, config, log));
+  }
+  try {
+    await waitUntilAnswering(config, 90_000, () => started.every((s) => !s.exited()), n);
+  } catch (err) {
+    const tails = nodes.map((l) => (existsSync(l.logFile) ? `${l.logFile}:\n${readFileSync(l.logFile, 'utf8').split('\n').slice(-10).join('\n')}` : '')).join('\n');
+    for (const l of nodes) rmSync(l.pidFile, { force: true });
+    throw new FinkError(`${err instanceof Error ? err.message : String(err)}; the end of the logs:\n${tails}`);
+  }
+  return { alreadyRunning: false, pids: started.map((s) => s.pid), bootstrap };
+}
+
+async function startNode(layout: NodeLayout, index: number, nodes: NodeLayout[], libs: string, clusterId: string, config: Config, log: (line: string) => void) {
   if (existsSync(layout.pidFile)) {
     log(`removing a stale pid file (${layout.pidFile}): its process is gone`);
     rmSync(layout.pidFile);
@@ -132,20 +183,18 @@ export async function startCluster(config: Config, log: (line: string) => void):
       throw new FinkError(`port ${port} on ${layout.host} is taken by another program; stop it or choose another port in DISTRIBUTION_SERVERS`);
     }
   }
-  const libs = ensureKafkaJars(config, log);
   mkdirSync(layout.dir, { recursive: true });
   const props = join(layout.dir, 'server.properties');
-  writeFileSync(props, serverProperties(layout));
+  writeFileSync(props, serverProperties(layout, index, nodes));
   const log4j = join(layout.dir, 'log4j2.properties');
   writeFileSync(log4j, LOG4J2(layout.logFile));
   const classpath = `${libs}/*`;
   const heap = (config.get('KAFKA_HEAP_OPTS') ?? '').split(/\s+/).filter((s) => s !== '');
 
   if (!existsSync(join(layout.dir, 'data', 'meta.properties'))) {
-    // KRaft cluster ids are 16 random bytes in URL-safe base64, as StorageTool random-uuid makes them.
-    const clusterId = randomBytes(16).toString('base64url');
     log(`formatting storage in ${join(layout.dir, 'data')} (cluster ${clusterId})`);
-    const format = spawnSync('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', props], { encoding: 'utf8' });
+    const mode = nodes.length === 1 ? ['--standalone'] : [];
+    const format = spawnSync('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', ...mode, '-t', clusterId, '-c', props], { encoding: 'utf8' });
     if (format.status !== 0) throw new FinkError(`formatting the Kafka storage failed:\n${(format.stdout + format.stderr).trim()}`);
   }
 
@@ -161,31 +210,27 @@ export async function startCluster(config: Config, log: (line: string) => void):
   child.once('exit', () => (exited = true));
   child.unref();
   writeFileSync(layout.pidFile, `${pid}\n`);
-  try {
-    await waitUntilAnswering(config, 90_000, () => !exited);
-  } catch (err) {
-    rmSync(layout.pidFile, { force: true });
-    const tail = existsSync(layout.logFile) ? readFileSync(layout.logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
-    throw new FinkError(`${err instanceof Error ? err.message : String(err)}; the end of ${layout.logFile}:\n${tail}`);
-  }
-  return { alreadyRunning: false, pid, bootstrap };
+  return { pid, exited: () => exited };
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; returns the pid stopped, or undefined when none ran. */
-export async function stopCluster(config: Config, graceMs = 30_000): Promise<number | undefined> {
-  const layout = nodeLayout(config);
-  const pid = runningPid(layout);
-  if (pid === undefined) {
-    rmSync(layout.pidFile, { force: true });
-    return undefined;
+/** SIGTERM to every node, then SIGKILL after `graceMs`; returns the pids stopped. */
+export async function stopCluster(config: Config, graceMs = 30_000): Promise<number[]> {
+  const nodes = clusterLayout(config);
+  const pids: number[] = [];
+  for (const layout of nodes) {
+    const pid = runningPid(layout);
+    if (pid !== undefined) {
+      process.kill(pid, 'SIGTERM');
+      pids.push(pid);
+    }
   }
-  process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (runningPid(layout) !== undefined && Date.now() < deadline) await sleep(200);
-  if (runningPid(layout) !== undefined) {
-    process.kill(pid, 'SIGKILL');
-    while (runningPid(layout) !== undefined) await sleep(100);
+  while (nodes.some((l) => runningPid(l) !== undefined) && Date.now() < deadline) await sleep(200);
+  for (const layout of nodes) {
+    const pid = runningPid(layout);
+    if (pid !== undefined) process.kill(pid, 'SIGKILL');
   }
-  rmSync(layout.pidFile, { force: true });
-  return pid;
+  while (nodes.some((l) => runningPid(l) !== undefined)) await sleep(100);
+  for (const layout of nodes) rmSync(layout.pidFile, { force: true });
+  return pids;
 }

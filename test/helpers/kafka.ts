@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, packageRoot } from '../../src/config/config.ts';
-import { startCluster, stopCluster } from '../../src/kafka/cluster.ts';
+import { nodeLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
 
 export interface TestCluster {
   bootstrap: string;
@@ -14,6 +14,8 @@ export interface TestCluster {
   env: Record<string, string>;
   stateDir: string;
   stop(): Promise<void>;
+  /** SIGKILL node `index`, as a crash would. */
+  killBroker(index: number): void;
 }
 
 function freePort(): Promise<number> {
@@ -36,11 +38,13 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port p such that p and p+1 (the controller's) are both free. */
-export async function freePortPair(): Promise<number> {
+/** A port p such that p .. p+count-1 are all free (a node takes two: clients, controller). */
+export async function freePortPair(count = 2): Promise<number> {
   for (;;) {
     const port = await freePort();
-    if (port < 65535 && (await portFree(port + 1))) return port;
+    let ok = port + count - 1 <= 65535;
+    for (let p = port + 1; ok && p < port + count; p++) ok = await portFree(p);
+    if (ok) return port;
   }
 }
 
@@ -48,19 +52,25 @@ export function testEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, FINK_CONF: join(packageRoot(), 'conf', 'fink.conf'), ...overrides };
 }
 
-export async function startTestCluster(): Promise<TestCluster> {
-  const port = await freePortPair();
+export async function startTestCluster(options: { brokers?: number } = {}): Promise<TestCluster> {
+  const brokers = options.brokers ?? 1;
+  const port = await freePortPair(2 * brokers);
   const stateDir = mkdtempSync(join(tmpdir(), 'fink-kafka-test-'));
   const env = { DISTRIBUTION_SERVERS: `127.0.0.1:${port}`, KAFKA_STATE_DIR: stateDir, KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m' };
   const config = loadConfig({ env: testEnv(env) });
-  await startCluster(config, () => {});
+  const started = await startCluster(config, () => {}, brokers);
   return {
-    bootstrap: env.DISTRIBUTION_SERVERS,
+    bootstrap: started.bootstrap,
     env,
     stateDir,
     async stop() {
       await stopCluster(config);
       rmSync(stateDir, { recursive: true, force: true });
+    },
+    killBroker(index: number) {
+      const pid = runningPid(nodeLayout(config, index));
+      if (pid === undefined) throw new Error(`node ${index} is not running`);
+      process.kill(pid, 'SIGKILL');
     },
   };
 }
