@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, packageRoot } from '../../src/config/config.ts';
-import { nodeLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
+import { nodeLayout, portIsFree, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
 
 export interface TestCluster {
   bootstrap: string;
@@ -30,20 +30,12 @@ function freePort(): Promise<number> {
   });
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 /** A port p such that p .. p+count-1 are all free (a node takes two: clients, controller). */
 export async function freePortPair(count = 2): Promise<number> {
   for (;;) {
     const port = await freePort();
     let ok = port + count - 1 <= 65535;
-    for (let p = port + 1; ok && p < port + count; p++) ok = await portFree(p);
+    for (let p = port + 1; ok && p < port + count; p++) ok = await portIsFree('127.0.0.1', p);
     if (ok) return port;
   }
 }

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { portIsFree } from '../../src/kafka/cluster.ts';
 import { freePortPair, runCli } from '../helpers/kafka.ts';
 
 // One managed cluster driven through the real `fink_kafka` command, as a user would.
@@ -80,12 +81,7 @@ describe('fink_kafka: the managed cluster', { timeout: 300_000 }, () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Kafka stopped \(pid \d+\)/);
     const port = Number((env.DISTRIBUTION_SERVERS as string).split(':')[1]);
-    const free = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    assert.ok(free, `port ${port} is still taken after stop`);
+    assert.ok(await portIsFree('127.0.0.1', port), `port ${port} is still taken after stop`);
     r = runCli('fink_kafka', ['stop'], env);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Kafka is not running/);
