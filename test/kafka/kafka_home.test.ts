@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/config.ts';
+import { ensureKafkaJars } from '../../src/kafka/provision.ts';
+import { freePortPair, runCli, testEnv } from '../helpers/kafka.ts';
+
+describe('KAFKA_HOME: an existing Kafka installation instead of the managed one', { timeout: 180_000 }, () => {
+  let env: Record<string, string> = {};
+  after(() => runCli('fink_kafka', ['stop'], env));
+
+  it('runs the cluster from that installation\'s libs/, never from the Maven cache', async () => {
+    // An installation laid out as Apache Kafka's binary release is: its jars in libs/.
+    const home = mkdtempSync(join(tmpdir(), 'fink-kafka-home-'));
+    symlinkSync(ensureKafkaJars(loadConfig({ env: testEnv({}) })), join(home, 'libs'));
+    const port = await freePortPair();
+    env = {
+      KAFKA_HOME: home,
+      KAFKA_CACHE_DIR: join(home, 'no-cache-here'),
+      DISTRIBUTION_SERVERS: `127.0.0.1:${port}`,
+      KAFKA_STATE_DIR: mkdtempSync(join(tmpdir(), 'fink-kafka-home-state-')),
+      KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m',
+    };
+    const started = runCli('fink_kafka', ['start'], env);
+    assert.equal(started.status, 0, started.stderr);
+    assert.doesNotMatch(started.stdout, /Maven/);
+    assert.match(started.stdout, /Kafka started/);
+    assert.equal(runCli('fink_kafka', ['--create-topic', 'from_home'], env).status, 0);
+    assert.match(runCli('fink_kafka', ['--list-topics'], env).stdout, /from_home/);
+  });
+
+  it('says plainly when KAFKA_HOME is not a Kafka installation', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'fink-kafka-empty-'));
+    mkdirSync(join(empty, 'libs'));
+    const r = runCli('fink_kafka', ['install'], { KAFKA_HOME: empty });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`KAFKA_HOME=${empty} does not look like a Kafka installation`));
+  });
+});
