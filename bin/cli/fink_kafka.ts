@@ -4,6 +4,7 @@ import { FinkError, UsageError } from '../../src/cli/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { clusterLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
 import { ensureKafkaJars } from '../../src/kafka/provision.ts';
+import { addScramUser, deleteScramUser, grant, isSecured, listAcls, revoke, roleAcls } from '../../src/kafka/security.ts';
 import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
 
 export const USAGE = `usage: fink_kafka <command> [options]
@@ -19,11 +20,17 @@ commands:
   --list-topics                             list the topics
   --describe-topic T                        partitions, leaders and replicas of topic T
 
+secured mode (KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT; fink_kafka acts as KAFKA_ADMIN_USERNAME):
+  --authentication -a|-d -u USER [-p PASS]  add (with its password) or delete a SCRAM-SHA-512 user
+  --authorization -a|-d -u USER (-c GROUP | -p) -t TOPIC
+                                            grant (-a) or revoke (-d) consumer rights (read TOPIC,
+                                            use groups starting with GROUP) or producer rights (-p:
+                                            write TOPIC, transactionally too)
+  --list-acl                                list the ACLs
+
 options:
   --conf FILE                               configuration file (default: conf/fink.conf, or $FINK_CONF)
   -h, --help                                this text
-
-Not built yet: secured mode (--authentication, --authorization, --list-acl).
 `;
 
 const OPTIONS = {
@@ -36,19 +43,31 @@ const OPTIONS = {
   'describe-topic': { type: 'string' },
   partitions: { type: 'string' },
   'replication-factor': { type: 'string' },
+  authentication: { type: 'boolean' },
+  authorization: { type: 'boolean' },
+  'list-acl': { type: 'boolean' },
+  add: { type: 'boolean', short: 'a' },
+  delete: { type: 'boolean', short: 'd' },
+  user: { type: 'string', short: 'u' },
+  password: { type: 'string', short: 'p' },
+  producer: { type: 'boolean' },
+  consumer: { type: 'string', short: 'c' },
+  topic: { type: 'string', short: 't' },
 } as const;
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
 export async function main(argv: string[]): Promise<number> {
   return runCommand('fink_kafka', async () => {
-    const { values, positionals } = parseFlags(argv, OPTIONS, true);
+    // -p is a password after --authentication but the producer role after --authorization.
+    const args = argv.includes('--authorization') ? argv.map((a) => (a === '-p' ? '--producer' : a)) : argv;
+    const { values, positionals } = parseFlags(args, OPTIONS, true);
     if (values.help === true) {
       process.stdout.write(USAGE);
       return 0;
     }
     const config = loadConfig({ confFile: values.conf });
-    const topicActions = ['create-topic', 'delete-topic', 'list-topics', 'describe-topic'].filter((k) => values[k as keyof typeof values] !== undefined);
+    const topicActions = ['create-topic', 'delete-topic', 'list-topics', 'describe-topic', 'authentication', 'authorization', 'list-acl'].filter((k) => values[k as keyof typeof values] !== undefined);
     const command = positionals[0];
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
     if (topicActions.length + (command === undefined ? 0 : 1) !== 1) {
@@ -67,6 +86,36 @@ export async function main(argv: string[]): Promise<number> {
       const name = values['delete-topic'];
       if (!(await deleteTopic(config, name))) throw new FinkError(`topic ${name} does not exist`);
       say(`deleted topic ${name}`);
+      return 0;
+    }
+    if (values.authentication === true || values.authorization === true || values['list-acl'] === true) {
+      if (!isSecured(config)) throw new FinkError('users and ACLs need secured mode: set KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT (and KAFKA_ADMIN_PASSWORD)');
+      if (values['list-acl'] === true) {
+        for (const line of await listAcls(config)) say(line);
+        return 0;
+      }
+      if (values.add === values.delete) throw new UsageError('give one of -a (add) or -d (delete)');
+      const user = values.user;
+      if (user === undefined) throw new UsageError('-u USER is required');
+      if (values.authentication === true) {
+        if (values.add === true) {
+          if (values.password === undefined) throw new UsageError('-p PASS is required to add a user');
+          await addScramUser(config, user, values.password);
+          say(`added user ${user} (SCRAM-SHA-512)`);
+        } else {
+          await deleteScramUser(config, user);
+          say(`deleted user ${user}`);
+        }
+        return 0;
+      }
+      if (values.topic === undefined) throw new UsageError('-t TOPIC is required');
+      if ((values.consumer === undefined) === (values.producer !== true)) throw new UsageError('give one of -c GROUP (consumer) or -p (producer)');
+      const role = values.consumer !== undefined ? { consumer: values.consumer } : { producer: true as const };
+      const acls = roleAcls(user, role, values.topic);
+      const what = 'consumer' in role ? `consumer rights on ${values.topic} (groups ${role.consumer}*)` : `producer rights on ${values.topic}`;
+      if (values.add === true) await grant(config, acls);
+      else await revoke(config, acls);
+      say(`${values.add === true ? 'granted' : 'revoked'} ${what} ${values.add === true ? 'to' : 'from'} ${user}`);
       return 0;
     }
     if (values['list-topics'] === true) {

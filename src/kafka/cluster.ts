@@ -2,7 +2,7 @@
 // (server.properties, data/, kafka.log, kafka.pid), started detached so that it outlives the command.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +11,7 @@ import { FinkError } from '../cli/errors.ts';
 import type { Config } from '../config/config.ts';
 import { kafkaClientOptions } from './client-options.ts';
 import { ensureKafkaJars } from './provision.ts';
+import { checkPassword } from './security.ts';
 
 export interface NodeLayout {
   dir: string;
@@ -57,8 +58,40 @@ export function runningPid(layout: NodeLayout): number | undefined {
   return undefined;
 }
 
-function serverProperties(layout: NodeLayout, index: number, nodes: NodeLayout[]): string {
+interface Security {
+  admin: string;
+  password: string;
+}
+
+/** The super user of secured mode, or undefined in PLAINTEXT mode; a missing password is an error. */
+export function clusterSecurity(config: Config): Security | undefined {
+  if (config.get('KAFKA_SECURITY_PROTOCOL') !== 'SASL_PLAINTEXT') return undefined;
+  const password = config.get('KAFKA_ADMIN_PASSWORD');
+  if (password === undefined || password === '') {
+    throw new FinkError('secured mode (KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT) needs KAFKA_ADMIN_PASSWORD: set it in the environment or in conf/fink.conf (it has no default)');
+  }
+  checkPassword('KAFKA_ADMIN_PASSWORD', password);
+  return { admin: config.require('KAFKA_ADMIN_USERNAME'), password };
+}
+
+function securityProperties(security: Security | undefined): string[] {
+  if (security === undefined) return ['listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT', 'inter.broker.listener.name=PLAINTEXT'];
+  return [
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    'inter.broker.listener.name=SASL_PLAINTEXT',
+    'sasl.enabled.mechanisms=SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
+    `listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${security.admin}" password="${security.password}";`,
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    // The controller listener stays PLAINTEXT on loopback: its peers arrive as ANONYMOUS.
+    `super.users=User:${security.admin};User:ANONYMOUS`,
+    'allow.everyone.if.no.acl.found=false',
+  ];
+}
+
+function serverProperties(layout: NodeLayout, index: number, nodes: NodeLayout[], security: Security | undefined): string {
   const n = nodes.length;
+  const listener = security === undefined ? 'PLAINTEXT' : 'SASL_PLAINTEXT';
   // One node: a dynamic quorum formatted --standalone; several: a static quorum of every node.
   const quorum = n === 1
     ? `controller.quorum.bootstrap.servers=${layout.host}:${layout.controllerPort}`
@@ -67,11 +100,10 @@ function serverProperties(layout: NodeLayout, index: number, nodes: NodeLayout[]
     'process.roles=broker,controller',
     `node.id=${index + 1}`,
     quorum,
-    `listeners=PLAINTEXT://${layout.host}:${layout.port},CONTROLLER://${layout.host}:${layout.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${layout.host}:${layout.port}`,
+    `listeners=${listener}://${layout.host}:${layout.port},CONTROLLER://${layout.host}:${layout.controllerPort}`,
+    `advertised.listeners=${listener}://${layout.host}:${layout.port}`,
     'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    ...securityProperties(security),
     `log.dirs=${join(layout.dir, 'data')}`,
     // Internal topics replicated as far as the cluster allows; with three nodes, one may be lost.
     `offsets.topic.replication.factor=${Math.min(n, 3)}`,
@@ -149,6 +181,7 @@ export async function startCluster(config: Config, log: (line: string) => void, 
   const pids = nodes.map(runningPid);
   if (pids.every((p) => p !== undefined)) return { alreadyRunning: true, pids: pids as number[], bootstrap };
 
+  const security = clusterSecurity(config);
   const libs = ensureKafkaJars(config, log);
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(join(stateDir, 'nodes'), `${n}\n`);
@@ -161,7 +194,7 @@ export async function startCluster(config: Config, log: (line: string) => void, 
       started.push({ pid, exited: () => runningPid(layout) === undefined });
       continue;
     }
-    started.push(await startNode(layout, index, nodes, libs, clusterId, config, log));
+    started.push(await startNode(layout, index, nodes, libs, clusterId, config, security, log));
   }
   try {
     await waitUntilAnswering(config, 90_000, () => started.every((s) => !s.exited()), n);
@@ -173,7 +206,7 @@ export async function startCluster(config: Config, log: (line: string) => void, 
   return { alreadyRunning: false, pids: started.map((s) => s.pid), bootstrap };
 }
 
-async function startNode(layout: NodeLayout, index: number, nodes: NodeLayout[], libs: string, clusterId: string, config: Config, log: (line: string) => void) {
+async function startNode(layout: NodeLayout, index: number, nodes: NodeLayout[], libs: string, clusterId: string, config: Config, security: Security | undefined, log: (line: string) => void) {
   if (existsSync(layout.pidFile)) {
     log(`removing a stale pid file (${layout.pidFile}): its process is gone`);
     rmSync(layout.pidFile);
@@ -185,7 +218,9 @@ async function startNode(layout: NodeLayout, index: number, nodes: NodeLayout[],
   }
   mkdirSync(layout.dir, { recursive: true });
   const props = join(layout.dir, 'server.properties');
-  writeFileSync(props, serverProperties(layout, index, nodes));
+  // It holds the super user's password in secured mode: readable by its owner only.
+  writeFileSync(props, serverProperties(layout, index, nodes, security), { mode: 0o600 });
+  chmodSync(props, 0o600);
   const log4j = join(layout.dir, 'log4j2.properties');
   writeFileSync(log4j, LOG4J2(layout.logFile));
   const classpath = `${libs}/*`;
@@ -194,8 +229,12 @@ async function startNode(layout: NodeLayout, index: number, nodes: NodeLayout[],
   if (!existsSync(join(layout.dir, 'data', 'meta.properties'))) {
     log(`formatting storage in ${join(layout.dir, 'data')} (cluster ${clusterId})`);
     const mode = nodes.length === 1 ? ['--standalone'] : [];
+    if (security !== undefined) mode.push('--add-scram', `SCRAM-SHA-512=[name=${security.admin},password=${security.password}]`);
     const format = spawnSync('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', ...mode, '-t', clusterId, '-c', props], { encoding: 'utf8' });
-    if (format.status !== 0) throw new FinkError(`formatting the Kafka storage failed:\n${(format.stdout + format.stderr).trim()}`);
+    if (format.status !== 0) {
+      const output = (format.stdout + format.stderr).trim();
+      throw new FinkError(`formatting the Kafka storage failed:\n${security === undefined ? output : output.split(security.password).join('********')}`);
+    }
   }
 
   const out = openSync(join(layout.dir, 'kafka.out'), 'a');

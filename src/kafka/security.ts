@@ -1,0 +1,91 @@
+// Secured mode: SCRAM-SHA-512 users and ACLs, through the admin API with the super user's credentials.
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { AclOperations, AclPermissionTypes, Connection, ResourcePatternTypes, ResourceTypes, alterUserScramCredentialsV0, type Acl, type AclOperationValue } from '@platformatic/kafka';
+import { FinkError } from '../cli/errors.ts';
+import type { Config } from '../config/config.ts';
+import { kafkaClientOptions } from './client-options.ts';
+import { withAdmin } from './topics.ts';
+
+export function isSecured(config: Config): boolean {
+  return config.get('KAFKA_SECURITY_PROTOCOL') === 'SASL_PLAINTEXT';
+}
+
+/** Characters that the broker's JAAS and StorageTool's --add-scram syntaxes cannot carry safely. */
+export function checkPassword(what: string, password: string): void {
+  if (password === '' || /["\\,[\]=\s]/.test(password)) {
+    throw new FinkError(`${what}: a password must be non-empty and free of quotes, backslashes, commas, brackets, '=' and spaces`, 2);
+  }
+}
+
+const SCRAM_SHA_512 = 2;
+const ITERATIONS = 4096;
+
+// The admin client of @platformatic/kafka has no call for SCRAM users: the protocol's own request is
+// sent on a connection authenticated as the super user, and the password salted here as RFC 5802 says.
+async function alterScram(config: Config, body: (connection: Connection) => Promise<alterUserScramCredentialsV0.AlterUserScramCredentialsResponse>) {
+  const options = kafkaClientOptions(config, 'admin');
+  const [host, port] = (options.bootstrapBrokers[0] as string).split(':');
+  const connection = new Connection('fink_kafka', options.sasl === undefined ? {} : { sasl: options.sasl });
+  try {
+    await connection.connect(host as string, Number(port));
+    const response = await body(connection);
+    for (const r of response.results) {
+      if (r.errorCode !== 0) throw new FinkError(`user ${r.user}: ${r.errorMessage ?? `error ${r.errorCode}`}`);
+    }
+  } finally {
+    await connection.close().catch(() => {});
+  }
+}
+
+export async function addScramUser(config: Config, user: string, password: string): Promise<void> {
+  checkPassword(`user ${user}`, password);
+  const salt = randomBytes(32);
+  const saltedPassword = pbkdf2Sync(password, salt, ITERATIONS, 64, 'sha512');
+  await alterScram(config, (c) => alterUserScramCredentialsV0.api.async(c, [], [{ name: user, mechanism: SCRAM_SHA_512, iterations: ITERATIONS, salt, saltedPassword }]));
+}
+
+export async function deleteScramUser(config: Config, user: string): Promise<void> {
+  await alterScram(config, (c) => alterUserScramCredentialsV0.api.async(c, [{ name: user, mechanism: SCRAM_SHA_512 }], []));
+}
+
+export type Role = { consumer: string } | { producer: true };
+
+/** The ACLs of a role: a consumer reads the topic and uses groups prefixed GROUP; a producer writes it, transactionally too. */
+export function roleAcls(user: string, role: Role, topic: string): Acl[] {
+  const allow = (resourceType: Acl['resourceType'], resourceName: string, resourcePatternType: Acl['resourcePatternType'], operation: AclOperationValue): Acl => ({
+    resourceType, resourceName, resourcePatternType, operation, principal: `User:${user}`, host: '*', permissionType: AclPermissionTypes.ALLOW,
+  });
+  const { TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID } = ResourceTypes;
+  const { LITERAL, PREFIXED } = ResourcePatternTypes;
+  if ('consumer' in role) {
+    return [allow(TOPIC, topic, LITERAL, AclOperations.READ), allow(TOPIC, topic, LITERAL, AclOperations.DESCRIBE), allow(GROUP, role.consumer, PREFIXED, AclOperations.READ)];
+  }
+  return [
+    allow(TOPIC, topic, LITERAL, AclOperations.WRITE),
+    allow(TOPIC, topic, LITERAL, AclOperations.DESCRIBE),
+    allow(CLUSTER, 'kafka-cluster', LITERAL, AclOperations.IDEMPOTENT_WRITE),
+    allow(TRANSACTIONAL_ID, user, PREFIXED, AclOperations.WRITE),
+    allow(TRANSACTIONAL_ID, user, PREFIXED, AclOperations.DESCRIBE),
+  ];
+}
+
+export async function grant(config: Config, acls: Acl[]): Promise<void> {
+  await withAdmin(config, (admin) => admin.createAcls({ creations: acls }));
+}
+
+export async function revoke(config: Config, acls: Acl[]): Promise<void> {
+  await withAdmin(config, (admin) => admin.deleteAcls({ filters: acls }));
+}
+
+const name = <T extends Record<string, number>>(table: T, value: number): string => Object.keys(table).find((k) => table[k] === value) ?? String(value);
+
+export async function listAcls(config: Config): Promise<string[]> {
+  const resources = await withAdmin(config, (admin) =>
+    admin.describeAcls({
+      filter: { resourceType: ResourceTypes.ANY, resourceName: null, resourcePatternType: ResourcePatternTypes.ANY, principal: null, host: null, operation: AclOperations.ANY, permissionType: AclPermissionTypes.ANY },
+    }),
+  );
+  return resources.flatMap((r) =>
+    r.acls.map((a) => `${a.principal} ${name(AclPermissionTypes, a.permissionType)} ${name(AclOperations, a.operation)} on ${name(ResourceTypes, r.resourceType)} ${r.resourceName} (${name(ResourcePatternTypes, r.resourcePatternType)})`),
+  ).sort();
+}
