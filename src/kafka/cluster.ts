@@ -163,6 +163,17 @@ export async function waitUntilAnswering(config: Config, timeoutMs: number, aliv
   throw new FinkError(`Kafka did not answer within ${timeoutMs / 1000} s (${lastError instanceof Error ? lastError.message : 'no answer'})`);
 }
 
+/**
+ * KRaft cluster ids are 16 random bytes in URL-safe base64, as StorageTool random-uuid makes them;
+ * like Kafka's own, never one with a leading '-', which the tools' parser would take for an option.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export interface StartResult {
   alreadyRunning: boolean;
   pids: number[];
@@ -185,8 +196,7 @@ export async function startCluster(config: Config, log: (line: string) => void, 
   const libs = ensureKafkaJars(config, log);
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(join(stateDir, 'nodes'), `${n}\n`);
-  // KRaft cluster ids are 16 random bytes in URL-safe base64, as StorageTool random-uuid makes them.
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = newClusterId();
   const started: Array<{ pid: number; exited: () => boolean }> = [];
   for (const [index, layout] of nodes.entries()) {
     const pid = runningPid(layout);
@@ -230,7 +240,17 @@ async function startNode(layout: NodeLayout, index: number, nodes: NodeLayout[],
     log(`formatting storage in ${join(layout.dir, 'data')} (cluster ${clusterId})`);
     const mode = nodes.length === 1 ? ['--standalone'] : [];
     if (security !== undefined) mode.push('--add-scram', `SCRAM-SHA-512=[name=${security.admin},password=${security.password}]`);
-    const format = spawnSync('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', ...mode, '-t', clusterId, '-c', props], { encoding: 'utf8' });
+    // The tool's arguments go through a java @argfile readable by its owner only: on the command
+    // line, the super user's password would be visible to every user of the machine (ps).
+    const argfile = join(layout.dir, 'format.args');
+    writeFileSync(argfile, ['kafka.tools.StorageTool', 'format', ...mode, '-t', clusterId, '-c', props].map((a) => `"${a.replace(/[\\"]/g, '\\$&')}"`).join('\n') + '\n', { mode: 0o600 });
+    chmodSync(argfile, 0o600);
+    let format;
+    try {
+      format = spawnSync('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, `@${argfile}`], { encoding: 'utf8' });
+    } finally {
+      rmSync(argfile, { force: true });
+    }
     if (format.status !== 0) {
       const output = (format.stdout + format.stderr).trim();
       throw new FinkError(`formatting the Kafka storage failed:\n${security === undefined ? output : output.split(security.password).join('********')}`);

@@ -1,21 +1,29 @@
 // A real managed Kafka for a test file: free ports, its own state folder, started with the
 // project's own code, so the suite never collides with a cluster the user runs.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, packageRoot } from '../../src/config/config.ts';
 import { nodeLayout, portIsFree, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
 
 export interface TestCluster {
   bootstrap: string;
-  /** Configuration overrides for loadConfig({ env }) or for child processes. */
+  /**
+   * Configuration overrides for loadConfig({ env }) or for child processes. Secured clusters add
+   * KAFKA_SECURITY_PROTOCOL, the admin credentials, and KAFKA_SASL_USERNAME/PASSWORD set to the
+   * super user (create narrower users with `fink_kafka --authentication` to test ACLs).
+   */
   env: Record<string, string>;
   stateDir: string;
   stop(): Promise<void>;
-  /** SIGKILL node `index`, as a crash would. */
-  killBroker(index: number): void;
+  /** SIGKILL node `index`, as a crash would; resolves once the process is gone. */
+  killBroker(index: number): Promise<void>;
+  /** Stops the cluster gracefully and starts it again on the same storage and ports. */
+  restart(): Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -44,11 +52,21 @@ export function testEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, FINK_CONF: join(packageRoot(), 'conf', 'fink.conf'), ...overrides };
 }
 
-export async function startTestCluster(options: { brokers?: number } = {}): Promise<TestCluster> {
+export async function startTestCluster(options: { brokers?: number; secured?: boolean } = {}): Promise<TestCluster> {
   const brokers = options.brokers ?? 1;
   const port = await freePortPair(2 * brokers);
   const stateDir = mkdtempSync(join(tmpdir(), 'fink-kafka-test-'));
-  const env = { DISTRIBUTION_SERVERS: `127.0.0.1:${port}`, KAFKA_STATE_DIR: stateDir, KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m' };
+  const env: Record<string, string> = { DISTRIBUTION_SERVERS: `127.0.0.1:${port}`, KAFKA_STATE_DIR: stateDir, KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m' };
+  if (options.secured === true) {
+    const password = randomBytes(12).toString('hex');
+    Object.assign(env, {
+      KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
+      KAFKA_ADMIN_USERNAME: 'admin',
+      KAFKA_ADMIN_PASSWORD: password,
+      KAFKA_SASL_USERNAME: 'admin',
+      KAFKA_SASL_PASSWORD: password,
+    });
+  }
   const config = loadConfig({ env: testEnv(env) });
   const started = await startCluster(config, () => {}, brokers);
   return {
@@ -59,10 +77,16 @@ export async function startTestCluster(options: { brokers?: number } = {}): Prom
       await stopCluster(config);
       rmSync(stateDir, { recursive: true, force: true });
     },
-    killBroker(index: number) {
-      const pid = runningPid(nodeLayout(config, index));
+    async killBroker(index: number) {
+      const layout = nodeLayout(config, index);
+      const pid = runningPid(layout);
       if (pid === undefined) throw new Error(`node ${index} is not running`);
       process.kill(pid, 'SIGKILL');
+      while (runningPid(layout) !== undefined) await sleep(50);
+    },
+    async restart() {
+      await stopCluster(config);
+      await startCluster(config, () => {}, brokers);
     },
   };
 }

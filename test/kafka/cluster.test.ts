@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { portIsFree } from '../../src/kafka/cluster.ts';
+import { newClusterId, portIsFree } from '../../src/kafka/cluster.ts';
 import { freePortPair, runCli } from '../helpers/kafka.ts';
 
 // One managed cluster driven through the real `fink_kafka` command, as a user would.
@@ -130,5 +130,14 @@ describe('fink_kafka: usage', () => {
     const r = runCli('fink_kafka', ['--create-topic', 't', '--partitions', 'many'], {});
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--partitions expects a whole number/);
+  });
+});
+
+describe('cluster ids', () => {
+  it('are 22 characters of URL-safe base64, never starting with the option sign', () => {
+    for (let i = 0; i < 2000; i++) {
+      const id = newClusterId();
+      assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    }
   });
 });

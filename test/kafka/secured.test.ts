@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -111,8 +111,11 @@ describe('fink_kafka in secured mode: SCRAM-SHA-512 and ACLs', { timeout: 300_00
     assert.doesNotMatch(cli(['--list-acl']).stdout, /User:reader/);
   });
 
-  it('never prints or logs a password', () => {
+  it('never prints or logs a password, nor shows it on a command line', () => {
     const state = env.KAFKA_STATE_DIR as string;
+    assert.ok(!existsSync(join(state, 'node-0', 'format.args')), 'the format arguments file is left behind');
+    const pid = readFileSync(join(state, 'node-0', 'kafka.pid'), 'utf8').trim();
+    assert.ok(!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(ADMIN_PASSWORD), 'the broker command line holds the password');
     const logs = readdirSync(join(state, 'node-0')).filter((f) => f.startsWith('kafka.')).map((f) => readFileSync(join(state, 'node-0', f), 'utf8'));
     for (const secret of [ADMIN_PASSWORD, PRODUCER_PASSWORD, CONSUMER_PASSWORD]) {
       for (const text of [...outputs, ...logs]) assert.ok(!text.includes(secret), 'a password appears in output or logs');
