@@ -15,7 +15,7 @@ const steps: Array<[string, string, string[]]> = [
 ];
 
 for (const [what, command, args] of steps) {
-  process.stdout.write(`\n== ${what}: ${command} ${args.map((a) => (a.startsWith('/') ? a.replace(root + '/', '') : a)).join(' ')}\n`);
+  process.stdout.write(`\n== ${what}: ${command} ${args.join(' ')}\n`);
   const result = spawnSync(process.execPath, [join(root, 'bin', `${command}.ts`), ...args], { stdio: 'inherit' });
   if (result.status !== 0) {
     process.stderr.write(`\nnpm start: step '${what}' failed (exit ${result.status ?? result.signal}).\n`);

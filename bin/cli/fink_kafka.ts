@@ -4,7 +4,8 @@ import { FinkError, UsageError } from '../../src/cli/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { clusterLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
 import { ensureKafkaJars } from '../../src/kafka/provision.ts';
-import { addScramUser, deleteScramUser, grant, isSecured, listAcls, revoke, roleAcls } from '../../src/kafka/security.ts';
+import { isSecured } from '../../src/kafka/client-options.ts';
+import { addScramUser, deleteScramUser, grant, listAcls, revoke, roleAcls } from '../../src/kafka/security.ts';
 import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
 
 export const USAGE = `usage: fink_kafka <command> [options]

@@ -1,4 +1,5 @@
 // Connection options for @platformatic/kafka clients, derived from the configuration.
+import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/config.ts';
 
 export interface KafkaConnection {
@@ -6,12 +7,26 @@ export interface KafkaConnection {
   sasl?: { mechanism: 'SCRAM-SHA-512'; username: string; password: string };
 }
 
+export function isSecured(config: Config): boolean {
+  return config.get('KAFKA_SECURITY_PROTOCOL') === 'SASL_PLAINTEXT';
+}
+
 export function kafkaClientOptions(config: Config, who: 'client' | 'admin' = 'client'): KafkaConnection {
   const bootstrapBrokers = config.list('DISTRIBUTION_SERVERS');
-  if (config.get('KAFKA_SECURITY_PROTOCOL') !== 'SASL_PLAINTEXT') return { bootstrapBrokers };
+  if (!isSecured(config)) return { bootstrapBrokers };
   const [userKey, passKey] = who === 'admin' ? ['KAFKA_ADMIN_USERNAME', 'KAFKA_ADMIN_PASSWORD'] : ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'];
   return {
     bootstrapBrokers,
     sasl: { mechanism: 'SCRAM-SHA-512', username: config.require(userKey), password: config.require(passKey) },
   };
+}
+
+/** An admin client with the super user's credentials, closed after `body` whatever happens. */
+export async function withAdmin<T>(config: Config, body: (admin: Admin) => Promise<T>, limits = { retries: 3, timeout: 10_000 }): Promise<T> {
+  const admin = new Admin({ clientId: 'fink_kafka', ...kafkaClientOptions(config, 'admin'), ...limits });
+  try {
+    return await body(admin);
+  } finally {
+    await admin.close().catch(() => {});
+  }
 }

@@ -1,15 +1,15 @@
-// The managed cluster: one combined KRaft broker+controller, its files under KAFKA_STATE_DIR
-// (server.properties, data/, kafka.log, kafka.pid), started detached so that it outlives the command.
+// The managed cluster: N combined KRaft broker+controller nodes, each with its files under
+// KAFKA_STATE_DIR/node-i (server.properties, data/, kafka.log, kafka.pid), started detached so that
+// they outlive the command.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin } from '@platformatic/kafka';
 import { FinkError } from '../cli/errors.ts';
 import type { Config } from '../config/config.ts';
-import { kafkaClientOptions } from './client-options.ts';
+import { isSecured, withAdmin } from './client-options.ts';
 import { ensureKafkaJars } from './provision.ts';
 import { checkPassword } from './security.ts';
 
@@ -65,7 +65,7 @@ interface Security {
 
 /** The super user of secured mode, or undefined in PLAINTEXT mode; a missing password is an error. */
 export function clusterSecurity(config: Config): Security | undefined {
-  if (config.get('KAFKA_SECURITY_PROTOCOL') !== 'SASL_PLAINTEXT') return undefined;
+  if (!isSecured(config)) return undefined;
   const password = config.get('KAFKA_ADMIN_PASSWORD');
   if (password === undefined || password === '') {
     throw new FinkError('secured mode (KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT) needs KAFKA_ADMIN_PASSWORD: set it in the environment or in conf/fink.conf (it has no default)');
@@ -149,14 +149,11 @@ export async function waitUntilAnswering(config: Config, timeoutMs: number, aliv
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (!alive()) throw new FinkError('the Kafka process exited during start-up');
-    const admin = new Admin({ clientId: 'fink_kafka', ...kafkaClientOptions(config, 'admin'), retries: 0, timeout: 2000 });
     try {
-      const meta = await admin.metadata({ topics: [] });
+      const meta = await withAdmin(config, (admin) => admin.metadata({ topics: [] }), { retries: 0, timeout: 2000 });
       if (meta.brokers.size >= brokers) return;
     } catch (err) {
       lastError = err;
-    } finally {
-      await admin.close().catch(() => {});
     }
     await sleep(250);
   }

@@ -8,7 +8,7 @@ import { packageRoot, type Config } from '../config/config.ts';
 
 const MARKER = '.complete';
 
-export function requireTool(tool: string, why: string): void {
+function requireTool(tool: string, why: string): void {
   const probe = spawnSync(tool, ['-version'], { stdio: 'ignore' });
   if (probe.error !== undefined) {
     throw new FinkError(

@@ -3,12 +3,7 @@ import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { AclOperations, AclPermissionTypes, Connection, ResourcePatternTypes, ResourceTypes, alterUserScramCredentialsV0, type Acl, type AclOperationValue } from '@platformatic/kafka';
 import { FinkError } from '../cli/errors.ts';
 import type { Config } from '../config/config.ts';
-import { kafkaClientOptions } from './client-options.ts';
-import { withAdmin } from './topics.ts';
-
-export function isSecured(config: Config): boolean {
-  return config.get('KAFKA_SECURITY_PROTOCOL') === 'SASL_PLAINTEXT';
-}
+import { kafkaClientOptions, withAdmin } from './client-options.ts';
 
 /** Characters that the broker's JAAS and StorageTool's --add-scram syntaxes cannot carry safely. */
 export function checkPassword(what: string, password: string): void {

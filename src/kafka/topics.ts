@@ -1,16 +1,6 @@
 // Topic administration through the Kafka admin API.
-import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/config.ts';
-import { kafkaClientOptions } from './client-options.ts';
-
-export async function withAdmin<T>(config: Config, body: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = new Admin({ clientId: 'fink_kafka', ...kafkaClientOptions(config, 'admin'), retries: 3, timeout: 10_000 });
-  try {
-    return await body(admin);
-  } finally {
-    await admin.close().catch(() => {});
-  }
-}
+import { withAdmin } from './client-options.ts';
 
 export interface TopicSettings {
   partitions: number;
