@@ -1,5 +1,35 @@
-import { FinkError } from '../../src/cli/errors.ts';
+// `fink db stats [--json]`
+import { parseFlags } from '../../src/cli/args.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { dbStats } from '../../src/sciencedb/stats.ts';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new FinkError('this command is not built yet');
+const USAGE = `usage: fink db stats [--json] [--conf FILE]
+
+What the science database at SCIENCE_DB_PATH holds: alerts in total and per night, the writer
+schemas with their top-level fields, and the size on disk. --json prints it as one JSON object.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { conf: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config = loadConfig({ confFile: values.conf });
+  const stats = dbStats(config.require('SCIENCE_DB_PATH'));
+  if (values.json === true) {
+    process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
+    return 0;
+  }
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  const out = [`science database ${stats.path}`, `  ${stats.alerts} alerts, ${mb(stats.bytes)} on disk`];
+  if (stats.alerts > 0) out.push(`  ${(stats.bytes / stats.alerts / 1e3).toFixed(1)} KB per alert on disk`);
+  out.push('nights:');
+  for (const [night, n] of Object.entries(stats.nights)) out.push(`  ${night}  ${String(n.alerts).padStart(9)} alerts  ${mb(n.bytes).padStart(10)}`);
+  out.push('writer schemas:');
+  for (const [id, s] of Object.entries(stats.schemas)) {
+    out.push(`  ${id}  ${s.name}  ${s.alerts} alerts  ${s.fields.length} fields: ${s.fields.join(' ')}`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
 }

@@ -1,5 +1,42 @@
-import { FinkError } from '../../src/cli/errors.ts';
+// `fink ingest PATH...`
+import { parseFlags } from '../../src/cli/args.ts';
+import { UsageError } from '../../src/cli/errors.ts';
+import { progress } from '../../src/cli/progress.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { ingestPaths } from '../../src/sciencedb/ingest.ts';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new FinkError('this command is not built yet');
+const USAGE = `usage: fink ingest [--conf FILE] PATH...
+
+Ingests Avro alert files (Object Container Files, one alert or many each) into the science
+database at SCIENCE_DB_PATH. A folder stands for the .avro files in it, recursively. An alert
+already stored (same candid) is not stored again. A bad file is named with the reason; the other
+files are ingested and the exit status is 1.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, { conf: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('give at least one file or folder to ingest');
+  const config = loadConfig({ confFile: values.conf });
+  const dir = config.require('SCIENCE_DB_PATH');
+  const start = performance.now();
+  const bar = progress('ingest');
+  const report = ingestPaths(dir, positionals, (p) => bar.update(p.done, p.total));
+  bar.done();
+  const seconds = (performance.now() - start) / 1000;
+  for (const { file, reason } of report.failed) process.stderr.write(`fink ingest: ${file}: ${reason}\n`);
+  const mb = report.bytes / 1e6;
+  process.stdout.write(
+    `ingested ${report.alerts} alerts from ${report.files} file${report.files === 1 ? '' : 's'} (${mb.toFixed(1)} MB) in ${seconds.toFixed(2)} s: ` +
+      `${report.inserted} new, ${report.alerts - report.inserted} already stored` +
+      (report.nights.length > 0 ? `; nights ${report.nights.join(', ')}` : '') + `\n  into ${dir}\n`,
+  );
+  if (report.failed.length > 0) {
+    process.stderr.write(`fink ingest: ${report.failed.length} file${report.failed.length === 1 ? '' : 's'} not ingested (see above)\n`);
+    return 1;
+  }
+  return 0;
 }

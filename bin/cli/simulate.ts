@@ -1,5 +1,57 @@
-import { FinkError } from '../../src/cli/errors.ts';
+// `fink simulate --count N [--profile ztf|ztf-light] [--seed S] [--night YYYYMMDD] [--out DIR]`
+import { intFlag, parseFlags } from '../../src/cli/args.ts';
+import { UsageError } from '../../src/cli/errors.ts';
+import { progress } from '../../src/cli/progress.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { jdOfNight, PROFILES, simulateIntoDb, simulateIntoFiles, type Profile } from '../../src/sciencedb/simulate.ts';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new FinkError('this command is not built yet');
+const USAGE = `usage: fink simulate --count N [--profile ztf|ztf-light] [--seed S] [--night YYYYMMDD] [--out DIR] [--conf FILE]
+
+Synthetic ZTF alerts (schema 4.02) with Fink-style added values, into the science database at
+SCIENCE_DB_PATH, or with --out as Avro files in DIR (one alert per file, the added values as
+trailing fields, as Fink distributes them).
+
+  --count N        how many alerts (required)
+  --profile P      ztf: history and three gzipped FITS cutouts, about 45 KB per alert (default)
+                   ztf-light: no cutouts and no history, under 1 KB
+  --seed S         the same seed and night give the same alerts (default 1)
+  --night D        the night, YYYYMMDD (default: today, UTC)
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    conf: { type: 'string' }, help: { type: 'boolean', short: 'h' }, count: { type: 'string' }, profile: { type: 'string' },
+    seed: { type: 'string' }, night: { type: 'string' }, out: { type: 'string' },
+  });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const count = intFlag('count', values.count, 1);
+  if (count === undefined) throw new UsageError('--count N is required');
+  const profile = (values.profile ?? 'ztf') as Profile;
+  if (!PROFILES.includes(profile)) throw new UsageError(`--profile is one of ${PROFILES.join(', ')}, got '${values.profile}'`);
+  const seed = intFlag('seed', values.seed, 0, 2 ** 32 - 1) ?? 1;
+  const night = values.night ?? new Date().toISOString().slice(0, 10).replaceAll('-', '');
+  if (!/^\d{8}$/.test(night) || !Number.isFinite(jdOfNight(night))) throw new UsageError(`--night is YYYYMMDD, got '${night}'`);
+  const options = { profile, seed, night };
+  const bar = progress('simulate');
+  const start = performance.now();
+  let where: string;
+  let inserted: number | undefined;
+  if (values.out !== undefined) {
+    simulateIntoFiles(values.out, options, count, (done) => bar.update(done, count));
+    where = `Avro files in ${values.out}`;
+  } else {
+    const config = loadConfig({ confFile: values.conf });
+    where = config.require('SCIENCE_DB_PATH');
+    inserted = simulateIntoDb(where, options, count, (done) => bar.update(done, count));
+  }
+  bar.done();
+  const seconds = (performance.now() - start) / 1000;
+  process.stdout.write(
+    `simulated ${count} ${profile} alerts (night ${night}, seed ${seed}) in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(0)} alerts/s)` +
+      (inserted === undefined ? '' : `: ${inserted} new, ${count - inserted} already stored (same seed and night)`) + `\n  into ${where}\n`,
+  );
+  return 0;
 }

@@ -1,14 +1,14 @@
 // A real managed Kafka for a test file: free ports, its own state folder, started with the
 // project's own code, so the suite never collides with a cluster the user runs.
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig, packageRoot } from '../../src/config/config.ts';
+import { loadConfig } from '../../src/config/config.ts';
 import { nodeLayout, portIsFree, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
+import { testEnv } from './cli.ts';
 
 export interface TestCluster {
   bootstrap: string;
@@ -46,10 +46,6 @@ export async function freePortPair(count = 2): Promise<number> {
     for (let p = port + 1; ok && p < port + count; p++) ok = await portIsFree('127.0.0.1', p);
     if (ok) return port;
   }
-}
-
-export function testEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, FINK_CONF: join(packageRoot(), 'conf', 'fink.conf'), ...overrides };
 }
 
 export async function startTestCluster(options: { brokers?: number; secured?: boolean } = {}): Promise<TestCluster> {
@@ -91,12 +87,3 @@ export async function startTestCluster(options: { brokers?: number; secured?: bo
   };
 }
 
-/** Runs a command of the project (`fink` or `fink_kafka`) as a user would, with configuration overrides. */
-export function runCli(command: 'fink' | 'fink_kafka', args: string[], overrides: Record<string, string>, input?: string) {
-  return spawnSync(process.execPath, [join(packageRoot(), 'bin', `${command}.ts`), ...args], {
-    env: testEnv(overrides),
-    encoding: 'utf8',
-    timeout: 180_000,
-    ...(input === undefined ? {} : { input }),
-  });
-}

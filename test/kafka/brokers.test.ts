@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { runCli, startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { runCli } from '../helpers/cli.ts';
+import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 
 describe('fink_kafka start --brokers 3', { timeout: 300_000 }, () => {
   let cluster: TestCluster;

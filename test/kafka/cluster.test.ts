@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { newClusterId, portIsFree } from '../../src/kafka/cluster.ts';
-import { freePortPair, runCli } from '../helpers/kafka.ts';
+import { runCli } from '../helpers/cli.ts';
+import { freePortPair } from '../helpers/kafka.ts';
 
 // One managed cluster driven through the real `fink_kafka` command, as a user would.
 describe('fink_kafka: the managed cluster', { timeout: 300_000 }, () => {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { ensureKafkaJars } from '../../src/kafka/provision.ts';
-import { freePortPair, runCli, testEnv } from '../helpers/kafka.ts';
+import { runCli, testEnv } from '../helpers/cli.ts';
+import { freePortPair } from '../helpers/kafka.ts';
 
 describe('KAFKA_HOME: an existing Kafka installation instead of the managed one', { timeout: 180_000 }, () => {
   let env: Record<string, string> = {};

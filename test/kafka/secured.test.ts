@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
-import { freePortPair, runCli } from '../helpers/kafka.ts';
+import { runCli } from '../helpers/cli.ts';
+import { freePortPair } from '../helpers/kafka.ts';
 
 const ADMIN_PASSWORD = 'adm1n-Secret-42';
 const PRODUCER_PASSWORD = 'pr0ducer-Secret-7';

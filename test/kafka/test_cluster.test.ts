@@ -4,7 +4,8 @@ import { Consumer, Producer, stringDeserializers, stringSerializers } from '@pla
 import { loadConfig } from '../../src/config/config.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { ensureTopic, listTopics } from '../../src/kafka/topics.ts';
-import { startTestCluster, testEnv, type TestCluster } from '../helpers/kafka.ts';
+import { testEnv } from '../helpers/cli.ts';
+import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 
 // The helper other rooms' tests use: a secured cluster whose env is enough for the project's clients.
 describe('startTestCluster({ secured: true }) and restart()', { timeout: 240_000 }, () => {

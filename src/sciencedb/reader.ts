@@ -1,0 +1,131 @@
+// Reading the science database after a checkpoint, in batches: the seam between the store and the
+// distribution. Small on purpose, so that a server database or a lake on shared storage can
+// implement it too.
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { COLUMNS, type AlertFields } from './alert.ts';
+import { listNights, openNight } from './store.ts';
+
+export interface StoredAlert {
+  night: string;
+  /** Increasing within its night: what a checkpoint records. */
+  seq: number;
+  /** Fingerprint of the writer schema of `datum`. */
+  schemaId: string;
+  /** The alert's Avro datum exactly as it arrived. */
+  datum: Uint8Array;
+  /** Values added after ingest: a record whose fields go after the alert's as trailing top-level fields. */
+  added: { schemaId: string; datum: Uint8Array } | null;
+  /** When the alert was stored (ms since the epoch): the start of its end-to-end latency. */
+  ingestedMs: number;
+  fields: AlertFields;
+}
+
+/** Night (YYYYMMDD) -> the last sequence already handled. Per night, so a late alert of an older night is never skipped. */
+export type Checkpoint = Readonly<Record<string, number>>;
+
+export interface AlertReader {
+  /** Up to `limit` alerts after the checkpoint, oldest night first, and the checkpoint after them. */
+  read(after: Checkpoint, limit: number): { alerts: StoredAlert[]; checkpoint: Checkpoint };
+  /** How many alerts are stored after the checkpoint. */
+  lag(after: Checkpoint): number;
+  /** The JSON text of a stored schema. */
+  schemaJson(schemaId: string): string;
+  close(): void;
+}
+
+const SELECT = `SELECT seq, schema_id, datum, added_schema_id, added, ingested_ms, candid, objectId, ${COLUMNS.map((c) => c.name).join(', ')}
+  FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?`;
+
+interface Night {
+  db: DatabaseSync;
+  select: StatementSync;
+  count: StatementSync;
+}
+
+class SqliteReader implements AlertReader {
+  readonly #dir: string;
+  readonly #nights = new Map<string, Night>();
+  readonly #schemas = new Map<string, string>();
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  #night(name: string): Night {
+    let night = this.#nights.get(name);
+    if (night === undefined) {
+      const db = openNight(this.#dir, name, { create: false });
+      const select = db.prepare(SELECT);
+      // Candids exceed 2^53; the other integers are converted back to numbers below.
+      select.setReadBigInts(true);
+      night = { db, select, count: db.prepare('SELECT count(*) AS n FROM alerts WHERE seq > ?') };
+      this.#nights.set(name, night);
+    }
+    return night;
+  }
+
+  read(after: Checkpoint, limit: number): { alerts: StoredAlert[]; checkpoint: Checkpoint } {
+    const alerts: StoredAlert[] = [];
+    const checkpoint: Record<string, number> = { ...after };
+    for (const name of listNights(this.#dir)) {
+      if (alerts.length >= limit) break;
+      const rows = this.#night(name).select.all(after[name] ?? 0, limit - alerts.length);
+      for (const row of rows) alerts.push(toAlert(name, row));
+      if (rows.length > 0) checkpoint[name] = alerts[alerts.length - 1]!.seq;
+    }
+    return { alerts, checkpoint };
+  }
+
+  lag(after: Checkpoint): number {
+    let total = 0;
+    for (const name of listNights(this.#dir)) {
+      const row = this.#night(name).count.get(after[name] ?? 0) as { n: number };
+      total += Number(row.n);
+    }
+    return total;
+  }
+
+  schemaJson(schemaId: string): string {
+    let json = this.#schemas.get(schemaId);
+    if (json !== undefined) return json;
+    for (const name of listNights(this.#dir)) {
+      const row = this.#night(name).db.prepare('SELECT json FROM schemas WHERE id = ?').get(schemaId) as { json: string } | undefined;
+      if (row !== undefined) {
+        json = row.json;
+        this.#schemas.set(schemaId, json);
+        return json;
+      }
+    }
+    throw new Error(`schema ${schemaId} is not in the science database at ${this.#dir}`);
+  }
+
+  close(): void {
+    for (const night of this.#nights.values()) night.db.close();
+    this.#nights.clear();
+  }
+}
+
+type Row = Record<string, unknown>;
+
+function num(value: unknown): number | null {
+  return value === null ? null : Number(value);
+}
+
+function toAlert(night: string, row: Row): StoredAlert {
+  const fields: Record<string, unknown> = { objectId: row.objectId, candid: row.candid };
+  for (const c of COLUMNS) fields[c.name] = c.kind === 'text' ? row[c.name] : num(row[c.name]);
+  return {
+    night,
+    seq: Number(row.seq),
+    schemaId: row.schema_id as string,
+    datum: row.datum as Uint8Array,
+    added: row.added === null ? null : { schemaId: row.added_schema_id as string, datum: row.added as Uint8Array },
+    ingestedMs: Number(row.ingested_ms),
+    fields: fields as unknown as AlertFields,
+  };
+}
+
+/** Opens the embedded science database at a folder for reading (it need not exist yet). */
+export function openReader(dir: string): AlertReader {
+  return new SqliteReader(dir);
+}

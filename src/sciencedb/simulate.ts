@@ -1,0 +1,265 @@
+// `fink simulate`: realistic synthetic ZTF alerts, deterministic for a seed and a night. The `ztf`
+// profile has the full shape (history, three gzipped FITS cutouts, about 60 KB); `ztf-light` the
+// same schema with no cutouts and no history (1 to 2 KB). Fink-style added values are drawn so that
+// the science filters select small, realistic fractions.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { encodeContainer } from '../avro/container.ts';
+import { compactSchemaJson, extendRecord, parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
+import { extractFields } from './alert.ts';
+import { ScienceWriter, type NewAlert } from './store.ts';
+import { ADDED_SPEC, CANDIDATE_SPEC, finkAddedSchema, PRV_CANDIDATE_SPEC, ztfAlertSchema, type FieldSpec } from './ztf-schema.ts';
+
+export type Profile = 'ztf' | 'ztf-light';
+export const PROFILES: readonly Profile[] = ['ztf', 'ztf-light'];
+
+/** A small fast PRNG (mulberry32): the same seed gives the same alerts on every machine. */
+class Random {
+  #state: number;
+  constructor(seed: number) {
+    this.#state = seed >>> 0;
+  }
+  next(): number {
+    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  between(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+  int(lo: number, hi: number): number {
+    return Math.floor(this.between(lo, hi + 1));
+  }
+  gauss(): number {
+    return Math.sqrt(-2 * Math.log(1 - this.next())) * Math.cos(2 * Math.PI * this.next());
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+}
+
+const f32 = Math.fround;
+
+/** A 63x63 float32 FITS image of sky noise with a point source in the middle, gzipped like ZTF's stamps. */
+function fitsCutout(random: Random, kind: string): Buffer {
+  const size = 63;
+  const cards = [
+    'SIMPLE  =                    T', 'BITPIX  =                  -32', 'NAXIS   =                    2',
+    `NAXIS1  = ${String(size).padStart(20)}`, `NAXIS2  = ${String(size).padStart(20)}`,
+    `COMMENT   fink-distribution simulated ${kind} stamp`, 'END',
+  ];
+  const header = Buffer.alloc(2880, ' ');
+  cards.forEach((card, i) => header.write(card.padEnd(80), i * 80, 'latin1'));
+  const data = Buffer.alloc(Math.ceil((size * size * 4) / 2880) * 2880);
+  const sky = random.between(100, 400);
+  const noise = random.between(5, 20);
+  const flux = kind === 'template' ? random.between(0, 200) : random.between(50, 2000);
+  const sigma = random.between(1.2, 2.5);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const r2 = (x - 31) ** 2 + (y - 31) ** 2;
+      const base = kind === 'difference' ? 0 : sky;
+      data.writeFloatBE(base + noise * random.gauss() + flux * Math.exp(-r2 / (2 * sigma * sigma)), (y * size + x) * 4);
+    }
+  }
+  return gzipSync(Buffer.concat([header, data]));
+}
+
+// Distinct stamps are drawn once per run and shared: gzip of every stamp would dominate the
+// simulation, and a pool of 64 per kind keeps any two neighbouring messages from sharing bytes.
+const POOL = 64;
+
+const CDS_CLASSES = ['Unknown', 'Unknown', 'Unknown', 'Unknown', 'Unknown', 'Unknown', 'Star', 'Star', 'RRLyr', 'EB*', 'QSO', 'Galaxy', 'YSO', 'Mira', 'SN', 'Candidate_SN*', 'AGN', 'CataclyV*'];
+
+export interface SimulationOptions {
+  profile: Profile;
+  seed: number;
+  /** YYYYMMDD */
+  night: string;
+}
+
+export interface Simulation {
+  /** The alert schema (ZTF 4.02). */
+  alertSchema: RecordSchema;
+  /** The record of added values. */
+  addedSchema: RecordSchema;
+  /** The alert schema extended by the added values: what a Fink-enriched alert file carries. */
+  fullSchema: RecordSchema;
+  /** Alert number `i` (0-based), in order: call with i = 0, 1, 2, ... */
+  next(): NewAlert;
+}
+
+/** Julian date of the start (UTC midnight) of a night given as YYYYMMDD. */
+export function jdOfNight(night: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(night);
+  const ms = m === null ? Number.NaN : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  if (!Number.isFinite(ms)) throw new Error(`a night is YYYYMMDD, got '${night}'`);
+  return ms / 86_400_000 + 2440587.5;
+}
+
+function objectName(random: Random, year: string): string {
+  let s = `ZTF${year}`;
+  for (let i = 0; i < 7; i++) s += String.fromCharCode(97 + random.int(0, 25));
+  return s;
+}
+
+/** Values for survey fields that no science case reads: plausible magnitudes and small numbers. */
+function filler(random: Random, spec: FieldSpec): unknown {
+  switch (spec.code) {
+    case 'f': return f32(random.between(0, 25));
+    case 'd': return random.between(0, 100);
+    case 'i': return random.int(0, 100);
+    case 'l': return BigInt(random.int(0, 1_000_000));
+    default: return 'unknown';
+  }
+}
+
+export function createSimulation(options: SimulationOptions): Simulation {
+  const random = new Random(options.seed);
+  const light = options.profile === 'ztf-light';
+  const alertSchema = ztfAlertSchema();
+  const addedSchema = finkAddedSchema();
+  const fullSchema = extendRecord(alertSchema, addedSchema.fields);
+  const alertType: AvroType = parseAvroType(alertSchema);
+  const addedType: AvroType = parseAvroType(addedSchema);
+  const alertId = { id: schemaFingerprint(alertType), json: compactSchemaJson(alertSchema) };
+  const addedId = { id: schemaFingerprint(addedType), json: compactSchemaJson(addedSchema) };
+  const stamps = light ? null : ['science', 'template', 'difference'].map((kind) => Array.from({ length: POOL }, () => fitsCutout(random, kind)));
+  const nightJd = jdOfNight(options.night);
+  const year = options.night.slice(2, 4);
+  // Objects come back within a night: about three alerts per object.
+  const objects: { id: string; ra: number; dec: number; first: number; sso: boolean }[] = [];
+  let index = 0;
+  // Real candids encode the time of the exposure; here seconds since MJD 0 times 1e9 plus a
+  // counter: above 2^53 (so only a bigint holds them), increasing, and distinct across nights.
+  const candidBase = BigInt(Math.round((nightJd - 2400000.5) * 86400)) * 1_000_000_000n;
+
+  const candidateSpecs = CANDIDATE_SPEC;
+  const prvSpecs = PRV_CANDIDATE_SPEC;
+
+  return {
+    alertSchema,
+    addedSchema,
+    fullSchema,
+    next(): NewAlert {
+      const i = index++;
+      let object = objects.length > 0 && random.next() < 0.6 ? random.pick(objects) : undefined;
+      if (object === undefined) {
+        const dec = (Math.asin(random.between(-0.5, 1)) * 180) / Math.PI; // ZTF sees north of -30
+        object = { id: objectName(random, year), ra: random.between(0, 360), dec, first: nightJd - random.between(0, 400), sso: random.next() < 0.05 };
+        objects.push(object);
+        if (objects.length > 5000) objects.shift();
+      }
+      // Strictly increasing with the alert number from 3 UTC, at a pace of about 300,000 alerts
+      // in an eight-hour night.
+      const jd = nightJd + 0.125 + i * 1e-6;
+      const candid = candidBase + BigInt(i);
+      const fid = random.pick([1, 1, 2, 2, 3]);
+      const magpsf = f32(random.between(14, 21));
+      const pid = BigInt(Math.round((jd - 2458000) * 1e4)) * 100000n + BigInt(random.int(0, 99999));
+      const ndethist = light ? random.int(1, 30) : random.int(1, 60);
+      const candidate: Record<string, unknown> = {};
+      for (const spec of candidateSpecs) candidate[spec.name] = spec.mark === '?' && random.next() < 0.05 ? null : filler(random, spec);
+      Object.assign(candidate, {
+        jd, fid, pid, candid, programid: 1, programpi: 'Kulkarni', isdiffpos: random.next() < 0.8 ? 't' : 'f',
+        ra: object.ra + random.gauss() * 1e-5, dec: object.dec + random.gauss() * 1e-5,
+        ranr: object.ra, decnr: object.dec,
+        magpsf, sigmapsf: f32(random.between(0.02, 0.2) * (1 + (magpsf - 14) / 7)), diffmaglim: f32(random.between(19.5, 21)),
+        rb: f32(random.between(0.3, 1)), drb: f32(random.between(0.3, 1)), classtar: f32(random.next()),
+        sgscore1: f32(random.next()), distpsnr1: f32(random.between(0, 30)),
+        ssdistnr: object.sso ? f32(random.between(0, 5)) : f32(-999), ssmagnr: object.sso ? f32(random.between(17, 21)) : f32(-999),
+        ssnamenr: object.sso ? `${random.int(1000, 600000)}` : null,
+        ndethist, ncovhist: ndethist + random.int(0, 200), jdstarthist: object.first, jdendhist: jd,
+        nmtchps: random.int(0, 10), rfid: BigInt(random.int(100000000, 999999999)), jdstartref: 2458000 + random.between(0, 300),
+        jdendref: 2458300 + random.between(0, 300), nframesref: random.int(15, 40), nmatches: random.int(100, 2000),
+        rbversion: 't17_f5_c3', drbversion: 'd6_m7', pdiffimfilename: `ztf_${options.night}_diff.fits`,
+      });
+      let prv: Record<string, unknown>[] | null = null;
+      if (!light) {
+        prv = [];
+        const count = random.int(0, 30);
+        for (let k = 0; k < count; k++) {
+          const p: Record<string, unknown> = {};
+          for (const spec of prvSpecs) p[spec.name] = spec.mark !== '' && random.next() < 0.05 ? null : filler(random, spec);
+          const detected = random.next() < 0.7;
+          Object.assign(p, {
+            jd: jd - (count - k) * random.between(0.5, 3), fid: random.pick([1, 2]), programid: 1, rbversion: 't17_f5_c3',
+            candid: detected ? candid - BigInt((count - k) * 1_000_000) : null, isdiffpos: detected ? 't' : null,
+            ra: detected ? object.ra : null, dec: detected ? object.dec : null, ranr: detected ? object.ra : null, decnr: detected ? object.dec : null,
+            magpsf: detected ? f32(magpsf + random.gauss() * 0.3) : null, sigmapsf: detected ? f32(random.between(0.02, 0.2)) : null,
+          });
+          prv.push(p);
+        }
+      }
+      const cutout = (kind: number, name: string) =>
+        stamps === null ? null : { fileName: `candid${candid}_pid${pid}_targ_${name}.fits.gz`, stampData: random.pick(stamps[kind]!) };
+      const alert = {
+        schemavsn: '4.02', publisher: 'ZTF (www.ztf.caltech.edu)', objectId: object.id, candid, candidate,
+        prv_candidates: prv, fp_hists: null,
+        cutoutScience: cutout(0, 'sci'), cutoutTemplate: cutout(1, 'ref'), cutoutDifference: cutout(2, 'diff'),
+      };
+      const added = addedValues(random, object.sso, ndethist);
+      return {
+        night: options.night,
+        schemaId: alertId.id,
+        schemaJson: alertId.json,
+        datum: alertType.toBuffer(alert),
+        added: { schemaId: addedId.id, schemaJson: addedId.json, datum: addedType.toBuffer(added) },
+        fields: extractFields(alert, added),
+      };
+    },
+  };
+}
+
+/** Fink-style classifier outputs: mostly unremarkable, with the small tails science cases look for. */
+function addedValues(random: Random, sso: boolean, ndethist: number): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const spec of ADDED_SPEC) values[spec.name] = null;
+  const snLike = random.next() < 0.04;
+  Object.assign(values, {
+    cdsxmatch: random.pick(CDS_CLASSES),
+    roid: sso ? 3 : random.next() < 0.02 ? 1 : 0,
+    mulens: random.next() < 0.01 ? random.between(0.5, 1) : random.between(0, 0.2),
+    rf_snia_vs_nonia: snLike ? random.between(0.5, 1) : random.between(0, 0.3),
+    snn_snia_vs_nonia: snLike ? random.between(0.4, 1) : random.between(0, 0.5),
+    snn_sn_vs_all: snLike ? random.between(0.5, 1) : random.between(0, 0.6),
+    rf_kn_vs_nonkn: random.between(0, 0.1),
+    nalerthist: ndethist,
+  });
+  return values;
+}
+
+const BATCH = 500;
+
+/** Simulates `count` alerts into the science database, in transactions of a few hundred. Returns how many were new. */
+export function simulateIntoDb(dir: string, options: SimulationOptions, count: number, onProgress?: (done: number) => void): number {
+  const simulation = createSimulation(options);
+  const writer = new ScienceWriter(dir);
+  let inserted = 0;
+  try {
+    for (let done = 0; done < count; ) {
+      const batch: NewAlert[] = [];
+      for (; batch.length < BATCH && done < count; done++) batch.push(simulation.next());
+      inserted += writer.write(batch);
+      onProgress?.(done);
+    }
+  } finally {
+    writer.close();
+  }
+  return inserted;
+}
+
+/** Simulates `count` alerts as Fink-enriched Avro files, one alert per file named after its candid. */
+export function simulateIntoFiles(outDir: string, options: SimulationOptions, count: number, onProgress?: (done: number) => void): void {
+  const simulation = createSimulation(options);
+  mkdirSync(outDir, { recursive: true });
+  for (let done = 0; done < count; done++) {
+    const alert = simulation.next();
+    const datum = Buffer.concat([alert.datum, alert.added!.datum]);
+    writeFileSync(join(outDir, `${alert.fields.candid}.avro`), encodeContainer(simulation.fullSchema, [datum]));
+    if (done % BATCH === 0) onProgress?.(done);
+  }
+  onProgress?.(count);
+}

@@ -1,0 +1,22 @@
+// The real alerts in ../shared/data, read from there (never copied into the repository). Tests that
+// need them skip, saying so, where the folder is absent.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+import { packageRoot } from '../../src/config/config.ts';
+
+export const SHARED_DATA = resolve(packageRoot(), '..', 'shared', 'data');
+export const ZTF_DATA = join(SHARED_DATA, 'ztf');
+export const FINK_DATA = join(SHARED_DATA, 'fink');
+
+/** True when the real data is present; otherwise marks the test skipped with the reason. */
+export function haveRealData(t: TestContext): boolean {
+  if (existsSync(ZTF_DATA) && existsSync(FINK_DATA)) return true;
+  t.skip(`real alerts not found at ${SHARED_DATA} (the shared data folder beside the project)`);
+  return false;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `fink-${prefix}-`));
+}

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { packageRoot } from '../../src/config/config.ts';
+import { openReader, type Checkpoint } from '../../src/sciencedb/reader.ts';
+import { createSimulation } from '../../src/sciencedb/simulate.ts';
+import { testEnv } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/data.ts';
+
+test('a reader reads while another process ingests: every alert once, in order, none skipped', async () => {
+  const dir = tempDir('concurrent');
+  const count = 3000;
+  const writer = spawn(process.execPath, [join(packageRoot(), 'bin', 'fink.ts'), 'simulate', '--count', String(count), '--profile', 'ztf', '--seed', '9', '--night', '20261121'], {
+    env: testEnv({ SCIENCE_DB_PATH: dir }),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  writer.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => writer.on('exit', resolve));
+  let writerDone = false;
+  void exited.then(() => (writerDone = true));
+
+  const expected = createSimulation({ profile: 'ztf', seed: 9, night: '20261121' });
+  const reader = openReader(dir);
+  let checkpoint: Checkpoint = {};
+  let seen = 0;
+  let readsWhileWriting = 0;
+  const deadline = Date.now() + 120_000;
+  while (seen < count && Date.now() < deadline) {
+    const { alerts, checkpoint: next } = reader.read(checkpoint, 200);
+    if (!writerDone && alerts.length > 0) readsWhileWriting++;
+    for (const alert of alerts) {
+      assert.equal(alert.fields.candid, expected.next().fields.candid, `alert ${seen} in order, none skipped`);
+      seen++;
+    }
+    checkpoint = next;
+    if (alerts.length === 0) await sleep(20);
+  }
+  assert.equal(await exited, 0, stderr);
+  assert.equal(seen, count);
+  assert.equal(reader.read(checkpoint, 10).alerts.length, 0, 'nothing twice');
+  assert.ok(readsWhileWriting > 1, `the reader read while the writer wrote (${readsWhileWriting} batches)`);
+  reader.close();
+});
