@@ -1,5 +1,79 @@
+// `fink start distribution [--until-caught-up]`
+import { join } from 'node:path';
+import { parseFlags } from '../../src/cli/args.ts';
 import { FinkError } from '../../src/cli/errors.ts';
+import { livePid, removePid, writePid } from '../../src/cli/pidfile.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { streamLogger } from '../../src/distribution/log.ts';
+import { Metrics, serveMetrics } from '../../src/distribution/metrics.ts';
+import { runDistribution } from '../../src/distribution/service.ts';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new FinkError('this command is not built yet');
+const USAGE = `usage: fink start distribution [--until-caught-up] [--conf FILE]
+
+Streams the science database (SCIENCE_DB_PATH) to Kafka (DISTRIBUTION_SERVERS): every alert to
+distribution_test, and to each science topic ${'${SUBSTREAM_PREFIX}<filter>_ztf'} the alerts its filter
+(FILTERS_DIR) selects. Each batch and its checkpoint are one Kafka transaction: after a crash or a
+restart it resumes right after the last committed batch, and read_committed consumers see every
+alert exactly once.
+
+  --until-caught-up   distribute what is stored at start, then exit (default: keep running and
+                      send new alerts as they are ingested; stop with 'fink stop distribution')
+
+Logs go to stderr, one structured line per event; DISTRIBUTION_METRICS_PORT serves Prometheus
+metrics at /metrics.
+`;
+
+export function pidFile(stateDir: string, id: string): string {
+  return join(stateDir, `${id}.pid`);
+}
+
+/** What marks our service in /proc/<pid>/cmdline. */
+export const MARKER = 'distribution';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { conf: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'until-caught-up': { type: 'boolean' } });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config = loadConfig({ confFile: values.conf });
+  const id = config.require('DISTRIBUTION_ID');
+  const pids = pidFile(config.require('DISTRIBUTION_STATE_DIR'), id);
+  const running = livePid(pids, MARKER);
+  if (running !== undefined && running !== process.pid) {
+    throw new FinkError(`a distribution service with DISTRIBUTION_ID=${id} already runs (pid ${running}); 'fink stop distribution' stops it`);
+  }
+  writePid(pids);
+  const log = streamLogger();
+  const controller = new AbortController();
+  const stop = (signal: string) => {
+    if (controller.signal.aborted) {
+      log('warn', 'second signal: exiting now; the open transaction is aborted by Kafka', { signal });
+      process.exit(130);
+    }
+    log('info', 'stopping after the batch in flight', { signal });
+    controller.abort();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  const metrics = new Metrics();
+  const port = config.get('DISTRIBUTION_METRICS_PORT');
+  const server = port === undefined || port === '' ? undefined : await serveMetrics(metrics, Number(port));
+  if (server !== undefined) {
+    const address = server.address();
+    log('info', 'metrics served', { url: `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : port}/metrics` });
+  }
+  try {
+    const summary = await runDistribution(config, { untilCaughtUp: values['until-caught-up'] === true, signal: controller.signal, log, metrics });
+    const mb = Object.values(summary.topics).reduce((s, t) => s + t.bytes, 0) / 1e6;
+    const rate = summary.seconds > 0 ? summary.alerts / summary.seconds : 0;
+    process.stdout.write(`distributed ${summary.alerts} alerts in ${summary.batches} transactions, ${mb.toFixed(1)} MB, in ${summary.seconds.toFixed(1)} s (${rate.toFixed(0)} alerts/s)\n`);
+    for (const [topic, t] of Object.entries(summary.topics)) process.stdout.write(`  ${topic.padEnd(32)} ${String(t.messages).padStart(9)} messages  ${(t.bytes / 1e6).toFixed(1).padStart(9)} MB\n`);
+    if (summary.filterErrors > 0) process.stdout.write(`  ${summary.filterErrors} filter errors (alerts counted as not matching; see the log)\n`);
+    if (summary.skipped > 0) process.stdout.write(`  ${summary.skipped} messages skipped as too large (recorded in ${join(config.require('DISTRIBUTION_STATE_DIR'), 'skipped.jsonl')})\n`);
+    return 0;
+  } finally {
+    server?.close();
+    removePid(pids);
+  }
 }

@@ -1,5 +1,88 @@
-import { FinkError } from '../../src/cli/errors.ts';
+// `fink start distribution_test [--topic T] [--limit N] [--timeout S] [--out FILE]`
+import { writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { intFlag, parseFlags } from '../../src/cli/args.ts';
+import { FinkError, UsageError } from '../../src/cli/errors.ts';
+import { encodeContainer } from '../../src/avro/container.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { DecodeError, SchemaFileDecoder } from '../../src/consumer/schema-file-decoder.ts';
+import { tableHeader, tableRow } from '../../src/consumer/table.ts';
+import { readTopic, TopicMissingError } from '../../src/consumer/topic-reader.ts';
+import { TEST_TOPIC } from '../../src/distribution/topics.ts';
+import type { RecordSchema } from '../../src/avro/schema.ts';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new FinkError('this command is not built yet');
+const USAGE = `usage: fink start distribution_test [--topic T] [--limit N] [--timeout S] [--rows R] [--out FILE] [--conf FILE]
+
+Reads a topic from its beginning as a read_committed consumer, decodes every message with the
+schema file whose fingerprint matches its key (written beside DISTRIBUTION_SCHEMA), and prints the
+alerts as a table, then a summary: count, topic, schema fingerprints.
+
+  --topic T      the topic (default ${TEST_TOPIC})
+  --limit N      wait for N alerts (following the topic) and stop there; exit 1 if fewer arrive
+                 within --timeout (default: read what the topic holds now, then stop)
+  --timeout S    seconds to wait with --limit (default 60)
+  --rows R       table rows to print (default 20; 0 for none)
+  --out FILE     save the alerts: FILE.avro as an Avro container file (one per schema)
+
+Exit status 1 if a message does not decode or --limit alerts did not arrive in time.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    conf: { type: 'string' }, help: { type: 'boolean', short: 'h' }, topic: { type: 'string' }, limit: { type: 'string' },
+    timeout: { type: 'string' }, rows: { type: 'string' }, out: { type: 'string' },
+  });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const limit = intFlag('limit', values.limit, 1);
+  const timeout = intFlag('timeout', values.timeout, 1) ?? 60;
+  const rows = intFlag('rows', values.rows, 0) ?? 20;
+  if (values.out !== undefined && extname(values.out) !== '.avro') throw new UsageError(`--out writes .avro files, got '${values.out}'`);
+  const topic = values.topic ?? TEST_TOPIC;
+  const config = loadConfig({ confFile: values.conf });
+  const decoder = new SchemaFileDecoder(config.require('DISTRIBUTION_SCHEMA'));
+  const controller = new AbortController();
+  const timer = limit === undefined ? undefined : setTimeout(() => controller.abort(), timeout * 1000);
+  const perSchema = new Map<string, { count: number; schema: RecordSchema; file: string; datums: Buffer[] }>();
+  let count = 0;
+  const start = performance.now();
+  const out = process.stdout;
+  if (rows > 0) out.write(tableHeader() + '\n');
+  try {
+    for await (const message of readTopic(config, topic, { follow: limit !== undefined, signal: controller.signal })) {
+      const where = `${topic}/${message.partition}@${message.offset}`;
+      const { schema, record } = decoder.decode(message.key, message.value, where);
+      let entry = perSchema.get(schema.fingerprint);
+      if (entry === undefined) perSchema.set(schema.fingerprint, (entry = { count: 0, schema: schema.schema, file: schema.file, datums: [] }));
+      entry.count++;
+      if (values.out !== undefined) entry.datums.push(message.value!);
+      if (count < rows) out.write(tableRow(record) + '\n');
+      count++;
+      if (limit !== undefined && count >= limit) break;
+    }
+  } catch (err) {
+    if (err instanceof DecodeError || err instanceof TopicMissingError) throw new FinkError(err.message);
+    throw err;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+  if (count > rows && rows > 0) out.write(`... and ${count - rows} more\n`);
+  const seconds = (performance.now() - start) / 1000;
+  out.write(`\n${count} alerts read from topic ${topic} in ${seconds.toFixed(1)} s, all decoded with their schema files\n`);
+  for (const [fingerprint, s] of perSchema) out.write(`  schema ${fingerprint}: ${s.count} alerts (${s.file})\n`);
+  if (values.out !== undefined) {
+    let i = 0;
+    for (const [fingerprint, s] of perSchema) {
+      const file = i++ === 0 ? values.out : values.out.replace(/\.avro$/, `-${fingerprint}.avro`);
+      writeFileSync(file, encodeContainer(s.schema, s.datums, { codec: 'deflate' }));
+      out.write(`  saved ${s.count} alerts to ${file}\n`);
+    }
+  }
+  if (limit !== undefined && count < limit) {
+    process.stderr.write(`fink start distribution_test: only ${count} of ${limit} alerts arrived on ${topic} within ${timeout} s\n`);
+    return 1;
+  }
+  return 0;
 }

@@ -38,6 +38,15 @@ export const KEYS: readonly KeySpec[] = [
   { name: 'KAFKA_ADMIN_USERNAME', type: str, default: 'admin', doc: 'the super user of the cluster in secured mode' },
   { name: 'KAFKA_ADMIN_PASSWORD', type: str, secret: true, doc: 'its password (no default)' },
   { name: 'DISTRIBUTION_PARTITIONS', type: { kind: 'int', min: 1, max: 10000 }, default: '3', doc: 'partitions of the topics the service creates' },
+  { name: 'DISTRIBUTION_ID', type: str, default: 'fink-distribution', doc: "the service's identity: its Kafka transactional id and the key of its checkpoint (one running instance per id)" },
+  { name: 'DISTRIBUTION_TOPICS', type: { kind: 'list' }, default: 'all', doc: 'science topics to fill: filter names (see FILTERS_DIR), or all; distribution_test always gets every alert' },
+  { name: 'FILTERS_DIR', type: path, default: '${FINK_HOME}/filters', doc: 'the filters folder: one module per science topic' },
+  { name: 'DISTRIBUTION_BATCH', type: { kind: 'int', min: 1, max: 100000 }, default: '500', doc: 'alerts per Kafka transaction' },
+  { name: 'DISTRIBUTION_POLL_MS', type: { kind: 'int', min: 10, max: 60000 }, default: '200', doc: 'how often a caught-up service looks for new alerts' },
+  { name: 'DISTRIBUTION_CHECKPOINT_TOPIC', type: str, default: '_fink_distribution_checkpoints', doc: 'compacted topic holding each service id\'s checkpoint, written in the same transaction as its alerts' },
+  { name: 'DISTRIBUTION_OVERSIZE', type: { kind: 'enum', values: ['stop', 'skip'] }, default: 'stop', doc: 'an alert larger than its topic accepts: stop the service, or skip it and record it in DISTRIBUTION_STATE_DIR/skipped.jsonl' },
+  { name: 'DISTRIBUTION_STATE_DIR', type: path, default: '${FINK_HOME}/var/distribution', doc: 'pid file of the running service and the record of skipped alerts' },
+  { name: 'DISTRIBUTION_METRICS_PORT', type: { kind: 'int', min: 0, max: 65535 }, doc: 'serve Prometheus metrics on this port (unset: no endpoint)' },
   { name: 'DISTRIBUTION_REPLICATION', type: { kind: 'int', min: 1, max: 100 }, default: '1', doc: 'replication factor of the topics the service creates' },
 ];
 

@@ -21,9 +21,12 @@ export function kafkaClientOptions(config: Config, who: 'client' | 'admin' = 'cl
   };
 }
 
-/** An admin client with the super user's credentials, closed after `body` whatever happens. */
-export async function withAdmin<T>(config: Config, body: (admin: Admin) => Promise<T>, limits = { retries: 3, timeout: 10_000 }): Promise<T> {
-  const admin = new Admin({ clientId: 'fink_kafka', ...kafkaClientOptions(config, 'admin'), ...limits });
+/**
+ * An admin client, closed after `body` whatever happens; with the super user's credentials unless
+ * `who` is 'client' (the service's own, for what it may do itself, such as creating its topics).
+ */
+export async function withAdmin<T>(config: Config, body: (admin: Admin) => Promise<T>, limits = { retries: 3, timeout: 10_000 }, who: 'client' | 'admin' = 'admin'): Promise<T> {
+  const admin = new Admin({ clientId: 'fink_kafka', ...kafkaClientOptions(config, who), ...limits });
   try {
     return await body(admin);
   } finally {

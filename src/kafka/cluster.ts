@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FinkError } from '../cli/errors.ts';
+import { livePid } from '../cli/pidfile.ts';
 import type { Config } from '../config/config.ts';
 import { isSecured, withAdmin } from './client-options.ts';
 import { ensureKafkaJars } from './provision.ts';
@@ -47,15 +48,7 @@ export function clusterLayout(config: Config): NodeLayout[] {
 
 /** The pid of our running broker, or undefined; a pid file whose process is gone (or is not Kafka) is stale. */
 export function runningPid(layout: NodeLayout): number | undefined {
-  if (!existsSync(layout.pidFile)) return undefined;
-  const pid = Number(readFileSync(layout.pidFile, 'utf8').trim());
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (cmdline.includes('kafka.Kafka')) return pid;
-  } catch {
-    // no such process
-  }
-  return undefined;
+  return livePid(layout.pidFile, 'kafka.Kafka');
 }
 
 interface Security {

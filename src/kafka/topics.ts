@@ -5,16 +5,32 @@ import { withAdmin } from './client-options.ts';
 export interface TopicSettings {
   partitions: number;
   replicationFactor: number;
+  /** Topic configuration, e.g. cleanup.policy=compact. */
+  configs?: Record<string, string>;
 }
 
-/** Creates the topic unless it exists; says whether it created it. */
-export async function ensureTopic(config: Config, name: string, settings: TopicSettings): Promise<boolean> {
+/** Creates the topic unless it exists; says whether it created it. `who`: whose credentials. */
+export async function ensureTopic(config: Config, name: string, settings: TopicSettings, who: 'client' | 'admin' = 'admin'): Promise<boolean> {
   return withAdmin(config, async (admin) => {
     const existing = await admin.listTopics();
     if (existing.includes(name)) return false;
-    await admin.createTopics({ topics: [name], partitions: settings.partitions, replicas: settings.replicationFactor });
+    const configs = Object.entries(settings.configs ?? {}).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({ topics: [name], partitions: settings.partitions, replicas: settings.replicationFactor, configs });
     return true;
-  });
+  }, undefined, who);
+}
+
+/** The largest record batch each topic accepts (its max.message.bytes). */
+export async function messageLimits(config: Config, topics: readonly string[], who: 'client' | 'admin' = 'admin'): Promise<Map<string, number>> {
+  return withAdmin(config, async (admin) => {
+    const described = await admin.describeConfigs({ resources: topics.map((name) => ({ resourceType: 2, resourceName: name, configurationKeys: ['max.message.bytes'] })) });
+    const limits = new Map<string, number>();
+    for (const resource of described) {
+      const entry = resource.configs.find((c) => c.name === 'max.message.bytes');
+      if (entry?.value != null) limits.set(resource.resourceName, Number(entry.value));
+    }
+    return limits;
+  }, undefined, who);
 }
 
 export async function listTopics(config: Config): Promise<string[]> {

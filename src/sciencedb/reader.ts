@@ -24,8 +24,13 @@ export interface StoredAlert {
 export type Checkpoint = Readonly<Record<string, number>>;
 
 export interface AlertReader {
-  /** Up to `limit` alerts after the checkpoint, oldest night first, and the checkpoint after them. */
-  read(after: Checkpoint, limit: number): { alerts: StoredAlert[]; checkpoint: Checkpoint };
+  /**
+   * Up to `limit` alerts after the checkpoint, oldest night first, and the checkpoint after them;
+   * with `until`, none beyond it (nights absent from `until` are not read).
+   */
+  read(after: Checkpoint, limit: number, until?: Checkpoint): { alerts: StoredAlert[]; checkpoint: Checkpoint };
+  /** The checkpoint of everything stored now. */
+  head(): Checkpoint;
   /** How many alerts are stored after the checkpoint. */
   lag(after: Checkpoint): number;
   /** The JSON text of a stored schema. */
@@ -34,12 +39,13 @@ export interface AlertReader {
 }
 
 const SELECT = `SELECT seq, schema_id, datum, added_schema_id, added, ingested_ms, candid, objectId, ${COLUMNS.map((c) => c.name).join(', ')}
-  FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?`;
+  FROM alerts WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`;
 
 interface Night {
   db: DatabaseSync;
   select: StatementSync;
   count: StatementSync;
+  max: StatementSync;
 }
 
 class SqliteReader implements AlertReader {
@@ -58,22 +64,30 @@ class SqliteReader implements AlertReader {
       const select = db.prepare(SELECT);
       // Candids exceed 2^53; the other integers are converted back to numbers below.
       select.setReadBigInts(true);
-      night = { db, select, count: db.prepare('SELECT count(*) AS n FROM alerts WHERE seq > ?') };
+      night = { db, select, count: db.prepare('SELECT count(*) AS n FROM alerts WHERE seq > ?'), max: db.prepare('SELECT coalesce(max(seq), 0) AS m FROM alerts') };
       this.#nights.set(name, night);
     }
     return night;
   }
 
-  read(after: Checkpoint, limit: number): { alerts: StoredAlert[]; checkpoint: Checkpoint } {
+  read(after: Checkpoint, limit: number, until?: Checkpoint): { alerts: StoredAlert[]; checkpoint: Checkpoint } {
     const alerts: StoredAlert[] = [];
     const checkpoint: Record<string, number> = { ...after };
     for (const name of listNights(this.#dir)) {
       if (alerts.length >= limit) break;
-      const rows = this.#night(name).select.all(after[name] ?? 0, limit - alerts.length);
+      const upTo = until === undefined ? Number.MAX_SAFE_INTEGER : until[name];
+      if (upTo === undefined || upTo <= (after[name] ?? 0)) continue;
+      const rows = this.#night(name).select.all(after[name] ?? 0, upTo, limit - alerts.length);
       for (const row of rows) alerts.push(toAlert(name, row));
       if (rows.length > 0) checkpoint[name] = alerts[alerts.length - 1]!.seq;
     }
     return { alerts, checkpoint };
+  }
+
+  head(): Checkpoint {
+    const head: Record<string, number> = {};
+    for (const name of listNights(this.#dir)) head[name] = Number((this.#night(name).max.get() as { m: number | bigint }).m);
+    return head;
   }
 
   lag(after: Checkpoint): number {

@@ -1,0 +1,60 @@
+// Counters of the distribution and, when DISTRIBUTION_METRICS_PORT is set, a Prometheus text
+// endpoint (/metrics) that serves them.
+import { createServer, type Server } from 'node:http';
+
+export class Metrics {
+  alerts = 0;
+  readonly messages = new Map<string, number>();
+  readonly bytes = new Map<string, number>();
+  readonly errors = new Map<string, number>();
+  batches = 0;
+  batchSecondsSum = 0;
+  lag = 0;
+
+  countMessage(topic: string, bytes: number): void {
+    this.messages.set(topic, (this.messages.get(topic) ?? 0) + 1);
+    this.bytes.set(topic, (this.bytes.get(topic) ?? 0) + bytes);
+  }
+
+  countError(kind: string): void {
+    this.errors.set(kind, (this.errors.get(kind) ?? 0) + 1);
+  }
+
+  totalBytes(): number {
+    let sum = 0;
+    for (const b of this.bytes.values()) sum += b;
+    return sum;
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    const family = (name: string, type: string, help: string, samples: [string, number][]) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+    };
+    const byTopic = (m: Map<string, number>) => [...m].map(([t, v]) => [`{topic="${t}"}`, v] as [string, number]);
+    family('fink_distribution_alerts_total', 'counter', 'Alerts read from the science database and handled.', [['', this.alerts]]);
+    family('fink_distribution_messages_total', 'counter', 'Messages committed, per topic.', byTopic(this.messages));
+    family('fink_distribution_bytes_total', 'counter', 'Key and value bytes committed, per topic.', byTopic(this.bytes));
+    family('fink_distribution_batch_seconds', 'summary', 'Time to read, encode, produce and commit a batch.', [['_sum', this.batchSecondsSum], ['_count', this.batches]].map(([s, v]) => [s as string, v as number]));
+    family('fink_distribution_lag_alerts', 'gauge', 'Alerts in the science database not yet distributed.', [['', this.lag]]);
+    family('fink_distribution_errors_total', 'counter', 'Errors by kind (filter, oversize, kafka).', [...this.errors].map(([k, v]) => [`{kind="${k}"}`, v] as [string, number]));
+    return lines.join('\n') + '\n';
+  }
+}
+
+/** Serves the metrics on 127.0.0.1:port (0: any free port); resolves with the server once listening. */
+export function serveMetrics(metrics: Metrics, port: number, host = '127.0.0.1'): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(metrics.render());
+    } else {
+      res.writeHead(404).end('see /metrics\n');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}

@@ -1,0 +1,50 @@
+// The schema files (DESIGN.md §4): every schema that goes out is written before its first message,
+// beside DISTRIBUTION_SCHEMA under a name with its fingerprint, so that a consumer without the key
+// can pick the file that matches. DISTRIBUTION_SCHEMA holds the newest full schema; a topic that
+// drops fields also has `<base>-<topic>.avsc`, its newest.
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import type { WireSchema } from './wire.ts';
+
+export function schemaFileFor(base: string, suffix: string): string {
+  const ext = extname(base) || '.avsc';
+  return join(dirname(base), `${basename(base, extname(base))}-${suffix}${ext}`);
+}
+
+function writeAtomically(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+export class SchemaFiles {
+  readonly #base: string;
+  /** Schemas already handled, by topic and fingerprint. */
+  readonly #seen = new Set<string>();
+
+  constructor(base: string) {
+    this.#base = base;
+  }
+
+  /**
+   * Writes what `wire` needs before its first message on `topic` (`selecting`: the topic drops
+   * fields). A schema seen for the first time becomes the newest. Returns the files written.
+   */
+  ensure(wire: WireSchema, topic: string, selecting: boolean): string[] {
+    const id = `${selecting ? topic : ''}/${wire.fingerprint}`;
+    if (this.#seen.has(id)) return [];
+    this.#seen.add(id);
+    const text = JSON.stringify(wire.schema, null, 2) + '\n';
+    const versioned = schemaFileFor(this.#base, wire.fingerprint);
+    const newest = selecting ? schemaFileFor(this.#base, topic) : this.#base;
+    const written: string[] = [];
+    if (!existsSync(versioned)) {
+      writeAtomically(versioned, text);
+      written.push(versioned);
+    }
+    writeAtomically(newest, text);
+    written.push(newest);
+    return written;
+  }
+}
