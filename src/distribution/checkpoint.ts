@@ -8,6 +8,8 @@ import type { Checkpoint } from '../sciencedb/reader.ts';
 
 export interface SavedCheckpoint {
   checkpoint: Checkpoint;
+  /** The identity of each night's store the checkpoint was taken on. */
+  stores: Record<string, string>;
   /** Alerts distributed by this id so far. */
   alerts: number;
   at: string;

@@ -52,6 +52,12 @@ function isFenced(err: unknown): boolean {
   return errorIds(err).some((id) => id === 'PRODUCER_FENCED' || id === 'INVALID_PRODUCER_EPOCH' || id === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
 }
 
+/** Errors of the Kafka client (network, protocol, timeouts): the ones worth retrying. */
+function isKafkaError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('PLT_KFK_');
+}
+
 function isAuthorization(err: unknown): boolean {
   return errorIds(err).some((id) => id.endsWith('AUTHORIZATION_FAILED'));
 }
@@ -134,14 +140,25 @@ export async function runDistribution(config: Config, options: DistributionOptio
       compression: 'lz4',
       // Also the transaction timeout: an instance killed mid-batch blocks readers at most this long.
       timeout: 30_000,
-      retries: 5,
-      retryDelay: 500,
+      // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
+      // written (milliseconds): retry soon, as Java's producer does. Longer outages are the
+      // service loop's business, with its own backoff.
+      retries: 20,
+      retryDelay: 20,
     });
     tx = await producer.beginTransaction();
     txUsed = false;
     const saved = await readCheckpoint(config, checkpointTopic, id);
     checkpoint = saved?.checkpoint ?? {};
     distributed = saved?.alerts ?? 0;
+    const stores = reader.identities();
+    const kept: Record<string, number> = {};
+    for (const [night, seq] of Object.entries(checkpoint)) {
+      const was = saved?.stores?.[night];
+      if (was === undefined || stores[night] === undefined || was === stores[night]) kept[night] = seq;
+      else log('warn', 'the science database of this night is not the one the checkpoint was taken on: distributing the night from its first alert', { night, checkpoint_store: was, store: stores[night] });
+    }
+    checkpoint = kept;
     log('info', saved === null ? 'no checkpoint yet: from the first alert' : 'resuming after the last committed batch', { alerts_before: distributed, checkpoint: JSON.stringify(checkpoint) });
     const meta = await producer.metadata({ topics: plans.map((p) => p.topic), forceUpdate: true });
     for (const p of plans) partitions.set(p.topic, meta.topics.get(p.topic)?.partitionsCount ?? 1);
@@ -246,7 +263,7 @@ export async function runDistribution(config: Config, options: DistributionOptio
         tx ??= await producer!.beginTransaction();
         txUsed = false;
         await sendAll(tx, messages);
-        const saved = { checkpoint: next, alerts: distributed + alerts.length, at: new Date().toISOString() };
+        const saved = { checkpoint: next, stores: reader.identities(), alerts: distributed + alerts.length, at: new Date().toISOString() };
         await tx.send({ messages: [checkpointMessage(checkpointTopic, id, saved)] });
         await tx.commit();
         tx = undefined;
@@ -276,7 +293,7 @@ export async function runDistribution(config: Config, options: DistributionOptio
           progressBytes = 0;
         }
       } catch (err) {
-        if (err instanceof FinkError) throw err;
+        if (err instanceof FinkError || !isKafkaError(err)) throw err;
         if (isFenced(err)) throw new FencedError(`another instance with DISTRIBUTION_ID=${id} started and fenced this one; it carries on from the last committed batch`);
         if (isAuthorization(err)) throw new FinkError(`Kafka refused an operation of user ${config.get('KAFKA_SASL_USERNAME') ?? '(none)'}: ${(err as Error).message} (${errorIds(err).join(', ')})`);
         metrics.countError('kafka');

@@ -31,6 +31,11 @@ export interface AlertReader {
   read(after: Checkpoint, limit: number, until?: Checkpoint): { alerts: StoredAlert[]; checkpoint: Checkpoint };
   /** The checkpoint of everything stored now. */
   head(): Checkpoint;
+  /**
+   * Night -> an identity drawn when the night's store was created: a checkpoint is only valid for
+   * the store it was taken on (a night deleted and ingested again starts from its first alert).
+   */
+  identities(): Record<string, string>;
   /** How many alerts are stored after the checkpoint. */
   lag(after: Checkpoint): number;
   /** The JSON text of a stored schema. */
@@ -88,6 +93,18 @@ class SqliteReader implements AlertReader {
     const head: Record<string, number> = {};
     for (const name of listNights(this.#dir)) head[name] = Number((this.#night(name).max.get() as { m: number | bigint }).m);
     return head;
+  }
+
+  identities(): Record<string, string> {
+    const ids: Record<string, string> = {};
+    for (const name of listNights(this.#dir)) {
+      try {
+        ids[name] = (this.#night(name).db.prepare("SELECT value FROM meta WHERE key = 'id'").get() as { value: string }).value;
+      } catch {
+        // A store written before identities existed: no check for it.
+      }
+    }
+    return ids;
   }
 
   lag(after: Checkpoint): number {

@@ -132,9 +132,10 @@ export function createSimulation(options: SimulationOptions): Simulation {
   // Objects come back within a night: about three alerts per object.
   const objects: { id: string; ra: number; dec: number; first: number; sso: boolean }[] = [];
   let index = 0;
-  // Real candids encode the time of the exposure; here seconds since MJD 0 times 1e9 plus a
-  // counter: above 2^53 (so only a bigint holds them), increasing, and distinct across nights.
-  const candidBase = BigInt(Math.round((nightJd - 2400000.5) * 86400)) * 1_000_000_000n;
+  // Real candids encode the time of the exposure; here seconds since MJD 0 times 1e9, then the
+  // seed, then a counter: above 2^53 (so only a bigint holds them), increasing within a run, and
+  // distinct across nights and seeds (up to 10^8 alerts per run).
+  const candidBase = BigInt(Math.round((nightJd - 2400000.5) * 86400)) * 1_000_000_000n + BigInt(options.seed % 10_000) * 100_000_000n;
 
   const candidateSpecs = CANDIDATE_SPEC;
   const prvSpecs = PRV_CANDIDATE_SPEC;

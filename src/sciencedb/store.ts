@@ -39,6 +39,11 @@ export function nightBytes(dir: string, night: string): number {
 const COLUMN_DDL = COLUMNS.map((c) => `${c.name} ${c.kind === 'real' ? 'REAL' : c.kind === 'int' ? 'INTEGER' : 'TEXT'}`).join(',\n  ');
 
 const DDL = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('id', lower(hex(randomblob(8)))) ON CONFLICT (key) DO NOTHING;
 CREATE TABLE IF NOT EXISTS schemas (
   id TEXT PRIMARY KEY,
   json TEXT NOT NULL
