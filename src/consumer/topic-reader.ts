@@ -3,6 +3,7 @@
 // message stream does not filter them), and "the end" is the last stable offset seen at start, so
 // that a reader of a topic written transactionally knows when it has read everything.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer } from '@platformatic/kafka';
 import type { Config } from '../config/config.ts';
 import { kafkaClientOptions } from '../kafka/client-options.ts';
@@ -22,6 +23,8 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Per partition and fetch; large alerts need room. */
   partitionMaxBytes?: number;
+  /** How long to wait for just-committed transactions to become readable (see stableEnds). */
+  settleMs?: number;
 }
 
 const READ_COMMITTED = 1;
@@ -44,6 +47,22 @@ function newConsumer(config: Config): Consumer {
   });
 }
 
+/**
+ * The end of each partition for a read_committed reader. A transaction's commit markers are written
+ * just after the producer's commit returns, so right after a commit the stable end lags the log's
+ * end for a moment: wait up to `settleMs` for them to meet (they never do while a transaction is
+ * open; then the stable end it is).
+ */
+async function stableEnds(consumer: Consumer, topic: string, settleMs: number): Promise<bigint[]> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    const stable = (await consumer.listOffsets({ topics: [topic], isolationLevel: READ_COMMITTED })).get(topic) ?? [];
+    const high = (await consumer.listOffsets({ topics: [topic], isolationLevel: 0 })).get(topic) ?? [];
+    if (stable.every((offset, p) => offset === high[p]) || Date.now() >= deadline) return stable;
+    await sleep(20);
+  }
+}
+
 /** Messages of `topic` from its first offset, in offset order within each partition. */
 export async function* readTopic(config: Config, topic: string, options: ReadOptions = {}): AsyncGenerator<ConsumedMessage> {
   const consumer = newConsumer(config);
@@ -54,7 +73,7 @@ export async function* readTopic(config: Config, topic: string, options: ReadOpt
     const described = metadata.topics.get(topic);
     if (described === undefined) throw new TopicMissingError(`topic ${topic} does not exist`);
     const starts = (await consumer.listOffsets({ topics: [topic], timestamp: EARLIEST })).get(topic) ?? [];
-    const ends = (await consumer.listOffsets({ topics: [topic], isolationLevel: READ_COMMITTED })).get(topic) ?? [];
+    const ends = await stableEnds(consumer, topic, options.settleMs ?? 2000);
     const positions = described.partitions.map((_, p) => starts[p] ?? 0n);
     const partitionMaxBytes = options.partitionMaxBytes ?? 8 << 20;
     for (;;) {

@@ -85,10 +85,11 @@ describe('exactly once', () => {
     await assertExactlyOnce(setup, await expectedTopics(setup, [{ seed: 12, count: 1000 }, { seed: 13, count: 1000 }]));
   });
 
-  test('the broker killed and restarted under a running service: one clear log line, then everything exactly once', async () => {
+  test('the broker killed and restarted under a running service: one clear log line, then everything exactly once', async (t) => {
     const setup = distributionSetup(cluster, { DISTRIBUTION_BATCH: '100' });
     simulateIntoDb(setup.dbDir, { profile: 'ztf-light', seed: 14, night: NIGHT }, 3000);
     const run = spawnDistribution(setup.env);
+    t.after(() => run.child.kill('SIGKILL'));
     const started = Date.now();
     while (!/resuming|no checkpoint yet/.test(run.output()) && Date.now() - started < 60_000) await sleep(20);
     assert.equal(await waitForCommitted(setup, 3000), 3000);
