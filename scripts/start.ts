@@ -1,18 +1,26 @@
-// `npm start`: the main job end to end on the embedded defaults, as a new user would run it by hand.
-// The cluster is left running.
+// `npm start`: the main job end to end on the embedded defaults, as a new user would run it by hand:
+// the Kafka cluster, simulated and real alerts into the science database, the distribution, and the
+// alerts read back from distribution_test. The cluster is left running.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { packageRoot } from '../src/config/config.ts';
 
 const root = packageRoot();
-// The science database and the distribution service are not built yet (issues 3 and 4): for now
-// the main job stops at a running cluster with its test topic.
+const shared = resolve(root, '..', 'shared', 'data');
+const realData = [join(shared, 'ztf'), join(shared, 'fink')].filter((d) => existsSync(d));
+
 const steps: Array<[string, string, string[]]> = [
   ['the Kafka cluster', 'fink_kafka', ['start']],
   ['the test topic', 'fink_kafka', ['--create-topic', 'distribution_test']],
-  ['the topics', 'fink_kafka', ['--list-topics']],
-  ['distribution_test', 'fink_kafka', ['--describe-topic', 'distribution_test']],
+  // A fixed night and seed: running npm start again adds nothing twice.
+  ['simulated alerts', 'fink', ['simulate', '--count', '2000', '--profile', 'ztf', '--seed', '1', '--night', '20261125']],
+  ...(realData.length > 0 ? [['real alerts', 'fink', ['ingest', ...realData]] as [string, string, string[]]] : []),
+  ['the science database', 'fink', ['db', 'stats']],
+  ['the distribution', 'fink', ['start', 'distribution', '--until-caught-up']],
+  ['the alerts read back', 'fink', ['start', 'distribution_test', '--rows', '15']],
 ];
+if (realData.length === 0) process.stdout.write(`(no real alerts at ${shared}: simulated ones only)\n`);
 
 for (const [what, command, args] of steps) {
   process.stdout.write(`\n== ${what}: ${command} ${args.join(' ')}\n`);
@@ -23,5 +31,6 @@ for (const [what, command, args] of steps) {
   }
 }
 process.stdout.write(
-  `\nDone. The cluster is still running (npx fink_kafka status); stop it with: npx fink_kafka stop\n`,
+  `\nDone. The cluster is still running (npx fink_kafka status); stop it with: npx fink_kafka stop\n` +
+    `Follow new alerts with: npx fink start distribution   (and in another terminal: npx fink simulate --count 100 --seed 2)\n`,
 );
