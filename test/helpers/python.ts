@@ -1,0 +1,27 @@
+// A Python virtualenv with fink-client from PyPI, made once under var/ and reused; redone when a
+// previous install did not finish. Tests that need it skip, saying why, where Python cannot make one.
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/config/config.ts';
+
+export const FINK_CLIENT_VERSION = '12.3.0';
+
+/** The venv's python, or a reason why there is none. */
+export function finkClientPython(): { python: string } | { reason: string } {
+  const venv = join(packageRoot(), 'var', 'venv-fink-client');
+  const python = join(venv, 'bin', 'python');
+  const marker = join(venv, `.fink-client-${FINK_CLIENT_VERSION}`);
+  if (existsSync(marker)) return { python };
+  if (spawnSync('python3', ['-c', 'import venv, ensurepip'], { stdio: 'ignore' }).status !== 0) {
+    return { reason: 'python3 with the venv and ensurepip modules is not available' };
+  }
+  rmSync(venv, { recursive: true, force: true });
+  process.stderr.write(`# creating ${venv} and installing fink-client ${FINK_CLIENT_VERSION} from PyPI (once)\n`);
+  const make = spawnSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+  if (make.status !== 0) return { reason: `python3 -m venv ${venv} failed` };
+  const pip = spawnSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `fink-client==${FINK_CLIENT_VERSION}`], { stdio: 'inherit', timeout: 600_000 });
+  if (pip.status !== 0) throw new Error(`pip install fink-client==${FINK_CLIENT_VERSION} failed (exit ${pip.status}); PyPI must be reachable`);
+  writeFileSync(marker, `${new Date().toISOString()}\n`);
+  return { python };
+}

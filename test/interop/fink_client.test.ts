@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { packageRoot } from '../../src/config/config.ts';
+import { runCli } from '../helpers/cli.ts';
+import { FINK_DATA, haveRealData, ZTF_DATA } from '../helpers/data.ts';
+import { decodeWithKey, distributionSetup, readAll, type DistributionSetup } from '../helpers/distribution.ts';
+import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { finkClientPython, FINK_CLIENT_VERSION } from '../helpers/python.ts';
+
+interface Consumed {
+  topic: string;
+  objectId: string;
+  candid: string;
+  fields: string[];
+  sha256: string;
+}
+
+function consumeWithFinkClient(python: string, bootstrap: string, topic: string, count: number, credentials: string[] = []): Consumed[] {
+  const run = spawnSync(python, [join(packageRoot(), 'test', 'interop', 'fink_client_consume.py'), bootstrap, topic, String(count), '90', ...credentials], { encoding: 'utf8', timeout: 180_000 });
+  assert.equal(run.status, 0, `fink-client consumer failed:\n${run.stderr}`);
+  return run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Consumed);
+}
+
+describe(`fink-client ${FINK_CLIENT_VERSION} (PyPI) reads what the service distributes`, () => {
+  let cluster: TestCluster;
+  let setup: DistributionSetup;
+  let python: string | undefined;
+  let skipReason = '';
+  before(async () => {
+    const found = finkClientPython();
+    if ('reason' in found) skipReason = found.reason;
+    else python = found.python;
+    cluster = await startTestCluster();
+    setup = distributionSetup(cluster, { DISTRIBUTION_TOPICS: 'light' });
+  });
+  after(async () => cluster.stop());
+
+  test('its AlertConsumer decodes every alert of distribution_test unchanged: real and simulated, each once', async (t) => {
+    if (python === undefined) return t.skip(skipReason);
+    if (!haveRealData(t)) return;
+    assert.equal(runCli('fink', ['ingest', ZTF_DATA, FINK_DATA], setup.env).status, 0);
+    assert.equal(runCli('fink', ['simulate', '--count', '50', '--seed', '31', '--night', '20261105'], setup.env).status, 0);
+    const run = runCli('fink', ['start', 'distribution', '--until-caught-up'], setup.env);
+    assert.equal(run.status, 0, run.stderr);
+
+    const messages = await readAll(setup.config, 'distribution_test');
+    assert.equal(messages.length, 65);
+    const expected = new Map(messages.map((m) => {
+      const alert = decodeWithKey(m);
+      return [String(alert.candid), { objectId: alert.objectId as string, sha256: createHash('sha256').update(m.value!).digest('hex'), fields: JSON.parse(m.key!.toString()).fields.map((f: { name: string }) => f.name) as string[] }];
+    }));
+    const consumed = consumeWithFinkClient(python, cluster.bootstrap, 'distribution_test', 65);
+    assert.equal(consumed.length, 65);
+    assert.equal(new Set(consumed.map((c) => c.candid)).size, 65, 'each alert once');
+    for (const c of consumed) {
+      const want = expected.get(c.candid);
+      assert.ok(want !== undefined, `alert ${c.candid} was distributed`);
+      assert.equal(c.objectId, want.objectId);
+      assert.deepEqual(c.fields, want.fields, `alert ${c.candid}: the fields, in order`);
+      assert.equal(c.sha256, want.sha256, `alert ${c.candid}: re-encoded by fastavro, the bytes of the message`);
+    }
+    assert.ok(consumed.some((c) => BigInt(c.candid) > 2n ** 53n && c.fields.includes('rf_snia_vs_nonia')), 'simulated alerts with added values, 64-bit candids');
+  });
+
+  test('the light topic, with its own schema, too', async (t) => {
+    if (python === undefined) return t.skip(skipReason);
+    if (!haveRealData(t)) return;
+    const consumed = consumeWithFinkClient(python, cluster.bootstrap, 'fink_light_ztf', 65);
+    assert.equal(consumed.length, 65);
+    const messages = new Map((await readAll(setup.config, 'fink_light_ztf')).map((m) => [String(decodeWithKey(m).candid), createHash('sha256').update(m.value!).digest('hex')]));
+    for (const c of consumed) {
+      assert.equal(c.fields.some((f) => f.startsWith('cutout')), false);
+      assert.equal(c.sha256, messages.get(c.candid));
+    }
+  });
+});
