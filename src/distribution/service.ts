@@ -4,10 +4,10 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { murmur2, Producer, type MessageToProduce } from '@platformatic/kafka';
+import { murmur2, type MessageToProduce } from '@platformatic/kafka';
 import { FinkError } from '../cli/errors.ts';
 import type { Config } from '../config/config.ts';
-import { kafkaClientOptions } from '../kafka/client-options.ts';
+import { createTransactionalProducer, type BufferProducer } from '../kafka/transactional-producer.ts';
 import { ensureTopic, messageLimits, type TopicSettings } from '../kafka/topics.ts';
 import { errorIds } from '../consumer/topic-reader.ts';
 import { openReader, type Checkpoint, type StoredAlert } from '../sciencedb/reader.ts';
@@ -20,7 +20,7 @@ import { planTopics } from './topics.ts';
 import { WireSchemas } from './wire.ts';
 
 type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
-type Transaction = Awaited<ReturnType<Producer<Buffer, Buffer, Buffer, Buffer>['beginTransaction']>>;
+type Transaction = Awaited<ReturnType<BufferProducer['beginTransaction']>>;
 
 export interface DistributionOptions {
   /** Distribute what is stored at start, then return. */
@@ -105,7 +105,7 @@ export async function runDistribution(config: Config, options: DistributionOptio
   const summary: DistributionSummary = { alerts: 0, batches: 0, seconds: 0, topics: {}, filterErrors: 0, skipped: 0, checkpoint: {} };
   for (const p of plans) summary.topics[p.topic] = { messages: 0, bytes: 0 };
 
-  let producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  let producer: BufferProducer | undefined;
   let tx: Transaction | undefined;
   let txUsed = false;
   let checkpoint: Checkpoint = {};
@@ -127,25 +127,7 @@ export async function runDistribution(config: Config, options: DistributionOptio
 
   /** A new transactional producer (fencing an older instance), then the last committed checkpoint. */
   const openSession = async () => {
-    producer = new Producer({
-      clientId: `fink-distribution-${id}`,
-      ...kafkaClientOptions(config),
-      idempotent: true,
-      transactionalId: id,
-      // A fresh producer id: @platformatic/kafka would otherwise claim id 0, epoch 0, which the
-      // coordinator refuses as fenced once the transactional id has history.
-      producerId: -1n,
-      producerEpoch: -1,
-      acks: -1,
-      compression: 'lz4',
-      // Also the transaction timeout: an instance killed mid-batch blocks readers at most this long.
-      timeout: 30_000,
-      // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
-      // written (milliseconds): retry soon, as Java's producer does. Longer outages are the
-      // service loop's business, with its own backoff.
-      retries: 20,
-      retryDelay: 20,
-    });
+    producer = createTransactionalProducer(config, id, `fink-distribution-${id}`);
     tx = await producer.beginTransaction();
     txUsed = false;
     const saved = await readCheckpoint(config, checkpointTopic, id);

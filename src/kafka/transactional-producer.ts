@@ -1,0 +1,42 @@
+// A transactional producer from @platformatic/kafka 2.12, with two protocol details set right:
+// - InitProducerId is sent with producer id -1 and epoch -1 (a fresh producer); the client's
+//   default (0, 0) is refused as fenced once the transactional id has history.
+// - AddPartitionsToTxn is sent as version 3, the client version. Versions 4 and up are the
+//   brokers' own verification calls (KIP-890) and need CLUSTER_ACTION, which no producer user
+//   should hold; the client picks the highest version the broker offers, so under ACLs every
+//   transaction would fail with CLUSTER_AUTHORIZATION_FAILED.
+import { addPartitionsToTxnV3, kGetApi, Producer } from '@platformatic/kafka';
+import type { Config } from '../config/config.ts';
+import { kafkaClientOptions } from './client-options.ts';
+
+export type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
+
+type GetApi = (name: string, callback: (error: Error | null, api?: unknown) => void) => void;
+
+export function createTransactionalProducer(config: Config, transactionalId: string, clientId: string): BufferProducer {
+  const producer: BufferProducer = new Producer({
+    clientId,
+    ...kafkaClientOptions(config),
+    idempotent: true,
+    transactionalId,
+    producerId: -1n,
+    producerEpoch: -1,
+    acks: -1,
+    compression: 'lz4',
+    // Also the transaction timeout: an instance killed mid-batch blocks readers at most this long.
+    timeout: 30_000,
+    // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
+    // written (milliseconds): retry soon, as Java's producer does. Longer outages are the
+    // caller's business, with its own backoff.
+    retries: 20,
+    retryDelay: 20,
+  });
+  const target = producer as unknown as Record<symbol, GetApi>;
+  const getApi = target[kGetApi]!.bind(producer);
+  target[kGetApi] = (name, callback) => {
+    if (name !== 'AddPartitionsToTxn') return getApi(name, callback);
+    // Still ask, so that a broker without the API is reported as before.
+    getApi(name, (error) => (error ? callback(error) : callback(null, addPartitionsToTxnV3.api)));
+  };
+  return producer;
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { packageRoot } from '../../src/config/config.ts';
+import { runCli } from '../helpers/cli.ts';
+import { distributionSetup, type DistributionSetup } from '../helpers/distribution.ts';
+import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { finkClientPython } from '../helpers/python.ts';
+
+describe('the distribution in secured mode (SCRAM-SHA-512 and ACLs)', () => {
+  let cluster: TestCluster;
+  let service: DistributionSetup;
+  const admin = (args: string[]) => {
+    const run = runCli('fink_kafka', args, cluster.env);
+    assert.equal(run.status, 0, run.stderr);
+  };
+  before(async () => {
+    cluster = await startTestCluster({ secured: true });
+    admin(['--authentication', '-a', '-u', 'alice', '-p', 'alice-secret']);
+    admin(['--authentication', '-a', '-u', 'bob', '-p', 'bob-secret']);
+    // The service runs as alice; its transactional id starts with her name, as the producer role allows.
+    service = distributionSetup(cluster, { KAFKA_SASL_USERNAME: 'alice', KAFKA_SASL_PASSWORD: 'alice-secret', DISTRIBUTION_ID: 'alice-distribution', DISTRIBUTION_TOPICS: 'none' });
+    assert.equal(runCli('fink', ['simulate', '--count', '30', '--profile', 'ztf-light', '--seed', '41', '--night', '20261101'], service.env).status, 0);
+  });
+  after(async () => cluster.stop());
+
+  test('a topic the service may not create is named, with what to do', () => {
+    const run = runCli('fink', ['start', 'distribution', '--until-caught-up'], service.env);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /topic distribution_test does not exist and user alice may not create it: create it with 'fink_kafka --create-topic distribution_test'/);
+    assert.doesNotMatch(run.stderr + run.stdout, /alice-secret/, 'no password in the output');
+  });
+
+  test('with the topics created by the admin and producer rights granted, alice distributes exactly once; bob reads with fink-client', (t) => {
+    const checkpoints = service.config.require('DISTRIBUTION_CHECKPOINT_TOPIC');
+    admin(['--create-topic', 'distribution_test']);
+    admin(['--create-topic', checkpoints, '--partitions', '1']);
+    admin(['--authorization', '-a', '-u', 'alice', '-p', '-t', 'distribution_test']);
+    admin(['--authorization', '-a', '-u', 'alice', '-p', '-t', checkpoints]);
+    admin(['--authorization', '-a', '-u', 'alice', '-c', 'fink-reader', '-t', checkpoints]);
+    const run = runCli('fink', ['start', 'distribution', '--until-caught-up'], service.env);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /distributed 30 alerts/);
+    const again = runCli('fink', ['start', 'distribution', '--until-caught-up'], service.env);
+    assert.match(again.stdout, /distributed 0 alerts/, 'alice reads her checkpoint back');
+
+    const found = finkClientPython();
+    if ('reason' in found) return t.skip(found.reason);
+    admin(['--authorization', '-a', '-u', 'bob', '-c', 'fink-client-interop', '-t', 'distribution_test']);
+    const consume = spawnSync(found.python, [join(packageRoot(), 'test', 'interop', 'fink_client_consume.py'), cluster.bootstrap, 'distribution_test', '30', '90', 'bob', 'bob-secret'], { encoding: 'utf8', timeout: 180_000 });
+    assert.equal(consume.status, 0, consume.stderr);
+    assert.equal(new Set(consume.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { candid: string }).candid)).size, 30);
+  });
+});
