@@ -8,7 +8,6 @@ import { loadConfig } from '../../src/config/config.ts';
 import { DecodeError, SchemaFileDecoder } from '../../src/consumer/schema-file-decoder.ts';
 import { tableHeader, tableRow } from '../../src/consumer/table.ts';
 import { readTopic, TopicMissingError } from '../../src/consumer/topic-reader.ts';
-import { TEST_TOPIC } from '../../src/distribution/topics.ts';
 import type { RecordSchema } from '../../src/avro/schema.ts';
 
 const USAGE = `usage: fink start distribution_test [--topic T] [--limit N] [--timeout S] [--rows R] [--out FILE] [--conf FILE]
@@ -17,7 +16,7 @@ Reads a topic from its beginning as a read_committed consumer, decodes every mes
 schema file whose fingerprint matches its key (written beside DISTRIBUTION_SCHEMA), and prints the
 alerts as a table, then a summary: count, topic, schema fingerprints.
 
-  --topic T      the topic (default ${TEST_TOPIC})
+  --topic T      the topic (default DISTRIBUTION_TEST_TOPIC, distribution_test)
   --limit N      wait for N alerts (following the topic) and stop there; exit 1 if fewer arrive
                  within --timeout (default: read what the topic holds now, then stop)
   --timeout S    seconds to wait with --limit (default 60)
@@ -40,8 +39,8 @@ export async function run(argv: string[]): Promise<number> {
   const timeout = intFlag('timeout', values.timeout, 1) ?? 60;
   const rows = intFlag('rows', values.rows, 0) ?? 20;
   if (values.out !== undefined && extname(values.out) !== '.avro') throw new UsageError(`--out writes .avro files, got '${values.out}'`);
-  const topic = values.topic ?? TEST_TOPIC;
   const config = loadConfig({ confFile: values.conf });
+  const topic = values.topic ?? config.require('DISTRIBUTION_TEST_TOPIC');
   const decoder = new SchemaFileDecoder(config.require('DISTRIBUTION_SCHEMA'));
   const controller = new AbortController();
   const timer = limit === undefined ? undefined : setTimeout(() => controller.abort(), timeout * 1000);

@@ -39,6 +39,7 @@ export const KEYS: readonly KeySpec[] = [
   { name: 'KAFKA_ADMIN_PASSWORD', type: str, secret: true, doc: 'its password (no default)' },
   { name: 'DISTRIBUTION_PARTITIONS', type: { kind: 'int', min: 1, max: 10000 }, default: '3', doc: 'partitions of the topics the service creates' },
   { name: 'DISTRIBUTION_ID', type: str, default: 'fink-distribution', doc: "the service's identity: its Kafka transactional id and the key of its checkpoint (one running instance per id)" },
+  { name: 'DISTRIBUTION_TEST_TOPIC', type: str, default: 'distribution_test', doc: 'the topic that gets every alert (and that fink start distribution_test reads by default)' },
   { name: 'DISTRIBUTION_TOPICS', type: { kind: 'list' }, default: 'all', doc: 'science topics to fill: filter names (see FILTERS_DIR), or all; distribution_test always gets every alert' },
   { name: 'FILTERS_DIR', type: path, default: '${FINK_HOME}/filters', doc: 'the filters folder: one module per science topic' },
   { name: 'DISTRIBUTION_BATCH', type: { kind: 'int', min: 1, max: 100000 }, default: '500', doc: 'alerts per Kafka transaction' },

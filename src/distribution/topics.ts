@@ -1,10 +1,8 @@
-// The topics the service fills: distribution_test with every alert, and one science topic per
-// active filter, `${SUBSTREAM_PREFIX}<filter>_ztf`.
+// The topics the service fills: DISTRIBUTION_TEST_TOPIC (distribution_test) with every alert, and
+// one science topic per active filter, `${SUBSTREAM_PREFIX}<filter>_ztf`.
 import { FinkError } from '../cli/errors.ts';
 import type { Config } from '../config/config.ts';
 import type { Filter } from './filters.ts';
-
-export const TEST_TOPIC = 'distribution_test';
 
 export interface TopicPlan {
   topic: string;
@@ -27,7 +25,7 @@ export function planTopics(config: Config, filters: readonly Filter[]): TopicPla
       throw new FinkError(`DISTRIBUTION_TOPICS names '${name}', but there is no filter ${name}.ts in ${config.get('FILTERS_DIR')} (filters: ${filters.map((f) => f.name).join(', ') || 'none'})`);
     }
   }
-  const plans: TopicPlan[] = [{ topic: TEST_TOPIC, filter: null, drop: [] }];
+  const plans: TopicPlan[] = [{ topic: config.require('DISTRIBUTION_TEST_TOPIC'), filter: null, drop: [] }];
   for (const filter of filters) {
     if (all || wanted.includes(filter.name)) plans.push({ topic: topicName(config, filter), filter, drop: filter.dropFields ?? [] });
   }

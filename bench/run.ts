@@ -1,0 +1,354 @@
+// `npm run bench -- [--profile ztf|ztf-light|ztf,ztf-light] [--count N] [--repeat R] [--cases LIST] [--json FILE]`
+//
+// The distribution measured against the ceiling of the same broker on the same machine, in one run:
+// Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
+// the same count, a fresh topic with the same partitions) side by side with the service
+// distributing a science database pre-filled by the simulator into a fresh topic. Then a burst of
+// 10,000 ztf alerts, the latency at a steady 1,000 alerts/s, and the memory of a 1,000,000-alert
+// backlog. Each measurement is repeated (median of R runs).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig, packageRoot, type Config } from '../src/config/config.ts';
+import { readTopic } from '../src/consumer/topic-reader.ts';
+import { WireSchemas } from '../src/distribution/wire.ts';
+import { startCluster, stopCluster } from '../src/kafka/cluster.ts';
+import { ensureKafkaJars } from '../src/kafka/provision.ts';
+import { deleteTopic, ensureTopic } from '../src/kafka/topics.ts';
+import { openReader } from '../src/sciencedb/reader.ts';
+import { createSimulation, simulateIntoDb, type Profile } from '../src/sciencedb/simulate.ts';
+import { ScienceWriter } from '../src/sciencedb/store.ts';
+import { parseAvroType, type AvroType } from '../src/avro/schema.ts';
+
+const root = packageRoot();
+const node = process.execPath;
+const { values } = parseArgs({
+  options: {
+    profile: { type: 'string', default: 'ztf,ztf-light' },
+    count: { type: 'string' },
+    repeat: { type: 'string', default: '3' },
+    cases: { type: 'string', default: 'throughput,burst,latency,memory' },
+    json: { type: 'string' },
+    'latency-seconds': { type: 'string', default: '60' },
+    'backlog-count': { type: 'string', default: '1000000' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help === true) {
+  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 8).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.exit(0);
+}
+const profiles = values.profile.split(',') as Profile[];
+for (const p of profiles) if (p !== 'ztf' && p !== 'ztf-light') throw new Error(`--profile is ztf, ztf-light or both, got '${p}'`);
+const repeat = Number(values.repeat);
+const cases = new Set(values.cases.split(','));
+const defaultCount: Record<Profile, number> = { ztf: 20_000, 'ztf-light': 100_000 };
+const benchDir = join(root, 'var', 'bench');
+mkdirSync(benchDir, { recursive: true });
+
+const base = loadConfig({});
+const partitions = base.int('DISTRIBUTION_PARTITIONS');
+const bootstrap = base.list('DISTRIBUTION_SERVERS').join(',');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const say = (line: string) => process.stdout.write(line + '\n');
+let runId = 0;
+const freshName = (what: string) => `bench-${what}-${Date.now().toString(36)}-${++runId}`;
+
+function benchEnv(db: string, topic: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...process.env as Record<string, string>,
+    SCIENCE_DB_PATH: db,
+    DISTRIBUTION_TEST_TOPIC: topic,
+    DISTRIBUTION_TOPICS: 'none',
+    DISTRIBUTION_ID: freshName('id'),
+    DISTRIBUTION_SCHEMA: join(benchDir, 'schemas', 'distribution_schema.avsc'),
+    DISTRIBUTION_STATE_DIR: join(benchDir, 'state'),
+    ...extra,
+  };
+}
+
+/** A science database of `count` simulated alerts, made once and kept under var/bench. */
+function prefilled(profile: Profile, count: number): string {
+  const dir = join(benchDir, `db-${profile}-${count}`);
+  const marker = join(dir, '.complete');
+  if (!existsSync(marker)) {
+    rmSync(dir, { recursive: true, force: true });
+    const t0 = performance.now();
+    simulateIntoDb(dir, { profile, seed: 1, night: '20261125' }, count);
+    writeFileSync(marker, '');
+    say(`  simulated ${count} ${profile} alerts into ${dir} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return dir;
+}
+
+/** The average message (key + value) the service sends for a database's alerts. */
+function averageMessage(dir: string): number {
+  const reader = openReader(dir);
+  const wire = new WireSchemas((id) => reader.schemaJson(id));
+  let bytes = 0;
+  let n = 0;
+  let checkpoint = {};
+  for (;;) {
+    const { alerts, checkpoint: next } = reader.read(checkpoint, 5000);
+    if (alerts.length === 0) break;
+    for (const a of alerts) {
+      const w = wire.forAlert(a);
+      bytes += w.key.length + w.encode(a).length;
+      n++;
+    }
+    checkpoint = next;
+  }
+  reader.close();
+  return Math.round(bytes / n);
+}
+
+interface ServiceRun { alerts: number; messages: number; bytes: number; seconds: number; cpu_s: number; peak_rss_mb: number }
+
+function runService(env: Record<string, string>, onPid?: (pid: number) => void): Promise<ServiceRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(node, [join(root, 'bench', 'distribute.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    onPid?.(child.pid!);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ServiceRun) : reject(new Error(`the service run failed (exit ${code}):\n${err}`))));
+  });
+}
+
+function producerPerformance(libs: string, topic: string, count: number, recordSize: number): { records_per_s: number; mb_per_s: number } {
+  const args = [
+    '-Xmx1g', '-cp', `${libs}/*`, 'org.apache.kafka.tools.ProducerPerformance',
+    '--topic', topic, '--num-records', String(count), '--record-size', String(recordSize), '--throughput', '-1',
+    '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=all', 'compression.type=lz4', 'linger.ms=5',
+  ];
+  const run = spawnSync('java', args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const line = run.stdout.split('\n').reverse().find((l) => /records sent/.test(l));
+  if (run.status !== 0 || line === undefined) throw new Error(`ProducerPerformance failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+  const recordsPerS = Number(/([\d.]+) records\/sec/.exec(line)![1]);
+  return { records_per_s: recordsPerS, mb_per_s: (recordsPerS * recordSize) / 1e6 };
+}
+
+async function withTopic<T>(config: Config, name: string, body: () => Promise<T> | T): Promise<T> {
+  await ensureTopic(config, name, { partitions, replicationFactor: base.int('DISTRIBUTION_REPLICATION') });
+  try {
+    return await body();
+  } finally {
+    await deleteTopic(config, name).catch(() => false);
+  }
+}
+
+/** Follows a topic from its start, decoding each message with its key, until `count` arrived. */
+async function consumeUntil(config: Config, topic: string, count: number, onAlert: (candid: bigint, at: number) => void, timeoutMs: number): Promise<number> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const types = new Map<string, AvroType>();
+  let n = 0;
+  try {
+    for await (const m of readTopic(config, topic, { follow: true, signal: controller.signal })) {
+      const key = m.key!.toString();
+      let type = types.get(key);
+      if (type === undefined) types.set(key, (type = parseAvroType(JSON.parse(key))));
+      const alert = type.fromBuffer(m.value!) as { candid: bigint };
+      onAlert(alert.candid, Date.now());
+      if (++n >= count) break;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return n;
+}
+
+/** The continuous service as a child process (the real command), ready when it has read its checkpoint. */
+async function continuousService(env: Record<string, string>): Promise<{ stop: () => Promise<void> }> {
+  const child = spawn(node, [join(root, 'bin', 'fink.ts'), 'start', 'distribution'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const t0 = Date.now();
+  while (!/no checkpoint yet|resuming/.test(log)) {
+    if (Date.now() - t0 > 60_000 || child.exitCode !== null) throw new Error(`the service did not start:\n${log}`);
+    await sleep(20);
+  }
+  return { stop: async () => { child.kill('SIGTERM'); await exited; } };
+}
+
+const report: Record<string, unknown> = {};
+const table: string[][] = [];
+
+async function main(): Promise<void> {
+  say(`fink-distribution benchmark: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${repeat} runs per measurement (median)`);
+  const libs = ensureKafkaJars(base, say);
+  const started = await startCluster(base, say);
+  say(started.alreadyRunning ? `using the running cluster at ${bootstrap}` : `started the managed cluster at ${bootstrap}`);
+  try {
+    if (cases.has('throughput')) {
+      const byProfile: Record<string, unknown> = {};
+      for (const profile of profiles) {
+        const count = Number(values.count ?? defaultCount[profile]);
+        say(`\n== throughput: ${count} ${profile} alerts`);
+        const db = prefilled(profile, count);
+        const avg = averageMessage(db);
+        say(`  average message: ${avg} bytes (key ${profile === 'ztf' ? 'and value' : '+ value'})`);
+        const svc: ServiceRun[] = [];
+        const pp: { records_per_s: number; mb_per_s: number }[] = [];
+        for (let r = 0; r < repeat; r++) {
+          const topic = freshName(`svc-${profile}`);
+          const run = await withTopic(base, topic, () => runService(benchEnv(db, topic)));
+          if (run.alerts !== count) throw new Error(`the service distributed ${run.alerts} of ${count} alerts`);
+          svc.push(run);
+          const ppTopic = freshName(`pp-${profile}`);
+          pp.push(await withTopic(base, ppTopic, () => producerPerformance(libs, ppTopic, count, avg)));
+          say(`  run ${r + 1}: service ${(run.alerts / run.seconds).toFixed(0)} alerts/s ${(run.bytes / run.seconds / 1e6).toFixed(1)} MB/s (cpu ${run.cpu_s.toFixed(1)} s, rss ${run.peak_rss_mb.toFixed(0)} MB) | ProducerPerformance ${pp[r]!.records_per_s.toFixed(0)} records/s ${pp[r]!.mb_per_s.toFixed(1)} MB/s`);
+        }
+        const distribution = {
+          alerts_per_s: median(svc.map((s) => s.alerts / s.seconds)),
+          mb_per_s: median(svc.map((s) => s.bytes / s.seconds / 1e6)),
+          cpu_s: median(svc.map((s) => s.cpu_s)),
+          peak_rss_mb: median(svc.map((s) => s.peak_rss_mb)),
+        };
+        const producer_performance = { records_per_s: median(pp.map((p) => p.records_per_s)), mb_per_s: median(pp.map((p) => p.mb_per_s)) };
+        const result = {
+          profile, count, avg_message_bytes: avg, distribution, producer_performance,
+          ratio_mb: distribution.mb_per_s / producer_performance.mb_per_s,
+          ratio_records: distribution.alerts_per_s / producer_performance.records_per_s,
+        };
+        byProfile[profile] = result;
+        if (report.profile === undefined) Object.assign(report, result);
+        table.push([`${profile}, ${count} alerts`, `${distribution.alerts_per_s.toFixed(0)} alerts/s, ${distribution.mb_per_s.toFixed(1)} MB/s`, `${producer_performance.records_per_s.toFixed(0)} rec/s, ${producer_performance.mb_per_s.toFixed(1)} MB/s`, `ratio_mb ${result.ratio_mb.toFixed(2)}, ratio_records ${result.ratio_records.toFixed(2)}`]);
+      }
+      report.profiles = byProfile;
+    }
+
+    if (cases.has('burst')) {
+      const count = 10_000;
+      say(`\n== burst: ${count} ztf alerts ingested at once while the service runs`);
+      const runs: number[] = [];
+      for (let r = 0; r < repeat; r++) {
+        const db = join(benchDir, `burst-${r}`);
+        rmSync(db, { recursive: true, force: true });
+        const topic = freshName('burst');
+        const seconds = await withTopic(base, topic, async () => {
+          const env = benchEnv(db, topic);
+          const alerts = Array.from({ length: count }, ((sim) => () => sim.next())(createSimulation({ profile: 'ztf', seed: 100 + r, night: '20261126' })));
+          // The database exists before the service starts, as a night's store would.
+          new ScienceWriter(db).close();
+          const service = await continuousService(env);
+          try {
+            const consumed = consumeUntil(loadConfig({ env }), topic, count, () => {}, 120_000);
+            const t0 = Date.now();
+            const writer = new ScienceWriter(db);
+            writer.write(alerts);
+            writer.close();
+            const n = await consumed;
+            if (n < count) throw new Error(`only ${n} of ${count} burst alerts arrived`);
+            return (Date.now() - t0) / 1000;
+          } finally {
+            await service.stop();
+          }
+        });
+        runs.push(seconds);
+        say(`  run ${r + 1}: all ${count} decoded by an independent consumer ${seconds.toFixed(2)} s after the burst`);
+      }
+      report.burst = { alerts: count, seconds_to_all_decoded: median(runs), runs };
+      table.push([`burst of ${count} ztf alerts`, `all decoded in ${median(runs).toFixed(2)} s`, '', 'target <= 10 s']);
+    }
+
+    if (cases.has('latency')) {
+      const seconds = Number(values['latency-seconds']);
+      const rate = 1000;
+      say(`\n== latency: ztf alerts ingested at ${rate}/s for ${seconds} s while the service runs`);
+      const p50s: number[] = [];
+      const p99s: number[] = [];
+      for (let r = 0; r < repeat; r++) {
+        const db = join(benchDir, `latency-${r}`);
+        rmSync(db, { recursive: true, force: true });
+        new ScienceWriter(db).close();
+        const topic = freshName('latency');
+        const decodedAt = new Map<bigint, number>();
+        await withTopic(base, topic, async () => {
+          const env = benchEnv(db, topic);
+          const service = await continuousService(env);
+          try {
+            const total = rate * seconds;
+            const consumed = consumeUntil(loadConfig({ env }), topic, total, (candid, at) => decodedAt.set(candid, at), (seconds + 120) * 1000);
+            const ingest = spawnSync(node, [join(root, 'bench', 'ingest-at-rate.ts'), db, String(rate), String(seconds), 'ztf', String(200 + r)], { encoding: 'utf8' });
+            if (ingest.status !== 0) throw new Error(`ingest failed: ${ingest.stderr}`);
+            const n = await consumed;
+            if (n < total) throw new Error(`only ${n} of ${total} alerts arrived`);
+          } finally {
+            await service.stop();
+          }
+        });
+        const reader = openReader(db);
+        const latencies: number[] = [];
+        let checkpoint = {};
+        for (;;) {
+          const { alerts, checkpoint: next } = reader.read(checkpoint, 5000);
+          if (alerts.length === 0) break;
+          for (const a of alerts) latencies.push(decodedAt.get(a.fields.candid)! - a.ingestedMs);
+          checkpoint = next;
+        }
+        reader.close();
+        latencies.sort((a, b) => a - b);
+        const p50 = latencies[Math.floor(latencies.length * 0.5)]! / 1000;
+        const p99 = latencies[Math.floor(latencies.length * 0.99)]! / 1000;
+        p50s.push(p50);
+        p99s.push(p99);
+        say(`  run ${r + 1}: ${latencies.length} alerts, ingest to decode p50 ${p50.toFixed(3)} s, p99 ${p99.toFixed(3)} s, max ${(latencies.at(-1)! / 1000).toFixed(3)} s`);
+      }
+      report.latency = { rate, seconds, p50_s: median(p50s), p99_s: median(p99s) };
+      table.push([`${rate} ztf alerts/s for ${seconds} s`, `p50 ${median(p50s).toFixed(3)} s, p99 ${median(p99s).toFixed(3)} s`, '', 'target p99 <= 1 s']);
+    }
+
+    if (cases.has('memory')) {
+      const count = Number(values['backlog-count']);
+      say(`\n== memory: a backlog of ${count} ztf-light alerts`);
+      const db = prefilled('ztf-light', count);
+      const topic = freshName('backlog');
+      const samples: { t: number; rss: number }[] = [];
+      const run = await withTopic(base, topic, async () => {
+        let pid = 0;
+        const sampler = setInterval(() => {
+          try {
+            const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+            const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+            samples.push({ t: Date.now(), rss });
+          } catch {
+            // not started or already gone
+          }
+        }, 250);
+        try {
+          return await runService(benchEnv(db, topic), (p) => (pid = p));
+        } finally {
+          clearInterval(sampler);
+        }
+      });
+      const quarter = (q: number) => {
+        const part = samples.slice(Math.floor((samples.length * q) / 4), Math.floor((samples.length * (q + 1)) / 4));
+        return part.reduce((s, x) => s + x.rss, 0) / Math.max(1, part.length);
+      };
+      const quarters = [0, 1, 2, 3].map(quarter);
+      report.memory = { backlog: count, peak_rss_mb: run.peak_rss_mb, rss_by_quarter_mb: quarters.map((q) => Math.round(q)), alerts_per_s: run.alerts / run.seconds };
+      say(`  ${run.alerts} alerts in ${run.seconds.toFixed(1)} s (${(run.alerts / run.seconds).toFixed(0)} alerts/s); peak RSS ${run.peak_rss_mb.toFixed(0)} MB; mean RSS by quarter of the run ${quarters.map((q) => q.toFixed(0)).join(', ')} MB`);
+      table.push([`backlog of ${count} ztf-light`, `peak RSS ${run.peak_rss_mb.toFixed(0)} MB`, `RSS by quarter ${quarters.map((q) => q.toFixed(0)).join('/')} MB`, 'target <= 300 MB, flat']);
+    }
+  } finally {
+    if (!started.alreadyRunning) {
+      await stopCluster(base);
+      say('stopped the cluster the benchmark started');
+    }
+  }
+
+  say('\n| case | fink-distribution | ProducerPerformance | ratio / target |\n|---|---|---|---|');
+  for (const row of table) say(`| ${row.join(' | ')} |`);
+  if (values.json !== undefined) {
+    writeFileSync(values.json, JSON.stringify(report, null, 2) + '\n');
+    say(`\nwrote ${values.json}`);
+  }
+}
+
+await main();
