@@ -200,6 +200,7 @@ export async function runDistribution(config: Config, options: DistributionOptio
       q.push(m);
     }
     const cursors = new Map([...queues.keys()].map((k) => [k, 0]));
+    const inFlight: Promise<unknown>[] = [];
     for (;;) {
       const wave: Message[] = [];
       for (const [key, q] of queues) {
@@ -215,10 +216,13 @@ export async function runDistribution(config: Config, options: DistributionOptio
         }
         cursors.set(key, at);
       }
-      if (wave.length === 0) return;
+      if (wave.length === 0) break;
       txUsed = true;
-      await transaction.send({ messages: wave });
+      // Waves go out back to back: the connection keeps up to five requests in flight, in order,
+      // so the broker writes one while the next is on the wire.
+      inFlight.push(transaction.send({ messages: wave }));
     }
+    await Promise.all(inFlight);
   };
 
   const aborted = () => options.signal?.aborted === true;
