@@ -12,6 +12,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NODE_FLAGS } from '../src/cli/runtime.ts';
 import { loadConfig, packageRoot, type Config } from '../src/config/config.ts';
 import { readTopic } from '../src/consumer/topic-reader.ts';
 import { WireSchemas } from '../src/distribution/wire.ts';
@@ -109,7 +110,7 @@ interface ServiceRun { alerts: number; messages: number; bytes: number; seconds:
 
 function runService(env: Record<string, string>, onPid?: (pid: number) => void): Promise<ServiceRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [join(root, 'bench', 'distribute.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [...NODE_FLAGS, join(root, 'bench', 'distribute.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     onPid?.(child.pid!);
     let out = '';
     let err = '';
@@ -166,7 +167,7 @@ async function consumeUntil(config: Config, topic: string, count: number, onAler
 
 /** The continuous service as a child process (the real command), ready when it has read its checkpoint. */
 async function continuousService(env: Record<string, string>): Promise<{ stop: () => Promise<void> }> {
-  const child = spawn(node, [join(root, 'bin', 'fink.ts'), 'start', 'distribution'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(node, [...NODE_FLAGS, join(root, 'bin', 'fink.ts'), 'start', 'distribution'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { NODE_FLAGS } from '../src/cli/runtime.ts';
 import { packageRoot } from '../src/config/config.ts';
 
 const root = packageRoot();
@@ -24,7 +25,7 @@ if (realData.length === 0) process.stdout.write(`(no real alerts at ${shared}: s
 
 for (const [what, command, args] of steps) {
   process.stdout.write(`\n== ${what}: ${command} ${args.join(' ')}\n`);
-  const result = spawnSync(process.execPath, [join(root, 'bin', `${command}.ts`), ...args], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [...NODE_FLAGS, join(root, 'bin', `${command}.ts`), ...args], { stdio: 'inherit' });
   if (result.status !== 0) {
     process.stderr.write(`\nnpm start: step '${what}' failed (exit ${result.status ?? result.signal}).\n`);
     process.exit(result.status ?? 1);

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NODE_FLAGS } from '../../src/cli/runtime.ts';
 import { loadConfig, packageRoot, type Config } from '../../src/config/config.ts';
 import { readTopic, type ConsumedMessage } from '../../src/consumer/topic-reader.ts';
 import { parseAvroType, type AvroType } from '../../src/avro/schema.ts';
@@ -54,7 +55,7 @@ export function decodeWithKey(message: ConsumedMessage): Record<string, unknown>
 
 /** `fink start distribution ...` as a child process, for tests that kill or stop it. */
 export function spawnDistribution(env: Record<string, string>, args: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'fink.ts'), 'start', 'distribution', ...args], { env: testEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, join(packageRoot(), 'bin', 'fink.ts'), 'start', 'distribution', ...args], { env: testEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { NODE_FLAGS } from '../../src/cli/runtime.ts';
+import { packageRoot } from '../../src/config/config.ts';
+
+const root = packageRoot();
+
+test('the fink command carries the runtime flags in its shebang, source and build alike', (t) => {
+  const expected = `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`;
+  assert.equal(readFileSync(join(root, 'bin', 'fink.ts'), 'utf8').split('\n')[0], expected);
+  const built = join(root, 'dist', 'bin', 'fink.js');
+  if (!existsSync(built)) return t.skip('dist/ is not built (npm run build)');
+  assert.equal(readFileSync(built, 'utf8').split('\n')[0], expected);
+});
+
+test('the published command runs through its shebang with the project\'s Node first on the PATH (as npx runs it)', (t) => {
+  const bin = join(root, 'dist', 'bin', 'fink.js');
+  if (!existsSync(bin)) return t.skip('dist/ is not built (npm run build)');
+  const run = spawnSync(bin, ['--help'], { encoding: 'utf8', env: { ...process.env, PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` } });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /usage: fink <command>/);
+});
