@@ -278,9 +278,11 @@ async function main(): Promise<void> {
           try {
             const total = rate * seconds;
             const consumed = consumeUntil(loadConfig({ env }), topic, total, (candid, at) => decodedAt.set(candid, at), (seconds + 120) * 1000);
-            const ingest = spawnSync(node, [join(root, 'bench', 'ingest-at-rate.ts'), db, String(rate), String(seconds), 'ztf', String(200 + r)], { encoding: 'utf8' });
-            if (ingest.status !== 0) throw new Error(`ingest failed: ${ingest.stderr}`);
+            // A process of its own, so that the consumer here decodes while alerts arrive.
+            const ingest = spawn(node, [join(root, 'bench', 'ingest-at-rate.ts'), db, String(rate), String(seconds), 'ztf', String(200 + r)], { stdio: ['ignore', 'ignore', 'inherit'] });
+            const ingested = new Promise<number | null>((resolve) => ingest.on('exit', resolve));
             const n = await consumed;
+            if ((await ingested) !== 0) throw new Error('the steady ingest failed');
             if (n < total) throw new Error(`only ${n} of ${total} alerts arrived`);
           } finally {
             await service.stop();
