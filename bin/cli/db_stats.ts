@@ -1,5 +1,5 @@
 // `fink db stats [--json]`
-import { parseFlags } from '../../src/cli/args.ts';
+import { commandArgs } from '../../src/cli/args.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { dbStats } from '../../src/sciencedb/stats.ts';
 
@@ -10,11 +10,9 @@ schemas with their top-level fields, and the size on disk. --json prints it as o
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { conf: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = commandArgs(argv, USAGE, { json: { type: 'boolean' } });
+  if (args === undefined) return 0;
+  const { values } = args;
   const config = loadConfig({ confFile: values.conf });
   const stats = dbStats(config.require('SCIENCE_DB_PATH'));
   if (values.json === true) {

@@ -1,5 +1,5 @@
 // `fink ingest PATH...`
-import { parseFlags } from '../../src/cli/args.ts';
+import { commandArgs } from '../../src/cli/args.ts';
 import { UsageError } from '../../src/cli/errors.ts';
 import { progress } from '../../src/cli/progress.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -14,11 +14,9 @@ files are ingested and the exit status is 1.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { conf: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = commandArgs(argv, USAGE, {}, true);
+  if (args === undefined) return 0;
+  const { values, positionals } = args;
   if (positionals.length === 0) throw new UsageError('give at least one file or folder to ingest');
   const config = loadConfig({ confFile: values.conf });
   const dir = config.require('SCIENCE_DB_PATH');

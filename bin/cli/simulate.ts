@@ -1,5 +1,5 @@
 // `fink simulate --count N [--profile ztf|ztf-light] [--seed S] [--night YYYYMMDD] [--out DIR]`
-import { intFlag, parseFlags } from '../../src/cli/args.ts';
+import { commandArgs, intFlag } from '../../src/cli/args.ts';
 import { UsageError } from '../../src/cli/errors.ts';
 import { progress } from '../../src/cli/progress.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -19,14 +19,12 @@ trailing fields, as Fink distributes them).
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, {
-    conf: { type: 'string' }, help: { type: 'boolean', short: 'h' }, count: { type: 'string' }, profile: { type: 'string' },
+  const args = commandArgs(argv, USAGE, {
+    count: { type: 'string' }, profile: { type: 'string' },
     seed: { type: 'string' }, night: { type: 'string' }, out: { type: 'string' },
   });
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  if (args === undefined) return 0;
+  const { values } = args;
   const count = intFlag('count', values.count, 1);
   if (count === undefined) throw new UsageError('--count N is required');
   const profile = (values.profile ?? 'ztf') as Profile;

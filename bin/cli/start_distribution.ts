@@ -1,9 +1,9 @@
 // `fink start distribution [--until-caught-up]`
 import { join } from 'node:path';
-import { parseFlags } from '../../src/cli/args.ts';
+import { commandArgs } from '../../src/cli/args.ts';
 import { FinkError } from '../../src/cli/errors.ts';
 import { livePid, removePid, writePid } from '../../src/cli/pidfile.ts';
-import { loadConfig } from '../../src/config/config.ts';
+import { loadConfig, type Config } from '../../src/config/config.ts';
 import { streamLogger } from '../../src/distribution/log.ts';
 import { Metrics, serveMetrics } from '../../src/distribution/metrics.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
@@ -23,23 +23,22 @@ Logs go to stderr, one structured line per event; DISTRIBUTION_METRICS_PORT serv
 metrics at /metrics.
 `;
 
-export function pidFile(stateDir: string, id: string): string {
-  return join(stateDir, `${id}.pid`);
+/** What marks our service in /proc/<pid>/cmdline. */
+const MARKER = 'distribution';
+
+/** The service of DISTRIBUTION_ID on this machine: its pid file, and its pid if it runs. */
+export function serviceProcess(config: Config): { id: string; file: string; pid: number | undefined } {
+  const id = config.require('DISTRIBUTION_ID');
+  const file = join(config.require('DISTRIBUTION_STATE_DIR'), `${id}.pid`);
+  return { id, file, pid: livePid(file, MARKER) };
 }
 
-/** What marks our service in /proc/<pid>/cmdline. */
-export const MARKER = 'distribution';
-
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { conf: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'until-caught-up': { type: 'boolean' } });
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = commandArgs(argv, USAGE, { 'until-caught-up': { type: 'boolean' } });
+  if (args === undefined) return 0;
+  const { values } = args;
   const config = loadConfig({ confFile: values.conf });
-  const id = config.require('DISTRIBUTION_ID');
-  const pids = pidFile(config.require('DISTRIBUTION_STATE_DIR'), id);
-  const running = livePid(pids, MARKER);
+  const { id, file: pids, pid: running } = serviceProcess(config);
   if (running !== undefined && running !== process.pid) {
     throw new FinkError(`a distribution service with DISTRIBUTION_ID=${id} already runs (pid ${running}); 'fink stop distribution' stops it`);
   }

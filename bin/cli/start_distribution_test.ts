@@ -1,7 +1,7 @@
 // `fink start distribution_test [--topic T] [--limit N] [--timeout S] [--out FILE]`
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { intFlag, parseFlags } from '../../src/cli/args.ts';
+import { commandArgs, intFlag } from '../../src/cli/args.ts';
 import { FinkError, UsageError } from '../../src/cli/errors.ts';
 import { encodeContainer } from '../../src/avro/container.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -27,14 +27,12 @@ Exit status 1 if a message does not decode or --limit alerts did not arrive in t
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, {
-    conf: { type: 'string' }, help: { type: 'boolean', short: 'h' }, topic: { type: 'string' }, limit: { type: 'string' },
+  const args = commandArgs(argv, USAGE, {
+    topic: { type: 'string' }, limit: { type: 'string' },
     timeout: { type: 'string' }, rows: { type: 'string' }, out: { type: 'string' },
   });
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  if (args === undefined) return 0;
+  const { values } = args;
   const limit = intFlag('limit', values.limit, 1);
   const timeout = intFlag('timeout', values.timeout, 1) ?? 60;
   const rows = intFlag('rows', values.rows, 0) ?? 20;

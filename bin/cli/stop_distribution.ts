@@ -1,10 +1,9 @@
 // `fink stop distribution`
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseFlags } from '../../src/cli/args.ts';
+import { commandArgs } from '../../src/cli/args.ts';
 import { FinkError } from '../../src/cli/errors.ts';
-import { livePid } from '../../src/cli/pidfile.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { MARKER, pidFile } from './start_distribution.ts';
+import { serviceProcess } from './start_distribution.ts';
 
 const USAGE = `usage: fink stop distribution [--conf FILE]
 
@@ -13,22 +12,18 @@ flight is committed (or, if Kafka is away, aborted), never half. Waits until it 
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { conf: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = commandArgs(argv, USAGE, {});
+  if (args === undefined) return 0;
+  const { values } = args;
   const config = loadConfig({ confFile: values.conf });
-  const id = config.require('DISTRIBUTION_ID');
-  const file = pidFile(config.require('DISTRIBUTION_STATE_DIR'), id);
-  const pid = livePid(file, MARKER);
+  const { id, pid } = serviceProcess(config);
   if (pid === undefined) {
     process.stdout.write(`no distribution service with DISTRIBUTION_ID=${id} is running\n`);
     return 0;
   }
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 60_000;
-  while (livePid(file, MARKER) === pid) {
+  while (serviceProcess(config).pid === pid) {
     if (Date.now() > deadline) throw new FinkError(`the distribution service (pid ${pid}) has not stopped after 60 s`);
     await sleep(100);
   }

@@ -16,6 +16,21 @@ export function parseFlags<O extends Options>(argv: string[], options: O, allowP
   }
 }
 
+const COMMON = { conf: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
+/**
+ * The flags of a `fink` command, with --conf and --help added; undefined when --help was given
+ * (the usage text is then printed and the command has nothing more to do).
+ */
+export function commandArgs<O extends Options>(argv: string[], usage: string, options: O, allowPositionals = false) {
+  const parsed = parseFlags(argv, { ...COMMON, ...options } as typeof COMMON & O, allowPositionals);
+  if ((parsed.values as { help?: boolean }).help === true) {
+    process.stdout.write(usage);
+    return undefined;
+  }
+  return parsed;
+}
+
 /** A flag value that must be a whole number within bounds. */
 export function intFlag(name: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;

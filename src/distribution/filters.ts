@@ -1,10 +1,10 @@
 // Science filters: TypeScript modules in the filters folder, found automatically. Each module
 // exports `description` (one line), `filter(alert)` (true: the alert goes to the module's topic)
 // and, for a topic that leaves fields out (a light stream), `dropFields`.
-import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FinkError } from '../cli/errors.ts';
+import { listFolder } from '../files.ts';
 import type { AlertFields } from '../sciencedb/alert.ts';
 
 /** What a filter module exports. */
@@ -24,13 +24,7 @@ const MODULE = /^([a-z0-9][a-z0-9_]*)\.(ts|js|mjs)$/;
 
 /** Loads every filter module of a folder; a module that does not follow the contract is named. */
 export async function loadFilters(dir: string): Promise<Filter[]> {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const names = listFolder(dir);
   const files = new Map<string, string>();
   for (const name of names.sort()) {
     const m = MODULE.exec(name);

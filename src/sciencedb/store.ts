@@ -1,9 +1,10 @@
 // The science database on disk: a folder with one SQLite file per night (WAL mode: one writer and
 // any number of reader processes at once). One row per alert: the sequence a reader's checkpoint
 // points at, the identity, the typed columns that filters read, and the Avro datum as it arrived.
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { listFolder } from '../files.ts';
 import { COLUMNS, type AlertFields } from './alert.ts';
 
 const NIGHT_FILE = /^(\d{8})\.sqlite$/;
@@ -14,14 +15,7 @@ export function nightFile(dir: string, night: string): string {
 
 /** The nights present in a science database folder, oldest first. */
 export function listNights(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  return names.flatMap((n) => NIGHT_FILE.exec(n)?.[1] ?? []).sort();
+  return listFolder(dir).flatMap((n) => NIGHT_FILE.exec(n)?.[1] ?? []).sort();
 }
 
 /** Bytes on disk of a night (its file and its write-ahead log). */
