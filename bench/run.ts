@@ -166,7 +166,7 @@ async function consumeUntil(config: Config, topic: string, count: number, onAler
 }
 
 /** The continuous service as a child process (the real command), ready when it has read its checkpoint. */
-async function continuousService(env: Record<string, string>): Promise<{ stop: () => Promise<void> }> {
+async function continuousService(env: Record<string, string>): Promise<{ stop: () => Promise<void>; log: () => string }> {
   const child = spawn(node, [...NODE_FLAGS, join(root, 'bin', 'fink.ts'), 'start', 'distribution'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -176,7 +176,7 @@ async function continuousService(env: Record<string, string>): Promise<{ stop: (
     if (Date.now() - t0 > 60_000 || child.exitCode !== null) throw new Error(`the service did not start:\n${log}`);
     await sleep(20);
   }
-  return { stop: async () => { child.kill('SIGTERM'); await exited; } };
+  return { stop: async () => { child.kill('SIGTERM'); await exited; }, log: () => log };
 }
 
 const report: Record<string, unknown> = {};
@@ -247,7 +247,7 @@ async function main(): Promise<void> {
             writer.write(alerts);
             writer.close();
             const n = await consumed;
-            if (n < count) throw new Error(`only ${n} of ${count} burst alerts arrived`);
+            if (n < count) throw new Error(`only ${n} of ${count} burst alerts arrived; the service said:\n${service.log()}`);
             return (Date.now() - t0) / 1000;
           } finally {
             await service.stop();
@@ -283,7 +283,7 @@ async function main(): Promise<void> {
             const ingested = new Promise<number | null>((resolve) => ingest.on('exit', resolve));
             const n = await consumed;
             if ((await ingested) !== 0) throw new Error('the steady ingest failed');
-            if (n < total) throw new Error(`only ${n} of ${total} alerts arrived`);
+            if (n < total) throw new Error(`only ${n} of ${total} alerts arrived; the service said:\n${service.log()}`);
           } finally {
             await service.stop();
           }

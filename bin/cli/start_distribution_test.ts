@@ -5,6 +5,7 @@ import { commandArgs, intFlag } from '../../src/cli/args.ts';
 import { FinkError, UsageError } from '../../src/cli/errors.ts';
 import { encodeContainer } from '../../src/avro/container.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { writeParquet } from '../../src/consumer/parquet.ts';
 import { DecodeError, SchemaFileDecoder } from '../../src/consumer/schema-file-decoder.ts';
 import { tableHeader, tableRow } from '../../src/consumer/table.ts';
 import { readTopic, TopicMissingError } from '../../src/consumer/topic-reader.ts';
@@ -21,7 +22,8 @@ alerts as a table, then a summary: count, topic, schema fingerprints.
                  within --timeout (default: read what the topic holds now, then stop)
   --timeout S    seconds to wait with --limit (default 60)
   --rows R       table rows to print (default 20; 0 for none)
-  --out FILE     save the alerts: FILE.avro as an Avro container file (one per schema)
+  --out FILE     save the alerts: FILE.avro as an Avro container file, FILE.parquet as Parquet
+                 (through DuckDB); one file per schema (the others named FILE-<fingerprint>.ext)
 
 Exit status 1 if a message does not decode or --limit alerts did not arrive in time.
 `;
@@ -36,13 +38,14 @@ export async function run(argv: string[]): Promise<number> {
   const limit = intFlag('limit', values.limit, 1);
   const timeout = intFlag('timeout', values.timeout, 1) ?? 60;
   const rows = intFlag('rows', values.rows, 0) ?? 20;
-  if (values.out !== undefined && extname(values.out) !== '.avro') throw new UsageError(`--out writes .avro files, got '${values.out}'`);
+  const format = values.out === undefined ? undefined : extname(values.out);
+  if (format !== undefined && format !== '.avro' && format !== '.parquet') throw new UsageError(`--out writes .avro or .parquet files, got '${values.out}'`);
   const config = loadConfig({ confFile: values.conf });
   const topic = values.topic ?? config.require('DISTRIBUTION_TEST_TOPIC');
   const decoder = new SchemaFileDecoder(config.require('DISTRIBUTION_SCHEMA'));
   const controller = new AbortController();
   const timer = limit === undefined ? undefined : setTimeout(() => controller.abort(), timeout * 1000);
-  const perSchema = new Map<string, { count: number; schema: RecordSchema; file: string; datums: Buffer[] }>();
+  const perSchema = new Map<string, { count: number; schema: RecordSchema; file: string; datums: Buffer[]; records: Record<string, unknown>[] }>();
   let count = 0;
   const start = performance.now();
   const out = process.stdout;
@@ -52,9 +55,10 @@ export async function run(argv: string[]): Promise<number> {
       const where = `${topic}/${message.partition}@${message.offset}`;
       const { schema, record } = decoder.decode(message.key, message.value, where);
       let entry = perSchema.get(schema.fingerprint);
-      if (entry === undefined) perSchema.set(schema.fingerprint, (entry = { count: 0, schema: schema.schema, file: schema.file, datums: [] }));
+      if (entry === undefined) perSchema.set(schema.fingerprint, (entry = { count: 0, schema: schema.schema, file: schema.file, datums: [], records: [] }));
       entry.count++;
-      if (values.out !== undefined) entry.datums.push(message.value!);
+      if (format === '.avro') entry.datums.push(message.value!);
+      if (format === '.parquet') entry.records.push(record);
       if (count < rows) out.write(tableRow(record) + '\n');
       count++;
       if (limit !== undefined && count >= limit) break;
@@ -69,11 +73,12 @@ export async function run(argv: string[]): Promise<number> {
   const seconds = (performance.now() - start) / 1000;
   out.write(`\n${count} alerts read from topic ${topic} in ${seconds.toFixed(1)} s, all decoded with their schema files\n`);
   for (const [fingerprint, s] of perSchema) out.write(`  schema ${fingerprint}: ${s.count} alerts (${s.file})\n`);
-  if (values.out !== undefined) {
+  if (values.out !== undefined && format !== undefined) {
     let i = 0;
     for (const [fingerprint, s] of perSchema) {
-      const file = i++ === 0 ? values.out : values.out.replace(/\.avro$/, `-${fingerprint}.avro`);
-      writeFileSync(file, encodeContainer(s.schema, s.datums, { codec: 'deflate' }));
+      const file = i++ === 0 ? values.out : `${values.out.slice(0, -format.length)}-${fingerprint}${format}`;
+      if (format === '.avro') writeFileSync(file, encodeContainer(s.schema, s.datums, { codec: 'deflate' }));
+      else await writeParquet(file, s.schema, s.records);
       out.write(`  saved ${s.count} alerts to ${file}\n`);
     }
   }

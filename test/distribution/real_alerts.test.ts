@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseAvroType, schemaFingerprint, type RecordSchema } from '../../src/avro/schema.ts';
 import { schemaFileFor } from '../../src/distribution/schema-files.ts';
 import { decodeAlertFile, SchemaCache } from '../../src/sciencedb/decode.ts';
 import { expandPaths } from '../../src/sciencedb/ingest.ts';
 import { runCli } from '../helpers/cli.ts';
-import { FINK_DATA, haveRealData, ZTF_DATA } from '../helpers/data.ts';
+import { FINK_DATA, haveRealData, tempDir, ZTF_DATA } from '../helpers/data.ts';
 import { decodeWithKey, distributionSetup, readAll, type DistributionSetup } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { plain } from '../helpers/values.ts';
@@ -89,6 +90,43 @@ describe('real alerts through the distribution', () => {
     const limited = runCli('fink', ['start', 'distribution_test', '--limit', '16', '--timeout', '2'], setup.env);
     assert.equal(limited.status, 1);
     assert.match(limited.stderr, /only 15 of 16 alerts arrived on distribution_test within 2 s/);
+  });
+
+  test('distribution_test --out saves the alerts as Avro and as Parquet, values intact', async (t) => {
+    if (!haveRealData(t)) return;
+    const dir = tempDir('out');
+    const avroOut = join(dir, 'alerts.avro');
+    const parquetOut = join(dir, 'alerts.parquet');
+    for (const out of [avroOut, parquetOut]) {
+      const run = runCli('fink', ['start', 'distribution_test', '--rows', '0', '--out', out], setup.env);
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout.match(/saved \d+ alerts to/g)?.length, 3, 'one file per schema');
+    }
+    const messages = new Map((await readAll(setup.config, 'distribution_test')).map((m) => [decodeWithKey(m).candid as bigint, m]));
+    // Avro: the container files hold the message values, byte for byte.
+    const files = readdirSync(dir);
+    let avroCount = 0;
+    for (const f of files.filter((f) => f.endsWith('.avro'))) {
+      for (const a of decodeAlertFile(readFileSync(join(dir, f)), new SchemaCache())) {
+        assert.ok(Buffer.from(a.datum).equals(messages.get(a.fields.candid)!.value!), `${f}: alert ${a.fields.candid}`);
+        avroCount++;
+      }
+    }
+    assert.equal(avroCount, 15);
+    // Parquet, read back by DuckDB: 64-bit candids, 32-bit floats and cutout bytes as sent.
+    const duck = await import('@duckdb/node-api');
+    const db = await duck.DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    const reader = await connection.runAndReadAll(`SELECT candid, candidate.magpsf AS magpsf, cutoutScience.stampData AS stamp FROM read_parquet('${join(dir, 'alerts*.parquet')}', union_by_name = true)`);
+    const rows = reader.getRowObjects() as { candid: bigint; magpsf: number; stamp: { bytes: Uint8Array } }[];
+    connection.closeSync();
+    db.closeSync();
+    assert.equal(rows.length, 15);
+    for (const row of rows) {
+      const sent = decodeWithKey(messages.get(row.candid)!) as { candidate: { magpsf: number }; cutoutScience: { stampData: Buffer } };
+      assert.equal(row.magpsf, sent.candidate.magpsf, `alert ${row.candid}: magpsf`);
+      assert.ok(Buffer.from(row.stamp.bytes).equals(sent.cutoutScience.stampData), `alert ${row.candid}: the cutout bytes`);
+    }
   });
 
   test('a message whose schema file is missing fails distribution_test with the file named', (t) => {
