@@ -3,10 +3,11 @@
 // branch's type, long -> BIGINT, float -> FLOAT, bytes -> BLOB), the decoded alerts are appended
 // value by value, so 64-bit integers, 32-bit floats (NaN too) and bytes keep their exact values.
 // DuckDB is loaded only when a .parquet file is asked for.
+import type * as DuckDB from '@duckdb/node-api';
 import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { AvroSchema, FieldSchema, RecordSchema } from '../avro/schema.ts';
 
-type Duck = typeof import('@duckdb/node-api');
+type Duck = typeof DuckDB;
 
 export class ParquetError extends Error {}
 
