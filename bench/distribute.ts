@@ -1,6 +1,7 @@
 // One measured run of the distribution service, in a process of its own so that its CPU time and
 // peak memory are its own: `node bench/distribute.ts` with the configuration in the environment.
 // Prints one JSON line.
+import { readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config/config.ts';
 import { runDistribution } from '../src/distribution/service.ts';
 
@@ -18,5 +19,18 @@ process.stdout.write(JSON.stringify({
   bytes,
   seconds,
   cpu_s: (cpu.user + cpu.system) / 1e6,
-  peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+  peak_rss_mb: peakRssMb(),
 }) + '\n');
+
+/**
+ * This process's own peak resident memory. Not getrusage's maxRSS: Linux carries the high-water
+ * mark of the parent's image over fork and exec, so a child of a large benchmark process would
+ * report the parent's size. VmHWM belongs to the current memory map only.
+ */
+function peakRssMb(): number {
+  try {
+    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+  } catch {
+    return process.resourceUsage().maxRSS / 1024;
+  }
+}
