@@ -50,8 +50,9 @@ export class WireSchemas {
       schema,
       fingerprint: schemaFingerprint(type),
       key: Buffer.from(compactSchemaJson(schema)),
-      // Avro writes a record's fields one after the other: the added fields simply follow.
-      encode: (a) => (a.added === null ? Buffer.from(a.datum.buffer, a.datum.byteOffset, a.datum.byteLength) : Buffer.concat([a.datum, a.added.datum])),
+      // Avro writes a record's fields one after the other: the added fields simply follow, and
+      // the reader hands them over already contiguous.
+      encode: (a) => Buffer.from(a.wire.buffer, a.wire.byteOffset, a.wire.byteLength),
     };
   }
 

@@ -13,6 +13,8 @@ export interface StoredAlert {
   schemaId: string;
   /** The alert's Avro datum exactly as it arrived. */
   datum: Uint8Array;
+  /** `datum` followed by the added values' datum, contiguous (`datum` and `added.datum` are views into it). */
+  wire: Uint8Array;
   /** Values added after ingest: a record whose fields go after the alert's as trailing top-level fields. */
   added: { schemaId: string; datum: Uint8Array } | null;
   /** When the alert was stored (ms since the epoch): the start of its end-to-end latency. */
@@ -43,13 +45,16 @@ export interface AlertReader {
   close(): void;
 }
 
-const SELECT = `SELECT seq, schema_id, datum, added_schema_id, added, ingested_ms, candid, objectId, ${COLUMNS.map((c) => c.name).join(', ')}
+// The datum and the added datum come out as one blob (CAST keeps SQLite's || byte-exact on blobs):
+// that is the wire value of a full topic, and `datum` and `added` are views into it, so no alert
+// is copied twice on its way to Kafka.
+const SELECT = `SELECT seq, schema_id, CAST(datum || coalesce(added, x'') AS BLOB) AS wire, length(datum) AS datum_length,
+  added_schema_id, ingested_ms, candid, objectId, ${COLUMNS.map((c) => c.name).join(', ')}
   FROM alerts WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`;
 
 interface Night {
   db: DatabaseSync;
   select: StatementSync;
-  count: StatementSync;
   max: StatementSync;
 }
 
@@ -62,27 +67,42 @@ class SqliteReader implements AlertReader {
     this.#dir = dir;
   }
 
-  #night(name: string): Night {
+  /** A night's store, or undefined while a writer is still creating it (its tables not yet committed). */
+  #openNight(name: string): Night | undefined {
     let night = this.#nights.get(name);
     if (night === undefined) {
       const db = openNight(this.#dir, name, { create: false });
-      const select = db.prepare(SELECT);
-      // Candids exceed 2^53; the other integers are converted back to numbers below.
-      select.setReadBigInts(true);
-      night = { db, select, count: db.prepare('SELECT count(*) AS n FROM alerts WHERE seq > ?'), max: db.prepare('SELECT coalesce(max(seq), 0) AS m FROM alerts') };
+      try {
+        const select = db.prepare(SELECT);
+        // Candids exceed 2^53; the other integers are converted back to numbers below.
+        select.setReadBigInts(true);
+        night = { db, select, max: db.prepare('SELECT coalesce(max(seq), 0) AS m FROM alerts') };
+      } catch (err) {
+        db.close();
+        if (/no such table/.test((err as Error).message)) return undefined;
+        throw err;
+      }
       this.#nights.set(name, night);
     }
     return night;
   }
 
+  /** The nights whose stores are ready, oldest first. */
+  #ready(): [string, Night][] {
+    return listNights(this.#dir).flatMap((name) => {
+      const night = this.#openNight(name);
+      return night === undefined ? [] : [[name, night] as [string, Night]];
+    });
+  }
+
   read(after: Checkpoint, limit: number, until?: Checkpoint): { alerts: StoredAlert[]; checkpoint: Checkpoint } {
     const alerts: StoredAlert[] = [];
     const checkpoint: Record<string, number> = { ...after };
-    for (const name of listNights(this.#dir)) {
+    for (const [name, night] of this.#ready()) {
       if (alerts.length >= limit) break;
       const upTo = until === undefined ? Number.MAX_SAFE_INTEGER : until[name];
       if (upTo === undefined || upTo <= (after[name] ?? 0)) continue;
-      const rows = this.#night(name).select.all(after[name] ?? 0, upTo, limit - alerts.length);
+      const rows = night.select.all(after[name] ?? 0, upTo, limit - alerts.length);
       for (const row of rows) alerts.push(toAlert(name, row));
       if (rows.length > 0) checkpoint[name] = alerts[alerts.length - 1]!.seq;
     }
@@ -91,15 +111,15 @@ class SqliteReader implements AlertReader {
 
   head(): Checkpoint {
     const head: Record<string, number> = {};
-    for (const name of listNights(this.#dir)) head[name] = Number((this.#night(name).max.get() as { m: number | bigint }).m);
+    for (const [name, night] of this.#ready()) head[name] = Number((night.max.get() as { m: number | bigint }).m);
     return head;
   }
 
   identities(): Record<string, string> {
     const ids: Record<string, string> = {};
-    for (const name of listNights(this.#dir)) {
+    for (const [name, night] of this.#ready()) {
       try {
-        ids[name] = (this.#night(name).db.prepare("SELECT value FROM meta WHERE key = 'id'").get() as { value: string }).value;
+        ids[name] = (night.db.prepare("SELECT value FROM meta WHERE key = 'id'").get() as { value: string }).value;
       } catch {
         // A store written before identities existed: no check for it.
       }
@@ -108,19 +128,17 @@ class SqliteReader implements AlertReader {
   }
 
   lag(after: Checkpoint): number {
-    let total = 0;
-    for (const name of listNights(this.#dir)) {
-      const row = this.#night(name).count.get(after[name] ?? 0) as { n: number };
-      total += Number(row.n);
-    }
-    return total;
+    // Sequences are dense (rows are never deleted; an insert that conflicts takes no rowid), so the
+    // head minus the checkpoint counts what is left without scanning the rows.
+    const head = this.head();
+    return Object.entries(head).reduce((sum, [night, seq]) => sum + Math.max(0, seq - (after[night] ?? 0)), 0);
   }
 
   schemaJson(schemaId: string): string {
     let json = this.#schemas.get(schemaId);
     if (json !== undefined) return json;
-    for (const name of listNights(this.#dir)) {
-      const row = this.#night(name).db.prepare('SELECT json FROM schemas WHERE id = ?').get(schemaId) as { json: string } | undefined;
+    for (const [, night] of this.#ready()) {
+      const row = night.db.prepare('SELECT json FROM schemas WHERE id = ?').get(schemaId) as { json: string } | undefined;
       if (row !== undefined) {
         json = row.json;
         this.#schemas.set(schemaId, json);
@@ -143,14 +161,17 @@ function num(value: unknown): number | null {
 }
 
 function toAlert(night: string, row: Row): StoredAlert {
+  const wire = row.wire as Uint8Array;
+  const datumLength = Number(row.datum_length);
   const fields: Record<string, unknown> = { objectId: row.objectId, candid: row.candid };
   for (const c of COLUMNS) fields[c.name] = c.kind === 'text' ? row[c.name] : num(row[c.name]);
   return {
     night,
     seq: Number(row.seq),
     schemaId: row.schema_id as string,
-    datum: row.datum as Uint8Array,
-    added: row.added === null ? null : { schemaId: row.added_schema_id as string, datum: row.added as Uint8Array },
+    wire,
+    datum: wire.subarray(0, datumLength),
+    added: row.added_schema_id === null ? null : { schemaId: row.added_schema_id as string, datum: wire.subarray(datumLength) },
     ingestedMs: Number(row.ingested_ms),
     fields: fields as unknown as AlertFields,
   };

@@ -66,7 +66,8 @@ export function openNight(dir: string, night: string, options: { create: boolean
     db.exec('PRAGMA journal_mode = WAL');
     // NORMAL in WAL mode: a power cut may lose the last transactions, never corrupt the file.
     db.exec('PRAGMA synchronous = NORMAL');
-    db.exec(DDL);
+    // One transaction: a reader never sees a night with some of its tables.
+    db.exec(`BEGIN IMMEDIATE; ${DDL} COMMIT;`);
   }
   return db;
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { packageRoot } from '../../src/config/config.ts';
 import { openReader, type Checkpoint } from '../../src/sciencedb/reader.ts';
-import { createSimulation } from '../../src/sciencedb/simulate.ts';
+import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/data.ts';
 
@@ -42,5 +43,17 @@ test('a reader reads while another process ingests: every alert once, in order, 
   assert.equal(seen, count);
   assert.equal(reader.read(checkpoint, 10).alerts.length, 0, 'nothing twice');
   assert.ok(readsWhileWriting > 1, `the reader read while the writer wrote (${readsWhileWriting} batches)`);
+  reader.close();
+});
+
+test('a night whose store a writer is still creating is skipped until it is ready, not an error', () => {
+  const dir = tempDir('creating');
+  // The file exists but its tables are not there yet, as in the instant after a writer opened it.
+  new DatabaseSync(join(dir, '20261130.sqlite')).close();
+  const reader = openReader(dir);
+  assert.deepEqual(reader.read({}, 10).alerts, []);
+  assert.deepEqual(reader.head(), {});
+  simulateIntoDb(dir, { profile: 'ztf-light', seed: 1, night: '20261130' }, 3);
+  assert.equal(reader.read({}, 10).alerts.length, 3, 'read once the night is ready');
   reader.close();
 });
