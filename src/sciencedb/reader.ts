@@ -56,6 +56,16 @@ interface Night {
   db: DatabaseSync;
   select: StatementSync;
   max: StatementSync;
+  /** Drawn when the store was created; undefined for a store written before identities existed. */
+  id: string | undefined;
+}
+
+function storeIdentity(db: DatabaseSync): string | undefined {
+  try {
+    return (db.prepare("SELECT value FROM meta WHERE key = 'id'").get() as { value: string } | undefined)?.value;
+  } catch {
+    return undefined;
+  }
 }
 
 class SqliteReader implements AlertReader {
@@ -76,7 +86,7 @@ class SqliteReader implements AlertReader {
         const select = db.prepare(SELECT);
         // Candids exceed 2^53; the other integers are converted back to numbers below.
         select.setReadBigInts(true);
-        night = { db, select, max: db.prepare('SELECT coalesce(max(seq), 0) AS m FROM alerts') };
+        night = { db, select, max: db.prepare('SELECT coalesce(max(seq), 0) AS m FROM alerts'), id: storeIdentity(db) };
       } catch (err) {
         db.close();
         if (/no such table/.test((err as Error).message)) return undefined;
@@ -117,13 +127,7 @@ class SqliteReader implements AlertReader {
 
   identities(): Record<string, string> {
     const ids: Record<string, string> = {};
-    for (const [name, night] of this.#ready()) {
-      try {
-        ids[name] = (night.db.prepare("SELECT value FROM meta WHERE key = 'id'").get() as { value: string }).value;
-      } catch {
-        // A store written before identities existed: no check for it.
-      }
-    }
+    for (const [name, night] of this.#ready()) if (night.id !== undefined) ids[name] = night.id;
     return ids;
   }
 
