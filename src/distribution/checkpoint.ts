@@ -20,9 +20,11 @@ export interface SavedCheckpoint {
  * started (which fences an older instance and completes its open transaction), so that the end of
  * the topic is stable.
  */
-export async function readCheckpoint(config: Config, topic: string, id: string): Promise<SavedCheckpoint | null> {
+export async function readCheckpoint(config: Config, topic: string, id: string, settleMs = 2000): Promise<SavedCheckpoint | null> {
   let last: SavedCheckpoint | null = null;
-  for await (const message of readTopic(config, topic)) {
+  // The service asks for a long settle: a transaction of its own still being completed would hide
+  // a committed checkpoint, and resuming before it would send a batch twice.
+  for await (const message of readTopic(config, topic, { settleMs })) {
     if (message.key?.toString() !== id) continue;
     last = message.value === null ? null : (JSON.parse(message.value.toString()) as SavedCheckpoint);
   }

@@ -130,7 +130,7 @@ export async function runDistribution(config: Config, options: DistributionOptio
     producer = createTransactionalProducer(config, id, `fink-distribution-${id}`);
     tx = await producer.beginTransaction();
     txUsed = false;
-    const saved = await readCheckpoint(config, checkpointTopic, id);
+    const saved = await readCheckpoint(config, checkpointTopic, id, 60_000);
     checkpoint = saved?.checkpoint ?? {};
     distributed = saved?.alerts ?? 0;
     const stores = reader.identities();
