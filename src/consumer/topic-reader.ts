@@ -1,12 +1,13 @@
 // Reading a topic as a read_committed consumer does, partition by partition through Fetch requests:
-// records of aborted transactions are dropped (the Fetch response lists them; @platformatic/kafka's
-// message stream does not filter them), and "the end" is the last stable offset seen at start, so
-// that a reader of a topic written transactionally knows when it has read everything.
+// records of aborted transactions are dropped here, by Kafka's own rule, and "the end" is the last
+// stable offset seen at start, so that a reader of a topic written transactionally knows when it
+// has read everything.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Consumer } from '@platformatic/kafka';
+import { Consumer, kGetApi, type RecordsBatch } from '@platformatic/kafka';
 import type { Config } from '../config/config.ts';
 import { kafkaClientOptions } from '../kafka/client-options.ts';
+import { errorIds } from '../kafka/errors.ts';
 
 export interface ConsumedMessage {
   topic: string;
@@ -34,9 +35,46 @@ const IS_CONTROL = 0x20;
 
 export class TopicMissingError extends Error {}
 
+type Callback = (error: Error | null, result?: unknown) => void;
+type ApiCall = ((connection: unknown, ...args: unknown[]) => void) & { version: number };
+type GetApi = (name: string, callback: (error: Error | null, api?: ApiCall) => void) => void;
+interface FetchedPartition {
+  records?: RecordsBatch[] | null;
+  [kAsSent]?: RecordsBatch[] | null;
+}
+
+const kAsSent = Symbol('batches as the broker sent them');
+
+/**
+ * @platformatic/kafka 2.12's Consumer.fetch at read_committed filters aborted records itself, with
+ * one range per producer id: when a response holds several aborted transactions of one producer
+ * (a transactional id keeps its producer id across restarts and fencing), it drops everything from
+ * the last one's first offset up to the last abort marker, committed batches included. So each
+ * partition of a Fetch response keeps the batches as they arrived, before that filter replaces them.
+ */
+function keepBatchesAsSent(consumer: Consumer): void {
+  const target = consumer as unknown as Record<symbol, GetApi>;
+  const getApi = target[kGetApi]!.bind(consumer);
+  target[kGetApi] = (name, callback) => {
+    if (name !== 'Fetch') return getApi(name, callback);
+    getApi(name, (error, api) => {
+      if (error !== null || api === undefined) return callback(error);
+      const wrapped = (connection: unknown, ...args: unknown[]): void => {
+        const done = args.pop() as Callback;
+        api(connection, ...args, (err: Error | null, result?: unknown) => {
+          const response = result as { responses?: { partitions: FetchedPartition[] }[] } | undefined;
+          for (const topic of response?.responses ?? []) for (const part of topic.partitions) part[kAsSent] = part.records;
+          done(err, result);
+        });
+      };
+      callback(null, Object.assign(wrapped, { version: api.version }));
+    });
+  };
+}
+
 function newConsumer(config: Config): Consumer {
   // A group id is required by the client but never joined: offsets are chosen here, not committed.
-  return new Consumer({
+  const consumer = new Consumer({
     clientId: 'fink-reader',
     groupId: `fink-reader-${randomBytes(6).toString('hex')}`,
     ...kafkaClientOptions(config),
@@ -45,6 +83,8 @@ function newConsumer(config: Config): Consumer {
     retryDelay: 500,
     timeout: 30_000,
   });
+  keepBatchesAsSent(consumer);
+  return consumer;
 }
 
 /**
@@ -101,26 +141,24 @@ export async function* readTopic(config: Config, topic: string, options: ReadOpt
           for (const part of t.partitions) {
             if (part.errorCode !== 0) throw new Error(`fetching ${topic}/${part.partitionIndex} failed with error code ${part.errorCode}`);
             const p = part.partitionIndex;
-            const batches = part.records ?? [];
+            const batches = (part as FetchedPartition)[kAsSent] ?? [];
             const aborted = [...(part.abortedTransactions ?? [])].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1));
             const abortedProducers = new Set<bigint>();
             for (const batch of batches) {
               const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-              // Kafka's rule: a producer's records are aborted from its aborted transaction's first
-              // offset until its abort marker.
+              // Kafka's rule (as its Java consumer applies it): a producer's transactional batches
+              // are aborted from its aborted transaction's first offset until its abort marker.
               while (aborted.length > 0 && aborted[0]!.firstOffset <= last) abortedProducers.add(aborted.shift()!.producerId);
-              if (last < positions[p]!) continue;
               if (batch.attributes & IS_CONTROL) {
-                const type = batch.records[0]?.key?.readInt16BE(2);
-                if (type === 0) abortedProducers.delete(batch.producerId);
-              } else if (!((batch.attributes & IS_TRANSACTIONAL) && abortedProducers.has(batch.producerId))) {
+                if (isAbortMarker(batch)) abortedProducers.delete(batch.producerId);
+              } else if (last >= positions[p]! && !((batch.attributes & IS_TRANSACTIONAL) && abortedProducers.has(batch.producerId))) {
                 for (const record of batch.records) {
                   const offset = batch.firstOffset + BigInt(record.offsetDelta);
                   if (offset < positions[p]!) continue;
                   yield { topic, partition: p, offset, timestamp: batch.firstTimestamp + record.timestampDelta, key: record.key, value: record.value };
                 }
               }
-              positions[p] = last + 1n;
+              if (last >= positions[p]!) positions[p] = last + 1n;
             }
           }
         }
@@ -131,16 +169,8 @@ export async function* readTopic(config: Config, topic: string, options: ReadOpt
   }
 }
 
-/** The error identifiers (apiId) inside a @platformatic/kafka error, for matching. */
-export function errorIds(err: unknown): string[] {
-  const out: string[] = [];
-  const visit = (e: unknown, depth: number): void => {
-    if (depth > 4 || e === null || typeof e !== 'object') return;
-    const { apiId, errors, cause } = e as { apiId?: unknown; errors?: unknown; cause?: unknown };
-    if (typeof apiId === 'string') out.push(apiId);
-    if (Array.isArray(errors)) for (const x of errors) visit(x, depth + 1);
-    visit(cause, depth + 1);
-  };
-  visit(err, 0);
-  return out;
+/** A control batch holds one record whose key is (version int16, type int16); type 0 is ABORT. */
+function isAbortMarker(batch: RecordsBatch): boolean {
+  const key = batch.records[0]?.key;
+  return key !== undefined && key !== null && key.length >= 4 && key.readInt16BE(2) === 0;
 }

@@ -9,7 +9,7 @@ import { FinkError } from '../cli/errors.ts';
 import type { Config } from '../config/config.ts';
 import { createTransactionalProducer, type BufferProducer } from '../kafka/transactional-producer.ts';
 import { ensureTopic, messageLimits, type TopicSettings } from '../kafka/topics.ts';
-import { errorIds } from '../consumer/topic-reader.ts';
+import { errorIds } from '../kafka/errors.ts';
 import { openReader, type Checkpoint, type StoredAlert } from '../sciencedb/reader.ts';
 import { checkpointMessage, readCheckpoint } from './checkpoint.ts';
 import { loadFilters } from './filters.ts';

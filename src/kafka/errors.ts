@@ -1,0 +1,16 @@
+// Errors of @platformatic/kafka, which nests the broker's answers (each with an apiId such as
+// PRODUCER_FENCED) inside aggregate errors and causes.
+
+/** The error identifiers (apiId) inside a @platformatic/kafka error, for matching. */
+export function errorIds(err: unknown): string[] {
+  const out: string[] = [];
+  const visit = (e: unknown, depth: number): void => {
+    if (depth > 4 || e === null || typeof e !== 'object') return;
+    const { apiId, errors, cause } = e as { apiId?: unknown; errors?: unknown; cause?: unknown };
+    if (typeof apiId === 'string') out.push(apiId);
+    if (Array.isArray(errors)) for (const x of errors) visit(x, depth + 1);
+    visit(cause, depth + 1);
+  };
+  visit(err, 0);
+  return out;
+}
