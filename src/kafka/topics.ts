@@ -1,6 +1,7 @@
 // Topic administration through the Kafka admin API.
 import type { Config } from '../config/config.ts';
 import { withAdmin } from './client-options.ts';
+import { errorIds } from './errors.ts';
 
 export interface TopicSettings {
   partitions: number;
@@ -15,7 +16,13 @@ export async function ensureTopic(config: Config, name: string, settings: TopicS
     const existing = await admin.listTopics();
     if (existing.includes(name)) return false;
     const configs = Object.entries(settings.configs ?? {}).map(([name, value]) => ({ name, value }));
-    await admin.createTopics({ topics: [name], partitions: settings.partitions, replicas: settings.replicationFactor, configs });
+    try {
+      await admin.createTopics({ topics: [name], partitions: settings.partitions, replicas: settings.replicationFactor, configs });
+    } catch (err) {
+      // Another process (a second instance starting) created it in the meantime.
+      if (errorIds(err).includes('TOPIC_ALREADY_EXISTS')) return false;
+      throw err;
+    }
     return true;
   }, undefined, who);
 }
