@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { murmur2, type MessageToProduce } from '@platformatic/kafka';
 import { FinkError } from '../cli/errors.ts';
 import type { Config } from '../config/config.ts';
-import { createTransactionalProducer, type BufferProducer } from '../kafka/transactional-producer.ts';
+import { describeTransaction } from '../kafka/transaction-state.ts';
+import { createTransactionalProducer, producerIdentity, TRANSACTION_TIMEOUT_MS, type BufferProducer, type ProducerIdentity } from '../kafka/transactional-producer.ts';
 import { ensureTopic, messageLimits, type TopicSettings } from '../kafka/topics.ts';
 import { errorIds } from '../kafka/errors.ts';
 import { openReader, type Checkpoint, type StoredAlert } from '../sciencedb/reader.ts';
@@ -51,6 +52,8 @@ class FencedError extends FinkError {}
 function isFenced(err: unknown): boolean {
   return errorIds(err).some((id) => id === 'PRODUCER_FENCED' || id === 'INVALID_PRODUCER_EPOCH' || id === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
 }
+
+const COORDINATOR_SETTLING = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS']);
 
 /** Errors of the Kafka client (network, protocol, timeouts): the ones worth retrying. */
 function isKafkaError(err: unknown): boolean {
@@ -105,12 +108,18 @@ export async function runDistribution(config: Config, options: DistributionOptio
   const summary: DistributionSummary = { alerts: 0, batches: 0, seconds: 0, topics: {}, filterErrors: 0, skipped: 0, checkpoint: {} };
   for (const p of plans) summary.topics[p.topic] = { messages: 0, bytes: 0 };
 
+  const fencedMessage = `another instance with DISTRIBUTION_ID=${id} started and fenced this one; it carries on from the last committed batch`;
   let producer: BufferProducer | undefined;
   let tx: Transaction | undefined;
   let txUsed = false;
+  /** When the transaction in flight was first sent (the coordinator starts its clock later). */
+  let txOpenedAt: number | undefined;
+  /** This instance's producer session as the coordinator last confirmed it. */
+  let identity: ProducerIdentity | undefined;
   let checkpoint: Checkpoint = {};
   let distributed = 0;
   let outageSince: number | undefined;
+  let outageWarned = false;
   let backoff = 500;
   let lastProgress = performance.now();
   let progressAlerts = 0;
@@ -125,11 +134,27 @@ export async function runDistribution(config: Config, options: DistributionOptio
     producer = undefined;
   };
 
-  /** A new transactional producer (fencing an older instance), then the last committed checkpoint. */
+  /**
+   * A transactional producer session, then the last committed checkpoint. Starting a session
+   * fences any other instance, which is right at start and wrong after an error if a newer
+   * instance fenced this one meanwhile without the client saying so (Kafka 4.2 can answer a commit
+   * racing with a newer instance's start UNKNOWN_SERVER_ERROR): so a session after an error first
+   * asks the coordinator, read-only, whether the producer epoch moved further than this instance
+   * explains. It explains one step when a transaction of its own has been open longer than the
+   * transaction timeout: the coordinator aborts such a transaction with a new epoch.
+   */
   const openSession = async () => {
     producer = createTransactionalProducer(config, id, `fink-distribution-${id}`);
+    if (identity !== undefined) {
+      const now = await describeTransaction(producer, id);
+      const timedOut = txOpenedAt !== undefined && Date.now() - txOpenedAt > TRANSACTION_TIMEOUT_MS;
+      const explained = now === undefined || (now.producerId === identity.producerId && now.producerEpoch <= identity.producerEpoch + (timedOut ? 1 : 0));
+      if (!explained) throw new FencedError(fencedMessage);
+    }
     tx = await producer.beginTransaction();
+    identity = producerIdentity(producer);
     txUsed = false;
+    txOpenedAt = undefined;
     const saved = await readCheckpoint(config, checkpointTopic, id, 60_000);
     checkpoint = saved?.checkpoint ?? {};
     distributed = saved?.alerts ?? 0;
@@ -218,6 +243,7 @@ export async function runDistribution(config: Config, options: DistributionOptio
       }
       if (wave.length === 0) break;
       txUsed = true;
+      txOpenedAt ??= Date.now();
       // Waves go out back to back: the connection keeps up to five requests in flight, in order,
       // so the broker writes one while the next is on the wire.
       inFlight.push(transaction.send({ messages: wave }));
@@ -232,8 +258,9 @@ export async function runDistribution(config: Config, options: DistributionOptio
       try {
         if (producer === undefined) await openSession();
         if (outageSince !== undefined) {
-          log('info', 'Kafka is back', { after_s: ((Date.now() - outageSince) / 1000).toFixed(1) });
+          if (outageWarned) log('info', 'Kafka is back', { after_s: ((Date.now() - outageSince) / 1000).toFixed(1) });
           outageSince = undefined;
+          outageWarned = false;
           backoff = 500;
         }
         if (target !== undefined && reached(checkpoint, target)) break;
@@ -253,6 +280,9 @@ export async function runDistribution(config: Config, options: DistributionOptio
         await tx.send({ messages: [checkpointMessage(checkpointTopic, id, saved)] });
         await tx.commit();
         tx = undefined;
+        txOpenedAt = undefined;
+        // Clients on transactions version 2 get a new epoch with every commit.
+        identity = producerIdentity(producer!) ?? identity;
         // Committed: only now does the batch count.
         checkpoint = next;
         distributed = saved.alerts;
@@ -280,15 +310,19 @@ export async function runDistribution(config: Config, options: DistributionOptio
         }
       } catch (err) {
         if (err instanceof FinkError || !isKafkaError(err)) throw err;
-        if (isFenced(err)) throw new FencedError(`another instance with DISTRIBUTION_ID=${id} started and fenced this one; it carries on from the last committed batch`);
+        if (isFenced(err)) throw new FencedError(fencedMessage);
         if (isAuthorization(err)) throw new FinkError(`Kafka refused an operation of user ${config.get('KAFKA_SASL_USERNAME') ?? '(none)'}: ${(err as Error).message} (${errorIds(err).join(', ')})`);
         metrics.countError('kafka');
         // Whatever happened to the batch in flight, the checkpoint in Kafka says whether it was
         // committed: start over from a new session.
         await closeProducer();
-        if (outageSince === undefined) {
-          outageSince = Date.now();
-          log('warn', 'Kafka unavailable: retrying with backoff, nothing is lost', { error: (err as Error).message, ids: errorIds(err).join(',') || undefined });
+        outageSince ??= Date.now();
+        // A transaction coordinator that is still being elected or loading (a new cluster, a
+        // restart) is not worth a warning unless it lasts.
+        const settling = errorIds(err).length > 0 && errorIds(err).every((e) => COORDINATOR_SETTLING.has(e));
+        if (!outageWarned && (!settling || Date.now() - outageSince > 10_000)) {
+          outageWarned = true;
+          log('warn', 'Kafka unavailable: retrying with backoff, nothing is lost', { error: (err as Error).message, ids: [...new Set(errorIds(err))].join(',') || undefined });
         }
         await sleep(backoff, undefined, { signal: options.signal }).catch(() => {});
         backoff = Math.min(backoff * 2, 15_000);

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig, type Config } from '../../src/config/config.ts';
+import { ensureTopic } from '../../src/kafka/topics.ts';
+import { describeTransaction } from '../../src/kafka/transaction-state.ts';
+import { createTransactionalProducer, producerIdentity, type BufferProducer } from '../../src/kafka/transactional-producer.ts';
+import { testEnv } from '../helpers/cli.ts';
+import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+
+const TOPIC = 'sessions';
+
+// What the service relies on after an error to tell whether a newer instance took its
+// transactional id: the coordinator's producer epoch, read without fencing anyone.
+describe('describeTransaction', { timeout: 240_000 }, () => {
+  let cluster: TestCluster;
+  let config: Config;
+  const producers: BufferProducer[] = [];
+  const producer = (id: string) => {
+    const p = createTransactionalProducer(config, id, 'describe-test');
+    producers.push(p);
+    return p;
+  };
+  const commitOne = async (p: BufferProducer) => {
+    const tx = await p.beginTransaction();
+    await tx.send({ messages: [{ topic: TOPIC, partition: 0, value: Buffer.from('v') }] });
+    await tx.commit();
+  };
+  before(async () => {
+    cluster = await startTestCluster();
+    config = loadConfig({ env: testEnv(cluster.env) });
+    await ensureTopic(config, TOPIC, { partitions: 1, replicationFactor: 1 });
+  });
+  after(async () => {
+    for (const p of producers) await p.close().catch(() => {});
+    await cluster?.stop();
+  });
+
+  it("gives a session's own producer id and epoch, unchanged by its commits and by questions", async () => {
+    const p = producer('described');
+    await commitOne(p);
+    const own = producerIdentity(p)!;
+    await commitOne(p);
+    const asker = producer('described');
+    const { state, ...identity } = (await describeTransaction(asker, 'described'))!;
+    // Right after a commit its markers may still be on their way.
+    assert.match(state, /^(Prepare|Complete)Commit$/);
+    assert.deepEqual(identity, own);
+    // Asking fenced nobody: the session commits again.
+    await commitOne(p);
+    assert.deepEqual(producerIdentity(p), own);
+  });
+
+  it('shows a newer epoch once another producer with the same id has started', async () => {
+    const old = producer('taken-over');
+    await commitOne(old);
+    const was = producerIdentity(old)!;
+    const newer = producer('taken-over');
+    await commitOne(newer);
+    const now = (await describeTransaction(producer('taken-over'), 'taken-over'))!;
+    assert.equal(now.producerId, was.producerId);
+    assert.ok(now.producerEpoch > was.producerEpoch, `epoch ${now.producerEpoch} after ${was.producerEpoch}`);
+    assert.deepEqual(producerIdentity(newer), { producerId: now.producerId, producerEpoch: now.producerEpoch });
+  });
+
+  // Once the coordinator is up (the first transaction above created its log).
+  it('knows nothing of a transactional id never used', async () => {
+    assert.equal(await describeTransaction(producer('never-used'), 'never-used'), undefined);
+  });
+});
