@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { readTopic } from '../../src/consumer/topic-reader.ts';
@@ -65,5 +65,16 @@ describe('readTopic at read_committed', { timeout: 240_000 }, () => {
     const libs = ensureKafkaJars(config);
     const out = execFileSync('java', ['-cp', `${libs}/*`, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', cluster.bootstrap, '--topic', TOPIC, '--from-beginning', '--isolation-level', 'read_committed', '--max-messages', String(committed.length), '--timeout-ms', '30000'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
     assert.deepEqual(out.trim().split('\n'), committed);
+  });
+
+  // librdkafka is the client under fink-client (confluent-kafka).
+  it('reads what kcat (librdkafka) reads at read_committed', (t) => {
+    const kcat = spawnSync('kcat', ['-C', '-b', cluster.bootstrap, '-t', TOPIC, '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_committed', '-f', '%s\n'], { encoding: 'utf8', timeout: 60_000 });
+    if (kcat.error !== undefined) {
+      t.skip('kcat is not installed (Debian package kcat); .ci/run installs it');
+      return;
+    }
+    assert.equal(kcat.status, 0, kcat.stderr);
+    assert.deepEqual(kcat.stdout.trim().split('\n'), committed);
   });
 });
