@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { packageRoot } from '../../src/config/config.ts';
+import { describeTransaction } from '../../src/kafka/transaction-state.ts';
+import { createTransactionalProducer } from '../../src/kafka/transactional-producer.ts';
 import { runCli } from '../helpers/cli.ts';
 import { distributionSetup, type DistributionSetup } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
@@ -51,5 +53,19 @@ describe('the distribution in secured mode (SCRAM-SHA-512 and ACLs)', () => {
     const consume = spawnSync(found.python, [join(packageRoot(), 'test', 'interop', 'fink_client_consume.py'), cluster.bootstrap, 'distribution_test', '30', '90', 'bob', 'bob-secret'], { encoding: 'utf8', timeout: 180_000 });
     assert.equal(consume.status, 0, consume.stderr);
     assert.equal(new Set(consume.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { candid: string }).candid)).size, 30);
+  });
+
+  // What the service does after a Kafka error, before it starts a new session: the producer role
+  // must be enough for it.
+  test("alice's producer rights let her ask the coordinator about her transactional id", async () => {
+    const producer = createTransactionalProducer(service.config, 'alice-distribution', 'secured-test');
+    try {
+      const state = await describeTransaction(producer, 'alice-distribution');
+      assert.ok(state !== undefined, 'the coordinator knows alice-distribution');
+      assert.match(state.state, /Commit|Empty/);
+      assert.ok(state.producerEpoch >= 0);
+    } finally {
+      await producer.close();
+    }
   });
 });
