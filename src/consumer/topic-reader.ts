@@ -4,8 +4,9 @@
 // has read everything.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Consumer, kGetApi, type RecordsBatch } from '@platformatic/kafka';
+import { Consumer, type RecordsBatch } from '@platformatic/kafka';
 import type { Config } from '../config/config.ts';
+import { overrideApi } from '../kafka/api-override.ts';
 import { kafkaClientOptions } from '../kafka/client-options.ts';
 import { errorIds } from '../kafka/errors.ts';
 
@@ -36,8 +37,6 @@ const IS_CONTROL = 0x20;
 export class TopicMissingError extends Error {}
 
 type Callback = (error: Error | null, result?: unknown) => void;
-type ApiCall = ((connection: unknown, ...args: unknown[]) => void) & { version: number };
-type GetApi = (name: string, callback: (error: Error | null, api?: ApiCall) => void) => void;
 interface FetchedPartition {
   records?: RecordsBatch[] | null;
   [kAsSent]?: RecordsBatch[] | null;
@@ -53,23 +52,17 @@ const kAsSent = Symbol('batches as the broker sent them');
  * partition of a Fetch response keeps the batches as they arrived, before that filter replaces them.
  */
 function keepBatchesAsSent(consumer: Consumer): void {
-  const target = consumer as unknown as Record<symbol, GetApi>;
-  const getApi = target[kGetApi]!.bind(consumer);
-  target[kGetApi] = (name, callback) => {
-    if (name !== 'Fetch') return getApi(name, callback);
-    getApi(name, (error, api) => {
-      if (error !== null || api === undefined) return callback(error);
-      const wrapped = (connection: unknown, ...args: unknown[]): void => {
-        const done = args.pop() as Callback;
-        api(connection, ...args, (err: Error | null, result?: unknown) => {
-          const response = result as { responses?: { partitions: FetchedPartition[] }[] } | undefined;
-          for (const topic of response?.responses ?? []) for (const part of topic.partitions) part[kAsSent] = part.records;
-          done(err, result);
-        });
-      };
-      callback(null, Object.assign(wrapped, { version: api.version }));
-    });
-  };
+  overrideApi(consumer, 'Fetch', (api) => {
+    const wrapped = (connection: unknown, ...args: unknown[]): void => {
+      const done = args.pop() as Callback;
+      api(connection, ...args, (err: Error | null, result?: unknown) => {
+        const response = result as { responses?: { partitions: FetchedPartition[] }[] } | undefined;
+        for (const topic of response?.responses ?? []) for (const part of topic.partitions) part[kAsSent] = part.records;
+        done(err, result);
+      });
+    };
+    return Object.assign(wrapped, { version: api.version });
+  });
 }
 
 function newConsumer(config: Config): Consumer {

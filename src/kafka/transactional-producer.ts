@@ -7,7 +7,8 @@
 //   brokers' own verification calls (KIP-890) and need CLUSTER_ACTION, which no producer user
 //   should hold; the client picks the highest version the broker offers, so under ACLs every
 //   transaction would fail with CLUSTER_AUTHORIZATION_FAILED.
-import { addPartitionsToTxnV3, kGetApi, Producer } from '@platformatic/kafka';
+import { addPartitionsToTxnV3, Producer } from '@platformatic/kafka';
+import { overrideApi, type ApiCall } from './api-override.ts';
 import type { Config } from '../config/config.ts';
 import { kafkaClientOptions } from './client-options.ts';
 
@@ -21,8 +22,6 @@ export interface ProducerIdentity {
   producerId: bigint;
   producerEpoch: number;
 }
-
-type GetApi = (name: string, callback: (error: Error | null, api?: unknown) => void) => void;
 
 /** The identity of a producer whose session is initialised (after its first beginTransaction). */
 export function producerIdentity(producer: BufferProducer): ProducerIdentity | undefined {
@@ -47,12 +46,6 @@ export function createTransactionalProducer(config: Config, transactionalId: str
     retries: 20,
     retryDelay: 20,
   });
-  const target = producer as unknown as Record<symbol, GetApi>;
-  const getApi = target[kGetApi]!.bind(producer);
-  target[kGetApi] = (name, callback) => {
-    if (name !== 'AddPartitionsToTxn') return getApi(name, callback);
-    // Still ask, so that a broker without the API is reported as before.
-    getApi(name, (error) => (error ? callback(error) : callback(null, addPartitionsToTxnV3.api)));
-  };
+  overrideApi(producer, 'AddPartitionsToTxn', () => addPartitionsToTxnV3.api as unknown as ApiCall);
   return producer;
 }
