@@ -111,8 +111,10 @@ export async function runDistribution(config: Config, options: DistributionOptio
   const fencedMessage = `another instance with DISTRIBUTION_ID=${id} started and fenced this one; it carries on from the last committed batch`;
   let producer: BufferProducer | undefined;
   let tx: Transaction | undefined;
-  let txUsed = false;
-  /** When the transaction in flight was first sent (the coordinator starts its clock later). */
+  /**
+   * When the transaction in flight was first sent (the coordinator starts its clock later);
+   * undefined while nothing has been sent in it, so that it can be cancelled rather than aborted.
+   */
   let txOpenedAt: number | undefined;
   /** This instance's producer session as the coordinator last confirmed it. */
   let identity: ProducerIdentity | undefined;
@@ -127,7 +129,7 @@ export async function runDistribution(config: Config, options: DistributionOptio
 
   const closeProducer = async () => {
     if (tx !== undefined) {
-      await (txUsed ? tx.abort() : tx.cancel()).catch(() => {});
+      await (txOpenedAt !== undefined ? tx.abort() : tx.cancel()).catch(() => {});
       tx = undefined;
     }
     await producer?.close().catch(() => {});
@@ -153,7 +155,6 @@ export async function runDistribution(config: Config, options: DistributionOptio
     }
     tx = await producer.beginTransaction();
     identity = producerIdentity(producer);
-    txUsed = false;
     txOpenedAt = undefined;
     const saved = await readCheckpoint(config, checkpointTopic, id, 60_000);
     checkpoint = saved?.checkpoint ?? {};
@@ -242,7 +243,6 @@ export async function runDistribution(config: Config, options: DistributionOptio
         cursors.set(key, at);
       }
       if (wave.length === 0) break;
-      txUsed = true;
       txOpenedAt ??= Date.now();
       // Waves go out back to back: the connection keeps up to five requests in flight, in order,
       // so the broker writes one while the next is on the wire.
@@ -274,7 +274,6 @@ export async function runDistribution(config: Config, options: DistributionOptio
         }
         const messages = buildMessages(alerts);
         tx ??= await producer!.beginTransaction();
-        txUsed = false;
         await sendAll(tx, messages);
         const saved = { checkpoint: next, stores: reader.identities(), alerts: distributed + alerts.length, at: new Date().toISOString() };
         await tx.send({ messages: [checkpointMessage(checkpointTopic, id, saved)] });
