@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_FLAGS } from '../src/cli/runtime.ts';
 import { loadConfig, packageRoot, type Config } from '../src/config/config.ts';
-import { readTopic } from '../src/consumer/topic-reader.ts';
+import { readTopic } from '../src/kafka/topic-reader.ts';
 import { WireSchemas } from '../src/distribution/wire.ts';
 import { startCluster, stopCluster } from '../src/kafka/cluster.ts';
 import { ensureKafkaJars } from '../src/kafka/provision.ts';

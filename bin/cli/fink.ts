@@ -1,6 +1,6 @@
 // `fink <command>`: dispatches to one module per command, loaded only when used.
 import { runCommand } from '../../src/cli/args.ts';
-import { UsageError } from '../../src/cli/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 
 interface Command {
   words: string[];

@@ -1,6 +1,6 @@
 // `fink_kafka`: the managed Kafka cluster and its topics.
 import { intFlag, parseFlags, runCommand } from '../../src/cli/args.ts';
-import { FinkError, UsageError } from '../../src/cli/errors.ts';
+import { FinkError, UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { clusterLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
 import { ensureKafkaJars } from '../../src/kafka/provision.ts';

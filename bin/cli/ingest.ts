@@ -1,6 +1,6 @@
 // `fink ingest PATH...`
 import { commandArgs } from '../../src/cli/args.ts';
-import { UsageError } from '../../src/cli/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 import { progress } from '../../src/cli/progress.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { ingestPaths } from '../../src/sciencedb/ingest.ts';

@@ -1,6 +1,6 @@
 // `fink simulate --count N [--profile ztf|ztf-light] [--seed S] [--night YYYYMMDD] [--out DIR]`
 import { commandArgs, intFlag } from '../../src/cli/args.ts';
-import { UsageError } from '../../src/cli/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 import { progress } from '../../src/cli/progress.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { jdOfNight, PROFILES, simulateIntoDb, simulateIntoFiles, type Profile } from '../../src/sciencedb/simulate.ts';

@@ -1,8 +1,8 @@
 // `fink start distribution [--until-caught-up]`
 import { join } from 'node:path';
 import { commandArgs } from '../../src/cli/args.ts';
-import { FinkError } from '../../src/cli/errors.ts';
-import { livePid, removePid, writePid } from '../../src/cli/pidfile.ts';
+import { FinkError } from '../../src/errors.ts';
+import { livePid, removePid, writePid } from '../../src/pidfile.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { streamLogger } from '../../src/distribution/log.ts';
 import { Metrics, serveMetrics } from '../../src/distribution/metrics.ts';

@@ -1,7 +1,7 @@
 // `fink stop distribution`
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commandArgs } from '../../src/cli/args.ts';
-import { FinkError } from '../../src/cli/errors.ts';
+import { FinkError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { serviceProcess } from './start_distribution.ts';
 

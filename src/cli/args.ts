@@ -1,7 +1,7 @@
 // Command-line parsing shared by the entry points: node:util parseArgs in strict mode, with its
 // errors turned into one-line usage errors (exit 2), and the exit-code policy of DESIGN.md §2.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FinkError, UsageError } from './errors.ts';
+import { FinkError, UsageError } from '../errors.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

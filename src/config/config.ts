@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../errors.ts';
 import { KEYS, KEY_NAMES, type KeySpec } from './keys.ts';
 
 export type ConfigValues = Readonly<Record<string, string | undefined>>;

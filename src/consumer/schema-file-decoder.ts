@@ -3,7 +3,7 @@
 // DISTRIBUTION_SCHEMA, and that file (not the key) decodes the value.
 import { readFileSync } from 'node:fs';
 import { parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
-import { schemaFileFor } from '../distribution/schema-files.ts';
+import { schemaFileFor } from '../avro/schema-file-name.ts';
 
 export class DecodeError extends Error {}
 

@@ -1,6 +1,6 @@
 // The alerts read back from a topic, printed as a table: the analogue of the Spark DataFrame that
 // Fink's own distribution test shows.
-import { extractFields, type AlertFields } from '../sciencedb/alert.ts';
+import { extractFields, type AlertFields } from '../alert/fields.ts';
 
 const COLUMNS: { title: string; width: number; value: (f: AlertFields) => string }[] = [
   { title: 'objectId', width: 12, value: (f) => f.objectId },

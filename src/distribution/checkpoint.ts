@@ -3,7 +3,7 @@
 // checkpoint says exactly which alerts went out.
 import type { MessageToProduce } from '@platformatic/kafka';
 import type { Config } from '../config/config.ts';
-import { readTopic } from '../consumer/topic-reader.ts';
+import { readTopic } from '../kafka/topic-reader.ts';
 import type { Checkpoint } from '../sciencedb/reader.ts';
 
 export interface SavedCheckpoint {

@@ -3,9 +3,9 @@
 // and, for a topic that leaves fields out (a light stream), `dropFields`.
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FinkError } from '../cli/errors.ts';
+import { FinkError } from '../errors.ts';
 import { listFolder } from '../files.ts';
-import type { AlertFields } from '../sciencedb/alert.ts';
+import type { AlertFields } from '../alert/fields.ts';
 
 /** What a filter module exports. */
 export interface FilterModule {

@@ -3,13 +3,9 @@
 // can pick the file that matches. DISTRIBUTION_SCHEMA holds the newest full schema; a topic that
 // drops fields also has `<base>-<topic>.avsc`, its newest.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { schemaFileFor } from '../avro/schema-file-name.ts';
 import type { WireSchema } from './wire.ts';
-
-export function schemaFileFor(base: string, suffix: string): string {
-  const ext = extname(base) || '.avsc';
-  return join(dirname(base), `${basename(base, extname(base))}-${suffix}${ext}`);
-}
 
 function writeAtomically(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });

@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { murmur2, type MessageToProduce } from '@platformatic/kafka';
-import { FinkError } from '../cli/errors.ts';
+import { FinkError } from '../errors.ts';
 import type { Config } from '../config/config.ts';
 import { describeTransaction } from '../kafka/transaction-state.ts';
 import { createTransactionalProducer, producerIdentity, TRANSACTION_TIMEOUT_MS, type BufferProducer, type ProducerIdentity } from '../kafka/transactional-producer.ts';

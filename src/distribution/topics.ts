@@ -1,6 +1,6 @@
 // The topics the service fills: DISTRIBUTION_TEST_TOPIC (distribution_test) with every alert, and
 // one science topic per active filter, `${SUBSTREAM_PREFIX}<filter>_ztf`.
-import { FinkError } from '../cli/errors.ts';
+import { FinkError } from '../errors.ts';
 import type { Config } from '../config/config.ts';
 import type { Filter } from './filters.ts';
 

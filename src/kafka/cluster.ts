@@ -7,8 +7,8 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rm
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FinkError } from '../cli/errors.ts';
-import { livePid } from '../cli/pidfile.ts';
+import { FinkError } from '../errors.ts';
+import { livePid } from '../pidfile.ts';
 import type { Config } from '../config/config.ts';
 import { isSecured, withAdmin } from './client-options.ts';
 import { ensureKafkaJars } from './provision.ts';

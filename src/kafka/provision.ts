@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FinkError } from '../cli/errors.ts';
+import { FinkError } from '../errors.ts';
 import { packageRoot, type Config } from '../config/config.ts';
 
 const MARKER = '.complete';

@@ -1,7 +1,7 @@
 // Secured mode: SCRAM-SHA-512 users and ACLs, through the admin API with the super user's credentials.
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { AclOperations, AclPermissionTypes, Connection, ResourcePatternTypes, ResourceTypes, alterUserScramCredentialsV0, type Acl, type AclOperationValue } from '@platformatic/kafka';
-import { FinkError } from '../cli/errors.ts';
+import { FinkError } from '../errors.ts';
 import type { Config } from '../config/config.ts';
 import { kafkaClientOptions, withAdmin } from './client-options.ts';
 

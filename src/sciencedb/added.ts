@@ -2,7 +2,7 @@
 // small datum of their own beside the alert's untouched datum. On the wire they become trailing
 // top-level fields of the alert (see DESIGN.md §5).
 import { compactSchemaJson, extendRecord, isRecordSchema, parseAvroType, schemaFingerprint, type RecordSchema } from '../avro/schema.ts';
-import { COLUMNS, extractFields } from './alert.ts';
+import { COLUMNS, extractFields } from '../alert/fields.ts';
 import { listNights, openNight } from './store.ts';
 
 export class AddValuesError extends Error {}

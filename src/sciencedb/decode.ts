@@ -2,7 +2,7 @@
 // they arrived, its writer schema (made valid by the spec) and the typed fields decoded from it.
 import { readContainer, ContainerError } from '../avro/container.ts';
 import { compactSchemaJson, isRecordSchema, parseAvroType, sanitizeSchema, schemaFingerprint, type AvroType } from '../avro/schema.ts';
-import { AlertError, extractFields, nightOfJd } from './alert.ts';
+import { AlertError, extractFields, nightOfJd } from '../alert/fields.ts';
 import type { NewAlert } from './store.ts';
 
 export class BadFileError extends Error {}

@@ -2,7 +2,7 @@
 // distribution. Small on purpose, so that a server database or a lake on shared storage can
 // implement it too.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { COLUMNS, type AlertFields } from './alert.ts';
+import { COLUMNS, type AlertFields } from '../alert/fields.ts';
 import { listNights, openNight } from './store.ts';
 
 export interface StoredAlert {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeContainer } from '../avro/container.ts';
 import { compactSchemaJson, extendRecord, parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
-import { extractFields } from './alert.ts';
+import { extractFields } from '../alert/fields.ts';
 import { ScienceWriter, type NewAlert } from './store.ts';
 import { ADDED_SPEC, CANDIDATE_SPEC, finkAddedSchema, PRV_CANDIDATE_SPEC, ztfAlertSchema, type FieldSpec } from './ztf-schema.ts';
 

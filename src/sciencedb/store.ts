@@ -5,7 +5,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { listFolder } from '../files.ts';
-import { COLUMNS, type AlertFields } from './alert.ts';
+import { COLUMNS, type AlertFields } from '../alert/fields.ts';
 
 const NIGHT_FILE = /^(\d{8})\.sqlite$/;
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, packageRoot } from '../../src/config/config.ts';
-import { UsageError } from '../../src/cli/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 
 function confFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'fink-conf-'));

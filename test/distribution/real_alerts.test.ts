@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseAvroType, schemaFingerprint, type RecordSchema } from '../../src/avro/schema.ts';
-import { schemaFileFor } from '../../src/distribution/schema-files.ts';
+import { schemaFileFor } from '../../src/avro/schema-file-name.ts';
 import { decodeAlertFile, SchemaCache } from '../../src/sciencedb/decode.ts';
 import { expandPaths } from '../../src/sciencedb/ingest.ts';
 import { runCli } from '../helpers/cli.ts';

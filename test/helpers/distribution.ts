@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_FLAGS } from '../../src/cli/runtime.ts';
 import { loadConfig, packageRoot, type Config } from '../../src/config/config.ts';
-import { readTopic, type ConsumedMessage } from '../../src/consumer/topic-reader.ts';
+import { readTopic, type ConsumedMessage } from '../../src/kafka/topic-reader.ts';
 import { parseAvroType, type AvroType } from '../../src/avro/schema.ts';
 import { readCheckpoint } from '../../src/distribution/checkpoint.ts';
 import { testEnv } from './cli.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../src/config/config.ts';
-import { readTopic } from '../../src/consumer/topic-reader.ts';
+import { readTopic } from '../../src/kafka/topic-reader.ts';
 import { ensureKafkaJars } from '../../src/kafka/provision.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { createTransactionalProducer, type BufferProducer } from '../../src/kafka/transactional-producer.ts';

@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, type RecordsBatch } from '@platformatic/kafka';
 import type { Config } from '../config/config.ts';
-import { overrideApi } from '../kafka/api-override.ts';
-import { kafkaClientOptions } from '../kafka/client-options.ts';
-import { errorIds } from '../kafka/errors.ts';
+import { overrideApi } from './api-override.ts';
+import { kafkaClientOptions } from './client-options.ts';
+import { errorIds } from './errors.ts';
 
 export interface ConsumedMessage {
   topic: string;
