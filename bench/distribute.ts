@@ -4,11 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config/config.ts';
 import { runDistribution } from '../src/distribution/service.ts';
+import { distributionSettings } from '../src/distribution/settings.ts';
 
 const config = loadConfig({});
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-const summary = await runDistribution(config, { untilCaughtUp: true });
+const summary = await runDistribution(distributionSettings(config), { untilCaughtUp: true });
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const bytes = Object.values(summary.topics).reduce((sum, t) => sum + t.bytes, 0);

@@ -23,6 +23,7 @@ import { openReader } from '../src/sciencedb/reader.ts';
 import { createSimulation, simulateIntoDb, type Profile } from '../src/sciencedb/simulate.ts';
 import { ScienceWriter } from '../src/sciencedb/store.ts';
 import { parseAvroType, type AvroType } from '../src/avro/schema.ts';
+import { kafkaClientOptions } from '../src/kafka/client-options.ts';
 
 const root = packageRoot();
 const node = process.execPath;
@@ -136,11 +137,11 @@ function producerPerformance(libs: string, topic: string, count: number, recordS
 }
 
 async function withTopic<T>(config: Config, name: string, body: () => Promise<T> | T): Promise<T> {
-  await ensureTopic(config, name, { partitions, replicationFactor: base.int('DISTRIBUTION_REPLICATION') });
+  await ensureTopic(kafkaClientOptions(config, 'admin'), name, { partitions, replicationFactor: base.int('DISTRIBUTION_REPLICATION') });
   try {
     return await body();
   } finally {
-    await deleteTopic(config, name).catch(() => false);
+    await deleteTopic(kafkaClientOptions(config, 'admin'), name).catch(() => false);
   }
 }
 
@@ -151,7 +152,7 @@ async function consumeUntil(config: Config, topic: string, count: number, onAler
   const types = new Map<string, AvroType>();
   let n = 0;
   try {
-    for await (const m of readTopic(config, topic, { follow: true, signal: controller.signal })) {
+    for await (const m of readTopic(kafkaClientOptions(config), topic, { follow: true, signal: controller.signal })) {
       const key = m.key!.toString();
       let type = types.get(key);
       if (type === undefined) types.set(key, (type = parseAvroType(JSON.parse(key))));

@@ -4,7 +4,7 @@ import { FinkError, UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { clusterLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
 import { ensureKafkaJars } from '../../src/kafka/provision.ts';
-import { isSecured } from '../../src/kafka/client-options.ts';
+import { isSecured, kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { addScramUser, deleteScramUser, grant, listAcls, revoke, roleAcls } from '../../src/kafka/security.ts';
 import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
 
@@ -79,13 +79,13 @@ export async function main(argv: string[]): Promise<number> {
       const name = values['create-topic'];
       const partitions = intFlag('partitions', values.partitions, 1, 10000) ?? config.int('DISTRIBUTION_PARTITIONS');
       const replicationFactor = intFlag('replication-factor', values['replication-factor'], 1, 100) ?? config.int('DISTRIBUTION_REPLICATION');
-      const created = await ensureTopic(config, name, { partitions, replicationFactor });
+      const created = await ensureTopic(kafkaClientOptions(config, 'admin'), name, { partitions, replicationFactor });
       say(created ? `created topic ${name} (${partitions} partitions, replication factor ${replicationFactor})` : `topic ${name} exists already`);
       return 0;
     }
     if (values['delete-topic'] !== undefined) {
       const name = values['delete-topic'];
-      if (!(await deleteTopic(config, name))) throw new FinkError(`topic ${name} does not exist`);
+      if (!(await deleteTopic(kafkaClientOptions(config, 'admin'), name))) throw new FinkError(`topic ${name} does not exist`);
       say(`deleted topic ${name}`);
       return 0;
     }
@@ -120,12 +120,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (values['list-topics'] === true) {
-      for (const topic of await listTopics(config)) say(topic);
+      for (const topic of await listTopics(kafkaClientOptions(config, 'admin'))) say(topic);
       return 0;
     }
     if (values['describe-topic'] !== undefined) {
       const name = values['describe-topic'];
-      const topic = await describeTopic(config, name);
+      const topic = await describeTopic(kafkaClientOptions(config, 'admin'), name);
       if (topic === undefined) throw new FinkError(`topic ${name} does not exist`);
       say(`topic ${topic.name}  id ${topic.id}  partitions ${topic.partitions.length}  replication factor ${topic.partitions[0]?.replicas.length ?? 0}`);
       for (const p of topic.partitions) say(`  partition ${p.partition}  leader ${p.leader}  replicas ${p.replicas.join(',')}  isr ${p.isr.join(',')}`);

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config/config.ts';
 import { streamLogger } from '../../src/distribution/log.ts';
 import { Metrics, serveMetrics } from '../../src/distribution/metrics.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
+import { distributionSettings } from '../../src/distribution/settings.ts';
 
 const USAGE = `usage: fink start distribution [--until-caught-up] [--conf FILE]
 
@@ -63,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     log('info', 'metrics served', { url: `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : port}/metrics` });
   }
   try {
-    const summary = await runDistribution(config, { untilCaughtUp: values['until-caught-up'] === true, signal: controller.signal, log, metrics });
+    const summary = await runDistribution(distributionSettings(config), { untilCaughtUp: values['until-caught-up'] === true, signal: controller.signal, log, metrics });
     const mb = Object.values(summary.topics).reduce((s, t) => s + t.bytes, 0) / 1e6;
     const rate = summary.seconds > 0 ? summary.alerts / summary.seconds : 0;
     process.stdout.write(`distributed ${summary.alerts} alerts in ${summary.batches} transactions, ${mb.toFixed(1)} MB, in ${summary.seconds.toFixed(1)} s (${rate.toFixed(0)} alerts/s)\n`);

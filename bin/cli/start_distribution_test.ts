@@ -10,6 +10,7 @@ import { DecodeError, SchemaFileDecoder } from '../../src/consumer/schema-file-d
 import { tableHeader, tableRow } from '../../src/consumer/table.ts';
 import { readTopic, TopicMissingError } from '../../src/kafka/topic-reader.ts';
 import type { RecordSchema } from '../../src/avro/schema.ts';
+import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 
 const USAGE = `usage: fink start distribution_test [--topic T] [--limit N] [--timeout S] [--rows R] [--out FILE] [--conf FILE]
 
@@ -51,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   const out = process.stdout;
   if (rows > 0) out.write(tableHeader() + '\n');
   try {
-    for await (const message of readTopic(config, topic, { follow: limit !== undefined, signal: controller.signal })) {
+    for await (const message of readTopic(kafkaClientOptions(config), topic, { follow: limit !== undefined, signal: controller.signal })) {
       const where = `${topic}/${message.partition}@${message.offset}`;
       const { schema, record } = decoder.decode(message.key, message.value, where);
       let entry = perSchema.get(schema.fingerprint);

@@ -11,9 +11,25 @@ export class Metrics {
   batchSecondsSum = 0;
   lag = 0;
 
+  /** Topics start at zero, so that one with nothing sent yet still shows. */
+  declareTopics(topics: readonly string[]): void {
+    for (const topic of topics) {
+      if (!this.messages.has(topic)) this.messages.set(topic, 0);
+      if (!this.bytes.has(topic)) this.bytes.set(topic, 0);
+    }
+  }
+
   countMessage(topic: string, bytes: number): void {
     this.messages.set(topic, (this.messages.get(topic) ?? 0) + 1);
     this.bytes.set(topic, (this.bytes.get(topic) ?? 0) + bytes);
+  }
+
+  /** A committed batch: only then do its alerts and messages count. */
+  countBatch(alerts: number, messages: readonly { topic: string; key?: Buffer; value?: Buffer }[], seconds: number): void {
+    this.alerts += alerts;
+    this.batches++;
+    this.batchSecondsSum += seconds;
+    for (const m of messages) this.countMessage(m.topic, (m.key?.length ?? 0) + (m.value?.length ?? 0));
   }
 
   countError(kind: string): void {

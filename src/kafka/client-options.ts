@@ -21,12 +21,17 @@ export function kafkaClientOptions(config: Config, who: 'client' | 'admin' = 'cl
   };
 }
 
+export interface AdminLimits {
+  retries: number;
+  timeout: number;
+}
+
 /**
- * An admin client, closed after `body` whatever happens; with the super user's credentials unless
- * `who` is 'client' (the service's own, for what it may do itself, such as creating its topics).
+ * An admin client on `connection` (the super user's for cluster administration, the service's own
+ * for what it may do itself, such as creating its topics), closed after `body` whatever happens.
  */
-export async function withAdmin<T>(config: Config, body: (admin: Admin) => Promise<T>, limits = { retries: 3, timeout: 10_000 }, who: 'client' | 'admin' = 'admin'): Promise<T> {
-  const admin = new Admin({ clientId: 'fink_kafka', ...kafkaClientOptions(config, who), ...limits });
+export async function withAdmin<T>(connection: KafkaConnection, body: (admin: Admin) => Promise<T>, limits: AdminLimits = { retries: 3, timeout: 10_000 }): Promise<T> {
+  const admin = new Admin({ clientId: 'fink_kafka', ...connection, ...limits });
   try {
     return await body(admin);
   } finally {

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FinkError } from '../errors.ts';
 import { livePid } from '../pidfile.ts';
 import type { Config } from '../config/config.ts';
-import { isSecured, withAdmin } from './client-options.ts';
+import { isSecured, withAdmin, kafkaClientOptions } from './client-options.ts';
 import { ensureKafkaJars } from './provision.ts';
 import { checkPassword } from './security.ts';
 
@@ -143,7 +143,7 @@ export async function waitUntilAnswering(config: Config, timeoutMs: number, aliv
   while (Date.now() < deadline) {
     if (!alive()) throw new FinkError('the Kafka process exited during start-up');
     try {
-      const meta = await withAdmin(config, (admin) => admin.metadata({ topics: [] }), { retries: 0, timeout: 2000 });
+      const meta = await withAdmin(kafkaClientOptions(config, 'admin'), (admin) => admin.metadata({ topics: [] }), { retries: 0, timeout: 2000 });
       if (meta.brokers.size >= brokers) return;
     } catch (err) {
       lastError = err;

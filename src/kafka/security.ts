@@ -65,17 +65,17 @@ export function roleAcls(user: string, role: Role, topic: string): Acl[] {
 }
 
 export async function grant(config: Config, acls: Acl[]): Promise<void> {
-  await withAdmin(config, (admin) => admin.createAcls({ creations: acls }));
+  await withAdmin(kafkaClientOptions(config, 'admin'), (admin) => admin.createAcls({ creations: acls }));
 }
 
 export async function revoke(config: Config, acls: Acl[]): Promise<void> {
-  await withAdmin(config, (admin) => admin.deleteAcls({ filters: acls }));
+  await withAdmin(kafkaClientOptions(config, 'admin'), (admin) => admin.deleteAcls({ filters: acls }));
 }
 
 const name = <T extends Record<string, number>>(table: T, value: number): string => Object.keys(table).find((k) => table[k] === value) ?? String(value);
 
 export async function listAcls(config: Config): Promise<string[]> {
-  const resources = await withAdmin(config, (admin) =>
+  const resources = await withAdmin(kafkaClientOptions(config, 'admin'), (admin) =>
     admin.describeAcls({
       filter: { resourceType: ResourceTypes.ANY, resourceName: null, resourcePatternType: ResourcePatternTypes.ANY, principal: null, host: null, operation: AclOperations.ANY, permissionType: AclPermissionTypes.ANY },
     }),

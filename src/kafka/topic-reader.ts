@@ -5,9 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, type RecordsBatch } from '@platformatic/kafka';
-import type { Config } from '../config/config.ts';
 import { overrideApi } from './api-override.ts';
-import { kafkaClientOptions } from './client-options.ts';
+import type { KafkaConnection } from './client-options.ts';
 import { errorIds } from './errors.ts';
 
 export interface ConsumedMessage {
@@ -65,12 +64,12 @@ function keepBatchesAsSent(consumer: Consumer): void {
   });
 }
 
-function newConsumer(config: Config): Consumer {
+function newConsumer(connection: KafkaConnection): Consumer {
   // A group id is required by the client but never joined: offsets are chosen here, not committed.
   const consumer = new Consumer({
     clientId: 'fink-reader',
     groupId: `fink-reader-${randomBytes(6).toString('hex')}`,
-    ...kafkaClientOptions(config),
+    ...connection,
     isolationLevel: READ_COMMITTED,
     retries: 10,
     retryDelay: 500,
@@ -97,8 +96,8 @@ async function stableEnds(consumer: Consumer, topic: string, settleMs: number): 
 }
 
 /** Messages of `topic` from its first offset, in offset order within each partition. */
-export async function* readTopic(config: Config, topic: string, options: ReadOptions = {}): AsyncGenerator<ConsumedMessage> {
-  const consumer = newConsumer(config);
+export async function* readTopic(connection: KafkaConnection, topic: string, options: ReadOptions = {}): AsyncGenerator<ConsumedMessage> {
+  const consumer = newConsumer(connection);
   try {
     const metadata = await consumer.metadata({ topics: [topic], forceUpdate: true }).catch((err: unknown) => {
       throw /UNKNOWN_TOPIC|does not exist/i.test(JSON.stringify(errorIds(err))) ? new TopicMissingError(`topic ${topic} does not exist`) : err;

@@ -1,6 +1,5 @@
 // Topic administration through the Kafka admin API.
-import type { Config } from '../config/config.ts';
-import { withAdmin } from './client-options.ts';
+import { withAdmin, type KafkaConnection } from './client-options.ts';
 import { errorIds } from './errors.ts';
 
 export interface TopicSettings {
@@ -10,9 +9,9 @@ export interface TopicSettings {
   configs?: Record<string, string>;
 }
 
-/** Creates the topic unless it exists; says whether it created it. `who`: whose credentials. */
-export async function ensureTopic(config: Config, name: string, settings: TopicSettings, who: 'client' | 'admin' = 'admin'): Promise<boolean> {
-  return withAdmin(config, async (admin) => {
+/** Creates the topic unless it exists; says whether it created it. */
+export async function ensureTopic(connection: KafkaConnection, name: string, settings: TopicSettings): Promise<boolean> {
+  return withAdmin(connection, async (admin) => {
     const existing = await admin.listTopics();
     if (existing.includes(name)) return false;
     const configs = Object.entries(settings.configs ?? {}).map(([name, value]) => ({ name, value }));
@@ -24,12 +23,12 @@ export async function ensureTopic(config: Config, name: string, settings: TopicS
       throw err;
     }
     return true;
-  }, undefined, who);
+  });
 }
 
 /** The largest record batch each topic accepts (its max.message.bytes). */
-export async function messageLimits(config: Config, topics: readonly string[], who: 'client' | 'admin' = 'admin'): Promise<Map<string, number>> {
-  return withAdmin(config, async (admin) => {
+export async function messageLimits(connection: KafkaConnection, topics: readonly string[]): Promise<Map<string, number>> {
+  return withAdmin(connection, async (admin) => {
     const described = await admin.describeConfigs({ resources: topics.map((name) => ({ resourceType: 2, resourceName: name, configurationKeys: ['max.message.bytes'] })) });
     const limits = new Map<string, number>();
     for (const resource of described) {
@@ -37,16 +36,16 @@ export async function messageLimits(config: Config, topics: readonly string[], w
       if (entry?.value != null) limits.set(resource.resourceName, Number(entry.value));
     }
     return limits;
-  }, undefined, who);
+  });
 }
 
-export async function listTopics(config: Config): Promise<string[]> {
-  return withAdmin(config, async (admin) => (await admin.listTopics()).sort());
+export async function listTopics(connection: KafkaConnection): Promise<string[]> {
+  return withAdmin(connection, async (admin) => (await admin.listTopics()).sort());
 }
 
 /** Deletes the topic; false when it did not exist. */
-export async function deleteTopic(config: Config, name: string): Promise<boolean> {
-  return withAdmin(config, async (admin) => {
+export async function deleteTopic(connection: KafkaConnection, name: string): Promise<boolean> {
+  return withAdmin(connection, async (admin) => {
     if (!(await admin.listTopics()).includes(name)) return false;
     await admin.deleteTopics({ topics: [name] });
     return true;
@@ -59,8 +58,8 @@ export interface TopicDescription {
   partitions: Array<{ partition: number; leader: number; replicas: number[]; isr: number[] }>;
 }
 
-export async function describeTopic(config: Config, name: string): Promise<TopicDescription | undefined> {
-  return withAdmin(config, async (admin) => {
+export async function describeTopic(connection: KafkaConnection, name: string): Promise<TopicDescription | undefined> {
+  return withAdmin(connection, async (admin) => {
     if (!(await admin.listTopics()).includes(name)) return undefined;
     const meta = await admin.metadata({ topics: [name], forceUpdate: true });
     const topic = meta.topics.get(name);

@@ -9,8 +9,7 @@
 //   transaction would fail with CLUSTER_AUTHORIZATION_FAILED.
 import { addPartitionsToTxnV3, Producer } from '@platformatic/kafka';
 import { overrideApi, type ApiCall } from './api-override.ts';
-import type { Config } from '../config/config.ts';
-import { kafkaClientOptions } from './client-options.ts';
+import type { KafkaConnection } from './client-options.ts';
 
 export type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
 
@@ -29,10 +28,10 @@ export function producerIdentity(producer: BufferProducer): ProducerIdentity | u
   return producerId === undefined || producerEpoch === undefined ? undefined : { producerId, producerEpoch };
 }
 
-export function createTransactionalProducer(config: Config, transactionalId: string, clientId: string): BufferProducer {
+export function createTransactionalProducer(connection: KafkaConnection, transactionalId: string, clientId: string): BufferProducer {
   const producer: BufferProducer = new Producer({
     clientId,
-    ...kafkaClientOptions(config),
+    ...connection,
     idempotent: true,
     transactionalId,
     producerId: -1n,

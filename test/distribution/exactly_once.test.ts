@@ -9,12 +9,14 @@ import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.t
 import { runCli } from '../helpers/cli.ts';
 import { decodeWithKey, distributionSetup, readAll, spawnDistribution, waitForCommitted, type DistributionSetup } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
+import { distributionSettings } from '../../src/distribution/settings.ts';
 
 const NIGHT = '20261123';
 
 /** What each topic must hold exactly once: the candids the filters select among the simulated alerts. */
 async function expectedTopics(setup: DistributionSetup, runs: { seed: number; count: number }[]): Promise<Map<string, Set<bigint>>> {
-  const plans = planTopics(setup.config, await loadFilters(setup.config.require('FILTERS_DIR')));
+  const plans = planTopics(distributionSettings(setup.config).topics, await loadFilters(setup.config.require('FILTERS_DIR')));
   const expected = new Map(plans.map((p) => [p.topic, new Set<bigint>()]));
   for (const { seed, count } of runs) {
     const sim = createSimulation({ profile: 'ztf-light', seed, night: NIGHT });
@@ -56,7 +58,7 @@ describe('exactly once', () => {
       await sleep(Math.floor(Math.random() * 600));
       run.child.kill('SIGKILL');
       await run.exited;
-      progress.push((await readCheckpoint(setup.config, setup.config.require('DISTRIBUTION_CHECKPOINT_TOPIC'), setup.env.DISTRIBUTION_ID!))?.alerts ?? 0);
+      progress.push((await readCheckpoint(kafkaClientOptions(setup.config), setup.config.require('DISTRIBUTION_CHECKPOINT_TOPIC'), setup.env.DISTRIBUTION_ID!))?.alerts ?? 0);
     }
     assert.ok(progress.some((n) => n > 0 && n < count), `at least one kill landed mid-run (committed alerts after each kill: ${progress.join(', ')})`);
     const finish = runCli('fink', ['start', 'distribution', '--until-caught-up'], setup.env);
@@ -74,12 +76,12 @@ describe('exactly once', () => {
       first.abort();
       second.abort();
     });
-    const firstRun = runDistribution(setup.config, { signal: first.signal }).then(
+    const firstRun = runDistribution(distributionSettings(setup.config), { signal: first.signal }).then(
       () => 'returned',
       (err: Error) => err.message,
     );
     await sleep(1500);
-    const secondRun = runDistribution(setup.config, { signal: second.signal });
+    const secondRun = runDistribution(distributionSettings(setup.config), { signal: second.signal });
     simulateIntoDb(setup.dbDir, { profile: 'ztf-light', seed: 13, night: NIGHT }, 1000);
     const firstOutcome = await Promise.race([firstRun, sleep(30_000).then(() => 'still running')]);
     assert.match(firstOutcome, /another instance with DISTRIBUTION_ID=.* fenced this one/);

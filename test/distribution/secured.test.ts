@@ -9,6 +9,7 @@ import { runCli } from '../helpers/cli.ts';
 import { distributionSetup, type DistributionSetup } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { finkClientPython } from '../helpers/python.ts';
+import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 
 describe('the distribution in secured mode (SCRAM-SHA-512 and ACLs)', () => {
   let cluster: TestCluster;
@@ -58,7 +59,7 @@ describe('the distribution in secured mode (SCRAM-SHA-512 and ACLs)', () => {
   // What the service does after a Kafka error, before it starts a new session: the producer role
   // must be enough for it.
   test("alice's producer rights let her ask the coordinator about her transactional id", async () => {
-    const producer = createTransactionalProducer(service.config, 'alice-distribution', 'secured-test');
+    const producer = createTransactionalProducer(kafkaClientOptions(service.config), 'alice-distribution', 'secured-test');
     try {
       const state = await describeTransaction(producer, 'alice-distribution');
       assert.ok(state !== undefined, 'the coordinator knows alice-distribution');

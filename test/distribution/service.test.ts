@@ -7,7 +7,7 @@ import { packageRoot } from '../../src/config/config.ts';
 import { loadFilters } from '../../src/distribution/filters.ts';
 import { Metrics, serveMetrics } from '../../src/distribution/metrics.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
-import { withAdmin } from '../../src/kafka/client-options.ts';
+import { withAdmin, kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { openReader } from '../../src/sciencedb/reader.ts';
 import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
@@ -16,6 +16,7 @@ import { tempDir } from '../helpers/data.ts';
 import { decodeWithKey, distributionSetup, readAll, spawnDistribution, waitForCommitted } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { plain } from '../helpers/values.ts';
+import { distributionSettings } from '../../src/distribution/settings.ts';
 
 describe('the distribution service', () => {
   let cluster: TestCluster;
@@ -27,7 +28,7 @@ describe('the distribution service', () => {
   test('science topics get exactly the alerts their filter selects; the light topic drops the cutouts', async () => {
     const setup = distributionSetup(cluster, { SUBSTREAM_PREFIX: 'sel_' });
     simulateIntoDb(setup.dbDir, { profile: 'ztf', seed: 21, night: '20261110' }, 600);
-    const summary = await runDistribution(setup.config, { untilCaughtUp: true });
+    const summary = await runDistribution(distributionSettings(setup.config), { untilCaughtUp: true });
     assert.equal(summary.alerts, 600);
     const filters = await loadFilters(join(packageRoot(), 'filters'));
     assert.deepEqual(filters.map((f) => f.name), ['early_sn_candidates', 'light', 'microlensing', 'sn_candidates', 'sso_candidates']);
@@ -95,8 +96,8 @@ describe('the distribution service', () => {
     simulateIntoDb(small.dbDir, { profile: 'ztf', seed: 23, night: '20261110' }, 5);
     // distribution_test accepts 30 KB for this test: the 45 KB ztf alerts do not fit, their light version does.
     const setLimit = (value: string) =>
-      withAdmin(small.config, (admin) => admin.alterConfigs({ resources: [{ resourceType: 2, resourceName: 'distribution_test', configs: [{ name: 'max.message.bytes', value }] }] }));
-    await ensureTopic(small.config, 'distribution_test', { partitions: 3, replicationFactor: 1 });
+      withAdmin(kafkaClientOptions(small.config, 'admin'), (admin) => admin.alterConfigs({ resources: [{ resourceType: 2, resourceName: 'distribution_test', configs: [{ name: 'max.message.bytes', value }] }] }));
+    await ensureTopic(kafkaClientOptions(small.config, 'admin'), 'distribution_test', { partitions: 3, replicationFactor: 1 });
     await setLimit('30000');
     try {
       const before = (await readAll(small.config, 'distribution_test')).length;

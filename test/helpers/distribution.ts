@@ -11,6 +11,7 @@ import { readCheckpoint } from '../../src/distribution/checkpoint.ts';
 import { testEnv } from './cli.ts';
 import { tempDir } from './data.ts';
 import type { TestCluster } from './kafka.ts';
+import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 
 export interface DistributionSetup {
   env: Record<string, string>;
@@ -39,7 +40,7 @@ export function distributionSetup(cluster: TestCluster, overrides: Record<string
 /** Every committed message of a topic (read_committed, aborted transactions dropped). */
 export async function readAll(config: Config, topic: string): Promise<ConsumedMessage[]> {
   const out: ConsumedMessage[] = [];
-  for await (const m of readTopic(config, topic)) out.push(m);
+  for await (const m of readTopic(kafkaClientOptions(config), topic)) out.push(m);
   return out;
 }
 
@@ -68,7 +69,7 @@ export async function waitForCommitted(setup: DistributionSetup, alerts: number,
   const deadline = Date.now() + timeoutMs;
   let done = 0;
   while (Date.now() < deadline) {
-    done = (await readCheckpoint(setup.config, setup.config.require('DISTRIBUTION_CHECKPOINT_TOPIC'), setup.config.require('DISTRIBUTION_ID')).catch(() => null))?.alerts ?? 0;
+    done = (await readCheckpoint(kafkaClientOptions(setup.config), setup.config.require('DISTRIBUTION_CHECKPOINT_TOPIC'), setup.config.require('DISTRIBUTION_ID')).catch(() => null))?.alerts ?? 0;
     if (done >= alerts) return done;
     await sleep(200);
   }

@@ -18,8 +18,8 @@ describe('startTestCluster({ secured: true }) and restart()', { timeout: 240_000
   it('gives an env with which ensureTopic and kafkaClientOptions reach the secured broker, and keeps data across restart()', async () => {
     const config = loadConfig({ env: testEnv(cluster.env) });
     assert.equal(kafkaClientOptions(config).sasl?.mechanism, 'SCRAM-SHA-512');
-    assert.equal(await ensureTopic(config, 'helper_check', { partitions: 1, replicationFactor: 1 }), true);
-    assert.equal(await ensureTopic(config, 'helper_check', { partitions: 1, replicationFactor: 1 }), false);
+    assert.equal(await ensureTopic(kafkaClientOptions(config, 'admin'), 'helper_check', { partitions: 1, replicationFactor: 1 }), true);
+    assert.equal(await ensureTopic(kafkaClientOptions(config, 'admin'), 'helper_check', { partitions: 1, replicationFactor: 1 }), false);
 
     const producer = new Producer({ clientId: 'helper-test', ...kafkaClientOptions(config), serializers: stringSerializers });
     try {
@@ -29,7 +29,7 @@ describe('startTestCluster({ secured: true }) and restart()', { timeout: 240_000
     }
 
     await cluster.restart();
-    assert.deepEqual(await listTopics(config), ['helper_check']);
+    assert.deepEqual(await listTopics(kafkaClientOptions(config, 'admin')), ['helper_check']);
     const consumer = new Consumer({ clientId: 'helper-test', groupId: 'helper-test', ...kafkaClientOptions(config), deserializers: stringDeserializers });
     try {
       const stream = await consumer.consume({ topics: ['helper_check'], mode: 'earliest' });

@@ -8,6 +8,7 @@ import { ensureTopic } from '../../src/kafka/topics.ts';
 import { createTransactionalProducer, type BufferProducer } from '../../src/kafka/transactional-producer.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 
 const TOPIC = 'transactions_layout';
 
@@ -28,7 +29,7 @@ async function transaction(producer: BufferProducer, values: string[], outcome: 
 
 /** The transactions in order, in one producer session, as one run of the service makes them. */
 async function session(config: Config, steps: [string[], Outcome][]): Promise<void> {
-  const producer = createTransactionalProducer(config, 'reader-test', 'reader-test');
+  const producer = createTransactionalProducer(kafkaClientOptions(config), 'reader-test', 'reader-test');
   try {
     for (const [values, outcome] of steps) await transaction(producer, values, outcome);
   } finally {
@@ -45,7 +46,7 @@ describe('readTopic at read_committed', { timeout: 240_000 }, () => {
   before(async () => {
     cluster = await startTestCluster();
     config = loadConfig({ env: testEnv(cluster.env) });
-    await ensureTopic(config, TOPIC, { partitions: 1, replicationFactor: 1 });
+    await ensureTopic(kafkaClientOptions(config, 'admin'), TOPIC, { partitions: 1, replicationFactor: 1 });
     await session(config, [[['c1', 'c2'], 'commit'], [['a1'], 'abort'], [['c3'], 'commit'], [[], 'abort'], [['c4'], 'commit']]);
     await session(config, [[['a2', 'a3'], 'abort']]);
     await session(config, [[['c5'], 'commit'], [[], 'abort']]);
@@ -57,7 +58,7 @@ describe('readTopic at read_committed', { timeout: 240_000 }, () => {
 
   it('reads every committed record once and no aborted one, with several aborted transactions of one producer, empty ones among them', async () => {
     const values: string[] = [];
-    for await (const m of readTopic(config, TOPIC)) values.push(m.value!.toString());
+    for await (const m of readTopic(kafkaClientOptions(config), TOPIC)) values.push(m.value!.toString());
     assert.deepEqual(values, committed);
   });
 

@@ -6,6 +6,7 @@ import { describeTransaction } from '../../src/kafka/transaction-state.ts';
 import { createTransactionalProducer, producerIdentity, type BufferProducer } from '../../src/kafka/transactional-producer.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 
 const TOPIC = 'sessions';
 
@@ -16,7 +17,7 @@ describe('describeTransaction', { timeout: 240_000 }, () => {
   let config: Config;
   const producers: BufferProducer[] = [];
   const producer = (id: string) => {
-    const p = createTransactionalProducer(config, id, 'describe-test');
+    const p = createTransactionalProducer(kafkaClientOptions(config), id, 'describe-test');
     producers.push(p);
     return p;
   };
@@ -28,7 +29,7 @@ describe('describeTransaction', { timeout: 240_000 }, () => {
   before(async () => {
     cluster = await startTestCluster();
     config = loadConfig({ env: testEnv(cluster.env) });
-    await ensureTopic(config, TOPIC, { partitions: 1, replicationFactor: 1 });
+    await ensureTopic(kafkaClientOptions(config, 'admin'), TOPIC, { partitions: 1, replicationFactor: 1 });
   });
   after(async () => {
     for (const p of producers) await p.close().catch(() => {});

@@ -1,0 +1,86 @@
+// A batch of stored alerts turned into the messages of every topic, in one pass over the alerts:
+// each topic's filter, the wire bytes (key: the writer schema; value: the datum), the partition from
+// the object's id. Pure: what to do with filter errors, oversize alerts and new schemas is the
+// caller's business, so the whole of it is testable without a broker.
+import { murmur2 } from '@platformatic/kafka';
+import { FinkError } from '../errors.ts';
+import type { Message } from '../kafka/transactional-session.ts';
+import type { StoredAlert } from '../sciencedb/reader.ts';
+import type { TopicPlan } from './topics.ts';
+import type { WireSchema, WireSchemas } from './wire.ts';
+
+/** Kafka's default max.message.bytes, for a topic whose own setting is not known. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+/** What a record batch adds around one record's key and value (batch and record headers). */
+export const BATCH_OVERHEAD_BYTES = 200;
+/** lz4 frames can grow incompressible data by up to this fraction. */
+export const COMPRESSION_GROWTH = 0.01;
+
+/** A topic as the batch builder sees it: its plan, how many partitions it has, what it accepts. */
+export interface TopicTarget {
+  plan: TopicPlan;
+  partitions: number;
+  maxMessageBytes: number;
+}
+
+export interface Batch {
+  messages: Message[];
+  /** The schemas its messages use, each the first time this batch uses it on its topic. */
+  schemas: { wire: WireSchema; topic: string; selecting: boolean }[];
+  filterErrors: { filter: string; candid: bigint; error: string }[];
+  /** Messages left out as larger than their topic accepts (only with the `skip` policy). */
+  oversize: OversizeAlert[];
+}
+
+export interface OversizeAlert {
+  alert: StoredAlert;
+  topic: string;
+  bytes: number;
+  limit: number;
+}
+
+/** The partition of an object's alerts: every partition is used, and one object's alerts stay in order. */
+export function partitionOf(objectId: string, partitions: number): number {
+  return (murmur2(objectId) & 0x7fffffff) % partitions;
+}
+
+/** Whether a message of `bytes` (key and value) fits a topic accepting `limit`, headers and compression included. */
+export function fits(bytes: number, limit: number): boolean {
+  return bytes + BATCH_OVERHEAD_BYTES + bytes * COMPRESSION_GROWTH <= limit;
+}
+
+export function buildBatch(alerts: readonly StoredAlert[], targets: readonly TopicTarget[], wire: WireSchemas, oversize: 'stop' | 'skip'): Batch {
+  const batch: Batch = { messages: [], schemas: [], filterErrors: [], oversize: [] };
+  const seen = new Set<string>();
+  for (const alert of alerts) {
+    for (const { plan, partitions, maxMessageBytes } of targets) {
+      if (plan.filter !== null) {
+        let match = false;
+        try {
+          match = plan.filter.filter(alert.fields) === true;
+        } catch (err) {
+          batch.filterErrors.push({ filter: plan.filter.name, candid: alert.fields.candid, error: (err as Error).message });
+        }
+        if (!match) continue;
+      }
+      const schema = wire.forAlert(alert, plan.drop);
+      const selecting = plan.drop.length > 0;
+      const used = `${plan.topic}/${schema.fingerprint}`;
+      if (!seen.has(used)) {
+        seen.add(used);
+        batch.schemas.push({ wire: schema, topic: plan.topic, selecting });
+      }
+      const value = schema.encode(alert);
+      const bytes = schema.key.length + value.length;
+      if (!fits(bytes, maxMessageBytes)) {
+        if (oversize === 'skip') {
+          batch.oversize.push({ alert, topic: plan.topic, bytes, limit: maxMessageBytes });
+          continue;
+        }
+        throw new FinkError(`alert ${alert.fields.candid} (${alert.fields.objectId}) is ${bytes} bytes, more than topic ${plan.topic} accepts (max.message.bytes=${maxMessageBytes}); nothing of its batch was committed. Raise the topic's max.message.bytes, or set DISTRIBUTION_OVERSIZE=skip to skip such alerts with a record`);
+      }
+      batch.messages.push({ topic: plan.topic, key: schema.key, value, partition: partitionOf(alert.fields.objectId, partitions) });
+    }
+  }
+  return batch;
+}

@@ -1,0 +1,144 @@
+// A transactional producer session that knows nothing about what it sends: it opens a producer
+// for a transactional id, begins, sends, commits and aborts transactions, and after an error tells
+// a newer instance of the same id (which fenced this one) from an outage. The caller decides what a
+// transaction holds and what to do after a failure (docs/architecture.md, Exactly once).
+import type { MessageToProduce } from '@platformatic/kafka';
+import { FinkError } from '../errors.ts';
+import type { KafkaConnection } from './client-options.ts';
+import { errorIds } from './errors.ts';
+import { describeTransaction } from './transaction-state.ts';
+import { createTransactionalProducer, producerIdentity, TRANSACTION_TIMEOUT_MS, type BufferProducer, type ProducerIdentity } from './transactional-producer.ts';
+
+export type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+type Transaction = Awaited<ReturnType<BufferProducer['beginTransaction']>>;
+
+/** Another producer took the transactional id: this session must not come back. */
+export class FencedError extends FinkError {
+  constructor(transactionalId: string) {
+    super(`another producer with transactional id ${transactionalId} started and fenced this one`);
+    this.name = 'FencedError';
+  }
+}
+
+/**
+ * What a failed Kafka call means for the caller: `fenced` (stop), `unauthorized` (stop, the user
+ * lacks a right), `settling` (a transaction coordinator being elected or loading: retry without
+ * alarm), `transient` (network, timeouts, a broker away: retry with backoff). Undefined: not an
+ * error of the Kafka client at all.
+ */
+export type KafkaFailure = 'fenced' | 'unauthorized' | 'settling' | 'transient';
+
+const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+const SETTLING = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS']);
+
+export function classifyKafkaError(err: unknown): KafkaFailure | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('PLT_KFK_')) return undefined;
+  const ids = errorIds(err);
+  if (ids.some((id) => FENCED.has(id))) return 'fenced';
+  if (ids.some((id) => id.endsWith('AUTHORIZATION_FAILED'))) return 'unauthorized';
+  if (ids.length > 0 && ids.every((id) => SETTLING.has(id))) return 'settling';
+  return 'transient';
+}
+
+export interface SessionOptions {
+  connection: KafkaConnection;
+  transactionalId: string;
+  clientId: string;
+}
+
+export class TransactionalSession {
+  readonly #options: SessionOptions;
+  #producer: BufferProducer | undefined;
+  #tx: Transaction | undefined;
+  /**
+   * When the transaction in flight was first sent to (the coordinator starts its clock later);
+   * undefined while nothing was sent in it, so that it can be cancelled rather than aborted.
+   */
+  #firstSendAt: number | undefined;
+  /** This instance's producer session as the coordinator last confirmed it. */
+  #identity: ProducerIdentity | undefined;
+
+  constructor(options: SessionOptions) {
+    this.#options = options;
+  }
+
+  get isOpen(): boolean {
+    return this.#producer !== undefined;
+  }
+
+  /**
+   * A producer session with its first transaction begun. Starting a session fences any other
+   * instance, which is right at start and wrong after an error if a newer instance fenced this one
+   * meanwhile without the client saying so (Kafka 4.2 can answer a commit racing with a newer
+   * instance's start UNKNOWN_SERVER_ERROR). So a session after an error first asks the coordinator,
+   * read-only, whether the producer epoch moved further than this instance explains: one step when
+   * a transaction of its own has been open longer than the transaction timeout, since the
+   * coordinator aborts such a transaction with a new epoch.
+   */
+  async open(): Promise<void> {
+    const { connection, transactionalId, clientId } = this.#options;
+    const producer = createTransactionalProducer(connection, transactionalId, clientId);
+    this.#producer = producer;
+    if (this.#identity !== undefined) {
+      const now = await describeTransaction(producer, transactionalId);
+      const timedOut = this.#firstSendAt !== undefined && Date.now() - this.#firstSendAt > TRANSACTION_TIMEOUT_MS;
+      const known = this.#identity;
+      const explained = now === undefined || (now.producerId === known.producerId && now.producerEpoch <= known.producerEpoch + (timedOut ? 1 : 0));
+      if (!explained) throw new FencedError(transactionalId);
+    }
+    this.#tx = await producer.beginTransaction();
+    this.#identity = producerIdentity(producer);
+    this.#firstSendAt = undefined;
+  }
+
+  /** Partitions of each topic, fresh from the cluster. */
+  async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
+    const meta = await this.#open().metadata({ topics: [...topics], forceUpdate: true });
+    return new Map(topics.map((t) => [t, meta.topics.get(t)?.partitionsCount ?? 1]));
+  }
+
+  /**
+   * Sends groups of messages in the transaction (begun if none is open), all requests in flight at
+   * once: the connection keeps them in order, so the broker writes one while the next is on the wire.
+   */
+  async send(groups: readonly (readonly Message[])[]): Promise<void> {
+    const tx = (this.#tx ??= await this.#open().beginTransaction());
+    const inFlight: Promise<unknown>[] = [];
+    for (const messages of groups) {
+      if (messages.length === 0) continue;
+      this.#firstSendAt ??= Date.now();
+      inFlight.push(tx.send({ messages: [...messages] }));
+    }
+    await Promise.all(inFlight);
+  }
+
+  async commit(): Promise<void> {
+    if (this.#tx === undefined) return;
+    await this.#tx.commit();
+    this.#tx = undefined;
+    this.#firstSendAt = undefined;
+    // Clients on transactions version 2 get a new epoch with every commit.
+    this.#identity = producerIdentity(this.#open()) ?? this.#identity;
+  }
+
+  /**
+   * Ends the session: an open transaction is aborted (or cancelled if nothing was sent in it) and
+   * the producer closed. Errors are not reported: the session is being given up, and whatever
+   * happened to its transaction, the coordinator completes or aborts it. The identity stays, for
+   * the check of the next `open`.
+   */
+  async close(): Promise<void> {
+    if (this.#tx !== undefined) {
+      await (this.#firstSendAt !== undefined ? this.#tx.abort() : this.#tx.cancel()).catch(() => {});
+      this.#tx = undefined;
+    }
+    await this.#producer?.close().catch(() => {});
+    this.#producer = undefined;
+  }
+
+  #open(): BufferProducer {
+    if (this.#producer === undefined) throw new Error('the transactional session is not open');
+    return this.#producer;
+  }
+}

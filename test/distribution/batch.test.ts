@@ -1,0 +1,107 @@
+// The batch builder, without a broker: simulated alerts read from a science database, topic plans
+// with real filter functions, and the messages that come out.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { rmSync } from 'node:fs';
+import { parseAvroType, type RecordSchema } from '../../src/avro/schema.ts';
+import type { AlertFields } from '../../src/alert/fields.ts';
+import { buildBatch, fits, partitionOf, type TopicTarget } from '../../src/distribution/batch.ts';
+import type { Filter } from '../../src/distribution/filters.ts';
+import { WireSchemas } from '../../src/distribution/wire.ts';
+import { openReader, type AlertReader, type StoredAlert } from '../../src/sciencedb/reader.ts';
+import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
+import { tempDir } from '../helpers/data.ts';
+
+function filter(name: string, body: (a: AlertFields) => boolean, dropFields?: string[]): Filter {
+  return { name, description: name, filter: body, file: `${name}.ts`, ...(dropFields === undefined ? {} : { dropFields }) } as Filter;
+}
+
+function target(topic: string, f: Filter | null, partitions = 3, maxMessageBytes = 10_000_000): TopicTarget {
+  return { plan: { topic, filter: f, drop: f?.dropFields ?? [] }, partitions, maxMessageBytes };
+}
+
+describe('buildBatch', () => {
+  let dir: string;
+  let reader: AlertReader;
+  let alerts: StoredAlert[];
+  let wire: WireSchemas;
+
+  before(() => {
+    dir = tempDir('batch');
+    simulateIntoDb(dir, { profile: 'ztf-light', seed: 11, night: '20261120' }, 60);
+    reader = openReader(dir);
+    alerts = reader.read({}, 60).alerts;
+    wire = new WireSchemas((id) => reader.schemaJson(id));
+  });
+  after(() => {
+    reader.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('every alert goes to the test topic, and each science topic gets exactly those its filter selects', () => {
+    const bright = filter('bright', (a) => (a.magpsf ?? 99) < 18.5);
+    const batch = buildBatch(alerts, [target('all', null), target('bright', bright)], wire, 'stop');
+    const byTopic = (t: string) => batch.messages.filter((m) => m.topic === t);
+    assert.equal(byTopic('all').length, alerts.length);
+    const expected = alerts.filter((a) => (a.fields.magpsf ?? 99) < 18.5);
+    assert.ok(expected.length > 0 && expected.length < alerts.length, 'the seed gives both kinds');
+    assert.equal(byTopic('bright').length, expected.length);
+    assert.deepEqual(batch.filterErrors, []);
+  });
+
+  test('the value is the stored datum unchanged and the key the compact writer schema', () => {
+    const batch = buildBatch(alerts.slice(0, 5), [target('all', null)], wire, 'stop');
+    batch.messages.forEach((m, i) => {
+      assert.ok(m.value!.equals(Buffer.from(alerts[i]!.wire)));
+      const schema = JSON.parse(m.key!.toString()) as RecordSchema;
+      assert.equal(m.key!.toString(), JSON.stringify(schema), 'compact JSON');
+      const decoded = parseAvroType(schema).fromBuffer(m.value!) as { candid: bigint };
+      assert.equal(decoded.candid, alerts[i]!.fields.candid);
+    });
+    assert.equal(batch.schemas.length, 1, 'one schema, reported once');
+  });
+
+  test('a topic that drops fields gets its own schema, without them, and the values re-encoded', () => {
+    const light = filter('light', () => true, ['prv_candidates']);
+    const batch = buildBatch(alerts.slice(0, 3), [target('all', null), target('light', light)], wire, 'stop');
+    const lightSchema = batch.schemas.find((s) => s.topic === 'light')!;
+    assert.equal(lightSchema.selecting, true);
+    assert.ok(!lightSchema.wire.schema.fields.some((f) => f.name === 'prv_candidates'));
+    const m = batch.messages.find((x) => x.topic === 'light')!;
+    const decoded = parseAvroType(lightSchema.wire.schema).fromBuffer(m.value!) as Record<string, unknown>;
+    assert.equal(decoded.objectId, alerts[0]!.fields.objectId);
+  });
+
+  test('partitions come from the object id: one object, one partition; every partition used', () => {
+    const batch = buildBatch(alerts, [target('all', null, 4)], wire, 'stop');
+    const seen = new Map<string, number>();
+    for (const [i, m] of batch.messages.entries()) {
+      const objectId = alerts[i]!.fields.objectId;
+      assert.equal(m.partition, partitionOf(objectId, 4));
+      if (seen.has(objectId)) assert.equal(seen.get(objectId), m.partition);
+      seen.set(objectId, m.partition!);
+    }
+    assert.deepEqual(new Set(batch.messages.map((m) => m.partition)), new Set([0, 1, 2, 3]));
+  });
+
+  test('a filter that throws counts the alert as not matching and is reported with its candid', () => {
+    const broken = filter('broken', (a) => {
+      if (a.candid === alerts[1]!.fields.candid) throw new Error('boom');
+      return true;
+    });
+    const batch = buildBatch(alerts.slice(0, 3), [target('broken', broken)], wire, 'stop');
+    assert.equal(batch.messages.length, 2);
+    assert.deepEqual(batch.filterErrors, [{ filter: 'broken', candid: alerts[1]!.fields.candid, error: 'boom' }]);
+  });
+
+  test('an alert larger than its topic accepts stops the batch, naming it, or is skipped and reported', () => {
+    const size = alerts[0]!.wire.length;
+    const small = target('small', null, 1, size + 50);
+    assert.throws(() => buildBatch(alerts.slice(0, 1), [small], wire, 'stop'), (err: Error) => err.message.includes(String(alerts[0]!.fields.candid)) && err.message.includes('max.message.bytes'));
+    const batch = buildBatch(alerts.slice(0, 1), [small, target('all', null)], wire, 'skip');
+    assert.deepEqual(batch.messages.map((m) => m.topic), ['all']);
+    assert.equal(batch.oversize.length, 1);
+    assert.equal(batch.oversize[0]!.topic, 'small');
+    assert.equal(fits(1000, 1000), false, 'headers count');
+  });
+});
