@@ -1,6 +1,6 @@
 // `fink start distribution`: the science database, read after the checkpoint in batches, every
 // topic's filter evaluated on each alert in one pass, and each batch produced with its new
-// checkpoint in one Kafka transaction (DESIGN.md §6).
+// checkpoint in one Kafka transaction (docs/architecture.md, Exactly once).
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
