@@ -10,7 +10,7 @@ export class FinkError extends Error {
   }
 }
 
-/** A wrong flag, a bad value, an unknown configuration key: exit 2, as DESIGN.md §2 asks. */
+/** A wrong flag, a bad value, an unknown configuration key: exit 2 (docs/architecture.md, Commands and exit codes). */
 export class UsageError extends FinkError {
   constructor(message: string) {
     super(message, 2);

@@ -1,5 +1,5 @@
 // Command-line parsing shared by the entry points: node:util parseArgs in strict mode, with its
-// errors turned into one-line usage errors (exit 2), and the exit-code policy of DESIGN.md §2.
+// errors turned into one-line usage errors (exit 2), and the exit-code policy of docs/architecture.md, Commands and exit codes.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FinkError, UsageError } from '../errors.ts';
 

@@ -1,5 +1,5 @@
 // The checkpoint lives in Kafka, in a compacted topic keyed by the service's id, and is written in
-// the same transaction as the alerts it covers (DESIGN.md §6): after any crash, the last committed
+// the same transaction as the alerts it covers (docs/architecture.md, Exactly once): after any crash, the last committed
 // checkpoint says exactly which alerts went out.
 import type { KafkaConnection } from '../kafka/client-options.ts';
 import { readTopic } from '../kafka/topic-reader.ts';

@@ -1,4 +1,4 @@
-// The schema files (DESIGN.md §4): every schema that goes out is written before its first message,
+// The schema files (docs/architecture.md, Wire contract): every schema that goes out is written before its first message,
 // beside DISTRIBUTION_SCHEMA under a name with its fingerprint, so that a consumer without the key
 // can pick the file that matches. DISTRIBUTION_SCHEMA holds the newest full schema; a topic that
 // drops fields also has `<base>-<topic>.avsc`, its newest.

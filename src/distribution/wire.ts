@@ -1,4 +1,4 @@
-// What goes on the wire for an alert (DESIGN.md §4): the value is the schemaless Avro datum, the
+// What goes on the wire for an alert (docs/architecture.md, Wire contract): the value is the schemaless Avro datum, the
 // key the writer schema as compact JSON. A full topic sends the stored datum followed by the
 // datum of the values added to it, unchanged: no decoding. A topic that drops fields has its own
 // schema and re-encodes, skipping the dropped fields while decoding.

@@ -1,6 +1,6 @@
 // Values a broker adds to an alert after ingest (a classifier's score, a cross-match): stored as a
 // small datum of their own beside the alert's untouched datum. On the wire they become trailing
-// top-level fields of the alert (see DESIGN.md §5).
+// top-level fields of the alert (docs/architecture.md, Science database).
 import { compactSchemaJson, extendRecord, isRecordSchema, parseAvroType, schemaFingerprint, type RecordSchema } from '../avro/schema.ts';
 import { COLUMNS, extractFields } from '../alert/fields.ts';
 import { listNights, openNight } from './store.ts';
