@@ -3,15 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
-import { KEYS, KEY_NAMES, type KeySpec } from './keys.ts';
+import { isKeyName, SPECS, type KeyName, type KeySpec } from './keys.ts';
 
-export type ConfigValues = Readonly<Record<string, string | undefined>>;
+export type ConfigValues = Readonly<Partial<Record<KeyName, string>>>;
 
 export interface LoadOptions {
   /** `--conf FILE`; otherwise FINK_CONF, otherwise conf/fink.conf under FINK_HOME when it exists. */
   confFile?: string;
   /** Values given on the command line, by key name. */
-  flags?: Record<string, string | undefined>;
+  flags?: Partial<Record<KeyName, string>>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -25,12 +25,11 @@ export class Config {
     this.file = file;
   }
 
-  get(name: string): string | undefined {
-    if (!KEY_NAMES.has(name)) throw new Error(`unknown configuration key ${name}`);
+  get(name: KeyName): string | undefined {
     return this.#values[name];
   }
 
-  require(name: string): string {
+  require(name: KeyName): string {
     const value = this.get(name);
     if (value === undefined || value === '') {
       throw new UsageError(`${name} is not set: set it in ${this.file ?? 'conf/fink.conf'} or in the environment`);
@@ -38,17 +37,17 @@ export class Config {
     return value;
   }
 
-  int(name: string): number {
+  int(name: KeyName): number {
     return Number(this.require(name));
   }
 
-  list(name: string): string[] {
+  list(name: KeyName): string[] {
     return splitList(this.get(name) ?? '');
   }
 
   /** Key=value pairs for display; secrets masked. */
   describe(): string[] {
-    return KEYS.map((k) => {
+    return SPECS.map((k) => {
       const v = this.#values[k.name];
       const shown = v === undefined ? '(unset)' : k.secret ? '********' : v;
       return `${k.name}=${shown}`;
@@ -89,7 +88,7 @@ export function parseConfFile(text: string, file: string): Map<string, RawValue>
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(trimmed);
     if (!m) throw new UsageError(`${file}:${i + 1}: expected KEY=value, got '${trimmed}'`);
     const key = m[1] as string;
-    if (!KEY_NAMES.has(key)) throw new UsageError(`${file}:${i + 1}: unknown configuration key ${key}`);
+    if (!isKeyName(key)) throw new UsageError(`${file}:${i + 1}: unknown configuration key ${key}`);
     out.set(key, { value: unquote(m[2] as string), origin: `${file}:${i + 1}` });
   });
   return out;
@@ -119,7 +118,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const fromFile = file === undefined ? new Map<string, RawValue>() : parseConfFile(readFileSync(file, 'utf8'), file);
 
   const raw = new Map<string, RawValue>();
-  for (const spec of KEYS) {
+  for (const spec of SPECS) {
     const flag = flags[spec.name];
     const fromEnv = env[spec.name];
     if (flag !== undefined) raw.set(spec.name, { value: flag, origin: 'the command line' });
@@ -138,7 +137,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (expanding.has(name)) throw new UsageError(`${name} (${r.origin}) refers to itself through \${...}`);
     expanding.add(name);
     const value = r.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_all, ref: string) => {
-      const v = KEY_NAMES.has(ref) ? expand(ref) : env[ref];
+      const v = isKeyName(ref) ? expand(ref) : env[ref];
       if (v === undefined) throw new UsageError(`${name} (${r.origin}) uses \${${ref}}, which is not set`);
       return v;
     });
@@ -150,7 +149,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   // The file may move FINK_HOME; relative paths follow the home in force, not the one that found the file.
   const effectiveHome = resolve(expand('FINK_HOME') ?? home);
   const values: Record<string, string | undefined> = {};
-  for (const spec of KEYS) {
+  for (const spec of SPECS) {
     const v = expand(spec.name);
     values[spec.name] = v === undefined ? undefined : validate(spec, v, raw.get(spec.name)?.origin ?? '', effectiveHome);
   }

@@ -21,7 +21,7 @@ export interface KeySpec {
 const path = { kind: 'path' } as const;
 const str = { kind: 'string' } as const;
 
-export const KEYS: readonly KeySpec[] = [
+export const KEYS = [
   { name: 'FINK_HOME', type: path, doc: 'base of the relative paths below (default: the package root)' },
   { name: 'KAFKA_HOME', type: path, doc: 'an existing Apache Kafka installation to use instead of the managed one' },
   { name: 'KAFKA_VERSION', type: str, default: '4.2.1', doc: 'the managed Kafka release (must match kafka/pom.xml)' },
@@ -49,6 +49,16 @@ export const KEYS: readonly KeySpec[] = [
   { name: 'DISTRIBUTION_STATE_DIR', type: path, default: '${FINK_HOME}/var/distribution', doc: 'pid file of the running service and the record of skipped alerts' },
   { name: 'DISTRIBUTION_METRICS_PORT', type: { kind: 'int', min: 0, max: 65535 }, doc: 'serve Prometheus metrics on this port (unset: no endpoint)' },
   { name: 'DISTRIBUTION_REPLICATION', type: { kind: 'int', min: 1, max: 100 }, default: '1', doc: 'replication factor of the topics the service creates' },
-];
+] as const satisfies readonly KeySpec[];
+
+/** The name of a configuration key: a name that is not in the table does not compile. */
+export type KeyName = (typeof KEYS)[number]['name'];
 
 export const KEY_NAMES: ReadonlySet<string> = new Set(KEYS.map((k) => k.name));
+
+/** The table, seen as specs (the literal table above keeps the names for KeyName). */
+export const SPECS: readonly (KeySpec & { readonly name: KeyName })[] = KEYS;
+
+export function isKeyName(name: string): name is KeyName {
+  return KEY_NAMES.has(name);
+}

@@ -14,7 +14,7 @@ export function isSecured(config: Config): boolean {
 export function kafkaClientOptions(config: Config, who: 'client' | 'admin' = 'client'): KafkaConnection {
   const bootstrapBrokers = config.list('DISTRIBUTION_SERVERS');
   if (!isSecured(config)) return { bootstrapBrokers };
-  const [userKey, passKey] = who === 'admin' ? ['KAFKA_ADMIN_USERNAME', 'KAFKA_ADMIN_PASSWORD'] : ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'];
+  const [userKey, passKey] = who === 'admin' ? (['KAFKA_ADMIN_USERNAME', 'KAFKA_ADMIN_PASSWORD'] as const) : (['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const);
   return {
     bootstrapBrokers,
     sasl: { mechanism: 'SCRAM-SHA-512', username: config.require(userKey), password: config.require(passKey) },

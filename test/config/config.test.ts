@@ -93,3 +93,12 @@ describe('configuration', () => {
     assert.match(result.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:1: unknown configuration key NOT_A_KEY`));
   });
 });
+
+describe('configuration keys are typed', () => {
+  it('reads a key of the table, and a name that is not one does not compile (npm run typecheck fails without the expect-error)', () => {
+    const config = loadConfig({ env: { FINK_HOME: mkdtempSync(join(tmpdir(), 'fink-keys-')) } });
+    assert.equal(config.require('SUBSTREAM_PREFIX'), 'fink_');
+    // @ts-expect-error DISTRIBUTION_SERVER is not a configuration key (DISTRIBUTION_SERVERS is)
+    assert.equal(config.get('DISTRIBUTION_SERVER'), undefined);
+  });
+});
