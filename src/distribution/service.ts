@@ -8,7 +8,7 @@ import { FinkError } from '../errors.ts';
 import { errorIds } from '../kafka/errors.ts';
 import { ensureTopic, messageLimits } from '../kafka/topics.ts';
 import { classifyKafkaError, FencedError, TransactionalSession } from '../kafka/transactional-session.ts';
-import { openReader, type AlertReader, type Checkpoint } from '../sciencedb/reader.ts';
+import { openReader, StoreReplacedError, type AlertReader, type Checkpoint } from '../sciencedb/reader.ts';
 import { buildBatch, DEFAULT_MAX_MESSAGE_BYTES, type Batch, type TopicTarget } from './batch.ts';
 import { checkpointMessage, readCheckpoint, stillValid } from './checkpoint.ts';
 import { loadFilters } from './filters.ts';
@@ -100,16 +100,12 @@ export async function runDistribution(settings: DistributionSettings, options: D
         metrics.countBatch(alerts.length, batch.messages, (performance.now() - batchStart) / 1000);
         progress.tick(() => reader.lag(next));
       } catch (err) {
-        const failure = classifyKafkaError(err);
-        if (err instanceof FencedError || failure === 'fenced') throw new FinkError(`another instance with DISTRIBUTION_ID=${settings.id} started and fenced this one; it carries on from the last committed batch`);
-        if (err instanceof FinkError || failure === undefined) throw err;
-        if (failure === 'unauthorized') throw new FinkError(`Kafka refused an operation of user ${settings.user ?? '(none)'}: ${(err as Error).message} (${errorIds(err).join(', ')})`);
+        const wait = afterFailure(err, settings, outage, metrics, log);
         // Whatever happened to the batch in flight, the checkpoint in Kafka says whether it was
         // committed: start over from a new session.
-        metrics.countError('kafka');
         await session.close();
         position = undefined;
-        await sleep(outage.failed(err, failure === 'settling', errorIds(err)), undefined, { signal: options.signal }).catch(() => {});
+        await sleep(wait, undefined, { signal: options.signal }).catch(() => {});
       }
     }
   } finally {
@@ -119,6 +115,24 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const summary = summarize(metrics, (performance.now() - started) / 1000, last);
   log('info', 'distribution stopped', { alerts: summary.alerts, batches: summary.batches, seconds: summary.seconds.toFixed(1), filter_errors: summary.filterErrors, skipped: summary.skipped });
   return summary;
+}
+
+/**
+ * After a failed pass: throws what must stop the service (fenced, refused, a bug), or says how long
+ * to wait before starting over from the last committed checkpoint.
+ */
+function afterFailure(err: unknown, settings: DistributionSettings, outage: Outage, metrics: Metrics, log: Logger): number {
+  if (err instanceof StoreReplacedError) {
+    // Nothing of the batch was sent; the committed checkpoint holds for the new store only if it is the same store.
+    log('warn', `${err.message}: resuming from the last committed checkpoint`, { night: err.night });
+    return 0;
+  }
+  const failure = classifyKafkaError(err);
+  if (err instanceof FencedError || failure === 'fenced') throw new FinkError(`another instance with DISTRIBUTION_ID=${settings.id} started and fenced this one; it carries on from the last committed batch`);
+  if (err instanceof FinkError || failure === undefined) throw err;
+  if (failure === 'unauthorized') throw new FinkError(`Kafka refused an operation of user ${settings.user ?? '(none)'}: ${(err as Error).message} (${errorIds(err).join(', ')})`);
+  metrics.countError('kafka');
+  return outage.failed(err, failure === 'settling', errorIds(err));
 }
 
 /** Creates the topics the service fills when they are missing (with its own credentials), and reads what each accepts. */
@@ -147,8 +161,14 @@ async function resume(session: TransactionalSession, settings: DistributionSetti
   await session.open();
   // The session completed or aborted any earlier transaction of this id, so the checkpoint topic's
   // end is about to be stable: wait for it, or a commit whose markers are not yet written is missed.
-  const saved = await readCheckpoint(settings.connection, settings.checkpointTopic, settings.id, CHECKPOINT_SETTLE_MS);
+  const { saved, ignored } = await readCheckpoint(settings.connection, settings.checkpointTopic, settings.id, CHECKPOINT_SETTLE_MS);
+  for (const r of ignored) log('warn', 'a record of the checkpoint topic is not a checkpoint of this service: passed over', { topic: settings.checkpointTopic, partition: r.partition, offset: r.offset, reason: r.reason });
   const { checkpoint, replaced } = saved === null ? { checkpoint: {}, replaced: [] } : stillValid(saved, reader.identities());
+  const head = reader.head();
+  for (const [night, seq] of Object.entries(checkpoint)) {
+    const stored = head[night];
+    if (stored !== undefined && seq > stored) throw new FinkError(`the checkpoint of DISTRIBUTION_ID=${settings.id} says night ${night} was distributed up to alert ${seq}, but the science database (${settings.scienceDbPath}) holds ${stored} alerts of that night: it is not the database the checkpoint was taken on, or it lost alerts (restored from an older copy?). Point SCIENCE_DB_PATH at the right folder; or, to distribute this database anew, choose a new DISTRIBUTION_ID (consumers then see its alerts again)`);
+  }
   for (const r of replaced) log('warn', 'the science database of this night is not the one the checkpoint was taken on: distributing the night from its first alert', { night: r.night, checkpoint_store: r.was, store: r.now });
   log('info', saved === null ? 'no checkpoint yet: from the first alert' : 'resuming after the last committed batch', { alerts_before: saved?.alerts ?? 0, checkpoint: JSON.stringify(checkpoint) });
   const partitions = await session.partitionCounts(plans.map((p) => p.topic));

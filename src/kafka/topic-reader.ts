@@ -16,6 +16,8 @@ export interface ConsumedMessage {
   timestamp: bigint;
   key: Buffer | null;
   value: Buffer | null;
+  /** Written in a (committed) transaction. */
+  transactional: boolean;
 }
 
 export interface ReadOptions {
@@ -147,7 +149,7 @@ export async function* readTopic(connection: KafkaConnection, topic: string, opt
                 for (const record of batch.records) {
                   const offset = batch.firstOffset + BigInt(record.offsetDelta);
                   if (offset < positions[p]!) continue;
-                  yield { topic, partition: p, offset, timestamp: batch.firstTimestamp + record.timestampDelta, key: record.key, value: record.value };
+                  yield { topic, partition: p, offset, timestamp: batch.firstTimestamp + record.timestampDelta, key: record.key, value: record.value, transactional: (batch.attributes & IS_TRANSACTIONAL) !== 0 };
                 }
               }
               if (last >= positions[p]!) positions[p] = last + 1n;

@@ -1,9 +1,24 @@
 // Reading the science database after a checkpoint, in batches: the seam between the store and the
 // distribution. Small on purpose, so that a server database or a lake on shared storage can
 // implement it too.
+import { statSync } from 'node:fs';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { COLUMNS, type AlertFields } from '../alert/fields.ts';
-import { listNights, openNight } from './store.ts';
+import { FinkError } from '../errors.ts';
+import { listNights, nightFile, openNight } from './store.ts';
+
+/**
+ * A night's file was deleted and created again, or replaced, while it was open: what was read of
+ * it says nothing of the new one, so the reader stops rather than carry on at the old position.
+ */
+export class StoreReplacedError extends FinkError {
+  readonly night: string;
+  constructor(night: string, file: string) {
+    super(`the science database of night ${night} (${file}) was replaced while it was being read`);
+    this.name = 'StoreReplacedError';
+    this.night = night;
+  }
+}
 
 export interface StoredAlert {
   night: string;
@@ -58,6 +73,19 @@ interface Night {
   max: StatementSync;
   /** Drawn when the store was created; undefined for a store written before identities existed. */
   id: string | undefined;
+  /** The file's identity on disk when it was opened. */
+  inode: string;
+}
+
+/** Device and inode: a file deleted and created again, or renamed over, has another. */
+function fileIdentity(file: string): string | undefined {
+  try {
+    const st = statSync(file, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 function storeIdentity(db: DatabaseSync): string | undefined {
@@ -79,14 +107,27 @@ class SqliteReader implements AlertReader {
 
   /** A night's store, or undefined while a writer is still creating it (its tables not yet committed). */
   #openNight(name: string): Night | undefined {
+    const file = nightFile(this.#dir, name);
     let night = this.#nights.get(name);
+    if (night !== undefined && fileIdentity(file) !== night.inode) {
+      night.db.close();
+      this.#nights.delete(name);
+      throw new StoreReplacedError(name, file);
+    }
     if (night === undefined) {
+      const inode = fileIdentity(file);
+      if (inode === undefined) return undefined;
       const db = openNight(this.#dir, name, { create: false });
+      // Replaced between the look and the open: the handle may be of either file; look again later.
+      if (fileIdentity(file) !== inode) {
+        db.close();
+        return undefined;
+      }
       try {
         const select = db.prepare(SELECT);
         // Candids exceed 2^53; the other integers are converted back to numbers below.
         select.setReadBigInts(true);
-        night = { db, select, max: db.prepare('SELECT coalesce(max(seq), 0) AS m FROM alerts'), id: storeIdentity(db) };
+        night = { db, select, max: db.prepare('SELECT coalesce(max(seq), 0) AS m FROM alerts'), id: storeIdentity(db), inode };
       } catch (err) {
         db.close();
         if (/no such table/.test((err as Error).message)) return undefined;

@@ -58,7 +58,7 @@ describe('exactly once', () => {
       await sleep(Math.floor(Math.random() * 600));
       run.child.kill('SIGKILL');
       await run.exited;
-      progress.push((await readCheckpoint(kafkaClientOptions(setup.config), setup.config.require('DISTRIBUTION_CHECKPOINT_TOPIC'), setup.env.DISTRIBUTION_ID!))?.alerts ?? 0);
+      progress.push((await readCheckpoint(kafkaClientOptions(setup.config), setup.config.require('DISTRIBUTION_CHECKPOINT_TOPIC'), setup.env.DISTRIBUTION_ID!)).saved?.alerts ?? 0);
     }
     assert.ok(progress.some((n) => n > 0 && n < count), `at least one kill landed mid-run (committed alerts after each kill: ${progress.join(', ')})`);
     const finish = runCli('fink', ['start', 'distribution', '--until-caught-up'], setup.env);

@@ -69,7 +69,7 @@ export async function waitForCommitted(setup: DistributionSetup, alerts: number,
   const deadline = Date.now() + timeoutMs;
   let done = 0;
   while (Date.now() < deadline) {
-    done = (await readCheckpoint(kafkaClientOptions(setup.config), setup.config.require('DISTRIBUTION_CHECKPOINT_TOPIC'), setup.config.require('DISTRIBUTION_ID')).catch(() => null))?.alerts ?? 0;
+    done = (await readCheckpoint(kafkaClientOptions(setup.config), setup.config.require('DISTRIBUTION_CHECKPOINT_TOPIC'), setup.config.require('DISTRIBUTION_ID')).catch(() => null))?.saved?.alerts ?? 0;
     if (done >= alerts) return done;
     await sleep(200);
   }
