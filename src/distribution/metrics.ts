@@ -10,6 +10,8 @@ export class Metrics {
   batches = 0;
   batchSecondsSum = 0;
   lag = 0;
+  /** Transactions given up after sending data (a healthy cluster aborts none). */
+  transactionsAborted = 0;
 
   /** Topics start at zero, so that one with nothing sent yet still shows. */
   declareTopics(topics: readonly string[]): void {
@@ -30,6 +32,10 @@ export class Metrics {
     this.batches++;
     this.batchSecondsSum += seconds;
     for (const m of messages) this.countMessage(m.topic, (m.key?.length ?? 0) + (m.value?.length ?? 0));
+  }
+
+  countAbortedTransaction(): void {
+    this.transactionsAborted++;
   }
 
   countError(kind: string): void {
@@ -54,6 +60,7 @@ export class Metrics {
     family('fink_distribution_bytes_total', 'counter', 'Key and value bytes committed, per topic.', byTopic(this.bytes));
     family('fink_distribution_batch_seconds', 'summary', 'Time to read, encode, produce and commit a batch.', [['_sum', this.batchSecondsSum], ['_count', this.batches]].map(([s, v]) => [s as string, v as number]));
     family('fink_distribution_lag_alerts', 'gauge', 'Alerts in the science database not yet distributed.', [['', this.lag]]);
+    family('fink_distribution_transactions_aborted_total', 'counter', 'Transactions given up after sending data; their batches are sent again.', [['', this.transactionsAborted]]);
     family('fink_distribution_errors_total', 'counter', 'Errors by kind (filter, oversize, kafka).', [...this.errors].map(([k, v]) => [`{kind="${k}"}`, v] as [string, number]));
     return lines.join('\n') + '\n';
   }

@@ -21,12 +21,18 @@ export class Outage {
     this.#log = log;
   }
 
-  /** A failed attempt; returns how long to wait before the next one. */
-  failed(err: unknown, settling: boolean, ids: readonly string[]): number {
+  /**
+   * A failed attempt; returns how long to wait before the next one. `answered`: a broker answered
+   * with an error, so Kafka is not away, but the transaction in flight is lost: said each time.
+   */
+  failed(err: unknown, kind: 'settling' | 'answered' | 'unreachable', ids: readonly string[], servers: readonly string[]): number {
     this.#since ??= Date.now();
-    if (!this.#warned && (!settling || Date.now() - this.#since > SETTLING_GRACE_MS)) {
+    const fields = { servers: servers.join(','), error: (err as Error).message, ids: [...new Set(ids)].join(',') || undefined };
+    if (kind === 'answered') {
+      this.#log('warn', 'Kafka failed the transaction in flight: it is aborted and its batch sent again, nothing is lost', fields);
+    } else if (!this.#warned && (kind === 'unreachable' || Date.now() - this.#since > SETTLING_GRACE_MS)) {
       this.#warned = true;
-      this.#log('warn', 'Kafka unavailable: retrying with backoff, nothing is lost', { error: (err as Error).message, ids: [...new Set(ids)].join(',') || undefined });
+      this.#log('warn', 'Kafka unavailable: retrying with backoff, nothing is lost', fields);
     }
     const wait = this.#backoff;
     this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);

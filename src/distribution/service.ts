@@ -41,6 +41,8 @@ export interface DistributionSummary {
   topics: Record<string, { messages: number; bytes: number }>;
   filterErrors: number;
   skipped: number;
+  /** Transactions given up after sending data (their batches were sent again). */
+  abortedTransactions: number;
   checkpoint: Checkpoint;
 }
 
@@ -103,7 +105,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
         const wait = afterFailure(err, settings, outage, metrics, log);
         // Whatever happened to the batch in flight, the checkpoint in Kafka says whether it was
         // committed: start over from a new session.
-        await session.close();
+        if (await session.close()) metrics.countAbortedTransaction();
         position = undefined;
         await sleep(wait, undefined, { signal: options.signal }).catch(() => {});
       }
@@ -113,7 +115,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
     reader.close();
   }
   const summary = summarize(metrics, (performance.now() - started) / 1000, last);
-  log('info', 'distribution stopped', { alerts: summary.alerts, batches: summary.batches, seconds: summary.seconds.toFixed(1), filter_errors: summary.filterErrors, skipped: summary.skipped });
+  log('info', 'distribution stopped', { alerts: summary.alerts, batches: summary.batches, seconds: summary.seconds.toFixed(1), filter_errors: summary.filterErrors, skipped: summary.skipped, aborted_transactions: summary.abortedTransactions });
   return summary;
 }
 
@@ -132,7 +134,7 @@ function afterFailure(err: unknown, settings: DistributionSettings, outage: Outa
   if (err instanceof FinkError || failure === undefined) throw err;
   if (failure === 'unauthorized') throw new FinkError(`Kafka refused an operation of user ${settings.user ?? '(none)'}: ${(err as Error).message} (${errorIds(err).join(', ')})`);
   metrics.countError('kafka');
-  return outage.failed(err, failure === 'settling', errorIds(err));
+  return outage.failed(err, failure, errorIds(err), settings.connection.bootstrapBrokers);
 }
 
 /** Creates the topics the service fills when they are missing (with its own credentials), and reads what each accepts. */
@@ -202,5 +204,5 @@ function reached(checkpoint: Checkpoint, target: Checkpoint): boolean {
 function summarize(metrics: Metrics, seconds: number, checkpoint: Checkpoint): DistributionSummary {
   const topics: DistributionSummary['topics'] = {};
   for (const [topic, messages] of metrics.messages) topics[topic] = { messages, bytes: metrics.bytes.get(topic) ?? 0 };
-  return { alerts: metrics.alerts, batches: metrics.batches, seconds, topics, filterErrors: metrics.errors.get('filter') ?? 0, skipped: metrics.errors.get('oversize') ?? 0, checkpoint };
+  return { alerts: metrics.alerts, batches: metrics.batches, seconds, topics, filterErrors: metrics.errors.get('filter') ?? 0, skipped: metrics.errors.get('oversize') ?? 0, abortedTransactions: metrics.transactionsAborted, checkpoint };
 }

@@ -12,6 +12,8 @@ import { createTransactionalProducer, producerIdentity, TRANSACTION_TIMEOUT_MS, 
 export type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 type Transaction = Awaited<ReturnType<BufferProducer['beginTransaction']>>;
 
+const EMPTY = Buffer.alloc(0);
+
 /** Another producer took the transactional id: this session must not come back. */
 export class FencedError extends FinkError {
   constructor(transactionalId: string) {
@@ -23,10 +25,11 @@ export class FencedError extends FinkError {
 /**
  * What a failed Kafka call means for the caller: `fenced` (stop), `unauthorized` (stop, the user
  * lacks a right), `settling` (a transaction coordinator being elected or loading: retry without
- * alarm), `transient` (network, timeouts, a broker away: retry with backoff). Undefined: not an
- * error of the Kafka client at all.
+ * alarm), `answered` (a broker answered with another error: the transaction is lost, start over),
+ * `unreachable` (network, timeouts, a broker away: retry with backoff). Undefined: not an error of
+ * the Kafka client at all.
  */
-export type KafkaFailure = 'fenced' | 'unauthorized' | 'settling' | 'transient';
+export type KafkaFailure = 'fenced' | 'unauthorized' | 'settling' | 'answered' | 'unreachable';
 
 const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 const SETTLING = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS']);
@@ -38,7 +41,7 @@ export function classifyKafkaError(err: unknown): KafkaFailure | undefined {
   if (ids.some((id) => FENCED.has(id))) return 'fenced';
   if (ids.some((id) => id.endsWith('AUTHORIZATION_FAILED'))) return 'unauthorized';
   if (ids.length > 0 && ids.every((id) => SETTLING.has(id))) return 'settling';
-  return 'transient';
+  return ids.length > 0 ? 'answered' : 'unreachable';
 }
 
 export interface SessionOptions {
@@ -103,7 +106,15 @@ export class TransactionalSession {
    * once: the connection keeps them in order, so the broker writes one while the next is on the wire.
    */
   async send(groups: readonly (readonly Message[])[]): Promise<void> {
-    const tx = (this.#tx ??= await this.#open().beginTransaction());
+    const producer = this.#open();
+    const tx = (this.#tx ??= await producer.beginTransaction());
+    // Every partition of the call is added to the transaction once, before any produce: the
+    // client would add them per request, and it merges an AddPartitionsToTxn started while
+    // another is in flight into that one, acknowledging partitions it never added (see
+    // docs/architecture.md, Library workarounds); a produce to such a partition fails the whole
+    // transaction with TRANSACTION_ABORTABLE.
+    const all = groups.flat().map(({ topic, partition }) => ({ topic, partition, key: EMPTY, value: EMPTY }));
+    if (all.length > 0) await tx.addPartitions(await producer.metadata({ topics: [...new Set(all.map((m) => m.topic))] }), all);
     const inFlight: Promise<unknown>[] = [];
     for (const messages of groups) {
       if (messages.length === 0) continue;
@@ -126,15 +137,17 @@ export class TransactionalSession {
    * Ends the session: an open transaction is aborted (or cancelled if nothing was sent in it) and
    * the producer closed. Errors are not reported: the session is being given up, and whatever
    * happened to its transaction, the coordinator completes or aborts it. The identity stays, for
-   * the check of the next `open`.
+   * the check of the next `open`. Says whether a transaction that had sent data was given up.
    */
-  async close(): Promise<void> {
+  async close(): Promise<boolean> {
+    const sent = this.#tx !== undefined && this.#firstSendAt !== undefined;
     if (this.#tx !== undefined) {
-      await (this.#firstSendAt !== undefined ? this.#tx.abort() : this.#tx.cancel()).catch(() => {});
+      await (sent ? this.#tx.abort() : this.#tx.cancel()).catch(() => {});
       this.#tx = undefined;
     }
     await this.#producer?.close().catch(() => {});
     this.#producer = undefined;
+    return sent;
   }
 
   #open(): BufferProducer {
