@@ -6,10 +6,16 @@
 import type * as DuckDB from '@duckdb/node-api';
 import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { AvroSchema, FieldSchema, RecordSchema } from '../avro/schema.ts';
+import { FinkError } from '../errors.ts';
 
 type Duck = typeof DuckDB;
 
-export class ParquetError extends Error {}
+export class ParquetError extends FinkError {
+  constructor(message: string) {
+    super(message, { code: 'FINK_PARQUET' });
+    this.name = 'ParquetError';
+  }
+}
 
 interface Converter {
   type: DuckDBType;

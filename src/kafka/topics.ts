@@ -1,4 +1,5 @@
 // Topic administration through the Kafka admin API.
+import { ConfigResourceTypes } from '@platformatic/kafka';
 import type { Config } from '../config/config.ts';
 import { withAdmin } from './client-options.ts';
 import { errorIds } from './errors.ts';
@@ -30,7 +31,7 @@ export async function ensureTopic(config: Config, name: string, settings: TopicS
 /** The largest record batch each topic accepts (its max.message.bytes). */
 export async function messageLimits(config: Config, topics: readonly string[], who: 'client' | 'admin' = 'admin'): Promise<Map<string, number>> {
   return withAdmin(config, async (admin) => {
-    const described = await admin.describeConfigs({ resources: topics.map((name) => ({ resourceType: 2, resourceName: name, configurationKeys: ['max.message.bytes'] })) });
+    const described = await admin.describeConfigs({ resources: topics.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: ['max.message.bytes'] })) });
     const limits = new Map<string, number>();
     for (const resource of described) {
       const entry = resource.configs.find((c) => c.name === 'max.message.bytes');

@@ -1,11 +1,18 @@
 // Values a broker adds to an alert after ingest (a classifier's score, a cross-match): stored as a
 // small datum of their own beside the alert's untouched datum. On the wire they become trailing
-// top-level fields of the alert (see DESIGN.md §5).
+// top-level fields of the alert.
 import { compactSchemaJson, extendRecord, isRecordSchema, parseAvroType, schemaFingerprint, type RecordSchema } from '../avro/schema.ts';
 import { COLUMNS, extractFields } from '../alert/fields.ts';
 import { listNights, openNight } from './store.ts';
+import { FinkError } from '../errors.ts';
 
-export class AddValuesError extends Error {}
+/** Added values that cannot be stored beside their alert. */
+export class AddValuesError extends FinkError {
+  constructor(message: string) {
+    super(message, { code: 'FINK_ADD_VALUES' });
+    this.name = 'AddValuesError';
+  }
+}
 
 /**
  * Adds values to the stored alert `candid`. `schema` is a record whose fields are the added values;
