@@ -4,13 +4,14 @@
 // is enough; the rest runs against a real broker.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import {
   addPartitionsToTxnV3, Admin, Base, Consumer, FetchIsolationLevels, IS_CONTROL, kGetApi, kGetBootstrapConnection, kGetConnection, Producer,
 } from '@platformatic/kafka';
-import { loadConfig, type Config } from '../../src/config/config.ts';
+import { loadConfig, packageRoot, type Config } from '../../src/config/config.ts';
 import { overrideApi, type ApiCall } from '../../src/kafka/api-override.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { errorIds } from '../../src/kafka/errors.ts';
@@ -32,8 +33,8 @@ async function commitOne(producer: Producer): Promise<void> {
 
 describe(`${LIBRARY} as this project relies on it`, () => {
   it('is pinned to the exact version installed, so that an upgrade is a deliberate change that runs these tests', () => {
-    const declared = (JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> }).dependencies[LIBRARY];
-    const installed = (JSON.parse(readFileSync(`node_modules/${LIBRARY}/package.json`, 'utf8')) as { version: string }).version;
+    const declared = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies[LIBRARY];
+    const installed = (JSON.parse(readFileSync(join(packageRoot(), 'node_modules', LIBRARY, 'package.json'), 'utf8')) as { version: string }).version;
     assert.match(declared ?? '', /^\d+\.\d+\.\d+$/, `${LIBRARY} must be pinned without a range in package.json`);
     assert.equal(declared, installed);
   });
