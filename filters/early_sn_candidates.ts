@@ -1,7 +1,7 @@
 // Early type Ia supernova candidates, after Fink's science module of the same name: young
 // (few detections), rising-or-new transients that both classifiers call SN Ia-like, away from
 // known stars and solar-system objects.
-import type { AlertFields } from '../src/alert/fields.ts';
+import type { AlertFields } from 'fink-distribution/filter';
 
 export const description = 'early SN Ia candidates: both classifiers above 0.5, at most 20 detections, not a known star or asteroid';
 

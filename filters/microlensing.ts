@@ -1,5 +1,5 @@
 // Microlensing events: Fink's LIA-based classifier gives a probability; keep the confident ones.
-import type { AlertFields } from '../src/alert/fields.ts';
+import type { AlertFields } from 'fink-distribution/filter';
 
 export const description = 'microlensing candidates: mulens probability above 0.5';
 

@@ -1,6 +1,6 @@
 // Supernova candidates of any type: the SuperNNova classifier sees a supernova, the survey a real
 // positive detection, and no catalogue knows the source as something else.
-import type { AlertFields } from '../src/alert/fields.ts';
+import type { AlertFields } from 'fink-distribution/filter';
 
 export const description = 'SN candidates: snn_sn_vs_all above 0.5, positive real detection, unclassified by SIMBAD';
 

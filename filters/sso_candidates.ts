@@ -1,6 +1,6 @@
 // Solar-system objects: Fink's roid module marks an alert 3 when it matches a known asteroid or
 // comet (the ZTF ssdistnr/ssnamenr columns), 1 or 2 for new candidates moving between exposures.
-import type { AlertFields } from '../src/alert/fields.ts';
+import type { AlertFields } from 'fink-distribution/filter';
 
 export const description = 'solar-system objects: known (roid 3) or candidate (roid 1, 2) moving objects';
 

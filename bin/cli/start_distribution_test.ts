@@ -2,13 +2,13 @@
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { commandArgs, intFlag } from '../../src/cli/args.ts';
-import { FinkError, UsageError } from '../../src/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 import { encodeContainer } from '../../src/avro/container.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { writeParquet } from '../../src/consumer/parquet.ts';
-import { DecodeError, SchemaFileDecoder } from '../../src/consumer/schema-file-decoder.ts';
+import { SchemaFileDecoder } from '../../src/consumer/schema-file-decoder.ts';
 import { tableHeader, tableRow } from '../../src/consumer/table.ts';
-import { readTopic, TopicMissingError } from '../../src/kafka/topic-reader.ts';
+import { readTopic } from '../../src/kafka/topic-reader.ts';
 import type { RecordSchema } from '../../src/avro/schema.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 
@@ -64,9 +64,6 @@ export async function run(argv: string[]): Promise<number> {
       count++;
       if (limit !== undefined && count >= limit) break;
     }
-  } catch (err) {
-    if (err instanceof DecodeError || err instanceof TopicMissingError) throw new FinkError(err.message);
-    throw err;
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }

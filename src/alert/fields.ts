@@ -1,6 +1,7 @@
 // The typed view of an alert that filters and look-ups read: the survey's fields that science cases
 // use and the values a broker adds. Stored as columns beside the raw datum, so that a filter never
 // has to decode an alert.
+import { FinkError } from '../errors.ts';
 
 export interface AlertFields {
   objectId: string;
@@ -70,7 +71,13 @@ export const COLUMNS: readonly Column[] = [
   { name: 'nalerthist', kind: 'int', from: 'top' },
 ];
 
-export class AlertError extends Error {}
+/** An alert without the identity the science database needs (candid, objectId). */
+export class AlertError extends FinkError {
+  constructor(message: string) {
+    super(message, { code: 'FINK_ALERT' });
+    this.name = 'AlertError';
+  }
+}
 
 type Rec = Record<string, unknown>;
 

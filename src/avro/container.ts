@@ -3,10 +3,17 @@
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { AvroSchema } from './schema.ts';
+import { FinkError } from '../errors.ts';
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]); // "Obj" 1
 
-export class ContainerError extends Error {}
+/** A byte sequence that is not a readable Avro container file, with the reason. */
+export class ContainerError extends FinkError {
+  constructor(message: string) {
+    super(message, { code: 'FINK_AVRO_CONTAINER' });
+    this.name = 'ContainerError';
+  }
+}
 
 export interface ContainerBlock {
   /** Number of datums in the block, as its header says. */

@@ -2,14 +2,41 @@
 // Avro schema becomes DuckDB types (records -> STRUCT, arrays -> LIST, nullable unions -> the
 // branch's type, long -> BIGINT, float -> FLOAT, bytes -> BLOB), the decoded alerts are appended
 // value by value, so 64-bit integers, 32-bit floats (NaN too) and bytes keep their exact values.
-// DuckDB is loaded only when a .parquet file is asked for.
+// DuckDB is an optional dependency, loaded only when a .parquet file is asked for: without it the
+// rest of the project works, and asking for Parquet says how to install it.
 import type * as DuckDB from '@duckdb/node-api';
 import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { AvroSchema, FieldSchema, RecordSchema } from '../avro/schema.ts';
+import { FinkError } from '../errors.ts';
 
 type Duck = typeof DuckDB;
 
-export class ParquetError extends Error {}
+/** A Parquet file that cannot be written: DuckDB not installed, a bad path, a type Parquet does not take. */
+export class ParquetError extends FinkError {
+  constructor(message: string) {
+    super(message, { code: 'FINK_PARQUET' });
+    this.name = 'ParquetError';
+  }
+}
+
+const DUCKDB_PACKAGE = '@duckdb/node-api';
+
+/** How DuckDB's Node API is loaded; replaceable so that its absence can be tested. */
+export type DuckDBLoader = () => Promise<Duck>;
+
+const importDuckDB: DuckDBLoader = () => import('@duckdb/node-api');
+
+async function loadDuckDB(load: DuckDBLoader): Promise<Duck> {
+  try {
+    return await load();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new ParquetError(`writing Parquet needs the optional package ${DUCKDB_PACKAGE}, which is not installed: run 'npm install ${DUCKDB_PACKAGE}' (or save FILE.avro instead)`);
+    }
+    throw err;
+  }
+}
 
 interface Converter {
   type: DuckDBType;
@@ -87,8 +114,8 @@ function converters(duck: Duck, schema: RecordSchema): Map<string, Converter> {
 }
 
 /** Writes decoded alerts of one schema to a Parquet file, one column per top-level field. */
-export async function writeParquet(file: string, schema: RecordSchema, records: readonly Record<string, unknown>[]): Promise<void> {
-  const duck = await import('@duckdb/node-api');
+export async function writeParquet(file: string, schema: RecordSchema, records: readonly Record<string, unknown>[], load: DuckDBLoader = importDuckDB): Promise<void> {
+  const duck = await loadDuckDB(load);
   const columns = converters(duck, schema);
   const instance = await duck.DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
@@ -101,7 +128,10 @@ export async function writeParquet(file: string, schema: RecordSchema, records: 
       appender.endRow();
     }
     appender.closeSync();
-    await connection.run(`COPY alerts TO '${file.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`);
+    // DuckDB's errors are one line that says why (e.g. IO Error: Cannot open file "...": No such file or directory).
+    await connection.run(`COPY alerts TO '${file.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`).catch((err: unknown) => {
+      throw new ParquetError(`cannot write ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    });
   } finally {
     connection.closeSync();
     instance.closeSync();

@@ -4,8 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
 import { schemaFileFor } from '../avro/schema-file-name.ts';
+import { FinkError } from '../errors.ts';
 
-export class DecodeError extends Error {}
+/** A message that does not decode with its schema file; the message names topic/partition@offset. */
+export class DecodeError extends FinkError {
+  constructor(message: string) {
+    super(message, { code: 'FINK_DECODE' });
+    this.name = 'DecodeError';
+  }
+}
 
 export interface DecodedSchema {
   fingerprint: string;

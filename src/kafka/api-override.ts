@@ -1,6 +1,10 @@
 // @platformatic/kafka clients look each protocol API up through kGetApi, which picks the highest
 // version the broker offers. Replacing what that lookup hands out for one API is how this project
 // sets a version or sees a response before the client acts on it.
+// Workaround of @platformatic/kafka 2.12.1, which has no public way to do either: kGetApi is an
+// internal symbol that the package exports. It serves the AddPartitionsToTxn v3 pin
+// (transactional-producer.ts) and the Fetch responses kept as sent (topic-reader.ts); it can go
+// with the last of them. test/kafka/library-workarounds.test.ts fails if the symbol disappears.
 import { kGetApi } from '@platformatic/kafka';
 
 /** A protocol API as the client calls it: (connection, ...request fields, callback). */

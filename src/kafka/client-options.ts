@@ -35,6 +35,15 @@ export async function withAdmin<T>(connection: KafkaConnection, body: (admin: Ad
   try {
     return await body(admin);
   } finally {
-    await admin.close().catch(() => {});
+    await closeQuietly(admin);
   }
+}
+
+/**
+ * Closes a client whose work is over. A failure to close is not reported: the client's sockets are
+ * gone either way, there is nothing left to undo, and the outcome of the work (returned or thrown)
+ * is what the caller needs, not an error of the clean-up that would replace it.
+ */
+export async function closeQuietly(client: { close(): Promise<unknown> }): Promise<void> {
+  await client.close().catch(() => undefined);
 }

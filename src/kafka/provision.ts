@@ -13,6 +13,7 @@ function requireTool(tool: string, why: string): void {
   if (probe.error !== undefined) {
     throw new FinkError(
       `${tool} was not found on the PATH; it is needed ${why}. Install it (Debian: apt-get install ${tool === 'mvn' ? 'maven' : 'openjdk-17-jre-headless'}), or set KAFKA_HOME to an existing Kafka installation.`,
+      { code: 'FINK_KAFKA' },
     );
   }
 }
@@ -23,7 +24,7 @@ export function ensureKafkaJars(config: Config, log: (line: string) => void = ()
   if (home !== undefined && home !== '') {
     const libs = join(home, 'libs');
     if (!existsSync(libs) || !readdirSync(libs).some((f) => /^kafka_2\.\d+-.*\.jar$/.test(f))) {
-      throw new FinkError(`KAFKA_HOME=${home} does not look like a Kafka installation: no libs/kafka_2.*.jar`);
+      throw new FinkError(`KAFKA_HOME=${home} does not look like a Kafka installation: no libs/kafka_2.*.jar`, { code: 'FINK_KAFKA' });
     }
     return libs;
   }
@@ -43,7 +44,7 @@ export function ensureKafkaJars(config: Config, log: (line: string) => void = ()
     { encoding: 'utf8' },
   );
   if (result.status !== 0) {
-    throw new FinkError(`Maven could not fetch the Kafka jars (exit ${result.status}):\n${(result.stdout + result.stderr).trim().slice(-2000)}`);
+    throw new FinkError(`Maven could not fetch the Kafka jars (exit ${result.status}):\n${(result.stdout + result.stderr).trim().slice(-2000)}`, { code: 'FINK_KAFKA' });
   }
   writeFileSync(join(libs, MARKER), new Date().toISOString() + '\n');
   log(`Kafka jars ready in ${libs}`);

@@ -1,18 +1,17 @@
 // Secured mode: SCRAM-SHA-512 users and ACLs, through the admin API with the super user's credentials.
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { AclOperations, AclPermissionTypes, Connection, ResourcePatternTypes, ResourceTypes, alterUserScramCredentialsV0, type Acl, type AclOperationValue } from '@platformatic/kafka';
+import { AclOperations, AclPermissionTypes, Connection, ResourcePatternTypes, ResourceTypes, ScramMechanisms, alterUserScramCredentialsV0, protocolErrorsCodesById, type Acl, type AclOperationValue } from '@platformatic/kafka';
 import { FinkError } from '../errors.ts';
 import type { Config } from '../config/config.ts';
-import { kafkaClientOptions, withAdmin } from './client-options.ts';
+import { closeQuietly, kafkaClientOptions, withAdmin } from './client-options.ts';
 
 /** Characters that the broker's JAAS and StorageTool's --add-scram syntaxes cannot carry safely. */
 export function checkPassword(what: string, password: string): void {
   if (password === '' || /["\\,[\]=\s]/.test(password)) {
-    throw new FinkError(`${what}: a password must be non-empty and free of quotes, backslashes, commas, brackets, '=' and spaces`, 2);
+    throw new FinkError(`${what}: a password must be non-empty and free of quotes, backslashes, commas, brackets, '=' and spaces`, { exitCode: 2, code: 'FINK_KAFKA' });
   }
 }
 
-const SCRAM_SHA_512 = 2;
 const ITERATIONS = 4096;
 
 // The admin client of @platformatic/kafka has no call for SCRAM users: the protocol's own request is
@@ -25,10 +24,10 @@ async function alterScram(config: Config, body: (connection: Connection) => Prom
     await connection.connect(host as string, Number(port));
     const response = await body(connection);
     for (const r of response.results) {
-      if (r.errorCode !== 0) throw new FinkError(`user ${r.user}: ${r.errorMessage ?? `error ${r.errorCode}`}`);
+      if (r.errorCode !== 0) throw new FinkError(`user ${r.user}: ${r.errorMessage ?? protocolErrorsCodesById[r.errorCode] ?? `error ${r.errorCode}`}`, { code: 'FINK_KAFKA' });
     }
   } finally {
-    await connection.close().catch(() => {});
+    await closeQuietly(connection);
   }
 }
 
@@ -36,11 +35,11 @@ export async function addScramUser(config: Config, user: string, password: strin
   checkPassword(`user ${user}`, password);
   const salt = randomBytes(32);
   const saltedPassword = pbkdf2Sync(password, salt, ITERATIONS, 64, 'sha512');
-  await alterScram(config, (c) => alterUserScramCredentialsV0.api.async(c, [], [{ name: user, mechanism: SCRAM_SHA_512, iterations: ITERATIONS, salt, saltedPassword }]));
+  await alterScram(config, (c) => alterUserScramCredentialsV0.api.async(c, [], [{ name: user, mechanism: ScramMechanisms.SCRAM_SHA_512, iterations: ITERATIONS, salt, saltedPassword }]));
 }
 
 export async function deleteScramUser(config: Config, user: string): Promise<void> {
-  await alterScram(config, (c) => alterUserScramCredentialsV0.api.async(c, [{ name: user, mechanism: SCRAM_SHA_512 }], []));
+  await alterScram(config, (c) => alterUserScramCredentialsV0.api.async(c, [{ name: user, mechanism: ScramMechanisms.SCRAM_SHA_512 }], []));
 }
 
 export type Role = { consumer: string } | { producer: true };

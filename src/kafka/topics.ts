@@ -1,4 +1,5 @@
 // Topic administration through the Kafka admin API.
+import { ConfigResourceTypes } from '@platformatic/kafka';
 import { withAdmin, type KafkaConnection } from './client-options.ts';
 import { errorIds } from './errors.ts';
 
@@ -29,7 +30,7 @@ export async function ensureTopic(connection: KafkaConnection, name: string, set
 /** The largest record batch each topic accepts (its max.message.bytes). */
 export async function messageLimits(connection: KafkaConnection, topics: readonly string[]): Promise<Map<string, number>> {
   return withAdmin(connection, async (admin) => {
-    const described = await admin.describeConfigs({ resources: topics.map((name) => ({ resourceType: 2, resourceName: name, configurationKeys: ['max.message.bytes'] })) });
+    const described = await admin.describeConfigs({ resources: topics.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: ['max.message.bytes'] })) });
     const limits = new Map<string, number>();
     for (const resource of described) {
       const entry = resource.configs.find((c) => c.name === 'max.message.bytes');

@@ -4,8 +4,15 @@
 import { compactSchemaJson, extendRecord, isRecordSchema, parseAvroType, schemaFingerprint, type RecordSchema } from '../avro/schema.ts';
 import { COLUMNS, extractFields } from '../alert/fields.ts';
 import { listNights, openNight } from './store.ts';
+import { FinkError } from '../errors.ts';
 
-export class AddValuesError extends Error {}
+/** Added values that cannot be stored beside their alert. */
+export class AddValuesError extends FinkError {
+  constructor(message: string) {
+    super(message, { code: 'FINK_ADD_VALUES' });
+    this.name = 'AddValuesError';
+  }
+}
 
 /**
  * Adds values to the stored alert `candid`. `schema` is a record whose fields are the added values;

@@ -4,8 +4,15 @@ import { readContainer, ContainerError } from '../avro/container.ts';
 import { compactSchemaJson, isRecordSchema, parseAvroType, sanitizeSchema, schemaFingerprint, type AvroType } from '../avro/schema.ts';
 import { AlertError, extractFields, nightOfJd } from '../alert/fields.ts';
 import type { NewAlert } from './store.ts';
+import { FinkError } from '../errors.ts';
 
-export class BadFileError extends Error {}
+/** An alert file that cannot be ingested (not Avro, truncated, an alert without identity). */
+export class BadFileError extends FinkError {
+  constructor(message: string) {
+    super(message, { code: 'FINK_BAD_FILE' });
+    this.name = 'BadFileError';
+  }
+}
 
 export interface WriterSchema {
   id: string;

@@ -4,6 +4,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadFileError, decodeAlertFile, SchemaCache } from './decode.ts';
 import { ScienceWriter } from './store.ts';
+import { FinkError } from '../errors.ts';
 
 export interface IngestProgress {
   file: string;
@@ -62,7 +63,8 @@ export function ingestPaths(dir: string, paths: readonly string[], onProgress?: 
         report.files++;
         for (const a of alerts) nights.add(a.night);
       } catch (err) {
-        if (!(err instanceof BadFileError) && (err as NodeJS.ErrnoException).code === undefined) throw err;
+        // A bad file or a file the system cannot read (an errno code) fails alone; anything else is a bug.
+        if (!(err instanceof BadFileError) && (err instanceof FinkError || (err as NodeJS.ErrnoException).code === undefined)) throw err;
         report.failed.push({ file, reason: (err as Error).message });
       }
       onProgress?.({ file, done: i + 1, total: files.length });

@@ -92,6 +92,7 @@ function storeIdentity(db: DatabaseSync): string | undefined {
   try {
     return (db.prepare("SELECT value FROM meta WHERE key = 'id'").get() as { value: string } | undefined)?.value;
   } catch {
+    // A store written before identities existed has no meta table: it is read without that check.
     return undefined;
   }
 }

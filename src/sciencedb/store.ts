@@ -25,6 +25,7 @@ export function nightBytes(dir: string, night: string): number {
     try {
       return sum + statSync(f).size;
     } catch {
+      // Absent files hold no bytes: the log and shared-memory files exist only while a connection has the night open.
       return sum;
     }
   }, 0);

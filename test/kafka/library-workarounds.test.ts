@@ -1,0 +1,143 @@
+// The behaviours of @platformatic/kafka that this project works around, each asserted as it is
+// today. When an upgrade changes one of them, its test fails and its message says which
+// workaround can go (or must be looked at again). The library's own code is inspected where that
+// is enough; the rest runs against a real broker.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import {
+  addPartitionsToTxnV3, Admin, Base, Consumer, FetchIsolationLevels, IS_CONTROL, kGetApi, kGetBootstrapConnection, kGetConnection, Producer,
+} from '@platformatic/kafka';
+import { loadConfig, packageRoot, type Config } from '../../src/config/config.ts';
+import { overrideApi, type ApiCall } from '../../src/kafka/api-override.ts';
+import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
+import { errorIds } from '../../src/kafka/errors.ts';
+import { ensureTopic } from '../../src/kafka/topics.ts';
+import { testEnv } from '../helpers/cli.ts';
+import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+
+const LIBRARY = '@platformatic/kafka';
+const TOPIC = 'workarounds';
+const LAYOUT_TOPIC = 'aborted_ranges';
+
+type Internal = Record<symbol, (...args: unknown[]) => void>;
+
+async function commitOne(producer: Producer): Promise<void> {
+  const tx = await producer.beginTransaction();
+  await tx.send({ messages: [{ topic: TOPIC, partition: 0, value: Buffer.from('x') }] });
+  await tx.commit();
+}
+
+describe(`${LIBRARY} as this project relies on it`, () => {
+  it('is pinned to the exact version installed, so that an upgrade is a deliberate change that runs these tests', () => {
+    const declared = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies[LIBRARY];
+    const installed = (JSON.parse(readFileSync(join(packageRoot(), 'node_modules', LIBRARY, 'package.json'), 'utf8')) as { version: string }).version;
+    assert.match(declared ?? '', /^\d+\.\d+\.\d+$/, `${LIBRARY} must be pinned without a range in package.json`);
+    assert.equal(declared, installed);
+  });
+
+  // api-override.ts replaces what kGetApi hands out; transaction-state.ts asks the coordinator on
+  // a client's own connections. Both lean on symbols the library exports but documents nowhere.
+  it('still exports the internal symbols kGetApi, kGetConnection and kGetBootstrapConnection, as methods of every client', () => {
+    for (const [name, symbol] of Object.entries({ kGetApi, kGetConnection, kGetBootstrapConnection })) {
+      assert.equal(typeof symbol, 'symbol', `${name} is no longer exported: api-override.ts and transaction-state.ts need another way in`);
+      assert.equal(typeof (Base.prototype as unknown as Internal)[symbol], 'function', `${name} is no longer a client method`);
+    }
+  });
+
+  it("has no admin call for DescribeTransactions (transaction-state.ts sends the request itself; it can use the library's call once there is one)", () => {
+    assert.equal('describeTransactions' in Admin.prototype, false, 'Admin.describeTransactions exists now: transaction-state.ts can use it instead of kGetBootstrapConnection/kGetConnection');
+  });
+});
+
+describe(`${LIBRARY} against a real broker`, { timeout: 240_000 }, () => {
+  let cluster: TestCluster;
+  let config: Config;
+  const clients: { close(): Promise<unknown> }[] = [];
+  const track = <C extends { close(): Promise<unknown> }>(client: C): C => {
+    clients.push(client);
+    return client;
+  };
+  before(async () => {
+    cluster = await startTestCluster();
+    config = loadConfig({ env: testEnv(cluster.env) });
+    for (const topic of [TOPIC, LAYOUT_TOPIC]) await ensureTopic(kafkaClientOptions(config, 'admin'), topic, { partitions: 1, replicationFactor: 1 });
+    // A fresh cluster creates its transaction log on first use: until then every coordinator
+    // answers NOT_COORDINATOR. One transaction with generous retries waits for it.
+    const warmUp = track(new Producer({ clientId: 'workarounds', ...kafkaClientOptions(config), idempotent: true, transactionalId: 'warm-up', producerId: -1n, producerEpoch: -1, retries: 120, retryDelay: 500 }));
+    await commitOne(warmUp);
+  });
+  after(async () => {
+    // A client that failed to connect may refuse to close; the broker goes away next anyway.
+    for (const c of clients) await c.close().catch(() => undefined);
+    await cluster?.stop();
+  });
+
+  const transactionalProducer = (id: string, identity: { producerId?: bigint; producerEpoch?: number } = {}) =>
+    track(new Producer({ clientId: 'workarounds', ...kafkaClientOptions(config), idempotent: true, transactionalId: id, ...identity, retries: 20, retryDelay: 20 }));
+
+  it('picks the highest AddPartitionsToTxn version the broker offers, the brokers-only versions 4+ included (transactional-producer.ts pins version 3)', async () => {
+    const producer = track(new Producer({ clientId: 'workarounds', ...kafkaClientOptions(config) }));
+    const getApi = (producer as unknown as Internal)[kGetApi]!.bind(producer) as (name: string, cb: (err: Error | null, api?: ApiCall) => void) => void;
+    const api = await promisify(getApi)('AddPartitionsToTxn');
+    assert.ok(api !== undefined);
+    assert.ok(api.version > addPartitionsToTxnV3.api.version, `the library now hands out AddPartitionsToTxn v${api.version}: the v3 pin in transactional-producer.ts can go`);
+  });
+
+  it('sends InitProducerId with producer id 0 and epoch 0 by default, which the coordinator refuses as fenced once another producer id holds the transactional id (transactional-producer.ts sends -1/-1)', async () => {
+    // Two transactional ids get a history; at most one of them can hold producer id 0, which the default would match.
+    const held: [string, bigint | undefined][] = [];
+    for (const id of ['history-a', 'history-b']) {
+      const producer = transactionalProducer(id, { producerId: -1n, producerEpoch: -1 });
+      await commitOne(producer);
+      held.push([id, producer.producerId]);
+    }
+    const [id] = held.find(([, producerId]) => producerId !== 0n)!;
+    const sent: unknown[][] = [];
+    const producer = transactionalProducer(id);
+    overrideApi(producer, 'InitProducerId', (api) => Object.assign((connection: unknown, ...args: unknown[]) => {
+      // (transactionalId, transactionTimeoutMs, producerId, producerEpoch, callback)
+      sent.push(args.slice(2, 4));
+      api(connection, ...args);
+    }, { version: api.version }));
+    await assert.rejects(commitOne(producer), (err) => errorIds(err).some((e) => /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH/.test(e)), 'a session with the default identity is accepted now: the -1/-1 of transactional-producer.ts can go');
+    assert.deepEqual(sent[0], [0n, 0], 'the library no longer sends (0, 0) by default: look at whether the -1/-1 of transactional-producer.ts can go');
+  });
+
+  it("Consumer.fetch at read_committed keeps one aborted range per producer and loses a commit between two aborted transactions (topic-reader.ts applies Kafka's rule itself)", async () => {
+    // One producer session: c1 committed, a1 aborted, c2 committed, an empty aborted transaction, c3 committed.
+    const producer = transactionalProducer('aborted-ranges', { producerId: -1n, producerEpoch: -1 });
+    for (const [value, outcome] of [['c1', 'commit'], ['a1', 'abort'], ['c2', 'commit'], [undefined, 'abort'], ['c3', 'commit']] as const) {
+      const tx = await producer.beginTransaction();
+      if (value !== undefined) await tx.send({ messages: [{ topic: LAYOUT_TOPIC, partition: 0, value: Buffer.from(value) }] });
+      else await tx.addPartitions(await producer.metadata({ topics: [LAYOUT_TOPIC] }), [{ topic: LAYOUT_TOPIC, partition: 0, value: Buffer.alloc(0) }]);
+      await (outcome === 'commit' ? tx.commit() : tx.abort());
+    }
+    const consumer = track(new Consumer({ clientId: 'workarounds', groupId: 'workarounds', ...kafkaClientOptions(config), retries: 10, retryDelay: 500 }));
+    // The last commit's markers are written just after commit() returns: wait for the stable end.
+    const deadline = Date.now() + 30_000;
+    const end = async (isolationLevel: number) => (await consumer.listOffsets({ topics: [LAYOUT_TOPIC], isolationLevel })).get(LAYOUT_TOPIC)?.[0];
+    while ((await end(FetchIsolationLevels.READ_COMMITTED)) !== (await end(FetchIsolationLevels.READ_UNCOMMITTED))) {
+      assert.ok(Date.now() < deadline, 'the stable end did not reach the end of the log within 30 s');
+      await sleep(50);
+    }
+    const metadata = await consumer.metadata({ topics: [LAYOUT_TOPIC], forceUpdate: true });
+    const topic = metadata.topics.get(LAYOUT_TOPIC)!;
+    const response = await consumer.fetch({
+      node: topic.partitions[0]!.leader,
+      topics: [{ topicId: topic.id, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 }] }],
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      maxWaitTime: 100,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+    });
+    const values = (response.responses[0]?.partitions[0]?.records ?? [])
+      .filter((batch) => !(batch.attributes & IS_CONTROL))
+      .flatMap((batch) => batch.records.map((r) => r.value?.toString()));
+    assert.notDeepEqual(values, ['c1', 'c2', 'c3'], 'Consumer.fetch now delivers what Kafka delivers: keepBatchesAsSent and committedBatches in topic-reader.ts can go');
+    assert.deepEqual(values, ['c1', 'c3'], 'Consumer.fetch filters aborted transactions differently now: look at whether topic-reader.ts still needs its own filtering');
+  });
+});
