@@ -14,6 +14,7 @@ import {
 import { loadConfig, packageRoot, type Config } from '../../src/config/config.ts';
 import { overrideApi, type ApiCall } from '../../src/kafka/api-override.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
+import { createTransactionalProducer } from '../../src/kafka/transactional-producer.ts';
 import { errorIds } from '../../src/kafka/errors.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { testEnv } from '../helpers/cli.ts';
@@ -22,6 +23,7 @@ import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 const LIBRARY = '@platformatic/kafka';
 const TOPIC = 'workarounds';
 const LAYOUT_TOPIC = 'aborted_ranges';
+const MERGE_TOPIC = 'merged_adds';
 
 type Internal = Record<symbol, (...args: unknown[]) => void>;
 
@@ -65,6 +67,7 @@ describe(`${LIBRARY} against a real broker`, { timeout: 240_000 }, () => {
     cluster = await startTestCluster();
     config = loadConfig({ env: testEnv(cluster.env) });
     for (const topic of [TOPIC, LAYOUT_TOPIC]) await ensureTopic(kafkaClientOptions(config, 'admin'), topic, { partitions: 1, replicationFactor: 1 });
+    await ensureTopic(kafkaClientOptions(config, 'admin'), MERGE_TOPIC, { partitions: 2, replicationFactor: 1 });
     // A fresh cluster creates its transaction log on first use: until then every coordinator
     // answers NOT_COORDINATOR. One transaction with generous retries waits for it.
     const warmUp = track(new Producer({ clientId: 'workarounds', ...kafkaClientOptions(config), idempotent: true, transactionalId: 'warm-up', producerId: -1n, producerEpoch: -1, retries: 120, retryDelay: 500 }));
@@ -139,5 +142,20 @@ describe(`${LIBRARY} against a real broker`, { timeout: 240_000 }, () => {
       .flatMap((batch) => batch.records.map((r) => r.value?.toString()));
     assert.notDeepEqual(values, ['c1', 'c2', 'c3'], 'Consumer.fetch now delivers what Kafka delivers: keepBatchesAsSent and committedBatches in topic-reader.ts can go');
     assert.deepEqual(values, ['c1', 'c3'], 'Consumer.fetch filters aborted transactions differently now: look at whether topic-reader.ts still needs its own filtering');
+  });
+
+  it('merges an AddPartitionsToTxn started while another is in flight into that one, acknowledging partitions it never added (transactional-session.ts adds every partition of a send once, before producing)', async () => {
+    const producer = track(createTransactionalProducer(kafkaClientOptions(config), 'merged-adds', 'workarounds'));
+    const tx = await producer.beginTransaction();
+    const metadata = await producer.metadata({ topics: [MERGE_TOPIC] });
+    const record = (partition: number) => ({ topic: MERGE_TOPIC, partition, value: Buffer.from('x') });
+    // Two sends of one transaction in flight at once, the first to partition 0, the second to both.
+    await Promise.all([tx.addPartitions(metadata, [record(0)]), tx.addPartitions(metadata, [record(0), record(1)])]);
+    // Partition 1 now counts as added, so this send produces to it without adding it first.
+    await assert.rejects(tx.send({ messages: [record(1)] }), (err: unknown) => {
+      assert.ok(errorIds(err).includes('TRANSACTION_ABORTABLE'), `the library adds partitions differently now (${errorIds(err).join(',')}): look at whether transactional-session.ts still needs to add them itself`);
+      return true;
+    }, 'a produce to the acknowledged partition succeeded: the library now adds every partition it acknowledges, and the up-front add in transactional-session.ts can go');
+    await tx.abort().catch(() => undefined);
   });
 });
