@@ -62,7 +62,6 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const metrics = options.metrics ?? new Metrics();
   const started = performance.now();
   const plans = planTopics(settings.topics, await loadFilters(settings.topics.filtersDir));
-  const limits = await prepareTopics(settings, plans, log);
   metrics.declareTopics(plans.map((p) => p.topic));
   log('info', 'distribution starting', { id: settings.id, topics: plans.map((p) => p.topic).join(','), batch: settings.batchSize, mode: options.untilCaughtUp === true ? 'until-caught-up' : 'continuous' });
 
@@ -73,12 +72,15 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const outage = new Outage(log);
   const progress = new Progress(metrics, options.progressEvery ?? 5, log);
   const target = options.untilCaughtUp === true ? reader.head() : undefined;
-  const limitOf = (topic: string) => limits.get(topic) ?? DEFAULT_MAX_MESSAGE_BYTES;
+  /** What each topic accepts; undefined until the topics are ready, which is the first thing Kafka is asked. */
+  let limits: Map<string, number> | undefined;
+  const limitOf = (topic: string) => limits?.get(topic) ?? DEFAULT_MAX_MESSAGE_BYTES;
   let position: Position | undefined;
   let last: Checkpoint = {};
   try {
     while (options.signal?.aborted !== true) {
       try {
+        limits ??= await prepareTopics(settings, plans, log);
         position ??= await resume(session, settings, reader, plans, limitOf, log);
         last = position.checkpoint;
         outage.recovered();
@@ -102,6 +104,8 @@ export async function runDistribution(settings: DistributionSettings, options: D
         metrics.countBatch(alerts.length, batch.messages, (performance.now() - batchStart) / 1000);
         progress.tick(() => reader.lag(next));
       } catch (err) {
+        // Distributing what is there is a one-off job: a Kafka that never answered is a mistake to name.
+        if (limits === undefined && options.untilCaughtUp === true && classifyKafkaError(err) === 'unreachable') throw unreachable(err, settings);
         const wait = afterFailure(err, settings, outage, metrics, log);
         // Whatever happened to the batch in flight, the checkpoint in Kafka says whether it was
         // committed: start over from a new session.
@@ -135,6 +139,20 @@ function afterFailure(err: unknown, settings: DistributionSettings, outage: Outa
   if (failure === 'unauthorized') throw new FinkError(`Kafka refused an operation of user ${settings.user ?? '(none)'}: ${(err as Error).message} (${errorIds(err).join(', ')})`);
   metrics.countError('kafka');
   return outage.failed(err, failure, errorIds(err), settings.connection.bootstrapBrokers);
+}
+
+/** The innermost messages of an error (the network's own words, such as ECONNREFUSED). */
+function rootCauses(err: unknown, depth = 0): string[] {
+  const { errors, cause, message } = (err ?? {}) as { errors?: unknown[]; cause?: unknown; message?: string };
+  const inner = [...(Array.isArray(errors) ? errors : []), ...(cause === undefined ? [] : [cause])];
+  if (inner.length === 0 || depth > 5) return message === undefined ? [] : [message];
+  return inner.flatMap((e) => rootCauses(e, depth + 1));
+}
+
+function unreachable(err: unknown, settings: DistributionSettings): FinkError {
+  const servers = settings.connection.bootstrapBrokers.join(',');
+  const causes = [...new Set(rootCauses(err))].join('; ');
+  return new FinkError(`Kafka does not answer at ${servers} (${causes}): start it with 'npx fink_kafka start', or set DISTRIBUTION_SERVERS to a running cluster`, { code: 'FINK_KAFKA_UNREACHABLE' });
 }
 
 /** Creates the topics the service fills when they are missing (with its own credentials), and reads what each accepts. */
