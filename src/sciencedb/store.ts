@@ -65,8 +65,11 @@ export function openNight(dir: string, night: string, options: { create: boolean
   db.exec('PRAGMA busy_timeout = 10000');
   if (options.create) {
     db.exec('PRAGMA journal_mode = WAL');
-    // NORMAL in WAL mode: a power cut may lose the last transactions, never corrupt the file.
-    db.exec('PRAGMA synchronous = NORMAL');
+    // FULL: a committed alert is on disk before the commit returns. With NORMAL (WAL) a power cut
+    // could lose the last commits after the distribution had already sent them and checkpointed
+    // past them; the night's next alerts would then take their sequences and never be sent.
+    // Measured: 3,000 one-alert files ingest in 0.97 s instead of 0.57 s.
+    db.exec('PRAGMA synchronous = FULL');
     // One transaction: a reader never sees a night with some of its tables.
     db.exec(`BEGIN IMMEDIATE; ${DDL} COMMIT;`);
   }
