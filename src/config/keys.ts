@@ -49,6 +49,7 @@ export const KEYS = [
   { name: 'DISTRIBUTION_STATE_DIR', type: path, default: '${FINK_HOME}/var/distribution', doc: 'pid file of the running service and the record of skipped alerts' },
   { name: 'DISTRIBUTION_METRICS_PORT', type: { kind: 'int', min: 0, max: 65535 }, doc: 'serve Prometheus metrics on this port (unset: no endpoint)' },
   { name: 'DISTRIBUTION_REPLICATION', type: { kind: 'int', min: 1, max: 100 }, default: '1', doc: 'replication factor of the topics the service creates' },
+  { name: 'DISTRIBUTION_MIN_ISR', type: { kind: 'int', min: 1, max: 100 }, default: '1', doc: 'min.insync.replicas of the topics the service creates: how many replicas must have a message before it counts as written (at most DISTRIBUTION_REPLICATION)' },
 ] as const satisfies readonly KeySpec[];
 
 /** The name of a configuration key: a name that is not in the table does not compile. */

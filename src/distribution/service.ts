@@ -158,7 +158,7 @@ function unreachable(err: unknown, settings: DistributionSettings): FinkError {
 /** Creates the topics the service fills when they are missing (with its own credentials), and reads what each accepts. */
 async function prepareTopics(settings: DistributionSettings, plans: readonly TopicPlan[], log: Logger): Promise<Map<string, number>> {
   const wanted = plans.map((p) => [p.topic, settings.newTopics] as const);
-  const checkpointTopic = [settings.checkpointTopic, { ...settings.newTopics, partitions: 1, configs: { 'cleanup.policy': 'compact' } }] as const;
+  const checkpointTopic = [settings.checkpointTopic, { ...settings.newTopics, partitions: 1, configs: { ...settings.newTopics.configs, 'cleanup.policy': 'compact' } }] as const;
   for (const [topic, topicSettings] of [...wanted, checkpointTopic]) {
     try {
       if (await ensureTopic(settings.connection, topic, topicSettings)) log('info', 'created topic', { topic, partitions: topicSettings.partitions, replication: topicSettings.replicationFactor });

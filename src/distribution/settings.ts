@@ -1,6 +1,7 @@
 // What the distribution service reads of the configuration, resolved once at the entry point, so
 // that the service's signature says what it uses and no key is looked up by name further in.
 import type { Config } from '../config/config.ts';
+import { UsageError } from '../errors.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
 import type { TopicSettings } from '../kafka/topics.ts';
 import type { TopicSelection } from './topics.ts';
@@ -26,6 +27,13 @@ export interface DistributionSettings {
   schemaFile: string;
 }
 
+function newTopicSettings(config: Config): TopicSettings {
+  const replicationFactor = config.int('DISTRIBUTION_REPLICATION');
+  const minIsr = config.int('DISTRIBUTION_MIN_ISR');
+  if (minIsr > replicationFactor) throw new UsageError(`DISTRIBUTION_MIN_ISR=${minIsr} is more than DISTRIBUTION_REPLICATION=${replicationFactor}: no message could ever be written`);
+  return { partitions: config.int('DISTRIBUTION_PARTITIONS'), replicationFactor, configs: { 'min.insync.replicas': String(minIsr) } };
+}
+
 export function distributionSettings(config: Config): DistributionSettings {
   return {
     id: config.require('DISTRIBUTION_ID'),
@@ -33,7 +41,7 @@ export function distributionSettings(config: Config): DistributionSettings {
     user: config.get('KAFKA_SASL_USERNAME'),
     scienceDbPath: config.require('SCIENCE_DB_PATH'),
     topics: { testTopic: config.require('DISTRIBUTION_TEST_TOPIC'), prefix: config.get('SUBSTREAM_PREFIX') ?? '', wanted: config.list('DISTRIBUTION_TOPICS'), filtersDir: config.require('FILTERS_DIR') },
-    newTopics: { partitions: config.int('DISTRIBUTION_PARTITIONS'), replicationFactor: config.int('DISTRIBUTION_REPLICATION') },
+    newTopics: newTopicSettings(config),
     checkpointTopic: config.require('DISTRIBUTION_CHECKPOINT_TOPIC'),
     batchSize: config.int('DISTRIBUTION_BATCH'),
     pollMs: config.int('DISTRIBUTION_POLL_MS'),
