@@ -20,6 +20,20 @@ export function privateFolder(dir: string): void {
 }
 
 /**
+ * Appends `text` to the record `file` (created if needed), refusing a symlink planted in its place
+ * (ELOOP) rather than appending through it to whatever it points at.
+ */
+export function appendRecord(file: string, text: string, mode = 0o600): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, mode);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Replaces `file` with `text` atomically, without ever following a symlink planted there or at
  * the temporary name: the text goes to a new file of an unpredictable name, opened with O_EXCL and
  * O_NOFOLLOW, which is then renamed over `file` (a rename replaces a symlink, it does not follow it).

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
+import { appendRecord } from '../../src/files.ts';
 import { SchemaFiles } from '../../src/distribution/schema-files.ts';
 import type { WireSchema } from '../../src/distribution/wire.ts';
 import { livePid, writePid } from '../../src/pidfile.ts';
@@ -77,5 +78,19 @@ describe('schema files', () => {
       assert.ok(lstatSync(file).isFile(), `${file} is a regular file`);
       assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), wire.schema);
     }
+  });
+});
+
+describe('record files', () => {
+  it('are appended to, and a symlink planted in their place is refused, never written through', () => {
+    const { dir, victim: target } = victim();
+    const record = join(dir, 'skipped.jsonl');
+    appendRecord(record, 'one\n');
+    appendRecord(record, 'two\n');
+    assert.equal(readFileSync(record, 'utf8'), 'one\ntwo\n');
+    const planted = join(dir, 'planted.jsonl');
+    symlinkSync(target, planted);
+    assert.throws(() => appendRecord(planted, 'three\n'), /ELOOP/);
+    assert.equal(readFileSync(target, 'utf8'), VICTIM_TEXT);
   });
 });
