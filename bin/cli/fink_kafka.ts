@@ -1,11 +1,12 @@
 // `fink_kafka`: the managed Kafka cluster and its topics.
+import { readFileSync } from 'node:fs';
 import { intFlag, parseFlags, runCommand } from '../../src/cli/args.ts';
 import { FinkError, UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { clusterLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
 import { ensureKafkaJars } from '../../src/kafka/provision.ts';
 import { isSecured, kafkaClientOptions } from '../../src/kafka/client-options.ts';
-import { addScramUser, deleteScramUser, grant, listAcls, revoke, roleAcls } from '../../src/kafka/security.ts';
+import { addScramUser, deleteScramUser, grant, listAcls, revoke, revokedAcls, roleAcls } from '../../src/kafka/security.ts';
 import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
 
 export const USAGE = `usage: fink_kafka <command> [options]
@@ -22,11 +23,16 @@ commands:
   --describe-topic T                        partitions, leaders and replicas of topic T
 
 secured mode (KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT; fink_kafka acts as KAFKA_ADMIN_USERNAME):
-  --authentication -a|-d -u USER [-p PASS]  add (with its password) or delete a SCRAM-SHA-512 user
+  --authentication -a|-d -u USER [--password-stdin | --password-file F]
+                                            add (with its password: the first line of standard
+                                            input, of file F, or $FINK_KAFKA_USER_PASSWORD) or
+                                            delete a SCRAM-SHA-512 user; -p PASS also works, but
+                                            shows the password to every user of the machine (ps)
   --authorization -a|-d -u USER (-c GROUP | -p) -t TOPIC
                                             grant (-a) or revoke (-d) consumer rights (read TOPIC,
                                             use groups starting with GROUP) or producer rights (-p:
-                                            write TOPIC, transactionally too)
+                                            write TOPIC, transactionally too, with transactional
+                                            ids starting with 'USER-'; USER may not contain '-')
   --list-acl                                list the ACLs
 
 options:
@@ -51,12 +57,40 @@ const OPTIONS = {
   delete: { type: 'boolean', short: 'd' },
   user: { type: 'string', short: 'u' },
   password: { type: 'string', short: 'p' },
+  'password-stdin': { type: 'boolean' },
+  'password-file': { type: 'string' },
   producer: { type: 'boolean' },
   consumer: { type: 'string', short: 'c' },
   topic: { type: 'string', short: 't' },
 } as const;
 
 const say = (line: string) => process.stdout.write(line + '\n');
+
+/** Where a new user's password may come from without appearing on a command line. */
+const PASSWORD_ENV = 'FINK_KAFKA_USER_PASSWORD';
+
+/** The new user's password: from -p (with a warning), standard input, a file, or PASSWORD_ENV. */
+function newUserPassword(values: { password?: string; 'password-stdin'?: boolean; 'password-file'?: string }): string {
+  const given = [values.password !== undefined, values['password-stdin'] === true, values['password-file'] !== undefined].filter(Boolean).length;
+  if (given > 1) throw new UsageError('give the password one way: -p, --password-stdin or --password-file');
+  const firstLine = (text: string) => text.split(/\r?\n/)[0] ?? '';
+  if (values.password !== undefined) {
+    process.stderr.write(`fink_kafka: warning: -p shows the password to every user of this machine (ps) and keeps it in the shell history; use --password-stdin, --password-file FILE or ${PASSWORD_ENV}\n`);
+    return values.password;
+  }
+  if (values['password-stdin'] === true) return firstLine(readFileSync(0, 'utf8'));
+  const file = values['password-file'];
+  if (file !== undefined) {
+    try {
+      return firstLine(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new FinkError(`--password-file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 2);
+    }
+  }
+  const env = process.env[PASSWORD_ENV];
+  if (env === undefined || env === '') throw new UsageError(`the new user's password is required: --password-stdin, --password-file FILE or ${PASSWORD_ENV} (or -p PASS, visible to other users)`);
+  return env;
+}
 
 export async function main(argv: string[]): Promise<number> {
   return runCommand('fink_kafka', async () => {
@@ -100,8 +134,7 @@ export async function main(argv: string[]): Promise<number> {
       if (user === undefined) throw new UsageError('-u USER is required');
       if (values.authentication === true) {
         if (values.add === true) {
-          if (values.password === undefined) throw new UsageError('-p PASS is required to add a user');
-          await addScramUser(config, user, values.password);
+          await addScramUser(config, user, newUserPassword(values));
           say(`added user ${user} (SCRAM-SHA-512)`);
         } else {
           await deleteScramUser(config, user);
@@ -115,7 +148,7 @@ export async function main(argv: string[]): Promise<number> {
       const acls = roleAcls(user, role, values.topic);
       const what = 'consumer' in role ? `consumer rights on ${values.topic} (groups ${role.consumer}*)` : `producer rights on ${values.topic}`;
       if (values.add === true) await grant(config, acls);
-      else await revoke(config, acls);
+      else await revoke(config, revokedAcls(user, role, values.topic));
       say(`${values.add === true ? 'granted' : 'revoked'} ${what} ${values.add === true ? 'to' : 'from'} ${user}`);
       return 0;
     }

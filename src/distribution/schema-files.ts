@@ -2,17 +2,13 @@
 // beside DISTRIBUTION_SCHEMA under a name with its fingerprint, so that a consumer without the key
 // can pick the file that matches. DISTRIBUTION_SCHEMA holds the newest full schema; a topic that
 // drops fields also has `<base>-<topic>.avsc`, its newest.
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { replaceFile } from '../files.ts';
 import { schemaFileFor } from '../avro/schema-file-name.ts';
 import type { WireSchema } from './wire.ts';
 
-function writeAtomically(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
+// Readers never see half a file, and a symlink planted in the folder is never written through.
+const writeAtomically = replaceFile;
 
 export class SchemaFiles {
   readonly #base: string;

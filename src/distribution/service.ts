@@ -1,10 +1,10 @@
 // `fink start distribution`: the science database, read after the checkpoint in batches, every
 // topic's filter evaluated on each alert in one pass, and each batch produced with its new
 // checkpoint in one Kafka transaction (docs/architecture.md, Exactly once).
-import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FinkError } from '../errors.ts';
+import { appendRecord } from '../files.ts';
 import { errorIds } from '../kafka/errors.ts';
 import { ensureTopic, messageLimits } from '../kafka/topics.ts';
 import { classifyKafkaError, FencedError, TransactionalSession } from '../kafka/transactional-session.ts';
@@ -207,9 +207,8 @@ function report(batch: Batch, files: SchemaFiles, stateDir: string, metrics: Met
   }
   if (batch.oversize.length === 0) return;
   const record = join(stateDir, 'skipped.jsonl');
-  mkdirSync(stateDir, { recursive: true });
   for (const { alert, topic, bytes, limit } of batch.oversize) {
-    appendFileSync(record, JSON.stringify({ candid: String(alert.fields.candid), objectId: alert.fields.objectId, topic, bytes, limit, at: new Date().toISOString() }) + '\n');
+    appendRecord(record, JSON.stringify({ candid: String(alert.fields.candid), objectId: alert.fields.objectId, topic, bytes, limit, at: new Date().toISOString() }) + '\n');
     metrics.countError('oversize');
     log('warn', 'alert larger than the topic accepts: skipped', { candid: alert.fields.candid, topic, bytes, limit, record });
   }

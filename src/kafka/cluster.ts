@@ -1,21 +1,30 @@
 // The managed cluster: N combined KRaft broker+controller nodes, each with its files under
 // KAFKA_STATE_DIR/node-i (server.properties, data/, kafka.log, kafka.pid), started detached so that
-// they outlive the command.
+// they outlive the command. The state folder holds secrets (server.properties, the SCRAM records of
+// the metadata log): it is readable by its owner only.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FinkError } from '../errors.ts';
-import { livePid } from '../pidfile.ts';
+import { privateFolder, replaceFile } from '../files.ts';
+import { livePid, processStartTime, writePid } from '../pidfile.ts';
 import type { Config } from '../config/config.ts';
 import { isSecured, withAdmin, kafkaClientOptions } from './client-options.ts';
 import { ensureKafkaJars } from './provision.ts';
 import { checkPassword } from './security.ts';
 
+/**
+ * Where every controller listener binds, whatever DISTRIBUTION_SERVERS says: the managed nodes share
+ * one host, and only they (and the broker side of each node) talk to the controllers.
+ */
+export const CONTROLLER_HOST = '127.0.0.1';
+
 export interface NodeLayout {
   dir: string;
+  /** The client listener's host, DISTRIBUTION_SERVERS's; the controller's is CONTROLLER_HOST. */
   host: string;
   port: number;
   controllerPort: number;
@@ -46,18 +55,23 @@ export function clusterLayout(config: Config): NodeLayout[] {
   return Array.from({ length: nodeCount(config) }, (_, i) => nodeLayout(config, i));
 }
 
-/** The pid of our running broker, or undefined; a pid file whose process is gone (or is not Kafka) is stale. */
+/**
+ * The pid of our running broker, or undefined; a pid file whose process is gone (or is not this
+ * node's broker: its command line names this node's server.properties) is stale.
+ */
 export function runningPid(layout: NodeLayout): number | undefined {
-  return livePid(layout.pidFile, 'kafka.Kafka');
+  return livePid(layout.pidFile, join(layout.dir, 'server.properties'), true);
 }
 
 interface Security {
   admin: string;
   password: string;
+  /** The super user's password on the controller listener (SASL/PLAIN), generated, in the state folder. */
+  controllerSecret: string;
 }
 
 /** The super user of secured mode, or undefined in PLAINTEXT mode; a missing password is an error. */
-export function clusterSecurity(config: Config): Security | undefined {
+export function clusterSecurity(config: Config): Omit<Security, 'controllerSecret'> | undefined {
   if (!isSecured(config)) return undefined;
   const password = config.get('KAFKA_ADMIN_PASSWORD');
   if (password === undefined || password === '') {
@@ -67,17 +81,35 @@ export function clusterSecurity(config: Config): Security | undefined {
   return { admin: config.require('KAFKA_ADMIN_USERNAME'), password };
 }
 
+/**
+ * The controller's secret of the cluster under `stateDir`: made once, kept in a file readable by its
+ * owner only, the same for every node (each node's controller listener checks it, each node's broker
+ * and controller present it).
+ */
+function controllerSecret(stateDir: string): string {
+  const file = join(stateDir, 'controller.secret');
+  if (!existsSync(file)) replaceFile(file, `${randomBytes(24).toString('hex')}\n`, 0o600);
+  return readFileSync(file, 'utf8').trim();
+}
+
 function securityProperties(security: Security | undefined): string[] {
   if (security === undefined) return ['listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT', 'inter.broker.listener.name=PLAINTEXT'];
+  const { admin, password, controllerSecret: secret } = security;
   return [
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    // No listener lets an unauthenticated peer in: ANONYMOUS is nobody, and not a super user.
+    'listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
     'inter.broker.listener.name=SASL_PLAINTEXT',
     'sasl.enabled.mechanisms=SCRAM-SHA-512',
     'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
-    `listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${security.admin}" password="${security.password}";`,
+    `listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${admin}" password="${password}";`,
+    // The controllers authenticate with PLAIN, not SCRAM: SCRAM credentials live in the metadata
+    // log, which the controllers must reach each other to read. The super user's name with a secret
+    // of its own, checked against this same line (user_<name>), on loopback only.
+    'listener.name.controller.sasl.enabled.mechanisms=PLAIN',
+    'sasl.mechanism.controller.protocol=PLAIN',
+    `listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="${admin}" password="${secret}" user_${admin}="${secret}";`,
     'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
-    // The controller listener stays PLAINTEXT on loopback: its peers arrive as ANONYMOUS.
-    `super.users=User:${security.admin};User:ANONYMOUS`,
+    `super.users=User:${admin}`,
     'allow.everyone.if.no.acl.found=false',
   ];
 }
@@ -87,13 +119,13 @@ function serverProperties(layout: NodeLayout, index: number, nodes: NodeLayout[]
   const listener = security === undefined ? 'PLAINTEXT' : 'SASL_PLAINTEXT';
   // One node: a dynamic quorum formatted --standalone; several: a static quorum of every node.
   const quorum = n === 1
-    ? `controller.quorum.bootstrap.servers=${layout.host}:${layout.controllerPort}`
-    : `controller.quorum.voters=${nodes.map((l, i) => `${i + 1}@${l.host}:${l.controllerPort}`).join(',')}`;
+    ? `controller.quorum.bootstrap.servers=${CONTROLLER_HOST}:${layout.controllerPort}`
+    : `controller.quorum.voters=${nodes.map((l, i) => `${i + 1}@${CONTROLLER_HOST}:${l.controllerPort}`).join(',')}`;
   return [
     'process.roles=broker,controller',
     `node.id=${index + 1}`,
     quorum,
-    `listeners=${listener}://${layout.host}:${layout.port},CONTROLLER://${layout.host}:${layout.controllerPort}`,
+    `listeners=${listener}://${layout.host}:${layout.port},CONTROLLER://${CONTROLLER_HOST}:${layout.controllerPort}`,
     `advertised.listeners=${listener}://${layout.host}:${layout.port}`,
     'controller.listener.names=CONTROLLER',
     ...securityProperties(security),
@@ -136,7 +168,18 @@ export async function portIsFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** Answers a metadata request within `timeoutMs`, or throws. */
+/** Whether `err` (or one of the errors it gathers) is the broker refusing our SASL credentials. */
+function isAuthenticationFailure(err: unknown): boolean {
+  const e = err as { code?: unknown; errors?: unknown[]; cause?: unknown } | undefined;
+  if (e === undefined || e === null) return false;
+  if (e.code === 'PLT_KFK_AUTHENTICATION') return true;
+  return (e.errors ?? []).some(isAuthenticationFailure) || (e.cause !== undefined && isAuthenticationFailure(e.cause));
+}
+
+/**
+ * Answers a metadata request within `timeoutMs`, or throws. A broker opens its listeners once it has
+ * caught up with the metadata log, so a refusal of our credentials is its final answer.
+ */
 export async function waitUntilAnswering(config: Config, timeoutMs: number, alive: () => boolean = () => true, brokers = 1): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -146,6 +189,10 @@ export async function waitUntilAnswering(config: Config, timeoutMs: number, aliv
       const meta = await withAdmin(kafkaClientOptions(config, 'admin'), (admin) => admin.metadata({ topics: [] }), { retries: 0, timeout: 2000 });
       if (meta.brokers.size >= brokers) return;
     } catch (err) {
+      if (isAuthenticationFailure(err)) {
+        const admin = config.require('KAFKA_ADMIN_USERNAME');
+        throw new FinkError(`Kafka refused the credentials of ${admin}: KAFKA_ADMIN_PASSWORD is probably not the password the cluster knows for ${admin} (the one its storage was formatted with, or the last one set with 'fink_kafka --authentication -a -u ${admin}')`);
+      }
       lastError = err;
     }
     await sleep(250);
@@ -182,26 +229,31 @@ export async function startCluster(config: Config, log: (line: string) => void, 
   const pids = nodes.map(runningPid);
   if (pids.every((p) => p !== undefined)) return { alreadyRunning: true, pids: pids as number[], bootstrap };
 
-  const security = clusterSecurity(config);
+  const admin = clusterSecurity(config);
   const libs = ensureKafkaJars(config, log);
-  mkdirSync(stateDir, { recursive: true });
-  writeFileSync(join(stateDir, 'nodes'), `${n}\n`);
+  privateFolder(stateDir);
+  const security = admin === undefined ? undefined : { ...admin, controllerSecret: controllerSecret(stateDir) };
+  replaceFile(join(stateDir, 'nodes'), `${n}\n`, 0o600);
   const clusterId = newClusterId();
-  const started: Array<{ pid: number; exited: () => boolean }> = [];
-  for (const [index, layout] of nodes.entries()) {
-    const pid = runningPid(layout);
-    if (pid !== undefined) {
-      started.push({ pid, exited: () => runningPid(layout) === undefined });
-      continue;
-    }
-    started.push(await startNode(layout, index, nodes, libs, clusterId, config, security, log));
-  }
+  const started: Array<{ pid: number; exited: () => boolean; ours: boolean }> = [];
   try {
+    for (const [index, layout] of nodes.entries()) {
+      const pid = runningPid(layout);
+      if (pid !== undefined) {
+        started.push({ pid, exited: () => runningPid(layout) === undefined, ours: false });
+        continue;
+      }
+      started.push({ ...(await startNode(layout, index, nodes, libs, clusterId, config, security, log)), ours: true });
+    }
     await waitUntilAnswering(config, 90_000, () => started.every((s) => !s.exited()), n);
   } catch (err) {
+    // What this start began goes too: a broker left running without its pid file would be
+    // invisible to 'status' and 'stop', and would hold the ports that the next start needs.
+    await stopProcesses(started.filter((s) => s.ours).map((s) => s.pid), 10_000);
+    for (const [i, l] of nodes.entries()) if (started[i]?.ours === true) rmSync(l.pidFile, { force: true });
     const tails = nodes.map((l) => (existsSync(l.logFile) ? `${l.logFile}:\n${readFileSync(l.logFile, 'utf8').split('\n').slice(-10).join('\n')}` : '')).join('\n');
-    for (const l of nodes) rmSync(l.pidFile, { force: true });
-    throw new FinkError(`${err instanceof Error ? err.message : String(err)}; the end of the logs:\n${tails}`);
+    const text = `${err instanceof Error ? err.message : String(err)}; the end of the logs:\n${tails}`;
+    throw new FinkError(security === undefined ? text : [security.password, security.controllerSecret].reduce((t, secret) => t.split(secret).join('********'), text));
   }
   return { alreadyRunning: false, pids: started.map((s) => s.pid), bootstrap };
 }
@@ -211,18 +263,18 @@ async function startNode(layout: NodeLayout, index: number, nodes: NodeLayout[],
     log(`removing a stale pid file (${layout.pidFile}): its process is gone`);
     rmSync(layout.pidFile);
   }
-  for (const port of [layout.port, layout.controllerPort]) {
-    if (!(await portIsFree(layout.host, port))) {
-      throw new FinkError(`port ${port} on ${layout.host} is taken by another program; stop it or choose another port in DISTRIBUTION_SERVERS`);
+  for (const [host, port] of [[layout.host, layout.port], [CONTROLLER_HOST, layout.controllerPort]] as const) {
+    if (!(await portIsFree(host, port))) {
+      throw new FinkError(`port ${port} on ${host} is taken by another program; stop it or choose another port in DISTRIBUTION_SERVERS`);
     }
   }
-  mkdirSync(layout.dir, { recursive: true });
+  privateFolder(layout.dir);
+  privateFolder(join(layout.dir, 'data'));
   const props = join(layout.dir, 'server.properties');
-  // It holds the super user's password in secured mode: readable by its owner only.
-  writeFileSync(props, serverProperties(layout, index, nodes, security), { mode: 0o600 });
-  chmodSync(props, 0o600);
+  // It holds the super user's passwords in secured mode: readable by its owner only.
+  replaceFile(props, serverProperties(layout, index, nodes, security), 0o600);
   const log4j = join(layout.dir, 'log4j2.properties');
-  writeFileSync(log4j, LOG4J2(layout.logFile));
+  replaceFile(log4j, LOG4J2(layout.logFile), 0o600);
   const classpath = `${libs}/*`;
   const heap = (config.get('KAFKA_HEAP_OPTS') ?? '').split(/\s+/).filter((s) => s !== '');
 
@@ -233,11 +285,10 @@ async function startNode(layout: NodeLayout, index: number, nodes: NodeLayout[],
     // The tool's arguments go through a java @argfile readable by its owner only: on the command
     // line, the super user's password would be visible to every user of the machine (ps).
     const argfile = join(layout.dir, 'format.args');
-    writeFileSync(argfile, ['kafka.tools.StorageTool', 'format', ...mode, '-t', clusterId, '-c', props].map((a) => `"${a.replace(/[\\"]/g, '\\$&')}"`).join('\n') + '\n', { mode: 0o600 });
-    chmodSync(argfile, 0o600);
+    replaceFile(argfile, ['kafka.tools.StorageTool', 'format', ...mode, '-t', clusterId, '-c', props].map((a) => `"${a.replace(/[\\"]/g, '\\$&')}"`).join('\n') + '\n', 0o600);
     let format;
     try {
-      format = spawnSync('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, `@${argfile}`], { encoding: 'utf8' });
+      format = privately(() => spawnSync('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, `@${argfile}`], { encoding: 'utf8' }));
     } finally {
       rmSync(argfile, { force: true });
     }
@@ -247,39 +298,59 @@ async function startNode(layout: NodeLayout, index: number, nodes: NodeLayout[],
     }
   }
 
-  const out = openSync(join(layout.dir, 'kafka.out'), 'a');
-  const child = spawn('java', [...heap, '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.Kafka', props], {
+  const out = openSync(join(layout.dir, 'kafka.out'), 'a', 0o600);
+  const child = privately(() => spawn('java', [...heap, '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.Kafka', props], {
     detached: true,
     stdio: ['ignore', out, out],
-  });
+  }));
   closeSync(out);
   const pid = child.pid;
   if (pid === undefined) throw new FinkError('could not start java');
   let exited = false;
   child.once('exit', () => (exited = true));
   child.unref();
-  writeFileSync(layout.pidFile, `${pid}\n`);
+  writePid(layout.pidFile, pid);
   return { pid, exited: () => exited };
+}
+
+/** Runs `spawn` with umask 077, so that what Kafka creates (the metadata log, data) is its owner's only. */
+function privately<T>(spawn: () => T): T {
+  const previous = process.umask(0o077);
+  try {
+    return spawn();
+  } finally {
+    process.umask(previous);
+  }
+}
+
+/**
+ * SIGTERM to `pids`, then SIGKILL after `graceMs`; resolves once each process is gone, not merely
+ * dying (an exiting JVM keeps its ports a little after its command line is cleared).
+ */
+async function stopProcesses(pids: number[], graceMs: number): Promise<void> {
+  const procs = pids.map((pid) => ({ pid, started: processStartTime(pid) })).filter((p) => p.started !== undefined);
+  const alive = () => procs.filter((p) => processStartTime(p.pid) === p.started);
+  const signal = (name: NodeJS.Signals) => {
+    for (const p of alive()) {
+      try {
+        process.kill(p.pid, name);
+      } catch {
+        // exited in the meantime
+      }
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (alive().length > 0 && Date.now() < deadline) await sleep(200);
+  signal('SIGKILL');
+  while (alive().length > 0) await sleep(100);
 }
 
 /** SIGTERM to every node, then SIGKILL after `graceMs`; returns the pids stopped. */
 export async function stopCluster(config: Config, graceMs = 30_000): Promise<number[]> {
   const nodes = clusterLayout(config);
-  const pids: number[] = [];
-  for (const layout of nodes) {
-    const pid = runningPid(layout);
-    if (pid !== undefined) {
-      process.kill(pid, 'SIGTERM');
-      pids.push(pid);
-    }
-  }
-  const deadline = Date.now() + graceMs;
-  while (nodes.some((l) => runningPid(l) !== undefined) && Date.now() < deadline) await sleep(200);
-  for (const layout of nodes) {
-    const pid = runningPid(layout);
-    if (pid !== undefined) process.kill(pid, 'SIGKILL');
-  }
-  while (nodes.some((l) => runningPid(l) !== undefined)) await sleep(100);
+  const pids = nodes.map(runningPid).filter((p) => p !== undefined);
+  await stopProcesses(pids, graceMs);
   for (const layout of nodes) rmSync(layout.pidFile, { force: true });
   return pids;
 }

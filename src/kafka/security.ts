@@ -44,7 +44,25 @@ export async function deleteScramUser(config: Config, user: string): Promise<voi
 
 export type Role = { consumer: string } | { producer: true };
 
-/** The ACLs of a role: a consumer reads the topic and uses groups prefixed GROUP; a producer writes it, transactionally too. */
+/**
+ * What ends the user's name in the transactional ids of the producer role: `alice` may use
+ * `alice-...`. A producer's name may not contain it, so that no user's prefix covers another's
+ * (without it, `fink` would cover `fink2`'s ids, and could fence `fink2`'s service).
+ */
+export const TRANSACTIONAL_ID_SEPARATOR = '-';
+
+/** The prefix of the transactional ids that the producer role lets `user` use. */
+export function transactionalIdPrefix(user: string): string {
+  if (user.includes(TRANSACTIONAL_ID_SEPARATOR)) {
+    throw new FinkError(`user ${user}: a producer's name may not contain '${TRANSACTIONAL_ID_SEPARATOR}', which ends the prefix of its transactional ids (${user}${TRANSACTIONAL_ID_SEPARATOR}...) and would let it use another user's`, 2);
+  }
+  return `${user}${TRANSACTIONAL_ID_SEPARATOR}`;
+}
+
+/**
+ * The ACLs of a role: a consumer reads the topic and uses groups prefixed GROUP; a producer writes
+ * it, transactionally too, with the transactional ids that start with `<user>-`.
+ */
 export function roleAcls(user: string, role: Role, topic: string): Acl[] {
   const allow = (resourceType: Acl['resourceType'], resourceName: string, resourcePatternType: Acl['resourcePatternType'], operation: AclOperationValue): Acl => ({
     resourceType, resourceName, resourcePatternType, operation, principal: `User:${user}`, host: '*', permissionType: AclPermissionTypes.ALLOW,
@@ -58,9 +76,19 @@ export function roleAcls(user: string, role: Role, topic: string): Acl[] {
     allow(TOPIC, topic, LITERAL, AclOperations.WRITE),
     allow(TOPIC, topic, LITERAL, AclOperations.DESCRIBE),
     allow(CLUSTER, 'kafka-cluster', LITERAL, AclOperations.IDEMPOTENT_WRITE),
-    allow(TRANSACTIONAL_ID, user, PREFIXED, AclOperations.WRITE),
-    allow(TRANSACTIONAL_ID, user, PREFIXED, AclOperations.DESCRIBE),
+    allow(TRANSACTIONAL_ID, transactionalIdPrefix(user), PREFIXED, AclOperations.WRITE),
+    allow(TRANSACTIONAL_ID, transactionalIdPrefix(user), PREFIXED, AclOperations.DESCRIBE),
   ];
+}
+
+/**
+ * What revoking a role removes: its ACLs, and for a producer also the transactional-id prefix
+ * without separator that grants made before the separator was added gave.
+ */
+export function revokedAcls(user: string, role: Role, topic: string): Acl[] {
+  const acls = roleAcls(user, role, topic);
+  const older = acls.filter((a) => a.resourceType === ResourceTypes.TRANSACTIONAL_ID).map((a) => ({ ...a, resourceName: user }));
+  return [...acls, ...older];
 }
 
 export async function grant(config: Config, acls: Acl[]): Promise<void> {

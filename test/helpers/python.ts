@@ -6,6 +6,11 @@ import { join } from 'node:path';
 import { packageRoot } from '../../src/config/config.ts';
 
 export const FINK_CLIENT_VERSION = '12.3.0';
+/**
+ * Older librdkafka cannot authenticate with SCRAM against Kafka 4.x (it repeats the client nonce in
+ * its client-final message; fixed in 2.6.1), so the secured tests need at least this.
+ */
+export const MIN_CONFLUENT_KAFKA = '2.6.1';
 
 /** The venv's python, or a reason why there is none. */
 export function finkClientPython(): { python: string } | { reason: string } {
@@ -20,7 +25,7 @@ export function finkClientPython(): { python: string } | { reason: string } {
   process.stderr.write(`# creating ${venv} and installing fink-client ${FINK_CLIENT_VERSION} from PyPI (once)\n`);
   const make = spawnSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
   if (make.status !== 0) return { reason: `python3 -m venv ${venv} failed` };
-  const pip = spawnSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `fink-client==${FINK_CLIENT_VERSION}`], { stdio: 'inherit', timeout: 600_000 });
+  const pip = spawnSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `fink-client==${FINK_CLIENT_VERSION}`, `confluent-kafka>=${MIN_CONFLUENT_KAFKA}`], { stdio: 'inherit', timeout: 600_000 });
   if (pip.status !== 0) throw new Error(`pip install fink-client==${FINK_CLIENT_VERSION} failed (exit ${pip.status}); PyPI must be reachable`);
   writeFileSync(marker, `${new Date().toISOString()}\n`);
   return { python };
