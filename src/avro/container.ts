@@ -221,11 +221,26 @@ function inflateBlock(raw: Buffer, index: number, max: number): Buffer {
 export function encodeContainer(schema: AvroSchema, datums: readonly Uint8Array[], options: { codec?: 'null' | 'deflate'; perBlock?: number } = {}): Buffer {
   const codec = options.codec ?? 'null';
   const perBlock = options.perBlock ?? 100;
+  const blocks: { count: number; body: Uint8Array }[] = [];
+  for (let i = 0; i < datums.length; i += perBlock) {
+    const slice = datums.slice(i, i + perBlock);
+    const joined = Buffer.concat(slice);
+    blocks.push({ count: slice.length, body: codec === 'deflate' ? deflateRawSync(joined) : joined });
+  }
+  return encodeContainerBlocks(schema, codec, blocks);
+}
+
+/**
+ * Writes blocks already encoded (and compressed with `codec`) as a container file, each with the
+ * count it says: the writer of encodeContainer, and of files that test what a reader accepts.
+ */
+export function encodeContainerBlocks(schema: AvroSchema | string, codec: string, blocks: readonly { count: number; body: Uint8Array }[]): Buffer {
   const sync = randomBytes(16);
   const head: number[] = [];
-  const entries: [string, Buffer][] = [['avro.schema', Buffer.from(JSON.stringify(schema))], ['avro.codec', Buffer.from(codec)]];
+  const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
+  const entries: [string, Buffer][] = [['avro.schema', Buffer.from(text)], ['avro.codec', Buffer.from(codec)]];
   writeSize(entries.length, head);
-  const parts: Buffer[] = [MAGIC];
+  const parts: Uint8Array[] = [MAGIC];
   for (const [key, value] of entries) {
     const k = Buffer.from(key);
     writeSize(k.length, head);
@@ -235,11 +250,8 @@ export function encodeContainer(schema: AvroSchema, datums: readonly Uint8Array[
   }
   writeSize(0, head);
   parts.push(Buffer.from(head.splice(0)), sync);
-  for (let i = 0; i < datums.length; i += perBlock) {
-    const slice = datums.slice(i, i + perBlock);
-    const joined = Buffer.concat(slice);
-    const body = codec === 'deflate' ? deflateRawSync(joined) : joined;
-    writeSize(slice.length, head);
+  for (const { count, body } of blocks) {
+    writeSize(count, head);
     writeSize(body.length, head);
     parts.push(Buffer.from(head.splice(0)), body, sync);
   }

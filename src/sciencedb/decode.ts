@@ -6,7 +6,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { fileSource, readContainer, ContainerError, type Container } from '../avro/container.ts';
 import { checkDatum, DATUM_LIMITS, DatumError, minimumSize } from '../avro/bounded.ts';
-import { checkSchemaDepth, compactSchemaJson, isRecordSchema, parseAvroType, sanitizeSchema, schemaFingerprint, type AvroType } from '../avro/schema.ts';
+import { checkSchemaShape, compactSchemaJson, isRecordSchema, parseAvroType, sanitizeSchema, schemaFingerprint, type AvroType } from '../avro/schema.ts';
 import { AlertError, extractFields, nightOfJd } from '../alert/fields.ts';
 import { FinkError } from '../errors.ts';
 import { Lru } from '../lru.ts';
@@ -47,7 +47,7 @@ export class SchemaCache {
 function writerSchema(schema: unknown): WriterSchema {
   if (!isRecordSchema(schema)) throw new BadFileError('its schema is not a record');
   try {
-    checkSchemaDepth(schema);
+    checkSchemaShape(schema);
     const valid = sanitizeSchema(schema);
     const type = parseAvroType(valid);
     return { id: schemaFingerprint(type), json: compactSchemaJson(valid), type };

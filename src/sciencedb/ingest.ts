@@ -56,12 +56,12 @@ export interface IngestOptions {
   onProgress?: (p: IngestProgress) => void;
   /** Datum bytes of one file kept in memory before it is read twice instead (see above). */
   keepBytes?: number;
-  /** Alerts per transaction when a file is written in chunks. */
+  /** Alerts per transaction when a file is written in chunks (fewer if they pass 1/4 of keepBytes). */
   chunk?: number;
 }
 
 const KEEP_BYTES = 32 << 20;
-const CHUNK = 2000;
+const CHUNK = 5000;
 
 interface FileResult {
   alerts: number;
@@ -87,14 +87,17 @@ function ingestFile(file: string, schemas: SchemaCache, writer: ScienceWriter, k
   }
   // Every alert checked: now written, a chunk at a time.
   let batch: NewAlert[] = [];
+  let batchBytes = 0;
   let written = 0;
   try {
     for (const alert of readAlertFile(file, schemas)) {
       batch.push(alert);
-      if (batch.length >= chunk) {
+      batchBytes += alert.datum.length;
+      if (batch.length >= chunk || batchBytes >= keepBytes / 4) {
         result.inserted += writer.write(batch);
         written += batch.length;
         batch = [];
+        batchBytes = 0;
       }
     }
     result.inserted += writer.write(batch);
