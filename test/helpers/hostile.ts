@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { constants, deflateRawSync } from 'node:zlib';
 import { packageRoot } from '../../src/config/config.ts';
 import { NODE_FLAGS } from '../../src/cli/runtime.ts';
+import type { FieldSchema, RecordSchema } from '../../src/avro/schema.ts';
 
 /** The Avro (zig-zag varint) encoding of a long, whatever its size. */
 export function varint(n: bigint): Buffer {
@@ -31,13 +32,13 @@ export function deflateBomb(inflatedMiB: number): Buffer {
 }
 
 /** The smallest alert schema ingest accepts, with extra fields appended. */
-export function alertSchema(extra: object[] = []): object {
+export function alertSchema(extra: object[] = []): RecordSchema {
   return {
     type: 'record', name: 'alert', fields: [
       { name: 'objectId', type: 'string' },
       { name: 'candid', type: 'long' },
       { name: 'candidate', type: { type: 'record', name: 'candidate', fields: [{ name: 'jd', type: 'double' }] } },
-      ...extra,
+      ...(extra as FieldSchema[]),
     ],
   };
 }
