@@ -4,6 +4,7 @@
 
 // C0 controls, DEL, C1 controls, and the Unicode bidirectional overrides and isolates (which reorder
 // the text shown after them), line and paragraph separators.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** The text with every control character written as an escape (`\x1b`, `\n`, `\u202e`). */
