@@ -33,6 +33,8 @@ interface Walk {
   items: number;
   depth: number;
   limits: DatumLimits;
+  /** Where each count and length starts, when asked for (see sizePositions). */
+  positions: number[] | null;
 }
 
 /** Skips one value at `pos`, returning the position after it; throws DatumError. */
@@ -72,6 +74,7 @@ function fixedSize(w: Walk, pos: number, size: number, what: string): number {
 }
 
 function lengthPrefixed(w: Walk, pos: number, what: string): number {
+  w.positions?.push(pos);
   const [len, at] = varint(w, pos, `the length of ${what}`);
   if (len < 0) throw new DatumError(`corrupt (${what} of negative length ${len})`);
   if (len > w.end - at) throw new DatumError(`cut short (${what} of ${len} bytes, ${w.end - at} left)`);
@@ -82,6 +85,7 @@ function lengthPrefixed(w: Walk, pos: number, what: string): number {
 function blocks(w: Walk, pos: number, what: string, itemMin: number, item: Skip): number {
   if (++w.depth > w.limits.maxDepth) throw new DatumError(`nested more than ${w.limits.maxDepth} levels deep`);
   for (;;) {
+    w.positions?.push(pos);
     let count: number;
     [count, pos] = varint(w, pos, `the count of ${what} block`);
     if (count === 0) break;
@@ -208,7 +212,14 @@ function remember(type: AvroType, c: Compiled): Compiled {
  * returns where the datum ends (at most `end`). Throws DatumError with the reason.
  */
 export function checkDatum(type: AvroType, buf: Uint8Array, pos = 0, end = buf.length, limits: DatumLimits = DATUM_LIMITS): number {
-  return compile(type).skip({ buf, end, items: 0, depth: 0, limits }, pos);
+  return compile(type).skip({ buf, end, items: 0, depth: 0, limits, positions: null }, pos);
+}
+
+/** Where the counts and lengths of a valid datum start: the places a tool that corrupts data aims at. */
+export function sizePositions(type: AvroType, buf: Uint8Array): number[] {
+  const positions: number[] = [];
+  compile(type).skip({ buf, end: buf.length, items: 0, depth: 0, limits: DATUM_LIMITS, positions }, 0);
+  return positions;
 }
 
 /** The fewest bytes a datum of `type` takes (0 for types like null or an empty record). */
