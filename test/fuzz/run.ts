@@ -2,6 +2,7 @@
 // deadline: a worker silent past it is killed and the case counted as a hang, a worker that dies
 // (out of memory) counts its case as such; both go on with the next case in a new worker. The
 // peak memory is the highest VmHWM any worker reached.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -89,4 +90,15 @@ export async function runFuzz(target: Target, seed: number, cases: number, optio
   }
   summary.seconds = (performance.now() - start) / 1000;
   return summary;
+}
+
+/** The fuzz run of `npm test`: every case ends ok or refused clearly, every kind ran, under the ceiling. */
+export async function assertFuzz(target: Target, cases: number, kinds: readonly string[], ceilingMb: number): Promise<void> {
+  const seed = Number(process.env.FUZZ_SEED ?? 20251125);
+  const summary = await runFuzz(target, seed, cases, { deadlineMs: 30_000 });
+  assert.deepEqual(summary.failures, [], `seed ${seed}`);
+  assert.equal(summary.cases, cases);
+  assert.deepEqual(Object.keys(summary.outcomes).sort(), [...kinds].sort(), 'every kind of mutation ran');
+  for (const kind of kinds) assert.ok(Object.values(summary.outcomes[kind]!).reduce((a, b) => a + b, 0) > 0);
+  assert.ok(summary.peakMb < ceilingMb, `peak RSS ${summary.peakMb.toFixed(0)} MB (seed ${seed})`);
 }
