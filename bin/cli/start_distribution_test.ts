@@ -27,8 +27,8 @@ alerts as a table, then a summary: count, topic, schema fingerprints.
                  (through DuckDB); one file per schema (the others named FILE-<fingerprint>.ext)
 
 A message that does not decode (a key that is not the writer schema, a value cut short or too
-long, a count its bytes cannot hold, an alert without objectId) is reported on one line with its
-partition and offset, and the reading goes on; --limit counts the alerts decoded.
+long, a count its bytes cannot hold, an alert without objectId) is reported on one line naming it
+(topic/partition@offset), and the reading goes on; --limit counts the alerts decoded.
 
 Exit status 1 if a message does not decode or --limit alerts did not arrive in time.
 `;

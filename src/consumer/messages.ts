@@ -18,8 +18,9 @@ export interface ShownMessage {
   row: string;
 }
 
+/** `topic/partition@offset`, as the messages of this command have always named a message. */
 export function messageWhere(topic: string, message: TopicMessage): string {
-  return `${topic} partition ${message.partition} offset ${message.offset}`;
+  return `${topic}/${message.partition}@${message.offset}`;
 }
 
 /** Decodes a message and makes its table row; throws DecodeError only. */

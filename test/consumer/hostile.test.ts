@@ -58,7 +58,7 @@ describe('fink start distribution_test on hostile messages', { timeout: 300_000 
     const run = runCli('fink', ['start', 'distribution_test', '--topic', TOPIC], env);
     assert.equal(run.status, 1, run.stderr);
     const errors = run.stderr.trim().split('\n');
-    const at = (offset: number) => errors.find((line) => line.includes(`partition 0 offset ${offset}:`)) ?? `(no line for offset ${offset})`;
+    const at = (offset: number) => errors.find((line) => line.includes(`${TOPIC}/0@${offset}:`)) ?? `(no line for offset ${offset})`;
     assert.match(at(1), /the key is not an Avro schema \(.*\\x1b\[31mnot json\\x07/);
     assert.match(at(2), /the value does not decode with .*\(cut short/);
     assert.match(at(3), /the value does not decode with .*\(3 bytes left over after the alert\)/);

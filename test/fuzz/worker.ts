@@ -72,7 +72,7 @@ try {
         if (outcome !== 'ok') detail = `row ${JSON.stringify(shown.row.slice(0, 200))}`;
       } catch (err) {
         detail = describe(err);
-        outcome = err instanceof DecodeError && err.message.startsWith(`fuzz partition 0 offset ${i}: `) && CLEAR.test(err.message) ? 'refused' : 'crash';
+        outcome = err instanceof DecodeError && err.message.startsWith(`fuzz/0@${i}: `) && CLEAR.test(err.message) ? 'refused' : 'crash';
       }
       if (decoder.cachedKeys > 64) {
         outcome = 'crash';
