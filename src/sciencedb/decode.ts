@@ -32,7 +32,7 @@ export interface WriterSchema {
  * text is the file's to choose: the cache keeps the most recently used few.
  */
 export class SchemaCache {
-  readonly #byText = new Lru<string, WriterSchema>(64);
+  readonly #byText = new Lru<string, WriterSchema>(16);
 
   get(text: string, schema: unknown): WriterSchema {
     let hit = this.#byText.get(text);

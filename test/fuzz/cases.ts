@@ -121,8 +121,8 @@ export function ingestCase(seed: number, index: number): { kind: IngestKind; byt
       return { kind, bytes: encodeContainerBlocks(src.schemaText, 'null', [{ count: Number(2n ** BigInt(20 + int(r, 33))), body }]) };
     }
     case 'deflate-bomb': {
-      // A real alert, then a block that inflates to 65 MiB .. 2 GiB.
-      const bomb = deflateBomb(65 + int(r, 2000));
+      // A real alert, then a block that inflates to 33 MiB .. 2 GiB.
+      const bomb = deflateBomb(33 + int(r, 2000));
       return { kind, bytes: encodeContainerBlocks(src.schemaText, 'deflate', [{ count: 1, body: deflateRawSync(src.datums[0]!) }, { count: 1 + int(r, 3), body: bomb }]) };
     }
     case 'header': {
