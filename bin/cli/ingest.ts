@@ -2,6 +2,7 @@
 import { commandArgs } from '../../src/cli/args.ts';
 import { UsageError } from '../../src/errors.ts';
 import { progress } from '../../src/cli/progress.ts';
+import { printable } from '../../src/printable.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { ingestPaths } from '../../src/sciencedb/ingest.ts';
 
@@ -10,7 +11,9 @@ const USAGE = `usage: fink ingest [--conf FILE] PATH...
 Ingests Avro alert files (Object Container Files, one alert or many each) into the science
 database at SCIENCE_DB_PATH. A folder stands for the .avro files in it, recursively. An alert
 already stored (same candid) is not stored again. A bad file is named with the reason; the other
-files are ingested and the exit status is 1.
+files are ingested and the exit status is 1. A file goes in whole or not at all; it is read block
+by block, so its size does not matter (one larger than 32 MB of alerts is read twice: to check
+every alert, then to store them).
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -22,10 +25,10 @@ export async function run(argv: string[]): Promise<number> {
   const dir = config.require('SCIENCE_DB_PATH');
   const start = performance.now();
   const bar = progress('ingest');
-  const report = ingestPaths(dir, positionals, (p) => bar.update(p.done, p.total));
+  const report = ingestPaths(dir, positionals, { onProgress: (p) => bar.update(p.done, p.total) });
   bar.done();
   const seconds = (performance.now() - start) / 1000;
-  for (const { file, reason } of report.failed) process.stderr.write(`fink ingest: ${file}: ${reason}\n`);
+  for (const { file, reason } of report.failed) process.stderr.write(`fink ingest: ${printable(file)}: ${printable(reason)}\n`);
   const mb = report.bytes / 1e6;
   process.stdout.write(
     `ingested ${report.alerts} alerts from ${report.files} file${report.files === 1 ? '' : 's'} (${mb.toFixed(1)} MB) in ${seconds.toFixed(2)} s: ` +

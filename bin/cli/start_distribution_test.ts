@@ -6,8 +6,9 @@ import { UsageError } from '../../src/errors.ts';
 import { encodeContainer } from '../../src/avro/container.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { writeParquet } from '../../src/consumer/parquet.ts';
-import { SchemaFileDecoder } from '../../src/consumer/schema-file-decoder.ts';
-import { tableHeader, tableRow } from '../../src/consumer/table.ts';
+import { showMessage } from '../../src/consumer/messages.ts';
+import { DecodeError, SchemaFileDecoder } from '../../src/consumer/schema-file-decoder.ts';
+import { tableHeader } from '../../src/consumer/table.ts';
 import { readTopic } from '../../src/kafka/topic-reader.ts';
 import type { RecordSchema } from '../../src/avro/schema.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
@@ -25,6 +26,10 @@ alerts as a table, then a summary: count, topic, schema fingerprints.
   --rows R       table rows to print (default 20; 0 for none)
   --out FILE     save the alerts: FILE.avro as an Avro container file, FILE.parquet as Parquet
                  (through DuckDB); one file per schema (the others named FILE-<fingerprint>.ext)
+
+A message that does not decode (a key that is not the writer schema, a value cut short or too
+long, a count its bytes cannot hold, an alert without objectId) is reported on one line naming it
+(topic/partition@offset), and the reading goes on; --limit counts the alerts decoded.
 
 Exit status 1 if a message does not decode or --limit alerts did not arrive in time.
 `;
@@ -48,19 +53,28 @@ export async function run(argv: string[]): Promise<number> {
   const timer = limit === undefined ? undefined : setTimeout(() => controller.abort(), timeout * 1000);
   const perSchema = new Map<string, { count: number; schema: RecordSchema; file: string; datums: Buffer[]; records: Record<string, unknown>[] }>();
   let count = 0;
+  let bad = 0;
   const start = performance.now();
   const out = process.stdout;
   if (rows > 0) out.write(tableHeader() + '\n');
   try {
     for await (const message of readTopic(kafkaClientOptions(config), topic, { follow: limit !== undefined, signal: controller.signal })) {
-      const where = `${topic}/${message.partition}@${message.offset}`;
-      const { schema, record } = decoder.decode(message.key, message.value, where);
+      let shown;
+      try {
+        shown = showMessage(decoder, topic, message);
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err;
+        process.stderr.write(`fink start distribution_test: ${err.message}\n`);
+        bad++;
+        continue;
+      }
+      const { schema, record, row } = shown;
       let entry = perSchema.get(schema.fingerprint);
       if (entry === undefined) perSchema.set(schema.fingerprint, (entry = { count: 0, schema: schema.schema, file: schema.file, datums: [], records: [] }));
       entry.count++;
       if (format === '.avro') entry.datums.push(message.value!);
       if (format === '.parquet') entry.records.push(record);
-      if (count < rows) out.write(tableRow(record) + '\n');
+      if (count < rows) out.write(row + '\n');
       count++;
       if (limit !== undefined && count >= limit) break;
     }
@@ -69,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (count > rows && rows > 0) out.write(`... and ${count - rows} more\n`);
   const seconds = (performance.now() - start) / 1000;
-  out.write(`\n${count} alerts read from topic ${topic} in ${seconds.toFixed(1)} s, all decoded with their schema files\n`);
+  out.write(`\n${count} alerts read from topic ${topic} in ${seconds.toFixed(1)} s, ${bad === 0 ? 'all ' : ''}decoded with their schema files\n`);
   for (const [fingerprint, s] of perSchema) out.write(`  schema ${fingerprint}: ${s.count} alerts (${s.file})\n`);
   if (values.out !== undefined && format !== undefined) {
     let i = 0;
@@ -80,9 +94,14 @@ export async function run(argv: string[]): Promise<number> {
       out.write(`  saved ${s.count} alerts to ${file}\n`);
     }
   }
+  let status = 0;
+  if (bad > 0) {
+    process.stderr.write(`fink start distribution_test: ${bad} message${bad === 1 ? '' : 's'} of ${topic} could not be decoded (see above)\n`);
+    status = 1;
+  }
   if (limit !== undefined && count < limit) {
     process.stderr.write(`fink start distribution_test: only ${count} of ${limit} alerts arrived on ${topic} within ${timeout} s\n`);
-    return 1;
+    status = 1;
   }
-  return 0;
+  return status;
 }

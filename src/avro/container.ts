@@ -1,22 +1,41 @@
 // Avro Object Container Files, read block by block so that each datum's bytes can be kept exactly
 // as they arrived (avsc's file decoder hands out decoded values only), and written from raw datums.
+// A file is read sequentially from its source, one block in memory at a time, and every size it
+// states is checked against a limit before anything of that size is allocated: a file of any length
+// takes memory bounded by the largest block, and a deflate block that would inflate to gigabytes is
+// refused once it passes the limit.
 import { randomBytes } from 'node:crypto';
+import { readSync } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { AvroSchema } from './schema.ts';
 import { FinkError } from '../errors.ts';
+import type { AvroSchema } from './schema.ts';
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]); // "Obj" 1
+const MiB = 1 << 20;
 
-/** A byte sequence that is not a readable Avro container file, with the reason. */
 export class ContainerError extends FinkError {
   constructor(message: string) {
-    super(message, { code: 'FINK_AVRO_CONTAINER' });
+    super(message);
     this.name = 'ContainerError';
   }
 }
 
+export interface ContainerLimits {
+  /** The header's metadata (the schema is in it). */
+  maxHeaderBytes: number;
+  /** A block as stored, and again once inflated. */
+  maxBlockBytes: number;
+}
+
+// Writers close a block every 16-64 KB of data by default (Java, fastavro, avsc): 32 MiB leaves
+// room for over a hundred of the largest alerts (Rubin's, ~230 KB) in one block. A refused deflate
+// bomb leaves that much garbage behind, so the limit is also what keeps peak memory low.
+export const CONTAINER_LIMITS: ContainerLimits = { maxHeaderBytes: 16 * MiB, maxBlockBytes: 32 * MiB };
+
 export interface ContainerBlock {
-  /** Number of datums in the block, as its header says. */
+  /** Position of the block in the file, from 0. */
+  index: number;
+  /** Number of datums in the block, as its header says (not checked against the data). */
   count: number;
   /** The datums, concatenated, decompressed. */
   data: Buffer;
@@ -24,24 +43,90 @@ export interface ContainerBlock {
 
 export interface Container {
   schema: AvroSchema;
+  /** The schema as the header holds it (a cache key that costs nothing to compute). */
+  schemaText: string;
   codec: string;
   blocks(): Generator<ContainerBlock>;
 }
 
-/** Reads a zig-zag varint long that must fit a JS number (sizes and counts). */
-function readSize(buf: Buffer, pos: number): [number, number] {
-  let result = 0;
-  let shift = 1;
-  let byte: number;
-  do {
-    if (pos >= buf.length) throw new ContainerError('truncated (ends inside a length)');
-    byte = buf[pos++]!;
-    result += (byte & 0x7f) * shift;
-    shift *= 128;
-    if (shift > 2 ** 56) throw new ContainerError('corrupt (a length is too large)');
-  } while (byte & 0x80);
-  const value = result % 2 === 0 ? result / 2 : -(result + 1) / 2;
-  return [value, pos];
+/** Where a container's bytes come from: `read` fills `into` from `position`, returns the count (0 at the end). */
+export interface ByteSource {
+  read(into: Buffer, position: number): number;
+}
+
+export function bufferSource(buf: Uint8Array): ByteSource {
+  return {
+    read: (into, position) => (position >= buf.length ? 0 : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).copy(into, 0, position)),
+  };
+}
+
+export function fileSource(fd: number): ByteSource {
+  return { read: (into, position) => readSync(fd, into, 0, into.length, position) };
+}
+
+const CHUNK = 64 * 1024;
+
+/** Sequential reading through a small window; large spans are read straight into their buffer. */
+class Cursor {
+  readonly #source: ByteSource;
+  readonly #window = Buffer.allocUnsafe(CHUNK);
+  #len = 0;
+  #at = 0;
+  /** Position in the source of the window's first byte. */
+  #base = 0;
+
+  constructor(source: ByteSource) {
+    this.#source = source;
+  }
+
+  atEnd(): boolean {
+    if (this.#at < this.#len) return false;
+    this.#base += this.#len;
+    this.#len = this.#source.read(this.#window, this.#base);
+    this.#at = 0;
+    return this.#len === 0;
+  }
+
+  byte(where: string): number {
+    if (this.atEnd()) throw new ContainerError(`truncated (ends inside ${where})`);
+    return this.#window[this.#at++]!;
+  }
+
+  take(n: number, where: string): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let got = 0;
+    while (got < n) {
+      if (this.#at >= this.#len && n - got >= CHUNK) {
+        const read = this.#source.read(out.subarray(got), this.#base + this.#len);
+        if (read === 0) throw new ContainerError(`truncated (ends inside ${where})`);
+        this.#base += this.#len + read;
+        this.#len = 0;
+        this.#at = 0;
+        got += read;
+        continue;
+      }
+      if (this.atEnd()) throw new ContainerError(`truncated (ends inside ${where})`);
+      const k = Math.min(n - got, this.#len - this.#at);
+      this.#window.copy(out, got, this.#at, this.#at + k);
+      this.#at += k;
+      got += k;
+    }
+    return out;
+  }
+
+  /** A zig-zag varint long that must fit a JS number (sizes and counts). */
+  size(where: string): number {
+    let result = 0;
+    let scale = 1;
+    let byte: number;
+    do {
+      byte = this.byte(where);
+      result += (byte & 0x7f) * scale;
+      scale *= 128;
+      if (scale > 2 ** 56) throw new ContainerError(`corrupt (${where} is too large)`);
+    } while (byte & 0x80);
+    return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
+  }
 }
 
 function writeSize(n: number, out: number[]): void {
@@ -54,86 +139,109 @@ function writeSize(n: number, out: number[]): void {
   } while (z > 0);
 }
 
-function readBytes(buf: Buffer, pos: number): [Buffer, number] {
-  const [len, start] = readSize(buf, pos);
-  if (len < 0 || start + len > buf.length) throw new ContainerError('truncated (ends inside the header)');
-  return [buf.subarray(start, start + len), start + len];
-}
+const mib = (n: number) => `${n / MiB} MiB`;
 
-/** Parses a container's header; blocks are decoded lazily. Throws ContainerError with the reason. */
-export function readContainer(buf: Buffer): Container {
-  if (buf.length < 4 || !buf.subarray(0, 4).equals(MAGIC)) throw new ContainerError('not an Avro container file (no "Obj\\x01" magic)');
-  let pos = 4;
+function readHeader(cursor: Cursor, limits: ContainerLimits): Map<string, Buffer> {
   const meta = new Map<string, Buffer>();
+  let budget = limits.maxHeaderBytes;
+  const bytes = (what: string): Buffer => {
+    const len = cursor.size('the header');
+    if (len < 0) throw new ContainerError(`corrupt (a header ${what} of negative length)`);
+    if (len > budget) throw new ContainerError(`the header is larger than ${mib(limits.maxHeaderBytes)}`);
+    budget -= len;
+    return cursor.take(len, 'the header');
+  };
   for (;;) {
-    let count: number;
-    [count, pos] = readSize(buf, pos);
+    let count = cursor.size('the header');
     if (count === 0) break;
     if (count < 0) {
       count = -count;
-      [, pos] = readSize(buf, pos); // byte size of the block, not needed
+      cursor.size('the header'); // byte size of the block, not needed
     }
+    // Each entry takes two length bytes at least.
+    if (count * 2 > budget) throw new ContainerError(`the header is larger than ${mib(limits.maxHeaderBytes)}`);
+    budget -= count * 2;
     for (let i = 0; i < count; i++) {
-      let key: Buffer;
-      let value: Buffer;
-      [key, pos] = readBytes(buf, pos);
-      [value, pos] = readBytes(buf, pos);
-      meta.set(key.toString('utf8'), value);
+      const key = bytes('key').toString('utf8');
+      meta.set(key, bytes('value'));
     }
   }
-  if (pos + 16 > buf.length) throw new ContainerError('truncated (ends inside the header)');
-  const sync = buf.subarray(pos, pos + 16);
-  pos += 16;
-  const schemaText = meta.get('avro.schema');
-  if (schemaText === undefined) throw new ContainerError('no avro.schema in the header');
+  return meta;
+}
+
+/**
+ * Parses a container's header; blocks are read and checked lazily, one at a time, in order (the
+ * generator can be run once). Throws ContainerError with the reason.
+ */
+export function readContainer(input: Uint8Array | ByteSource, limits: ContainerLimits = CONTAINER_LIMITS): Container {
+  const cursor = new Cursor(input instanceof Uint8Array ? bufferSource(input) : input);
+  const magic: number[] = [];
+  while (magic.length < 4 && !cursor.atEnd()) magic.push(cursor.byte('the magic'));
+  if (!Buffer.from(magic).equals(MAGIC)) throw new ContainerError('not an Avro container file (no "Obj\\x01" magic)');
+  const meta = readHeader(cursor, limits);
+  const sync = cursor.take(16, 'the header');
+  const schemaBytes = meta.get('avro.schema');
+  if (schemaBytes === undefined) throw new ContainerError('no avro.schema in the header');
+  const schemaText = schemaBytes.toString('utf8');
   let schema: AvroSchema;
   try {
-    schema = JSON.parse(schemaText.toString('utf8')) as AvroSchema;
+    schema = JSON.parse(schemaText) as AvroSchema;
   } catch (err) {
     throw new ContainerError(`the header's schema is not JSON: ${(err as Error).message}`);
   }
   const codec = meta.get('avro.codec')?.toString('utf8') ?? 'null';
   if (codec !== 'null' && codec !== 'deflate') throw new ContainerError(`unsupported codec '${codec}' (null and deflate are)`);
-  const first = pos;
   return {
     schema,
+    schemaText,
     codec,
     *blocks() {
-      let at = first;
-      let index = 0;
-      while (at < buf.length) {
-        let count: number;
-        let size: number;
-        [count, at] = readSize(buf, at);
-        [size, at] = readSize(buf, at);
+      for (let index = 0; !cursor.atEnd(); index++) {
+        const count = cursor.size(`the header of block ${index}`);
+        const size = cursor.size(`the header of block ${index}`);
         if (count < 0 || size < 0) throw new ContainerError(`corrupt block ${index}`);
-        if (at + size + 16 > buf.length) throw new ContainerError(`truncated (block ${index} is cut short)`);
-        const raw = buf.subarray(at, at + size);
-        at += size;
-        if (!buf.subarray(at, at + 16).equals(sync)) throw new ContainerError(`corrupt (block ${index} is not followed by the sync marker)`);
-        at += 16;
-        let data: Buffer;
-        try {
-          data = codec === 'deflate' ? inflateRawSync(raw) : raw;
-        } catch (err) {
-          throw new ContainerError(`corrupt (block ${index} does not inflate: ${(err as Error).message})`);
-        }
-        yield { count, data };
-        index++;
+        if (size > limits.maxBlockBytes) throw new ContainerError(`block ${index} takes ${size} bytes, more than the ${mib(limits.maxBlockBytes)} a block may`);
+        const raw = cursor.take(size, `block ${index}`);
+        if (!cursor.take(16, `block ${index}`).equals(sync)) throw new ContainerError(`corrupt (block ${index} is not followed by the sync marker)`);
+        yield { index, count, data: codec === 'deflate' ? inflateBlock(raw, index, limits.maxBlockBytes) : raw };
       }
     },
   };
+}
+
+function inflateBlock(raw: Buffer, index: number, max: number): Buffer {
+  try {
+    return inflateRawSync(raw, { maxOutputLength: max });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new ContainerError(`block ${index} inflates to more than the ${mib(max)} a block may take`);
+    throw new ContainerError(`corrupt (block ${index} does not inflate: ${(err as Error).message})`);
+  }
 }
 
 /** Writes raw datums (already encoded with `schema`) as a container file, in blocks of `perBlock`. */
 export function encodeContainer(schema: AvroSchema, datums: readonly Uint8Array[], options: { codec?: 'null' | 'deflate'; perBlock?: number } = {}): Buffer {
   const codec = options.codec ?? 'null';
   const perBlock = options.perBlock ?? 100;
+  const blocks: { count: number; body: Uint8Array }[] = [];
+  for (let i = 0; i < datums.length; i += perBlock) {
+    const slice = datums.slice(i, i + perBlock);
+    const joined = Buffer.concat(slice);
+    blocks.push({ count: slice.length, body: codec === 'deflate' ? deflateRawSync(joined) : joined });
+  }
+  return encodeContainerBlocks(schema, codec, blocks);
+}
+
+/**
+ * Writes blocks already encoded (and compressed with `codec`) as a container file, each with the
+ * count it says: the writer of encodeContainer, and of files that test what a reader accepts.
+ */
+export function encodeContainerBlocks(schema: AvroSchema | string, codec: string, blocks: readonly { count: number; body: Uint8Array }[]): Buffer {
   const sync = randomBytes(16);
   const head: number[] = [];
-  const entries: [string, Buffer][] = [['avro.schema', Buffer.from(JSON.stringify(schema))], ['avro.codec', Buffer.from(codec)]];
+  const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
+  const entries: [string, Buffer][] = [['avro.schema', Buffer.from(text)], ['avro.codec', Buffer.from(codec)]];
   writeSize(entries.length, head);
-  const parts: Buffer[] = [MAGIC];
+  const parts: Uint8Array[] = [MAGIC];
   for (const [key, value] of entries) {
     const k = Buffer.from(key);
     writeSize(k.length, head);
@@ -143,11 +251,8 @@ export function encodeContainer(schema: AvroSchema, datums: readonly Uint8Array[
   }
   writeSize(0, head);
   parts.push(Buffer.from(head.splice(0)), sync);
-  for (let i = 0; i < datums.length; i += perBlock) {
-    const slice = datums.slice(i, i + perBlock);
-    const joined = Buffer.concat(slice);
-    const body = codec === 'deflate' ? deflateRawSync(joined) : joined;
-    writeSize(slice.length, head);
+  for (const { count, body } of blocks) {
+    writeSize(count, head);
     writeSize(body.length, head);
     parts.push(Buffer.from(head.splice(0)), body, sync);
   }

@@ -113,3 +113,26 @@ export function isRecordSchema(schema: unknown): schema is RecordSchema {
   return typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'record'
     && Array.isArray((schema as { fields?: unknown }).fields) && typeof (schema as { name?: unknown }).name === 'string';
 }
+
+// Real alert schemas nest about 12 levels of JSON (record, fields, field, union, array, record...).
+const MAX_SCHEMA_DEPTH = 100;
+
+/**
+ * Throws if a schema's JSON nests deeper than real schemas come near (the functions that walk a
+ * schema, here and in avsc, recurse, and a header or key from outside is not to decide how deep;
+ * this walk keeps its own stack), or if a record's field is not an object with a name.
+ */
+export function checkSchemaShape(schema: unknown, max = MAX_SCHEMA_DEPTH): void {
+  const stack: [unknown, number][] = [[schema, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) throw new Error(`the schema nests more than ${max} levels deep`);
+    const fields = (node as { fields?: unknown }).fields;
+    if (Array.isArray(fields)) {
+      const bad = fields.findIndex((f) => typeof f !== 'object' || f === null || typeof (f as { name?: unknown }).name !== 'string');
+      if (bad >= 0) throw new Error(`field #${bad + 1} of a record is ${fields[bad] === null ? 'null' : `a ${typeof fields[bad]}`}, not an object with a name`);
+    }
+    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+}

@@ -1,15 +1,20 @@
 // Decoding messages the way a consumer without a schema registry does, but checking the files: the
 // key's schema gives the fingerprint, the fingerprint names the schema file written beside
-// DISTRIBUTION_SCHEMA, and that file (not the key) decodes the value.
+// DISTRIBUTION_SCHEMA, and that file (not the key) decodes the value. A message comes from anyone
+// who can write to the topic: its key may be anything, its value is checked (src/avro/bounded.ts)
+// before avsc decodes it, and the caches keyed by what messages hold are bounded.
 import { readFileSync } from 'node:fs';
-import { parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
+import { checkDatum, DatumError } from '../avro/bounded.ts';
+import { checkSchemaShape, parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
 import { schemaFileFor } from '../avro/schema-file-name.ts';
 import { FinkError } from '../errors.ts';
+import { Lru } from '../lru.ts';
+import { printable } from '../printable.ts';
 
-/** A message that does not decode with its schema file; the message names topic/partition@offset. */
+/** A message that cannot be decoded; the message names it (`where`) and says why. */
 export class DecodeError extends FinkError {
   constructor(message: string) {
-    super(message, { code: 'FINK_DECODE' });
+    super(printable(message), { code: 'FINK_DECODE' });
     this.name = 'DecodeError';
   }
 }
@@ -21,12 +26,22 @@ export interface DecodedSchema {
   type: AvroType;
 }
 
+// Keys that differ only in docs (or spacing) name one schema: many texts, few schema files.
+const KEYS_CACHED = 64;
+const FILES_CACHED = 16;
+
 export class SchemaFileDecoder {
   readonly #base: string;
-  readonly #byKey = new Map<string, DecodedSchema>();
+  readonly #byKey = new Lru<string, DecodedSchema>(KEYS_CACHED);
+  readonly #byFingerprint = new Lru<string, DecodedSchema>(FILES_CACHED);
 
   constructor(base: string) {
     this.#base = base;
+  }
+
+  /** Key texts remembered now (never more than a fixed few). */
+  get cachedKeys(): number {
+    return this.#byKey.size;
   }
 
   schemaOf(key: Buffer | null, where: string): DecodedSchema {
@@ -36,36 +51,50 @@ export class SchemaFileDecoder {
     if (hit === undefined) {
       let fingerprint: string;
       try {
-        fingerprint = schemaFingerprint(parseAvroType(JSON.parse(text)));
+        const schema: unknown = JSON.parse(text);
+        checkSchemaShape(schema);
+        fingerprint = schemaFingerprint(parseAvroType(schema as RecordSchema));
       } catch (err) {
         throw new DecodeError(`${where}: the key is not an Avro schema (${(err as Error).message})`);
       }
-      const file = schemaFileFor(this.#base, fingerprint);
-      let schema: RecordSchema;
-      try {
-        schema = JSON.parse(readFileSync(file, 'utf8')) as RecordSchema;
-      } catch (err) {
-        throw new DecodeError(`${where}: no usable schema file for fingerprint ${fingerprint} (${file}: ${(err as Error).message})`);
-      }
-      const type = parseAvroType(schema);
-      if (schemaFingerprint(type) !== fingerprint) throw new DecodeError(`${where}: ${file} does not hold the schema of fingerprint ${fingerprint}`);
-      hit = { fingerprint, file, schema, type };
+      hit = this.#byFingerprint.get(fingerprint) ?? this.#load(fingerprint, where);
       this.#byKey.set(text, hit);
     }
     return hit;
   }
 
+  #load(fingerprint: string, where: string): DecodedSchema {
+    const file = schemaFileFor(this.#base, fingerprint);
+    let schema: RecordSchema;
+    let type: AvroType;
+    try {
+      schema = JSON.parse(readFileSync(file, 'utf8')) as RecordSchema;
+      type = parseAvroType(schema);
+    } catch (err) {
+      throw new DecodeError(`${where}: no usable schema file for fingerprint ${fingerprint} (${file}: ${(err as Error).message})`);
+    }
+    if (schemaFingerprint(type) !== fingerprint) throw new DecodeError(`${where}: ${file} does not hold the schema of fingerprint ${fingerprint}`);
+    const loaded = { fingerprint, file, schema, type };
+    this.#byFingerprint.set(fingerprint, loaded);
+    return loaded;
+  }
+
   decode(key: Buffer | null, value: Buffer | null, where: string): { schema: DecodedSchema; record: Record<string, unknown> } {
     const schema = this.schemaOf(key, where);
     if (value === null) throw new DecodeError(`${where}: the message has no value`);
-    let record: Record<string, unknown>;
+    const fail = (reason: string) => new DecodeError(`${where}: the value does not decode with ${schema.file} (${reason})`);
+    let end: number;
     try {
-      const { value: decoded, offset } = schema.type.decode(value, 0);
-      if (offset !== value.length) throw new Error(offset < 0 ? 'the value is cut short' : `${value.length - offset} bytes left over`);
-      record = decoded as Record<string, unknown>;
+      end = checkDatum(schema.type, value);
     } catch (err) {
-      throw new DecodeError(`${where}: the value does not decode with ${schema.file} (${(err as Error).message})`);
+      if (err instanceof DatumError) throw fail(err.message);
+      throw err;
     }
-    return { schema, record };
+    if (end !== value.length) throw fail(`${value.length - end} bytes left over after the alert`);
+    try {
+      return { schema, record: schema.type.decode(value, 0).value as Record<string, unknown> };
+    } catch (err) {
+      throw fail((err as Error).message);
+    }
   }
 }

@@ -1,15 +1,22 @@
 // Turns an Avro container file into alerts ready for the science database: each datum's bytes as
 // they arrived, its writer schema (made valid by the spec) and the typed fields decoded from it.
-import { readContainer, ContainerError } from '../avro/container.ts';
-import { compactSchemaJson, isRecordSchema, parseAvroType, sanitizeSchema, schemaFingerprint, type AvroType } from '../avro/schema.ts';
+// Alerts come out one at a time, the file read block by block, so a file of any size is decoded in
+// bounded memory; every datum is checked against its schema and the limits of src/avro/bounded.ts
+// before avsc decodes it.
+import { closeSync, openSync } from 'node:fs';
+import { fileSource, readContainer, ContainerError, type Container } from '../avro/container.ts';
+import { checkDatum, DATUM_LIMITS, DatumError, minimumSize } from '../avro/bounded.ts';
+import { checkSchemaShape, compactSchemaJson, isRecordSchema, parseAvroType, sanitizeSchema, schemaFingerprint, type AvroType } from '../avro/schema.ts';
 import { AlertError, extractFields, nightOfJd } from '../alert/fields.ts';
-import type { NewAlert } from './store.ts';
 import { FinkError } from '../errors.ts';
+import { Lru } from '../lru.ts';
+import { printable } from '../printable.ts';
+import type { NewAlert } from './store.ts';
 
-/** An alert file that cannot be ingested (not Avro, truncated, an alert without identity). */
+/** A file that is not a readable alert file; the message says why (the caller names the file). */
 export class BadFileError extends FinkError {
   constructor(message: string) {
-    super(message, { code: 'FINK_BAD_FILE' });
+    super(printable(message), { code: 'FINK_BAD_FILE' });
     this.name = 'BadFileError';
   }
 }
@@ -20,69 +27,98 @@ export interface WriterSchema {
   type: AvroType;
 }
 
-/** Parsed writer schemas, by the header text they came from (files of one survey share a few). */
+/**
+ * Parsed writer schemas, by the header text they came from (files of one survey share a few). The
+ * text is the file's to choose: the cache keeps the most recently used few.
+ */
 export class SchemaCache {
-  readonly #byText = new Map<string, WriterSchema>();
+  readonly #byText = new Lru<string, WriterSchema>(16);
 
-  get(schema: unknown): WriterSchema {
-    const text = JSON.stringify(schema);
+  get(text: string, schema: unknown): WriterSchema {
     let hit = this.#byText.get(text);
     if (hit === undefined) {
-      if (!isRecordSchema(schema)) throw new BadFileError('its schema is not a record');
-      const valid = sanitizeSchema(schema);
-      let type: AvroType;
-      try {
-        type = parseAvroType(valid);
-      } catch (err) {
-        throw new BadFileError(`its schema is invalid: ${(err as Error).message}`);
-      }
-      hit = { id: schemaFingerprint(type), json: compactSchemaJson(valid), type };
+      hit = writerSchema(schema);
       this.#byText.set(text, hit);
     }
     return hit;
   }
 }
 
-/**
- * Decodes every alert of a container file. Throws BadFileError (with the reason, and the alert's
- * position or candid) if any alert is unreadable: a file goes in whole or not at all.
- */
-export function decodeAlertFile(buf: Buffer, schemas: SchemaCache): NewAlert[] {
-  let container;
+function writerSchema(schema: unknown): WriterSchema {
+  if (!isRecordSchema(schema)) throw new BadFileError('its schema is not a record');
   try {
-    container = readContainer(buf);
+    checkSchemaShape(schema);
+    const valid = sanitizeSchema(schema);
+    const type = parseAvroType(valid);
+    return { id: schemaFingerprint(type), json: compactSchemaJson(valid), type };
   } catch (err) {
-    if (err instanceof ContainerError) throw new BadFileError(err.message);
-    throw err;
+    // Whatever the header holds (a field that is null, a name that is a number...), the reason
+    // is the schema: avsc's message says where.
+    throw new BadFileError(`its schema is invalid: ${(err as Error).message}`);
   }
-  const writer = schemas.get(container.schema);
-  const alerts: NewAlert[] = [];
+}
+
+/**
+ * The alerts of a container, one at a time. Throws BadFileError (with the reason, and the alert's
+ * position or candid) at the first unreadable one.
+ */
+function* decodeAlerts(open: () => Container, schemas: SchemaCache): Generator<NewAlert> {
+  let index = 0;
   try {
+    const container = open();
+    const writer = schemas.get(container.schemaText, container.schema);
+    const min = minimumSize(writer.type);
     for (const block of container.blocks()) {
+      const { data, count } = block;
+      // The count is the block's to say: it must fit the bytes (or, for a schema that can take no
+      // bytes, the item budget) before the loop below trusts it.
+      if (min > 0 ? count * min > data.length : count > DATUM_LIMITS.maxItems) {
+        throw new BadFileError(`corrupt (block ${block.index} says ${count} alerts, more than its ${data.length} bytes can hold)`);
+      }
       let pos = 0;
-      for (let i = 0; i < block.count; i++) {
-        const index = alerts.length;
-        const { value, offset } = writer.type.decode(block.data, pos);
-        if (offset < 0 || offset > block.data.length) throw new BadFileError(`truncated (alert #${index + 1} is cut short)`);
-        const datum = block.data.subarray(pos, offset);
-        pos = offset;
+      for (let i = 0; i < count; i++) {
+        index++;
+        let end: number;
+        try {
+          end = checkDatum(writer.type, data, pos);
+        } catch (err) {
+          if (err instanceof DatumError) throw new BadFileError(`alert #${index}: ${err.message}`);
+          throw err;
+        }
+        const datum = data.subarray(pos, end);
+        const value = writer.type.decode(data, pos).value as Record<string, unknown>;
+        pos = end;
         let fields;
         try {
-          fields = extractFields(value as Record<string, unknown>);
+          fields = extractFields(value);
         } catch (err) {
-          if (err instanceof AlertError) throw new BadFileError(`alert #${index + 1}: ${err.message}`);
+          if (err instanceof AlertError) throw new BadFileError(`alert #${index}: ${err.message}`);
           throw err;
         }
         if (fields.jd === null) throw new BadFileError(`alert ${fields.candid} has no candidate.jd, so no night`);
-        alerts.push({ night: nightOfJd(fields.jd), schemaId: writer.id, schemaJson: writer.json, datum, added: null, fields });
+        yield { night: nightOfJd(fields.jd), schemaId: writer.id, schemaJson: writer.json, datum, added: null, fields };
       }
-      if (pos !== block.data.length) throw new BadFileError(`corrupt (a block holds ${block.data.length - pos} bytes after its last alert)`);
+      if (pos !== data.length) throw new BadFileError(`corrupt (block ${block.index} holds ${data.length - pos} bytes after its last alert)`);
     }
   } catch (err) {
-    if (err instanceof ContainerError) throw new BadFileError(err.message);
     if (err instanceof BadFileError) throw err;
-    // avsc throws plain errors on bytes that do not match the schema.
-    throw new BadFileError(`an alert does not decode with the file's schema (${(err as Error).message})`);
+    if (err instanceof ContainerError) throw new BadFileError(err.message);
+    // The check above leaves avsc nothing to refuse; should it still, the alert is what it refused.
+    throw new BadFileError(`${index === 0 ? 'the file' : `alert #${index}`} does not decode with its schema (${(err as Error).message})`);
   }
-  return alerts;
+}
+
+/** Every alert of a container file held in memory, or BadFileError: a file goes in whole or not at all. */
+export function decodeAlertFile(buf: Buffer, schemas: SchemaCache): NewAlert[] {
+  return [...decodeAlerts(() => readContainer(buf), schemas)];
+}
+
+/** The alerts of a container file on disk, read block by block; throws BadFileError or a file system error. */
+export function* readAlertFile(path: string, schemas: SchemaCache): Generator<NewAlert> {
+  const fd = openSync(path, 'r');
+  try {
+    yield* decodeAlerts(() => readContainer(fileSource(fd)), schemas);
+  } finally {
+    closeSync(fd);
+  }
 }

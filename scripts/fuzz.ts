@@ -1,0 +1,26 @@
+// `npm run fuzz -- [--target ingest|consumer|both] [--cases N] [--seed S] [--only I] [--ceiling MB]`:
+// seeded mutations of the real alerts through `fink ingest`'s code and the consumer's decoder (see
+// test/fuzz). Prints the cases, outcomes by kind of mutation, peak RSS and time; exit 1 if a case
+// crashed, hung, died or was refused without a clear message, or the peak passed the ceiling.
+import { parseArgs } from 'node:util';
+import { runFuzz, type Target } from '../test/fuzz/run.ts';
+
+const { values } = parseArgs({ options: { target: { type: 'string', default: 'both' }, cases: { type: 'string', default: '2000' }, seed: { type: 'string' }, only: { type: 'string' }, deadline: { type: 'string', default: '30' }, ceiling: { type: 'string', default: '300' } } });
+const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+const targets: Target[] = values.target === 'both' ? ['ingest', 'consumer'] : [values.target as Target];
+const only = values.only === undefined ? undefined : Number(values.only);
+let failed = 0;
+for (const target of targets) {
+  const summary = await runFuzz(target, seed, only === undefined ? Number(values.cases) : 1, { from: only ?? 0, deadlineMs: Number(values.deadline) * 1000 });
+  process.stdout.write(`${target}: ${summary.cases} cases, seed ${seed}, ${summary.seconds.toFixed(1)} s, peak RSS ${summary.peakMb.toFixed(0)} MB\n`);
+  for (const [kind, outcomes] of Object.entries(summary.outcomes).sort()) {
+    process.stdout.write(`  ${kind.padEnd(16)} ${Object.entries(outcomes).map(([o, n]) => `${o} ${n}`).join(', ')}\n`);
+  }
+  for (const f of summary.failures) process.stdout.write(`  FAILED case ${f.i} (${f.kind}): ${f.outcome}: ${f.detail ?? ''}\n`);
+  failed += summary.failures.length;
+  if (summary.peakMb > Number(values.ceiling)) {
+    process.stdout.write(`  FAILED: peak RSS ${summary.peakMb.toFixed(0)} MB is over the ${values.ceiling} MB ceiling\n`);
+    failed++;
+  }
+}
+process.exit(failed > 0 ? 1 : 0);

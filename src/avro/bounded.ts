@@ -1,0 +1,228 @@
+// Checking a datum's bytes against its schema before avsc decodes them. avsc trusts the counts it
+// reads: an array or map block that says 2^31 items makes it allocate and loop that many times
+// whatever the bytes that follow, so a 120-byte datum can take all the memory there is. This walk
+// allocates nothing, and refuses a count that the bytes left cannot hold (each item takes at least
+// its type's smallest encoding) or that goes past a budget of items for the whole datum (which also
+// bounds items of types that take no bytes at all, like null or an empty record). A datum that
+// passes is decoded by avsc in memory proportional to its bytes and the budget.
+import { FinkError } from '../errors.ts';
+import type { AvroType } from './schema.ts';
+
+/** Bytes that do not form a datum of the schema, or that go past the limits below. */
+export class DatumError extends FinkError {
+  constructor(message: string) {
+    super(message, { code: 'FINK_DATUM' });
+    this.name = 'DatumError';
+  }
+}
+
+export interface DatumLimits {
+  /** Array and map items in one datum, all nesting levels together. */
+  maxItems: number;
+  /** Nesting of records, arrays, maps and unions (only recursive schemas nest deeper than they are written). */
+  maxDepth: number;
+}
+
+// Real alerts hold a few thousand items at most (a year of a source's history); a million is far
+// above that and still decodes within a few tens of MB.
+export const DATUM_LIMITS: DatumLimits = { maxItems: 1_000_000, maxDepth: 100 };
+
+interface Walk {
+  buf: Uint8Array;
+  end: number;
+  items: number;
+  depth: number;
+  limits: DatumLimits;
+  /** Where each count and length starts, when asked for (see sizePositions). */
+  positions: number[] | null;
+}
+
+/** Skips one value at `pos`, returning the position after it; throws DatumError. */
+type Skip = (w: Walk, pos: number) => number;
+
+interface Compiled {
+  skip: Skip;
+  /** The fewest bytes a value of the type takes. */
+  min: number;
+}
+
+// Reads an Avro varint (zig-zag) as a JS number; the 10 bytes of a long at most.
+function varint(w: Walk, pos: number, what: string): [number, number] {
+  let result = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= w.end) throw new DatumError(`cut short (ends inside ${what})`);
+    const byte = w.buf[pos++]!;
+    result += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) return [result % 2 === 0 ? result / 2 : -(result + 1) / 2, pos];
+    scale *= 128;
+  }
+  throw new DatumError(`corrupt (${what} takes more than 10 bytes)`);
+}
+
+function skipVarint(w: Walk, pos: number, maxBytes: number, what: string): number {
+  for (let i = 0; i < maxBytes; i++) {
+    if (pos >= w.end) throw new DatumError(`cut short (ends inside ${what})`);
+    if ((w.buf[pos++]! & 0x80) === 0) return pos;
+  }
+  throw new DatumError(`corrupt (${what} takes more than ${maxBytes} bytes)`);
+}
+
+function fixedSize(w: Walk, pos: number, size: number, what: string): number {
+  if (size > w.end - pos) throw new DatumError(`cut short (ends inside ${what})`);
+  return pos + size;
+}
+
+function lengthPrefixed(w: Walk, pos: number, what: string): number {
+  w.positions?.push(pos);
+  const [len, at] = varint(w, pos, `the length of ${what}`);
+  if (len < 0) throw new DatumError(`corrupt (${what} of negative length ${len})`);
+  if (len > w.end - at) throw new DatumError(`cut short (${what} of ${len} bytes, ${w.end - at} left)`);
+  return at + len;
+}
+
+/** Array and map items, block by block: each count checked before any item is walked. */
+function blocks(w: Walk, pos: number, what: string, itemMin: number, item: Skip): number {
+  if (++w.depth > w.limits.maxDepth) throw new DatumError(`nested more than ${w.limits.maxDepth} levels deep`);
+  for (;;) {
+    w.positions?.push(pos);
+    let count: number;
+    [count, pos] = varint(w, pos, `the count of ${what} block`);
+    if (count === 0) break;
+    if (count < 0) {
+      count = -count;
+      let size: number;
+      [size, pos] = varint(w, pos, `the size of ${what} block`);
+      if (size < 0 || size > w.end - pos) throw new DatumError(`corrupt (${what} block of ${size} bytes, ${w.end - pos} left)`);
+    }
+    if (count * itemMin > w.end - pos) throw new DatumError(`corrupt (${what} block says ${count} items, more than the ${w.end - pos} bytes left can hold)`);
+    w.items += count;
+    if (w.items > w.limits.maxItems) throw new DatumError(`more than ${w.limits.maxItems} array or map items in one datum`);
+    for (let i = 0; i < count; i++) pos = item(w, pos);
+  }
+  w.depth--;
+  return pos;
+}
+
+const compiled = new WeakMap<AvroType, Compiled>();
+
+/** Internals of avsc types that the walk reads (avsc 5.7's Type classes). */
+interface TypeParts {
+  typeName: string;
+  fields?: readonly { name: string; type: AvroType }[];
+  itemsType?: AvroType;
+  valuesType?: AvroType;
+  types?: readonly AvroType[];
+  size?: number;
+  symbols?: readonly string[];
+  underlyingType?: AvroType;
+}
+
+function compile(type: AvroType): Compiled {
+  const hit = compiled.get(type);
+  if (hit !== undefined) return hit;
+  const t = type as unknown as TypeParts;
+  switch (t.typeName) {
+    case 'null': return remember(type, { min: 0, skip: (_w, pos) => pos });
+    case 'boolean': return remember(type, { min: 1, skip: (w, pos) => fixedSize(w, pos, 1, 'a boolean') });
+    case 'int': return remember(type, { min: 1, skip: (w, pos) => skipVarint(w, pos, 5, 'an int') });
+    case 'long':
+    case 'abstract:long': // the bigint long of schema.ts, encoded as any long
+      return remember(type, { min: 1, skip: (w, pos) => skipVarint(w, pos, 10, 'a long') });
+    case 'float': return remember(type, { min: 4, skip: (w, pos) => fixedSize(w, pos, 4, 'a float') });
+    case 'double': return remember(type, { min: 8, skip: (w, pos) => fixedSize(w, pos, 8, 'a double') });
+    case 'string': return remember(type, { min: 1, skip: (w, pos) => lengthPrefixed(w, pos, 'a string') });
+    case 'bytes': return remember(type, { min: 1, skip: (w, pos) => lengthPrefixed(w, pos, 'a bytes value') });
+    case 'fixed': {
+      const size = t.size!;
+      return remember(type, { min: size, skip: (w, pos) => fixedSize(w, pos, size, `a fixed of ${size} bytes`) });
+    }
+    case 'enum': {
+      const n = t.symbols!.length;
+      return remember(type, {
+        min: 1,
+        skip: (w, pos) => {
+          const [index, at] = varint(w, pos, 'an enum index');
+          if (index < 0 || index >= n) throw new DatumError(`corrupt (enum index ${index}, the enum has ${n} symbols)`);
+          return at;
+        },
+      });
+    }
+    case 'record':
+    case 'error': {
+      // Registered before its fields are compiled: a record may contain itself (through a union or
+      // an array, which is where the walk's depth limit applies). Its size counts 0 meanwhile.
+      const self: Compiled = { min: 0, skip: () => 0 };
+      compiled.set(type, self);
+      const fields = t.fields!.map((f) => compile(f.type));
+      self.min = fields.reduce((sum, f) => sum + f.min, 0);
+      const skips = fields.map((f) => f.skip);
+      self.skip = (w, pos) => {
+        for (let i = 0; i < skips.length; i++) pos = skips[i]!(w, pos);
+        return pos;
+      };
+      return self;
+    }
+    case 'array': {
+      const self: Compiled = { min: 1, skip: () => 0 };
+      compiled.set(type, self);
+      const items = compile(t.itemsType!);
+      self.skip = (w, pos) => blocks(w, pos, 'an array', items.min, items.skip);
+      return self;
+    }
+    case 'map': {
+      const self: Compiled = { min: 1, skip: () => 0 };
+      compiled.set(type, self);
+      const values = compile(t.valuesType!);
+      const entry: Skip = (w, pos) => values.skip(w, lengthPrefixed(w, pos, 'a map key'));
+      self.skip = (w, pos) => blocks(w, pos, 'a map', 1 + values.min, entry);
+      return self;
+    }
+    case 'union:unwrapped':
+    case 'union:wrapped': {
+      const self: Compiled = { min: 1, skip: () => 0 };
+      compiled.set(type, self);
+      const branches = t.types!.map(compile);
+      const n = branches.length;
+      self.skip = (w, pos) => {
+        const [index, at] = varint(w, pos, 'a union index');
+        if (index < 0 || index >= n) throw new DatumError(`corrupt (union index ${index}, the union has ${n} branches)`);
+        if (++w.depth > w.limits.maxDepth) throw new DatumError(`nested more than ${w.limits.maxDepth} levels deep`);
+        const after = branches[index]!.skip(w, at);
+        w.depth--;
+        return after;
+      };
+      self.min = 1 + Math.min(...branches.map((b) => b.min));
+      return self;
+    }
+    default:
+      // A logical type is encoded as its underlying type.
+      if (t.underlyingType !== undefined) return remember(type, compile(t.underlyingType));
+      throw new DatumError(`the schema has a type the check does not know: ${t.typeName}`);
+  }
+}
+
+function remember(type: AvroType, c: Compiled): Compiled {
+  compiled.set(type, c);
+  return c;
+}
+
+/**
+ * Checks that the bytes from `pos` hold one datum of `type` within `limits`, without decoding it;
+ * returns where the datum ends (at most `end`). Throws DatumError with the reason.
+ */
+export function checkDatum(type: AvroType, buf: Uint8Array, pos = 0, end = buf.length, limits: DatumLimits = DATUM_LIMITS): number {
+  return compile(type).skip({ buf, end, items: 0, depth: 0, limits, positions: null }, pos);
+}
+
+/** Where the counts and lengths of a valid datum start: the places a tool that corrupts data aims at. */
+export function sizePositions(type: AvroType, buf: Uint8Array): number[] {
+  const positions: number[] = [];
+  compile(type).skip({ buf, end: buf.length, items: 0, depth: 0, limits: DATUM_LIMITS, positions }, 0);
+  return positions;
+}
+
+/** The fewest bytes a datum of `type` takes (0 for types like null or an empty record). */
+export function minimumSize(type: AvroType): number {
+  return compile(type).min;
+}

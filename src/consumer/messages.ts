@@ -1,0 +1,36 @@
+// One message of a topic, as `fink start distribution_test` shows it: decoded with its schema file
+// and made into a table row, or a DecodeError naming its partition and offset. Whatever a message
+// holds, nothing else comes out of here, so the reader can report it and go on.
+import { AlertError } from '../alert/fields.ts';
+import { DecodeError, type DecodedSchema, type SchemaFileDecoder } from './schema-file-decoder.ts';
+import { tableRow } from './table.ts';
+
+export interface TopicMessage {
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+export interface ShownMessage {
+  schema: DecodedSchema;
+  record: Record<string, unknown>;
+  row: string;
+}
+
+/** `topic/partition@offset`, as the messages of this command have always named a message. */
+export function messageWhere(topic: string, message: TopicMessage): string {
+  return `${topic}/${message.partition}@${message.offset}`;
+}
+
+/** Decodes a message and makes its table row; throws DecodeError only. */
+export function showMessage(decoder: SchemaFileDecoder, topic: string, message: TopicMessage): ShownMessage {
+  const where = messageWhere(topic, message);
+  const { schema, record } = decoder.decode(message.key, message.value, where);
+  try {
+    return { schema, record, row: tableRow(record) };
+  } catch (err) {
+    if (err instanceof AlertError) throw new DecodeError(`${where}: ${err.message}`);
+    throw err;
+  }
+}
