@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { commandArgs, intFlag } from '../../src/cli/args.ts';
-import { UsageError } from '../../src/errors.ts';
+import { FinkError, UsageError } from '../../src/errors.ts';
 import { encodeContainer } from '../../src/avro/container.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { writeParquet } from '../../src/consumer/parquet.ts';
@@ -12,6 +12,7 @@ import { tableHeader } from '../../src/consumer/table.ts';
 import { readTopic } from '../../src/kafka/topic-reader.ts';
 import type { RecordSchema } from '../../src/avro/schema.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
+import { isUnreachable, unreachableMessage } from '../../src/kafka/errors.ts';
 
 const USAGE = `usage: fink start distribution_test [--topic T] [--limit N] [--timeout S] [--rows R] [--out FILE] [--conf FILE]
 
@@ -56,9 +57,11 @@ export async function run(argv: string[]): Promise<number> {
   let bad = 0;
   const start = performance.now();
   const out = process.stdout;
-  if (rows > 0) out.write(tableHeader() + '\n');
+  const connection = kafkaClientOptions(config);
+  // The header waits for the first alert: a topic that cannot be read prints nothing but its error.
+  let header = rows > 0;
   try {
-    for await (const message of readTopic(kafkaClientOptions(config), topic, { follow: limit !== undefined, signal: controller.signal })) {
+    for await (const message of readTopic(connection, topic, { follow: limit !== undefined, signal: controller.signal })) {
       let shown;
       try {
         shown = showMessage(decoder, topic, message);
@@ -74,10 +77,15 @@ export async function run(argv: string[]): Promise<number> {
       entry.count++;
       if (format === '.avro') entry.datums.push(message.value!);
       if (format === '.parquet') entry.records.push(record);
+      if (header) out.write(tableHeader() + '\n');
+      header = false;
       if (count < rows) out.write(row + '\n');
       count++;
       if (limit !== undefined && count >= limit) break;
     }
+  } catch (err) {
+    if (isUnreachable(err)) throw new FinkError(unreachableMessage(connection.bootstrapBrokers, err), { code: 'FINK_KAFKA_UNREACHABLE' });
+    throw err;
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }

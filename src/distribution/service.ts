@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FinkError } from '../errors.ts';
 import { appendRecord } from '../files.ts';
-import { errorIds } from '../kafka/errors.ts';
+import { errorIds, unreachableMessage } from '../kafka/errors.ts';
 import { ensureTopic, messageLimits } from '../kafka/topics.ts';
 import { classifyKafkaError, FencedError, TransactionalSession } from '../kafka/transactional-session.ts';
 import { openReader, StoreReplacedError, type AlertReader, type Checkpoint } from '../sciencedb/reader.ts';
@@ -105,7 +105,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
         progress.tick(() => reader.lag(next));
       } catch (err) {
         // Distributing what is there is a one-off job: a Kafka that never answered is a mistake to name.
-        if (limits === undefined && options.untilCaughtUp === true && classifyKafkaError(err) === 'unreachable') throw unreachable(err, settings);
+        if (limits === undefined && options.untilCaughtUp === true && classifyKafkaError(err) === 'unreachable') throw new FinkError(unreachableMessage(settings.connection.bootstrapBrokers, err), { code: 'FINK_KAFKA_UNREACHABLE' });
         const wait = afterFailure(err, settings, outage, metrics, log);
         // Whatever happened to the batch in flight, the checkpoint in Kafka says whether it was
         // committed: start over from a new session.
@@ -139,20 +139,6 @@ function afterFailure(err: unknown, settings: DistributionSettings, outage: Outa
   if (failure === 'unauthorized') throw new FinkError(`Kafka refused an operation of user ${settings.user ?? '(none)'}: ${(err as Error).message} (${errorIds(err).join(', ')})`);
   metrics.countError('kafka');
   return outage.failed(err, failure, errorIds(err), settings.connection.bootstrapBrokers);
-}
-
-/** The innermost messages of an error (the network's own words, such as ECONNREFUSED). */
-function rootCauses(err: unknown, depth = 0): string[] {
-  const { errors, cause, message } = (err ?? {}) as { errors?: unknown[]; cause?: unknown; message?: string };
-  const inner = [...(Array.isArray(errors) ? errors : []), ...(cause === undefined ? [] : [cause])];
-  if (inner.length === 0 || depth > 5) return message === undefined ? [] : [message];
-  return inner.flatMap((e) => rootCauses(e, depth + 1));
-}
-
-function unreachable(err: unknown, settings: DistributionSettings): FinkError {
-  const servers = settings.connection.bootstrapBrokers.join(',');
-  const causes = [...new Set(rootCauses(err))].join('; ');
-  return new FinkError(`Kafka does not answer at ${servers} (${causes}): start it with 'npx fink_kafka start', or set DISTRIBUTION_SERVERS to a running cluster`, { code: 'FINK_KAFKA_UNREACHABLE' });
 }
 
 /** Creates the topics the service fills when they are missing (with its own credentials), and reads what each accepts. */

@@ -14,3 +14,38 @@ export function errorIds(err: unknown): string[] {
   visit(err, 0);
   return out;
 }
+
+/** The innermost messages of an error: the network's own words, such as ECONNREFUSED. */
+export function rootCauses(err: unknown, depth = 0): string[] {
+  const { errors, cause, message } = (err ?? {}) as { errors?: unknown[]; cause?: unknown; message?: string };
+  const inner = [...(Array.isArray(errors) ? errors : []), ...(cause === undefined ? [] : [cause])];
+  if (inner.length === 0 || depth > 5) return message === undefined ? [] : [message];
+  return [...new Set(inner.flatMap((e) => rootCauses(e, depth + 1)))];
+}
+
+/** The client's error codes (PLT_KFK_*) anywhere inside an error. */
+function clientCodes(err: unknown, depth = 0): string[] {
+  if (depth > 5 || err === null || typeof err !== 'object') return [];
+  const { code, errors, cause } = err as { code?: unknown; errors?: unknown; cause?: unknown };
+  const own = typeof code === 'string' && code.startsWith('PLT_KFK_') ? [code] : [];
+  return [...own, ...(Array.isArray(errors) ? errors : []).flatMap((e) => clientCodes(e, depth + 1)), ...clientCodes(cause, depth + 1)];
+}
+
+/**
+ * Whether a client error is Kafka not answering at all: no broker's error id anywhere in it, and
+ * no refusal of the client's own (PLT_KFK_USER: an unknown topic, a misuse).
+ */
+export function isUnreachable(err: unknown): boolean {
+  const codes = clientCodes(err);
+  return codes.length > 0 && !codes.includes('PLT_KFK_USER') && errorIds(err).length === 0;
+}
+
+/** Whether the client says a topic does not exist (its own check or the broker's answer). */
+export function isUnknownTopic(err: unknown): boolean {
+  return errorIds(err).some((id) => id.startsWith('UNKNOWN_TOPIC')) || rootCauses(err).some((m) => /^Unknown topic /.test(m));
+}
+
+/** The one line for a Kafka that does not answer: where it was asked, why, and what to do. */
+export function unreachableMessage(servers: readonly string[], err: unknown): string {
+  return `Kafka does not answer at ${servers.join(',')} (${rootCauses(err).join('; ')}): start it with 'npx fink_kafka start', or set DISTRIBUTION_SERVERS to a running cluster`;
+}

@@ -9,7 +9,7 @@ import { FinkError } from '../errors.ts';
 import { committedBatches, lastOffset } from './aborted-transactions.ts';
 import { overrideApi } from './api-override.ts';
 import { closeQuietly, type KafkaConnection } from './client-options.ts';
-import { errorIds } from './errors.ts';
+import { isUnknownTopic } from './errors.ts';
 
 export interface ConsumedMessage {
   topic: string;
@@ -105,14 +105,18 @@ async function stableEnds(consumer: Consumer, topic: string, settleMs: number): 
 }
 
 /** Messages of `topic` from its first offset, in offset order within each partition. */
+function missing(topic: string, connection: KafkaConnection): string {
+  return `topic ${topic} does not exist at ${connection.bootstrapBrokers.join(',')}: 'npx fink_kafka --list-topics' lists those that do`;
+}
+
 export async function* readTopic(connection: KafkaConnection, topic: string, options: ReadOptions = {}): AsyncGenerator<ConsumedMessage> {
   const consumer = newConsumer(connection);
   try {
     const metadata = await consumer.metadata({ topics: [topic], forceUpdate: true }).catch((err: unknown) => {
-      throw /UNKNOWN_TOPIC|does not exist/i.test(JSON.stringify(errorIds(err))) ? new TopicMissingError(`topic ${topic} does not exist`) : err;
+      throw isUnknownTopic(err) ? new TopicMissingError(missing(topic, connection)) : err;
     });
     const described = metadata.topics.get(topic);
-    if (described === undefined) throw new TopicMissingError(`topic ${topic} does not exist`);
+    if (described === undefined) throw new TopicMissingError(missing(topic, connection));
     const starts = (await consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.EARLIEST })).get(topic) ?? [];
     const ends = await stableEnds(consumer, topic, options.settleMs ?? 2000);
     const positions = described.partitions.map((_, p) => starts[p] ?? 0n);

@@ -5,7 +5,7 @@
 import type { MessageToProduce } from '@platformatic/kafka';
 import { FinkError } from '../errors.ts';
 import type { KafkaConnection } from './client-options.ts';
-import { errorIds } from './errors.ts';
+import { errorIds, isUnreachable } from './errors.ts';
 import { describeTransaction } from './transaction-state.ts';
 import { createTransactionalProducer, producerIdentity, TRANSACTION_TIMEOUT_MS, type BufferProducer, type ProducerIdentity } from './transactional-producer.ts';
 
@@ -41,7 +41,8 @@ export function classifyKafkaError(err: unknown): KafkaFailure | undefined {
   if (ids.some((id) => FENCED.has(id))) return 'fenced';
   if (ids.some((id) => id.endsWith('AUTHORIZATION_FAILED'))) return 'unauthorized';
   if (ids.length > 0 && ids.every((id) => SETTLING.has(id))) return 'settling';
-  return ids.length > 0 ? 'answered' : 'unreachable';
+  if (ids.length > 0) return 'answered';
+  return isUnreachable(err) ? 'unreachable' : undefined;
 }
 
 export interface SessionOptions {

@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/data.ts';
 import { spawnDistribution } from '../helpers/distribution.ts';
-import { freePortPair } from '../helpers/kafka.ts';
+import { freePortPair, startTestCluster } from '../helpers/kafka.ts';
 
 const root = tempDir('mistakes');
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -35,4 +35,26 @@ test('fink start distribution (continuous) with Kafka down: waits with its backo
   service.child.kill('SIGTERM');
   assert.equal(await service.exited, 0, service.output());
   assert.doesNotMatch(service.output(), /unexpected error/);
+});
+
+test('fink start distribution_test with Kafka down: one line naming the address, no table header, exit 1', async () => {
+  const env = await nobodyListening();
+  const result = runCli('fink', ['start', 'distribution_test'], env);
+  assert.equal(result.status, 1, result.stderr);
+  assert.equal(result.stdout, '', 'no table header before the error');
+  assert.match(result.stderr, new RegExp(`^fink: Kafka does not answer at ${env.DISTRIBUTION_SERVERS!.replace('.', '\\.')} .*ECONNREFUSED`));
+  assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+});
+
+test('fink start distribution_test --topic nope: one line naming the topic and how to list those that exist, exit 1', async () => {
+  const cluster = await startTestCluster();
+  try {
+    const result = runCli('fink', ['start', 'distribution_test', '--topic', 'nope'], cluster.env);
+    assert.equal(result.status, 1, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^fink: topic nope does not exist at .*fink_kafka --list-topics/);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+  } finally {
+    await cluster.stop();
+  }
 });
