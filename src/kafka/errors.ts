@@ -14,3 +14,15 @@ export function errorIds(err: unknown): string[] {
   visit(err, 0);
   return out;
 }
+
+/**
+ * Answers of a transaction coordinator that is being elected, is loading its log (a new or
+ * restarted cluster), or is still writing the markers of the previous transaction: they pass.
+ */
+export const COORDINATOR_SETTLING: ReadonlySet<string> = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS']);
+
+/** True when every broker answer inside the error says the coordinator is settling. */
+export function isCoordinatorSettling(err: unknown): boolean {
+  const ids = errorIds(err);
+  return ids.length > 0 && ids.every((id) => COORDINATOR_SETTLING.has(id));
+}

@@ -12,7 +12,7 @@ import { ensureTopic } from '../../src/kafka/topics.ts';
 import { openReader } from '../../src/sciencedb/reader.ts';
 import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/data.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { decodeWithKey, distributionSetup, readAll, spawnDistribution, waitForCommitted } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { plain } from '../helpers/values.ts';

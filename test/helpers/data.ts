@@ -1,7 +1,6 @@
 // The real alerts in ../shared/data, read from there (never copied into the repository). Tests that
 // need them skip, saying so, where the folder is absent.
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { packageRoot } from '../../src/config/config.ts';
@@ -15,8 +14,4 @@ export function haveRealData(t: TestContext): boolean {
   if (existsSync(ZTF_DATA) && existsSync(FINK_DATA)) return true;
   t.skip(`real alerts not found at ${SHARED_DATA} (the shared data folder beside the project)`);
   return false;
-}
-
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `fink-${prefix}-`));
 }

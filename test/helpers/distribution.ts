@@ -9,7 +9,7 @@ import { readTopic, type ConsumedMessage } from '../../src/kafka/topic-reader.ts
 import { parseAvroType, type AvroType } from '../../src/avro/schema.ts';
 import { readCheckpoint } from '../../src/distribution/checkpoint.ts';
 import { testEnv } from './cli.ts';
-import { tempDir } from './data.ts';
+import { tempDir } from './temp.ts';
 import type { TestCluster } from './kafka.ts';
 
 export interface DistributionSetup {

@@ -8,7 +8,7 @@ import { packageRoot } from '../../src/config/config.ts';
 import { openReader, type Checkpoint } from '../../src/sciencedb/reader.ts';
 import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { testEnv } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/data.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 test('a reader reads while another process ingests: every alert once, in order, none skipped', async () => {
   const dir = tempDir('concurrent');

@@ -10,7 +10,8 @@ import { openReader, type StoredAlert } from '../../src/sciencedb/reader.ts';
 import { dbStats } from '../../src/sciencedb/stats.ts';
 import { runCli } from '../helpers/cli.ts';
 import { plain } from '../helpers/values.ts';
-import { FINK_DATA, haveRealData, tempDir, ZTF_DATA } from '../helpers/data.ts';
+import { FINK_DATA, haveRealData, ZTF_DATA } from '../helpers/data.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 /** Every alert of a file, decoded by avsc's own container reader (independent of ours). */
 async function decodeIndependently(file: string): Promise<{ schema: AvroSchema; values: Record<string, unknown>[] }> {
