@@ -9,9 +9,13 @@ export const SHARED_DATA = resolve(packageRoot(), '..', 'shared', 'data');
 export const ZTF_DATA = join(SHARED_DATA, 'ztf');
 export const FINK_DATA = join(SHARED_DATA, 'fink');
 
+export function realDataPresent(): boolean {
+  return existsSync(ZTF_DATA) && existsSync(FINK_DATA);
+}
+
 /** True when the real data is present; otherwise marks the test skipped with the reason. */
 export function haveRealData(t: TestContext): boolean {
-  if (existsSync(ZTF_DATA) && existsSync(FINK_DATA)) return true;
+  if (realDataPresent()) return true;
   t.skip(`real alerts not found at ${SHARED_DATA} (the shared data folder beside the project)`);
   return false;
 }

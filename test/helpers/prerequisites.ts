@@ -12,3 +12,9 @@ export function prerequisiteMissing(t: TestContext, reason: string): false {
   t.skip(reason);
   return false;
 }
+
+/** For a check that a test adds when it can: says so when it cannot (fails under CI=true). */
+export function prerequisiteNoted(t: TestContext, reason: string, without: string): void {
+  if (IN_CI) assert.fail(`${reason} (CI=true: a missing prerequisite is a failure, not a skip)`);
+  t.diagnostic(`${reason}: ${without}`);
+}
