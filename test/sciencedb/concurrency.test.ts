@@ -28,7 +28,7 @@ test('a reader reads while another process ingests: every alert once, in order, 
   let checkpoint: Checkpoint = {};
   let seen = 0;
   let readsWhileWriting = 0;
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 300_000;
   while (seen < count && Date.now() < deadline) {
     const { alerts, checkpoint: next } = reader.read(checkpoint, 200);
     if (!writerDone && alerts.length > 0) readsWhileWriting++;
