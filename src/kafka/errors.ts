@@ -17,7 +17,8 @@ export function errorIds(err: unknown): string[] {
 
 /**
  * Answers of a transaction coordinator that is being elected, is loading its log (a new or
- * restarted cluster), or is still writing the markers of the previous transaction: they pass.
+ * restarted cluster), or is still writing the markers of the previous transaction: answers that
+ * pass on their own, to be waited out.
  */
 export const COORDINATOR_SETTLING: ReadonlySet<string> = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS']);
 
