@@ -136,6 +136,10 @@ function serverProperties(layout: NodeLayout, index: number, nodes: NodeLayout[]
     `transaction.state.log.min.isr=${Math.min(n, 2)}`,
     `share.coordinator.state.topic.replication.factor=${Math.min(n, 3)}`,
     `share.coordinator.state.topic.min.isr=${Math.min(n, 2)}`,
+    // A few partitions, not Kafka's 50: each is loaded before its coordinator answers, and a
+    // small local cluster spreads no load over them (a new cluster answers in a fraction of the time).
+    'offsets.topic.num.partitions=3',
+    'transaction.state.log.num.partitions=3',
     'group.initial.rebalance.delay.ms=0',
     // Topics are created on purpose (fink_kafka --create-topic, or by the service), never by a typo.
     'auto.create.topics.enable=false',

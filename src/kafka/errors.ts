@@ -49,3 +49,16 @@ export function isUnknownTopic(err: unknown): boolean {
 export function unreachableMessage(servers: readonly string[], err: unknown): string {
   return `Kafka does not answer at ${servers.join(',')} (${rootCauses(err).join('; ')}): start it with 'npx fink_kafka start', or set DISTRIBUTION_SERVERS to a running cluster`;
 }
+
+/**
+ * Answers of a transaction coordinator that is being elected, is loading its log (a new or
+ * restarted cluster), or is still writing the markers of the previous transaction: answers that
+ * pass on their own, to be waited out.
+ */
+export const COORDINATOR_SETTLING: ReadonlySet<string> = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS']);
+
+/** True when every broker answer inside the error says the coordinator is settling. */
+export function isCoordinatorSettling(err: unknown): boolean {
+  const ids = errorIds(err);
+  return ids.length > 0 && ids.every((id) => COORDINATOR_SETTLING.has(id));
+}

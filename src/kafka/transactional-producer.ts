@@ -7,11 +7,18 @@
 //   brokers' own verification calls (KIP-890) and need CLUSTER_ACTION, which no producer user
 //   should hold; the client picks the highest version the broker offers, so under ACLs every
 //   transaction would fail with CLUSTER_AUTHORIZATION_FAILED.
-import { addPartitionsToTxnV3, Producer } from '@platformatic/kafka';
+// Both work around @platformatic/kafka 2.12.1 (docs/architecture.md, Library workarounds);
+// test/kafka/library-workarounds.test.ts asserts the upstream behaviours and fails when they
+// change. The -1/-1 options can go once the library sends them by default; the override once it
+// caps AddPartitionsToTxn at the client version for producers.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { addPartitionsToTxnV3, ProduceAcks, Producer } from '@platformatic/kafka';
 import { overrideApi, type ApiCall } from './api-override.ts';
 import type { KafkaConnection } from './client-options.ts';
+import { isCoordinatorSettling } from './errors.ts';
 
 export type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
+export type ProducerTransaction = Awaited<ReturnType<BufferProducer['beginTransaction']>>;
 
 /** Also the transaction timeout: an instance killed mid-batch blocks readers at most this long. */
 export const TRANSACTION_TIMEOUT_MS = 30_000;
@@ -36,7 +43,7 @@ export function createTransactionalProducer(connection: KafkaConnection, transac
     transactionalId,
     producerId: -1n,
     producerEpoch: -1,
-    acks: -1,
+    acks: ProduceAcks.ALL,
     compression: 'lz4',
     timeout: TRANSACTION_TIMEOUT_MS,
     // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
@@ -47,4 +54,35 @@ export function createTransactionalProducer(connection: KafkaConnection, transac
   });
   overrideApi(producer, 'AddPartitionsToTxn', () => addPartitionsToTxnV3.api as unknown as ApiCall);
   return producer;
+}
+
+/** How long a new producer waits for its transaction coordinator, unless told otherwise. */
+export const COORDINATOR_DEADLINE_MS = 60_000;
+
+/**
+ * The first transaction of a producer session, once the transaction coordinator answers. On a
+ * fresh or restarted cluster the coordinator is elected and loads the transaction log first
+ * (seconds on a slow machine), answering NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS meanwhile;
+ * the client's own retries are milliseconds apart and spent long before. So: retried with a
+ * backoff until a deadline, not a number of attempts. Any other error is thrown at once; a
+ * coordinator still settling at the deadline, as the last answer.
+ */
+export async function beginFirstTransaction(producer: BufferProducer, options: { deadlineMs?: number; signal?: AbortSignal } = {}): Promise<ProducerTransaction> {
+  const deadline = Date.now() + (options.deadlineMs ?? COORDINATOR_DEADLINE_MS);
+  let backoff = 50;
+  for (;;) {
+    try {
+      return await producer.beginTransaction();
+    } catch (err) {
+      if (!isCoordinatorSettling(err)) throw err;
+      // The failed attempt leaves its transaction object on the producer: without cancelling it
+      // the next attempt is refused as a second active transaction.
+      await producer.transaction?.cancel();
+      const left = deadline - Date.now();
+      // The client's own error, so that callers tell it apart from others as they do any Kafka error.
+      if (left <= 0) throw err;
+      await sleep(Math.min(backoff, left), undefined, options.signal === undefined ? undefined : { signal: options.signal });
+      backoff = Math.min(backoff * 2, 1000);
+    }
+  }
 }

@@ -5,7 +5,7 @@
 import type { MessageToProduce } from '@platformatic/kafka';
 import { FinkError } from '../errors.ts';
 import type { KafkaConnection } from './client-options.ts';
-import { errorIds, isUnreachable } from './errors.ts';
+import { errorIds, isCoordinatorSettling, isUnreachable } from './errors.ts';
 import { describeTransaction } from './transaction-state.ts';
 import { createTransactionalProducer, producerIdentity, TRANSACTION_TIMEOUT_MS, type BufferProducer, type ProducerIdentity } from './transactional-producer.ts';
 
@@ -32,7 +32,6 @@ export class FencedError extends FinkError {
 export type KafkaFailure = 'fenced' | 'unauthorized' | 'settling' | 'answered' | 'unreachable';
 
 const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
-const SETTLING = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS']);
 
 export function classifyKafkaError(err: unknown): KafkaFailure | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -40,7 +39,7 @@ export function classifyKafkaError(err: unknown): KafkaFailure | undefined {
   const ids = errorIds(err);
   if (ids.some((id) => FENCED.has(id))) return 'fenced';
   if (ids.some((id) => id.endsWith('AUTHORIZATION_FAILED'))) return 'unauthorized';
-  if (ids.length > 0 && ids.every((id) => SETTLING.has(id))) return 'settling';
+  if (isCoordinatorSettling(err)) return 'settling';
   if (ids.length > 0) return 'answered';
   return isUnreachable(err) ? 'unreachable' : undefined;
 }

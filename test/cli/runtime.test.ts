@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { NODE_FLAGS } from '../../src/cli/runtime.ts';
 import { packageRoot } from '../../src/config/config.ts';
+import { testEnv } from '../helpers/cli.ts';
 
 const root = packageRoot();
 
@@ -19,7 +20,7 @@ test('the fink command carries the runtime flags in its shebang, source and buil
 test('the published command runs through its shebang with the project\'s Node first on the PATH (as npx runs it)', (t) => {
   const bin = join(root, 'dist', 'bin', 'fink.js');
   if (!existsSync(bin)) return t.skip('dist/ is not built (npm run build)');
-  const run = spawnSync(bin, ['--help'], { encoding: 'utf8', env: { ...process.env, PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` } });
+  const run = spawnSync(bin, ['--help'], { encoding: 'utf8', env: testEnv({ PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` }) });
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /usage: fink <command>/);
 });

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, packageRoot } from '../../src/config/config.ts';
 import { UsageError } from '../../src/errors.ts';
+import { testEnv } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 function confFile(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fink-conf-'));
+  const dir = tempDir('conf');
   const file = join(dir, 'fink.conf');
   writeFileSync(file, text);
   return file;
@@ -86,7 +87,7 @@ describe('configuration', () => {
   it('makes the commands exit 2 with one line naming the key and the file', () => {
     const file = confFile('NOT_A_KEY=1\n');
     const result = spawnSync(process.execPath, [join(packageRoot(), 'bin', 'fink_kafka.ts'), 'status'], {
-      env: { ...process.env, FINK_CONF: file },
+      env: testEnv({ FINK_CONF: file }),
       encoding: 'utf8',
     });
     assert.equal(result.status, 2);
@@ -96,7 +97,7 @@ describe('configuration', () => {
 
 describe('configuration keys are typed', () => {
   it('reads a key of the table, and a name that is not one does not compile (npm run typecheck fails without the expect-error)', () => {
-    const config = loadConfig({ env: { FINK_HOME: mkdtempSync(join(tmpdir(), 'fink-keys-')) } });
+    const config = loadConfig({ env: { FINK_HOME: tempDir('keys') } });
     assert.equal(config.require('SUBSTREAM_PREFIX'), 'fink_');
     // @ts-expect-error DISTRIBUTION_SERVER is not a configuration key (DISTRIBUTION_SERVERS is)
     assert.equal(config.get('DISTRIBUTION_SERVER'), undefined);

@@ -10,7 +10,7 @@ import type { Filter } from '../../src/distribution/filters.ts';
 import { WireSchemas } from '../../src/distribution/wire.ts';
 import { openReader, type AlertReader, type StoredAlert } from '../../src/sciencedb/reader.ts';
 import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
-import { tempDir } from '../helpers/data.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 function filter(name: string, body: (a: AlertFields) => boolean, dropFields?: string[]): Filter {
   return { name, description: name, filter: body, file: `${name}.ts`, ...(dropFields === undefined ? {} : { dropFields }) } as Filter;

@@ -13,7 +13,7 @@ import { distributionSettings } from '../../src/distribution/settings.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { nightFile } from '../../src/sciencedb/store.ts';
 import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
-import { tempDir } from '../helpers/data.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { decodeWithKey, distributionSetup, readAll, spawnDistribution, waitForCommitted } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 

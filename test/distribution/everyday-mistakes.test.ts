@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/data.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { spawnDistribution } from '../helpers/distribution.ts';
 import { freePortPair, startTestCluster } from '../helpers/kafka.ts';
 

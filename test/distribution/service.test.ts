@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { packageRoot } from '../../src/config/config.ts';
 import { loadFilters } from '../../src/distribution/filters.ts';
 import { Metrics, serveMetrics } from '../../src/distribution/metrics.ts';
@@ -12,8 +11,8 @@ import { ensureTopic } from '../../src/kafka/topics.ts';
 import { openReader } from '../../src/sciencedb/reader.ts';
 import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/data.ts';
-import { decodeWithKey, distributionSetup, readAll, spawnDistribution, waitForCommitted } from '../helpers/distribution.ts';
+import { tempDir } from '../helpers/temp.ts';
+import { decodeWithKey, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, waitForCommitted } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { plain } from '../helpers/values.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
@@ -120,24 +119,21 @@ describe('the distribution service', () => {
     }
   });
 
-  test('continuous: new alerts go out within about a second; fink stop distribution stops it gracefully; metrics are served', async (t) => {
+  // How soon alerts go out is measured by the benchmark (npm run bench), never by a timed test.
+  test('continuous: new alerts go out as they arrive; fink stop distribution stops it gracefully; metrics are served', async (t) => {
     const setup = distributionSetup(cluster, { DISTRIBUTION_TOPICS: 'none', DISTRIBUTION_METRICS_PORT: '0' });
     mkdirSync(setup.dbDir, { recursive: true });
     simulateIntoDb(setup.dbDir, { profile: 'ztf', seed: 24, night: '20261111' }, 10);
     const run = spawnDistribution(setup.env);
     t.after(() => run.child.kill('SIGKILL'));
-    assert.equal(await waitForCommitted(setup, 10, 60_000), 10, run.output());
+    assert.equal(await waitForCommitted(setup, 10), 10, run.output());
     const metricsUrl = /msg="metrics served" url=(\S+)/.exec(run.output())?.[1];
     assert.ok(metricsUrl !== undefined, run.output());
-    // Latency: from ingest to committed, alert by alert.
-    const latencies: number[] = [];
+    // Alerts ingested one by one while it runs, each committed before the next arrives.
     for (let i = 0; i < 5; i++) {
-      const t0 = Date.now();
       simulateIntoDb(setup.dbDir, { profile: 'ztf', seed: 25 + i, night: '20261111' }, 1);
-      assert.equal(await waitForCommitted(setup, 11 + i, 10_000), 11 + i);
-      latencies.push(Date.now() - t0);
+      assert.equal(await waitForCommitted(setup, 11 + i), 11 + i, run.output());
     }
-    assert.ok(Math.max(...latencies) < 1500, `ingest to committed within about a second: ${latencies.join(', ')} ms`);
     const text = await (await fetch(metricsUrl)).text();
     assert.match(text, /fink_distribution_alerts_total 15/);
     assert.match(text, /fink_distribution_messages_total\{topic="distribution_test"\} 15/);
@@ -154,8 +150,7 @@ describe('the distribution service', () => {
     const setup = distributionSetup(cluster, { DISTRIBUTION_TOPICS: 'none' });
     const run = spawnDistribution(setup.env);
     t.after(() => run.child.kill('SIGKILL'));
-    const t0 = Date.now();
-    while (!/no checkpoint yet|resuming/.test(run.output()) && Date.now() - t0 < 60_000) await sleep(50);
+    await run.waitForOutput(SESSION_OPEN, "the first service's producer session");
     const second = runCli('fink', ['start', 'distribution'], setup.env);
     assert.equal(second.status, 1);
     assert.match(second.stderr, /a distribution service with DISTRIBUTION_ID=.* already runs \(pid \d+\)/);

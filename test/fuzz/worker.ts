@@ -6,7 +6,7 @@ import { showMessage } from '../../src/consumer/messages.ts';
 import { DecodeError, SchemaFileDecoder } from '../../src/consumer/schema-file-decoder.ts';
 import { ingestPaths } from '../../src/sciencedb/ingest.ts';
 import { printable } from '../../src/printable.ts';
-import { tempDir } from '../helpers/data.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { peakRssMb } from '../helpers/hostile.ts';
 import { schemasOf, writeSchemaFiles } from '../helpers/wire.ts';
 import { ingestCase, messageCase, realMessagesOf, realSources } from './cases.ts';

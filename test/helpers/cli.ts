@@ -3,8 +3,22 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/config/config.ts';
 
+/**
+ * What a test passes on from the shell: what the tools need to run (Java, Maven, Python, the
+ * proxies of the package registries), never the project's own settings. A KAFKA_HOME or a
+ * DISTRIBUTION_TOPICS in the developer's shell would otherwise change what is tested.
+ */
+const INHERITED = [
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'LC_CTYPE',
+  'JAVA_HOME', 'MAVEN_OPTS', 'M2_HOME', 'PYENV_ROOT', 'PYENV_VERSION', 'PIP_INDEX_URL', 'SSL_CERT_FILE',
+  'http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'CI',
+];
+
+/** The environment of a test's configuration and child processes: the allow-list, the overrides. */
 export function testEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, FINK_CONF: join(packageRoot(), 'conf', 'fink.conf'), ...overrides };
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of INHERITED) if (process.env[name] !== undefined) env[name] = process.env[name];
+  return { ...env, FINK_CONF: join(packageRoot(), 'conf', 'fink.conf'), ...overrides };
 }
 
 /** Runs a command of the project (`fink` or `fink_kafka`) as a user would, with configuration overrides. */

@@ -1,7 +1,6 @@
 // The real alerts in ../shared/data, read from there (never copied into the repository). Tests that
 // need them skip, saying so, where the folder is absent.
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { packageRoot } from '../../src/config/config.ts';
@@ -10,13 +9,13 @@ export const SHARED_DATA = resolve(packageRoot(), '..', 'shared', 'data');
 export const ZTF_DATA = join(SHARED_DATA, 'ztf');
 export const FINK_DATA = join(SHARED_DATA, 'fink');
 
-/** True when the real data is present; otherwise marks the test skipped with the reason. */
-export function haveRealData(t: TestContext): boolean {
-  if (existsSync(ZTF_DATA) && existsSync(FINK_DATA)) return true;
-  t.skip(`real alerts not found at ${SHARED_DATA} (the shared data folder beside the project)`);
-  return false;
+export function realDataPresent(): boolean {
+  return existsSync(ZTF_DATA) && existsSync(FINK_DATA);
 }
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `fink-${prefix}-`));
+/** True when the real data is present; otherwise marks the test skipped with the reason. */
+export function haveRealData(t: TestContext): boolean {
+  if (realDataPresent()) return true;
+  t.skip(`real alerts not found at ${SHARED_DATA} (the shared data folder beside the project)`);
+  return false;
 }

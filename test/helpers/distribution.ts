@@ -2,14 +2,14 @@
 // service id, on a test cluster; and the ways tests read back what went out.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_FLAGS } from '../../src/cli/runtime.ts';
 import { loadConfig, packageRoot, type Config } from '../../src/config/config.ts';
 import { readTopic, type ConsumedMessage } from '../../src/kafka/topic-reader.ts';
 import { parseAvroType, type AvroType } from '../../src/avro/schema.ts';
 import { readCheckpoint } from '../../src/distribution/checkpoint.ts';
 import { testEnv } from './cli.ts';
-import { tempDir } from './data.ts';
+import { tempDir } from './temp.ts';
+import { waitFor } from './wait.ts';
 import type { TestCluster } from './kafka.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 
@@ -55,23 +55,38 @@ export function decodeWithKey(message: ConsumedMessage): Record<string, unknown>
 }
 
 /** `fink start distribution ...` as a child process, for tests that kill or stop it. */
-export function spawnDistribution(env: Record<string, string>, args: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+export interface DistributionProcess {
+  child: ChildProcess;
+  /** Its stdout and stderr so far. */
+  output: () => string;
+  exited: Promise<number | null>;
+  /** Resolves once its output matches `pattern` (fails at a generous deadline, showing the output). */
+  waitForOutput: (pattern: RegExp, what: string) => Promise<void>;
+}
+
+/** What the service logs once its producer session is open and its checkpoint read. */
+export const SESSION_OPEN = /no checkpoint yet|resuming after the last committed batch/;
+
+export function spawnDistribution(env: Record<string, string>, args: string[] = []): DistributionProcess {
   const child = spawn(process.execPath, [...NODE_FLAGS, join(packageRoot(), 'bin', 'fink.ts'), 'start', 'distribution', ...args], { env: testEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  const waitForOutput = async (pattern: RegExp, what: string) => {
+    await waitFor(what, () => pattern.test(output), { detail: () => output });
+  };
+  return { child, output: () => output, exited, waitForOutput };
 }
 
 /** Waits until the service's committed checkpoint covers `alerts` alerts (cheap: the checkpoint topic only). */
-export async function waitForCommitted(setup: DistributionSetup, alerts: number, timeoutMs = 90_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
+export async function waitForCommitted(setup: DistributionSetup, alerts: number, timeoutMs = 180_000): Promise<number> {
   let done = 0;
-  while (Date.now() < deadline) {
-    done = (await readCheckpoint(kafkaClientOptions(setup.config), setup.config.require('DISTRIBUTION_CHECKPOINT_TOPIC'), setup.config.require('DISTRIBUTION_ID')).catch(() => null))?.saved?.alerts ?? 0;
-    if (done >= alerts) return done;
-    await sleep(200);
-  }
+  await waitFor(`${alerts} alerts committed`, async () => (done = await committedAlerts(setup)) >= alerts, { timeoutMs, everyMs: 200, detail: () => `${done} committed` }).catch(() => {});
   return done;
+}
+
+/** How many alerts the service's checkpoint says are committed (0 before its first commit). */
+export async function committedAlerts(setup: DistributionSetup): Promise<number> {
+  return (await readCheckpoint(kafkaClientOptions(setup.config), setup.config.require('DISTRIBUTION_CHECKPOINT_TOPIC'), setup.config.require('DISTRIBUTION_ID')).catch(() => null))?.saved?.alerts ?? 0;
 }

@@ -1,14 +1,13 @@
 // A real managed Kafka for a test file: free ports, its own state folder, started with the
 // project's own code, so the suite never collides with a cluster the user runs.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/config.ts';
 import { nodeLayout, portIsFree, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
 import { testEnv } from './cli.ts';
+import { tempDir } from './temp.ts';
+import { waitFor } from './wait.ts';
 
 export interface TestCluster {
   bootstrap: string;
@@ -51,7 +50,7 @@ export async function freePortPair(count = 2): Promise<number> {
 export async function startTestCluster(options: { brokers?: number; secured?: boolean } = {}): Promise<TestCluster> {
   const brokers = options.brokers ?? 1;
   const port = await freePortPair(2 * brokers);
-  const stateDir = mkdtempSync(join(tmpdir(), 'fink-kafka-test-'));
+  const stateDir = tempDir('kafka-test');
   const env: Record<string, string> = { DISTRIBUTION_SERVERS: `127.0.0.1:${port}`, KAFKA_STATE_DIR: stateDir, KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m' };
   if (options.secured === true) {
     const password = randomBytes(12).toString('hex');
@@ -64,7 +63,14 @@ export async function startTestCluster(options: { brokers?: number; secured?: bo
     });
   }
   const config = loadConfig({ env: testEnv(env) });
-  const started = await startCluster(config, () => {}, brokers);
+  let started: Awaited<ReturnType<typeof startCluster>>;
+  try {
+    started = await startCluster(config, () => {}, brokers);
+  } catch (err) {
+    // Nodes that did start would outlive the test file.
+    await stopCluster(config).catch(() => {});
+    throw err;
+  }
   return {
     bootstrap: started.bootstrap,
     env,
@@ -78,7 +84,7 @@ export async function startTestCluster(options: { brokers?: number; secured?: bo
       const pid = runningPid(layout);
       if (pid === undefined) throw new Error(`node ${index} is not running`);
       process.kill(pid, 'SIGKILL');
-      while (runningPid(layout) !== undefined) await sleep(50);
+      await waitFor(`node ${index} (pid ${pid}) to be gone after SIGKILL`, () => runningPid(layout) === undefined);
     },
     async restart() {
       await stopCluster(config);

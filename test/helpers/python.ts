@@ -1,5 +1,6 @@
 // A Python virtualenv with fink-client from PyPI, made once under var/ and reused; redone when a
-// previous install did not finish. Tests that need it skip, saying why, where Python cannot make one.
+// previous install did not finish. Tests that need it skip, saying why, where Python cannot make
+// one (under CI=true they fail instead: .ci/run makes it).
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@ import { extendRecord, parseAvroType, type RecordSchema } from '../../src/avro/s
 import { addValues, AddValuesError } from '../../src/sciencedb/added.ts';
 import { openReader } from '../../src/sciencedb/reader.ts';
 import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
-import { tempDir } from '../helpers/data.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { plain } from '../helpers/values.ts';
 
 const late: RecordSchema = { type: 'record', name: 'late', fields: [{ name: 'tns', type: ['string', 'null'] }, { name: 'roid', type: ['int', 'null'] }] };

@@ -8,7 +8,7 @@ import { packageRoot } from '../../src/config/config.ts';
 import { openReader, type Checkpoint } from '../../src/sciencedb/reader.ts';
 import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { testEnv } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/data.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 test('a reader reads while another process ingests: every alert once, in order, none skipped', async () => {
   const dir = tempDir('concurrent');
@@ -28,7 +28,7 @@ test('a reader reads while another process ingests: every alert once, in order, 
   let checkpoint: Checkpoint = {};
   let seen = 0;
   let readsWhileWriting = 0;
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 300_000;
   while (seen < count && Date.now() < deadline) {
     const { alerts, checkpoint: next } = reader.read(checkpoint, 200);
     if (!writerDone && alerts.length > 0) readsWhileWriting++;

@@ -7,7 +7,8 @@ import { parseAvroType } from '../../src/avro/schema.ts';
 import { ingestPaths } from '../../src/sciencedb/ingest.ts';
 import { openReader } from '../../src/sciencedb/reader.ts';
 import { runCli } from '../helpers/cli.ts';
-import { FINK_DATA, haveRealData, tempDir, ZTF_DATA } from '../helpers/data.ts';
+import { FINK_DATA, haveRealData, ZTF_DATA } from '../helpers/data.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { alertSchema, deflateBomb, ingestInChild, varint } from '../helpers/hostile.ts';
 
 const head = (candid: bigint) => {

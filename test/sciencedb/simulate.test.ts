@@ -8,7 +8,7 @@ import { ingestPaths } from '../../src/sciencedb/ingest.ts';
 import { openReader } from '../../src/sciencedb/reader.ts';
 import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/data.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 type Rec = Record<string, unknown>;
 

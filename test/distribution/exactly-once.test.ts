@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadFilters } from '../../src/distribution/filters.ts';
-import { readCheckpoint } from '../../src/distribution/checkpoint.ts';
+import { formatLine } from '../../src/distribution/log.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
 import { planTopics } from '../../src/distribution/topics.ts';
 import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { runCli } from '../helpers/cli.ts';
-import { decodeWithKey, distributionSetup, readAll, spawnDistribution, waitForCommitted, type DistributionSetup } from '../helpers/distribution.ts';
+import { committedAlerts, decodeWithKey, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, waitForCommitted, type DistributionSetup } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
+import { seededRandom } from '../helpers/random.ts';
+import { kcatIfInstalled, kcatReadCommitted } from '../helpers/readers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const NIGHT = '20261123';
 
@@ -28,46 +30,65 @@ async function expectedTopics(setup: DistributionSetup, runs: { seed: number; co
   return expected;
 }
 
-async function assertExactlyOnce(setup: DistributionSetup, expected: Map<string, Set<bigint>>): Promise<void> {
+/**
+ * Every matching alert once on every topic, counted twice: with the project's read_committed
+ * reader (decoding each alert) and with kcat, a reader that shares no code with it (the records it
+ * sees at read_committed, by partition, offset and size, must be the very same).
+ */
+async function assertExactlyOnce(t: TestContext, cluster: TestCluster, setup: DistributionSetup, expected: Map<string, Set<bigint>>): Promise<void> {
+  const independent = kcatIfInstalled(t, "counted with the project's reader only");
   for (const [topic, want] of expected) {
-    const candids = (await readAll(setup.config, topic)).map((m) => decodeWithKey(m).candid as bigint);
+    const messages = await readAll(setup.config, topic);
+    const candids = messages.map((m) => decodeWithKey(m).candid as bigint);
     const unique = new Set(candids);
     assert.equal(candids.length, unique.size, `${topic}: no alert twice (${candids.length - unique.size} duplicates)`);
     assert.equal(unique.size, want.size, `${topic}: every matching alert (${unique.size} of ${want.size})`);
     for (const c of want) assert.ok(unique.has(c), `${topic}: alert ${c} present`);
+    if (!independent) continue;
+    const seen = kcatReadCommitted(cluster.bootstrap, topic, '%p:%o:%S');
+    assert.equal(seen.length, want.size, `${topic}: kcat at read_committed counts every matching alert once (${seen.length} of ${want.size})`);
+    assert.deepEqual(seen.sort(), messages.map((m) => `${m.partition}:${m.offset}:${m.value!.length}`).sort(), `${topic}: kcat reads the same records`);
   }
 }
 
 describe('exactly once', () => {
-  let cluster: TestCluster;
+  let cluster: TestCluster | undefined;
   beforeEach(async () => {
     cluster = await startTestCluster();
   });
-  afterEach(async () => cluster.stop());
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
 
-  test('the service killed with SIGKILL at random moments, restarted: every alert exactly once on every matching topic', async () => {
-    const setup = distributionSetup(cluster, { DISTRIBUTION_BATCH: '40' });
+  test('the service killed with SIGKILL at random moments, restarted: every alert exactly once on every matching topic', async (t) => {
+    const setup = distributionSetup(cluster!, { DISTRIBUTION_BATCH: '40' });
     const count = 6000;
     simulateIntoDb(setup.dbDir, { profile: 'ztf-light', seed: 11, night: NIGHT }, count);
+    const random = seededRandom(t);
     const progress: number[] = [];
     for (let kill = 0; kill < 4; kill++) {
+      const before = await committedAlerts(setup);
       const run = spawnDistribution(setup.env, ['--until-caught-up']);
-      // Kill somewhere inside the run: after the session opened, at a random moment.
-      const opened = Date.now();
-      while (!/resuming|no checkpoint yet/.test(run.output()) && Date.now() - opened < 60_000) await sleep(20);
-      await sleep(Math.floor(Math.random() * 600));
+      await run.waitForOutput(SESSION_OPEN, `run ${kill + 1}: its producer session`);
+      // Every other kill lands after a commit of its own run (so some kill is surely mid-run), the
+      // others anywhere from the session's start, the first transaction still open among them.
+      if (kill % 2 === 0) await waitFor(`run ${kill + 1}: a commit`, async () => run.child.exitCode !== null || (await committedAlerts(setup)) > before, { everyMs: 100 });
+      const delay = random.below(600);
+      t.diagnostic(`run ${kill + 1}: SIGKILL ${delay} ms after ${kill % 2 === 0 ? 'its first commit' : 'its session opened'}`);
+      await sleep(delay);
       run.child.kill('SIGKILL');
       await run.exited;
-      progress.push((await readCheckpoint(kafkaClientOptions(setup.config), setup.config.require('DISTRIBUTION_CHECKPOINT_TOPIC'), setup.env.DISTRIBUTION_ID!)).saved?.alerts ?? 0);
+      progress.push(await committedAlerts(setup));
     }
     assert.ok(progress.some((n) => n > 0 && n < count), `at least one kill landed mid-run (committed alerts after each kill: ${progress.join(', ')})`);
     const finish = runCli('fink', ['start', 'distribution', '--until-caught-up'], setup.env);
     assert.equal(finish.status, 0, finish.stderr);
-    await assertExactlyOnce(setup, await expectedTopics(setup, [{ seed: 11, count }]));
+    await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, [{ seed: 11, count }]));
   });
 
   test('a second instance with the same id fences the first; nothing is lost or doubled', async (t) => {
-    const setup = distributionSetup(cluster, { DISTRIBUTION_BATCH: '50' });
+    const setup = distributionSetup(cluster!, { DISTRIBUTION_BATCH: '50' });
     simulateIntoDb(setup.dbDir, { profile: 'ztf-light', seed: 12, night: NIGHT }, 1000);
     const first = new AbortController();
     const second = new AbortController();
@@ -76,36 +97,38 @@ describe('exactly once', () => {
       first.abort();
       second.abort();
     });
-    const firstRun = runDistribution(distributionSettings(setup.config), { signal: first.signal }).then(
+    const firstLines: string[] = [];
+    const firstRun = runDistribution(distributionSettings(setup.config), { signal: first.signal, log: (level, message, fields) => firstLines.push(formatLine(level, message, fields)) }).then(
       () => 'returned',
       (err: Error) => err.message,
     );
-    await sleep(1500);
+    // The second must start after the first has its session, or there is nothing to fence.
+    await waitFor('the first instance to open its producer session', () => firstLines.some((l) => SESSION_OPEN.test(l)), { detail: () => firstLines.join('\n') });
     const secondRun = runDistribution(distributionSettings(setup.config), { signal: second.signal });
     simulateIntoDb(setup.dbDir, { profile: 'ztf-light', seed: 13, night: NIGHT }, 1000);
-    const firstOutcome = await Promise.race([firstRun, sleep(30_000).then(() => 'still running')]);
+    const firstOutcome = await Promise.race([firstRun, sleep(180_000, 'still running after 180 s', { ref: false })]);
     assert.match(firstOutcome, /another instance with DISTRIBUTION_ID=.* fenced this one/);
     // The second carries on with the alerts ingested meanwhile.
     assert.equal(await waitForCommitted(setup, 2000), 2000);
     second.abort();
     await secondRun;
-    await assertExactlyOnce(setup, await expectedTopics(setup, [{ seed: 12, count: 1000 }, { seed: 13, count: 1000 }]));
+    await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, [{ seed: 12, count: 1000 }, { seed: 13, count: 1000 }]));
   });
 
   test('the broker killed and restarted under a running service: one clear log line, then everything exactly once', async (t) => {
-    const setup = distributionSetup(cluster, { DISTRIBUTION_BATCH: '100' });
+    const setup = distributionSetup(cluster!, { DISTRIBUTION_BATCH: '100' });
     simulateIntoDb(setup.dbDir, { profile: 'ztf-light', seed: 14, night: NIGHT }, 3000);
     const run = spawnDistribution(setup.env);
     t.after(() => run.child.kill('SIGKILL'));
-    const started = Date.now();
-    while (!/resuming|no checkpoint yet/.test(run.output()) && Date.now() - started < 60_000) await sleep(20);
+    await run.waitForOutput(SESSION_OPEN, "the service's producer session");
     assert.equal(await waitForCommitted(setup, 3000), 3000);
     // The broker dies (SIGKILL) while new alerts arrive, stays away, then comes back.
-    await cluster.killBroker(0);
+    await cluster!.killBroker(0);
     simulateIntoDb(setup.dbDir, { profile: 'ztf-light', seed: 15, night: NIGHT }, 2000);
-    while (!/Kafka unavailable/.test(run.output())) await sleep(100);
+    await run.waitForOutput(/Kafka unavailable/, 'the service to report the outage');
+    // How long the outage lasts (the service retries meanwhile), not a wait for anything.
     await sleep(2000);
-    await cluster.restart();
+    await cluster!.restart();
     assert.equal(await waitForCommitted(setup, 5000), 5000);
     const stop = runCli('fink', ['stop', 'distribution'], setup.env);
     assert.equal(stop.status, 0, stop.stderr);
@@ -113,6 +136,6 @@ describe('exactly once', () => {
     const out = run.output();
     assert.equal(out.match(/Kafka unavailable/g)?.length ?? 0, 1, `one line for the outage:\n${out}`);
     assert.match(out, /Kafka is back/);
-    await assertExactlyOnce(setup, await expectedTopics(setup, [{ seed: 14, count: 3000 }, { seed: 15, count: 2000 }]));
+    await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, [{ seed: 14, count: 3000 }, { seed: 15, count: 2000 }]));
   });
 });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { describeTransaction } from '../../src/kafka/transaction-state.ts';
-import { createTransactionalProducer, producerIdentity, type BufferProducer } from '../../src/kafka/transactional-producer.ts';
+import { beginFirstTransaction, createTransactionalProducer, producerIdentity, type BufferProducer } from '../../src/kafka/transactional-producer.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
@@ -22,7 +22,8 @@ describe('describeTransaction', { timeout: 240_000 }, () => {
     return p;
   };
   const commitOne = async (p: BufferProducer) => {
-    const tx = await p.beginTransaction();
+    // A producer's first transaction waits for the coordinator; later ones need not.
+    const tx = producerIdentity(p) === undefined ? await beginFirstTransaction(p) : await p.beginTransaction();
     await tx.send({ messages: [{ topic: TOPIC, partition: 0, value: Buffer.from('v') }] });
     await tx.commit();
   };
@@ -30,6 +31,8 @@ describe('describeTransaction', { timeout: 240_000 }, () => {
     cluster = await startTestCluster();
     config = loadConfig({ env: testEnv(cluster.env) });
     await ensureTopic(kafkaClientOptions(config, 'admin'), TOPIC, { partitions: 1, replicationFactor: 1 });
+    // Every test asks the coordinator: it has loaded the transaction log once a session started.
+    await (await beginFirstTransaction(producer('coordinator-up'))).cancel();
   });
   after(async () => {
     for (const p of producers) await p.close().catch(() => {});
@@ -63,7 +66,6 @@ describe('describeTransaction', { timeout: 240_000 }, () => {
     assert.deepEqual(producerIdentity(newer), { producerId: now.producerId, producerEpoch: now.producerEpoch });
   });
 
-  // Once the coordinator is up (the first transaction above created its log).
   it('knows nothing of a transactional id never used', async () => {
     assert.equal(await describeTransaction(producer('never-used'), 'never-used'), undefined);
   });
