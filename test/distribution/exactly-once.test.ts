@@ -1,55 +1,18 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, test, type TestContext } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadFilters } from '../../src/distribution/filters.ts';
 import { formatLine } from '../../src/distribution/log.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
-import { planTopics } from '../../src/distribution/topics.ts';
-import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
+import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { runCli } from '../helpers/cli.ts';
-import { committedAlerts, decodeWithKey, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, waitForCommitted, type DistributionSetup } from '../helpers/distribution.ts';
+import { committedAlerts, distributionSetup, SESSION_OPEN, spawnDistribution, waitForCommitted } from '../helpers/distribution.ts';
+import { assertExactlyOnce, expectedTopics } from '../helpers/exactly-once.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
 import { seededRandom } from '../helpers/random.ts';
-import { kcatIfInstalled, kcatReadCommitted } from '../helpers/readers.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const NIGHT = '20261123';
-
-/** What each topic must hold exactly once: the candids the filters select among the simulated alerts. */
-async function expectedTopics(setup: DistributionSetup, runs: { seed: number; count: number }[]): Promise<Map<string, Set<bigint>>> {
-  const plans = planTopics(distributionSettings(setup.config).topics, await loadFilters(setup.config.require('FILTERS_DIR')));
-  const expected = new Map(plans.map((p) => [p.topic, new Set<bigint>()]));
-  for (const { seed, count } of runs) {
-    const sim = createSimulation({ profile: 'ztf-light', seed, night: NIGHT });
-    for (let i = 0; i < count; i++) {
-      const fields = sim.next().fields;
-      for (const p of plans) if (p.filter === null || p.filter.filter(fields)) expected.get(p.topic)!.add(fields.candid);
-    }
-  }
-  return expected;
-}
-
-/**
- * Every matching alert once on every topic, counted twice: with the project's read_committed
- * reader (decoding each alert) and with kcat, a reader that shares no code with it (the records it
- * sees at read_committed, by partition, offset and size, must be the very same).
- */
-async function assertExactlyOnce(t: TestContext, cluster: TestCluster, setup: DistributionSetup, expected: Map<string, Set<bigint>>): Promise<void> {
-  const independent = kcatIfInstalled(t, "counted with the project's reader only");
-  for (const [topic, want] of expected) {
-    const messages = await readAll(setup.config, topic);
-    const candids = messages.map((m) => decodeWithKey(m).candid as bigint);
-    const unique = new Set(candids);
-    assert.equal(candids.length, unique.size, `${topic}: no alert twice (${candids.length - unique.size} duplicates)`);
-    assert.equal(unique.size, want.size, `${topic}: every matching alert (${unique.size} of ${want.size})`);
-    for (const c of want) assert.ok(unique.has(c), `${topic}: alert ${c} present`);
-    if (!independent) continue;
-    const seen = kcatReadCommitted(cluster.bootstrap, topic, '%p:%o:%S');
-    assert.equal(seen.length, want.size, `${topic}: kcat at read_committed counts every matching alert once (${seen.length} of ${want.size})`);
-    assert.deepEqual(seen.sort(), messages.map((m) => `${m.partition}:${m.offset}:${m.value!.length}`).sort(), `${topic}: kcat reads the same records`);
-  }
-}
 
 describe('exactly once', () => {
   let cluster: TestCluster | undefined;
@@ -84,7 +47,7 @@ describe('exactly once', () => {
     assert.ok(progress.some((n) => n > 0 && n < count), `at least one kill landed mid-run (committed alerts after each kill: ${progress.join(', ')})`);
     const finish = runCli('fink', ['start', 'distribution', '--until-caught-up'], setup.env);
     assert.equal(finish.status, 0, finish.stderr);
-    await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, [{ seed: 11, count }]));
+    await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, NIGHT, [{ seed: 11, count }]));
   });
 
   test('a second instance with the same id fences the first; nothing is lost or doubled', async (t) => {
@@ -112,7 +75,7 @@ describe('exactly once', () => {
     assert.equal(await waitForCommitted(setup, 2000), 2000);
     second.abort();
     await secondRun;
-    await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, [{ seed: 12, count: 1000 }, { seed: 13, count: 1000 }]));
+    await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, NIGHT, [{ seed: 12, count: 1000 }, { seed: 13, count: 1000 }]));
   });
 
   test('the broker killed and restarted under a running service: one clear log line, then everything exactly once', async (t) => {
@@ -136,6 +99,6 @@ describe('exactly once', () => {
     const out = run.output();
     assert.equal(out.match(/Kafka unavailable/g)?.length ?? 0, 1, `one line for the outage:\n${out}`);
     assert.match(out, /Kafka is back/);
-    await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, [{ seed: 14, count: 3000 }, { seed: 15, count: 2000 }]));
+    await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, NIGHT, [{ seed: 14, count: 3000 }, { seed: 15, count: 2000 }]));
   });
 });

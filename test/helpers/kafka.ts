@@ -23,6 +23,8 @@ export interface TestCluster {
   killBroker(index: number): Promise<void>;
   /** Stops the cluster gracefully and starts it again on the same storage and ports. */
   restart(): Promise<void>;
+  /** Starts again every node that is not running (a killed broker comes back), on its storage and ports. */
+  revive(): Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -88,6 +90,9 @@ export async function startTestCluster(options: { brokers?: number; secured?: bo
     },
     async restart() {
       await stopCluster(config);
+      await startCluster(config, () => {}, brokers);
+    },
+    async revive() {
       await startCluster(config, () => {}, brokers);
     },
   };

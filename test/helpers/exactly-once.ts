@@ -1,0 +1,47 @@
+// Counting what a distribution run left on its topics: every alert its filter selects, once,
+// seen by the project's read_committed reader and by kcat, a reader that shares no code with it.
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { loadFilters } from '../../src/distribution/filters.ts';
+import { distributionSettings } from '../../src/distribution/settings.ts';
+import { planTopics } from '../../src/distribution/topics.ts';
+import { createSimulation } from '../../src/sciencedb/simulate.ts';
+import { decodeWithKey, readAll, type DistributionSetup } from './distribution.ts';
+import type { TestCluster } from './kafka.ts';
+import { kcatIfInstalled, kcatReadCommitted } from './readers.ts';
+
+/** What each topic must hold exactly once: the candids the filters select among the simulated alerts. */
+export async function expectedTopics(setup: DistributionSetup, night: string, runs: { seed: number; count: number }[]): Promise<Map<string, Set<bigint>>> {
+  const plans = planTopics(distributionSettings(setup.config).topics, await loadFilters(setup.config.require('FILTERS_DIR')));
+  const expected = new Map(plans.map((p) => [p.topic, new Set<bigint>()]));
+  for (const { seed, count } of runs) {
+    const sim = createSimulation({ profile: 'ztf-light', seed, night });
+    for (let i = 0; i < count; i++) {
+      const fields = sim.next().fields;
+      for (const p of plans) if (p.filter === null || p.filter.filter(fields)) expected.get(p.topic)!.add(fields.candid);
+    }
+  }
+  return expected;
+}
+
+/**
+ * Every matching alert once on every topic, counted twice: with the project's read_committed
+ * reader (decoding each alert) and with kcat, a reader that shares no code with it (the records it
+ * sees at read_committed, by partition, offset and size, must be the very same).
+ */
+export async function assertExactlyOnce(t: TestContext, cluster: TestCluster, setup: DistributionSetup, expected: Map<string, Set<bigint>>): Promise<void> {
+  const independent = kcatIfInstalled(t, "counted with the project's reader only");
+  for (const [topic, want] of expected) {
+    const messages = await readAll(setup.config, topic);
+    const candids = messages.map((m) => decodeWithKey(m).candid as bigint);
+    const unique = new Set(candids);
+    assert.equal(candids.length, unique.size, `${topic}: no alert twice (${candids.length - unique.size} duplicates)`);
+    assert.equal(unique.size, want.size, `${topic}: every matching alert (${unique.size} of ${want.size})`);
+    for (const c of want) assert.ok(unique.has(c), `${topic}: alert ${c} present`);
+    if (!independent) continue;
+    const seen = kcatReadCommitted(cluster.bootstrap, topic, '%p:%o:%S');
+    assert.equal(seen.length, want.size, `${topic}: kcat at read_committed counts every matching alert once (${seen.length} of ${want.size})`);
+    assert.deepEqual(seen.sort(), messages.map((m) => `${m.partition}:${m.offset}:${m.value!.length}`).sort(), `${topic}: kcat reads the same records`);
+  }
+}
+
