@@ -27,10 +27,11 @@ export interface ContainerLimits {
   maxBlockBytes: number;
 }
 
-// Writers close a block every 16-64 KB of data by default (Java, fastavro, avsc): 32 MiB leaves
-// room for over a hundred of the largest alerts (Rubin's, ~230 KB) in one block. A refused deflate
-// bomb leaves that much garbage behind, so the limit is also what keeps peak memory low.
-export const CONTAINER_LIMITS: ContainerLimits = { maxHeaderBytes: 16 * MiB, maxBlockBytes: 32 * MiB };
+// Writers close a block every 16-64 KB of data by default (Java, fastavro, avsc): 16 MiB leaves
+// room for some seventy of the largest alerts (Rubin's, ~230 KB) in one block. A refused deflate
+// bomb leaves that much garbage behind, so the limit is also what keeps peak memory low (with 32
+// MiB, 20,000 fuzz cases peaked at 319 MB).
+export const CONTAINER_LIMITS: ContainerLimits = { maxHeaderBytes: 16 * MiB, maxBlockBytes: 16 * MiB };
 
 export interface ContainerBlock {
   /** Position of the block in the file, from 0. */

@@ -61,7 +61,7 @@ describe('hostile alert files', () => {
     const bomb = join(work, 'bomb.avro');
     writeFileSync(bomb, encodeContainerBlocks(alertSchema(), 'deflate', [{ count: 1, body: deflateBomb(1024) }]));
     const { report, peakMb } = ingestInChild(join(work, 'db-bomb'), [bomb, join(FINK_DATA, 'avro_multi_alerts.avro')]);
-    assert.deepEqual(report.failed, [{ file: bomb, reason: 'block 0 inflates to more than the 32 MiB a block may take' }]);
+    assert.deepEqual(report.failed, [{ file: bomb, reason: 'block 0 inflates to more than the 16 MiB a block may take' }]);
     assert.equal(report.alerts, 11);
     assert.ok(peakMb < 300, `peak RSS ${peakMb.toFixed(0)} MB stays under 300 MB`);
   });
