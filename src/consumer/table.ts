@@ -78,17 +78,22 @@ function rubinFields(alert: Rec): RubinFields {
 }
 
 // Rubin's alert packets are records named `alert` in a namespace `lsst.v<major>_<minor>`; Fink's
-// added values extend that record with trailing fields but keep its name.
+// added values extend that record with trailing fields but keep its name. Schemas written by Spark
+// (Fink's own LSST distribution) rename the record (`topLevelRecord.value`) but keep Rubin's
+// shape, which no ZTF alert has: a top-level diaSourceId and its diaSource.
 const RUBIN_ALERT = /^lsst\.v\d+_\d+\.alert$/;
+const RUBIN_SHAPE = ['diaSourceId', 'diaSource'];
 
 /** A record schema's full name (`lsst.v10_0.alert`): its name, qualified by its namespace if not already. */
 export function schemaFullName(schema: RecordSchema): string {
   return schema.name.includes('.') || schema.namespace === undefined ? schema.name : `${schema.namespace}.${schema.name}`;
 }
 
-/** The survey of an alert, from the full name of its writer schema's record. */
+/** The survey of an alert, from its writer schema: the record's full name, or else its shape. */
 export function surveyOf(schema: RecordSchema): Survey {
-  return RUBIN_ALERT.test(schemaFullName(schema)) ? 'lsst' : 'ztf';
+  if (RUBIN_ALERT.test(schemaFullName(schema))) return 'lsst';
+  const names = new Set(schema.fields.map((f) => f.name));
+  return RUBIN_SHAPE.every((n) => names.has(n)) ? 'lsst' : 'ztf';
 }
 
 /** How the summary names a survey. */
