@@ -4,6 +4,7 @@ import { intFlag, parseFlags, runCommand } from '../../src/cli/args.ts';
 import { FinkError, UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { clusterLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
+import { diskUsage, fileSystemSpace, humanBytes } from '../../src/kafka/disk.ts';
 import { ensureKafkaJars } from '../../src/kafka/provision.ts';
 import { isSecured, kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { addScramUser, deleteScramUser, grant, listAcls, revoke, revokedAcls, roleAcls } from '../../src/kafka/security.ts';
@@ -15,7 +16,8 @@ commands:
   install                                   fetch the managed Apache Kafka jars with Maven (once)
   start [--brokers N]                       start the cluster of N nodes (default 1; formats storage on first start), wait until it answers
   stop                                      stop the cluster gracefully
-  status                                    whether it runs, its pid and bootstrap address
+  status                                    whether it runs, its pid and bootstrap address; the disk its
+                                            state folder takes and the free space left there
   --create-topic T [--partitions P] [--replication-factor R]
                                             create topic T unless it exists
   --delete-topic T                          delete topic T
@@ -187,8 +189,11 @@ export async function main(argv: string[]): Promise<number> {
         const nodes = clusterLayout(config);
         const pids = nodes.map(runningPid);
         const up = nodes.filter((_, i) => pids[i] !== undefined);
-        if (up.length === 0) say(`Kafka is not running (state in ${config.require('KAFKA_STATE_DIR')})`);
-        else say(`Kafka is running: pid ${pids.filter((p) => p !== undefined).join(', ')}, bootstrap servers ${up.map((l) => `${l.host}:${l.port}`).join(',')}, ${up.length} of ${nodes.length} node(s) up, state in ${config.require('KAFKA_STATE_DIR')}`);
+        const stateDir = config.require('KAFKA_STATE_DIR');
+        if (up.length === 0) say(`Kafka is not running (state in ${stateDir})`);
+        else say(`Kafka is running: pid ${pids.filter((p) => p !== undefined).join(', ')}, bootstrap servers ${up.map((l) => `${l.host}:${l.port}`).join(',')}, ${up.length} of ${nodes.length} node(s) up, state in ${stateDir}`);
+        const space = fileSystemSpace(stateDir);
+        say(`disk: ${humanBytes(diskUsage(stateDir))} used by ${stateDir}, ${humanBytes(space.free)} free of ${humanBytes(space.total)} on its file system`);
         return 0;
       }
       default:

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { writeParquet } from '../../src/consumer/parquet.ts';
 import { showMessage } from '../../src/consumer/messages.ts';
 import { DecodeError, SchemaFileDecoder } from '../../src/consumer/schema-file-decoder.ts';
-import { tableHeader } from '../../src/consumer/table.ts';
+import { schemaFullName, SURVEY_NAMES, tableHeader, type Survey } from '../../src/consumer/table.ts';
 import { readTopic } from '../../src/kafka/topic-reader.ts';
 import type { RecordSchema } from '../../src/avro/schema.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
@@ -18,7 +18,9 @@ const USAGE = `usage: fink start distribution_test [--topic T] [--limit N] [--ti
 
 Reads a topic from its beginning as a read_committed consumer, decodes every message with the
 schema file whose fingerprint matches its key (written beside DISTRIBUTION_SCHEMA), and prints the
-alerts as a table, then a summary: count, topic, schema fingerprints.
+alerts as a table, then a summary: count, topic, schema fingerprints. ZTF and Rubin (LSST) alerts
+have their own columns (the survey is read from the writer schema: Rubin's is a record
+lsst.vX_Y.alert); a titled header starts the table and again wherever the survey changes.
 
   --topic T      the topic (default DISTRIBUTION_TEST_TOPIC, distribution_test)
   --limit N      wait for N alerts (following the topic) and stop there; exit 1 if fewer arrive
@@ -52,14 +54,15 @@ export async function run(argv: string[]): Promise<number> {
   const decoder = new SchemaFileDecoder(config.require('DISTRIBUTION_SCHEMA'));
   const controller = new AbortController();
   const timer = limit === undefined ? undefined : setTimeout(() => controller.abort(), timeout * 1000);
-  const perSchema = new Map<string, { count: number; schema: RecordSchema; file: string; datums: Buffer[]; records: Record<string, unknown>[] }>();
+  const perSchema = new Map<string, { count: number; schema: RecordSchema; survey: Survey; file: string; datums: Buffer[]; records: Record<string, unknown>[] }>();
   let count = 0;
   let bad = 0;
   const start = performance.now();
   const out = process.stdout;
   const connection = kafkaClientOptions(config);
-  // The header waits for the first alert: a topic that cannot be read prints nothing but its error.
-  let header = rows > 0;
+  // A header waits for the first alert (a topic that cannot be read prints nothing but its error),
+  // and comes again whenever the survey changes, since the two have different columns.
+  let shownSurvey: Survey | undefined;
   try {
     for await (const message of readTopic(connection, topic, { follow: limit !== undefined, signal: controller.signal })) {
       let shown;
@@ -71,15 +74,17 @@ export async function run(argv: string[]): Promise<number> {
         bad++;
         continue;
       }
-      const { schema, record, row } = shown;
+      const { schema, record, survey, row } = shown;
       let entry = perSchema.get(schema.fingerprint);
-      if (entry === undefined) perSchema.set(schema.fingerprint, (entry = { count: 0, schema: schema.schema, file: schema.file, datums: [], records: [] }));
+      if (entry === undefined) perSchema.set(schema.fingerprint, (entry = { count: 0, schema: schema.schema, survey, file: schema.file, datums: [], records: [] }));
       entry.count++;
       if (format === '.avro') entry.datums.push(message.value!);
       if (format === '.parquet') entry.records.push(record);
-      if (header) out.write(tableHeader() + '\n');
-      header = false;
-      if (count < rows) out.write(row + '\n');
+      if (count < rows) {
+        if (survey !== shownSurvey) out.write(`${shownSurvey === undefined ? '' : '\n'}${tableHeader(survey)}\n`);
+        shownSurvey = survey;
+        out.write(row + '\n');
+      }
       count++;
       if (limit !== undefined && count >= limit) break;
     }
@@ -92,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
   if (count > rows && rows > 0) out.write(`... and ${count - rows} more\n`);
   const seconds = (performance.now() - start) / 1000;
   out.write(`\n${count} alerts read from topic ${topic} in ${seconds.toFixed(1)} s, ${bad === 0 ? 'all ' : ''}decoded with their schema files\n`);
-  for (const [fingerprint, s] of perSchema) out.write(`  schema ${fingerprint}: ${s.count} alerts (${s.file})\n`);
+  for (const [fingerprint, s] of perSchema) out.write(`  schema ${fingerprint} (${SURVEY_NAMES[s.survey]} ${schemaFullName(s.schema)}): ${s.count} alerts (${s.file})\n`);
   if (values.out !== undefined && format !== undefined) {
     let i = 0;
     for (const [fingerprint, s] of perSchema) {

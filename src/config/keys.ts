@@ -50,6 +50,9 @@ export const KEYS = [
   { name: 'DISTRIBUTION_METRICS_PORT', type: { kind: 'int', min: 0, max: 65535 }, doc: 'serve Prometheus metrics on this port (unset: no endpoint)' },
   { name: 'DISTRIBUTION_REPLICATION', type: { kind: 'int', min: 1, max: 100 }, default: '1', doc: 'replication factor of the topics the service creates' },
   { name: 'DISTRIBUTION_MIN_ISR', type: { kind: 'int', min: 1, max: 100 }, default: '1', doc: 'min.insync.replicas of the topics the service creates: how many replicas must have a message before it counts as written (at most DISTRIBUTION_REPLICATION)' },
+  { name: 'DISTRIBUTION_MAX_MESSAGE_BYTES', type: { kind: 'int', min: 1048576, max: 104857600 }, default: '10485760', doc: "max.message.bytes of the topics the service creates, and the managed cluster's message.max.bytes: the largest alert a topic accepts (10 MB, as Rubin's own broker)" },
+  { name: 'DISTRIBUTION_RETENTION_HOURS', type: { kind: 'int', min: 1, max: 87600 }, default: '168', doc: 'how long the topics the service creates keep a message (retention.ms), in hours' },
+  { name: 'DISTRIBUTION_RETENTION_BYTES', type: { kind: 'int', min: 1048576 }, doc: "retention.bytes (per partition) of the topics the service creates (unset: half the free space of KAFKA_STATE_DIR's file system shared by the topics' partitions and replicas; see README)" },
 ] as const satisfies readonly KeySpec[];
 
 /** The name of a configuration key: a name that is not in the table does not compile. */

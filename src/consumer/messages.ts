@@ -3,7 +3,7 @@
 // holds, nothing else comes out of here, so the reader can report it and go on.
 import { AlertError } from '../alert/fields.ts';
 import { DecodeError, type DecodedSchema, type SchemaFileDecoder } from './schema-file-decoder.ts';
-import { tableRow } from './table.ts';
+import { surveyOf, tableRow, type Survey } from './table.ts';
 
 export interface TopicMessage {
   partition: number;
@@ -15,6 +15,7 @@ export interface TopicMessage {
 export interface ShownMessage {
   schema: DecodedSchema;
   record: Record<string, unknown>;
+  survey: Survey;
   row: string;
 }
 
@@ -28,7 +29,8 @@ export function showMessage(decoder: SchemaFileDecoder, topic: string, message: 
   const where = messageWhere(topic, message);
   const { schema, record } = decoder.decode(message.key, message.value, where);
   try {
-    return { schema, record, row: tableRow(record) };
+    const survey = surveyOf(schema.schema);
+    return { schema, record, survey, row: tableRow(survey, record) };
   } catch (err) {
     if (err instanceof AlertError) throw new DecodeError(`${where}: ${err.message}`);
     throw err;

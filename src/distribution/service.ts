@@ -17,7 +17,7 @@ import { Metrics } from './metrics.ts';
 import { Outage } from './outage.ts';
 import { Progress } from './progress.ts';
 import { SchemaFiles } from './schema-files.ts';
-import type { DistributionSettings } from './settings.ts';
+import { sizedTopics, type DistributionSettings } from './settings.ts';
 import { planTopics, type TopicPlan } from './topics.ts';
 import { planWaves } from './waves.ts';
 import { WireSchemas } from './wire.ts';
@@ -143,11 +143,12 @@ function afterFailure(err: unknown, settings: DistributionSettings, outage: Outa
 
 /** Creates the topics the service fills when they are missing (with its own credentials), and reads what each accepts. */
 async function prepareTopics(settings: DistributionSettings, plans: readonly TopicPlan[], log: Logger): Promise<Map<string, number>> {
-  const wanted = plans.map((p) => [p.topic, settings.newTopics] as const);
+  const sized = sizedTopics(settings, plans.length);
+  const wanted = plans.map((p) => [p.topic, sized] as const);
   const checkpointTopic = [settings.checkpointTopic, { ...settings.newTopics, partitions: 1, configs: { ...settings.newTopics.configs, 'cleanup.policy': 'compact' } }] as const;
   for (const [topic, topicSettings] of [...wanted, checkpointTopic]) {
     try {
-      if (await ensureTopic(settings.connection, topic, topicSettings)) log('info', 'created topic', { topic, partitions: topicSettings.partitions, replication: topicSettings.replicationFactor });
+      if (await ensureTopic(settings.connection, topic, topicSettings)) log('info', 'created topic', { topic, partitions: topicSettings.partitions, replication: topicSettings.replicationFactor, ...topicSettings.configs });
     } catch (err) {
       if (classifyKafkaError(err) === 'unauthorized') throw new FinkError(`topic ${topic} does not exist and user ${settings.user ?? ''} may not create it: create it with 'fink_kafka --create-topic ${topic}' or grant the right`);
       throw err;

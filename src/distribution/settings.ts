@@ -3,6 +3,7 @@
 import type { Config } from '../config/config.ts';
 import { UsageError } from '../errors.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
+import { fileSystemSpace } from '../kafka/disk.ts';
 import type { TopicSettings } from '../kafka/topics.ts';
 import type { TopicSelection } from './topics.ts';
 
@@ -15,8 +16,10 @@ export interface DistributionSettings {
   user: string | undefined;
   scienceDbPath: string;
   topics: TopicSelection;
-  /** How the service creates the topics it fills when they are missing. */
+  /** How the service creates the topics it fills when they are missing (retention.bytes aside: see `sizedTopics`). */
   newTopics: TopicSettings;
+  /** retention.bytes per partition of new topics: a fixed number, or derived from the free space under this folder. */
+  retentionBytes: { bytes: number } | { freeSpaceOf: string };
   checkpointTopic: string;
   batchSize: number;
   pollMs: number;
@@ -31,7 +34,38 @@ function newTopicSettings(config: Config): TopicSettings {
   const replicationFactor = config.int('DISTRIBUTION_REPLICATION');
   const minIsr = config.int('DISTRIBUTION_MIN_ISR');
   if (minIsr > replicationFactor) throw new UsageError(`DISTRIBUTION_MIN_ISR=${minIsr} is more than DISTRIBUTION_REPLICATION=${replicationFactor}: no message could ever be written`);
-  return { partitions: config.int('DISTRIBUTION_PARTITIONS'), replicationFactor, configs: { 'min.insync.replicas': String(minIsr) } };
+  const configs = {
+    'min.insync.replicas': String(minIsr),
+    'max.message.bytes': String(config.int('DISTRIBUTION_MAX_MESSAGE_BYTES')),
+    'retention.ms': String(config.int('DISTRIBUTION_RETENTION_HOURS') * 3_600_000),
+  };
+  return { partitions: config.int('DISTRIBUTION_PARTITIONS'), replicationFactor, configs };
+}
+
+/** Of the free space, the share the service's topics may fill: the rest is for everything else on that disk. */
+export const FREE_SPACE_SHARE = 0.5;
+const MiB = 1024 * 1024;
+
+/**
+ * The settings of `topics` new topics, retention.bytes and segment.bytes included. Kafka deletes
+ * whole closed segments only, so a partition holds up to retention.bytes plus one segment: segments
+ * are a quarter of the retention (at least a largest message, at most Kafka's 1 GiB), and without a
+ * configured retention the free space's share is split between every partition replica of these
+ * topics (all the managed cluster's nodes share the machine's disk), each taking retention + segment.
+ */
+export function sizedTopics(settings: DistributionSettings, topics: number): TopicSettings {
+  const { newTopics } = settings;
+  const largest = Math.max(MiB, Number(newTopics.configs?.['max.message.bytes'] ?? MiB));
+  const segmentOf = (retention: number) => Math.min(1024 * MiB, Math.max(largest, Math.floor(retention / 4)));
+  let retention: number;
+  if ('bytes' in settings.retentionBytes) {
+    retention = settings.retentionBytes.bytes;
+  } else {
+    const replicas = Math.max(1, topics) * newTopics.partitions * newTopics.replicationFactor;
+    const share = Math.floor((fileSystemSpace(settings.retentionBytes.freeSpaceOf).free * FREE_SPACE_SHARE) / replicas);
+    retention = Math.max(MiB, Math.floor(share / 1.25));
+  }
+  return { ...newTopics, configs: { ...newTopics.configs, 'retention.bytes': String(retention), 'segment.bytes': String(segmentOf(retention)) } };
 }
 
 export function distributionSettings(config: Config): DistributionSettings {
@@ -42,6 +76,7 @@ export function distributionSettings(config: Config): DistributionSettings {
     scienceDbPath: config.require('SCIENCE_DB_PATH'),
     topics: { testTopic: config.require('DISTRIBUTION_TEST_TOPIC'), prefix: config.get('SUBSTREAM_PREFIX') ?? '', wanted: config.list('DISTRIBUTION_TOPICS'), filtersDir: config.require('FILTERS_DIR') },
     newTopics: newTopicSettings(config),
+    retentionBytes: config.get('DISTRIBUTION_RETENTION_BYTES') === undefined ? { freeSpaceOf: config.require('KAFKA_STATE_DIR') } : { bytes: config.int('DISTRIBUTION_RETENTION_BYTES') },
     checkpointTopic: config.require('DISTRIBUTION_CHECKPOINT_TOPIC'),
     batchSize: config.int('DISTRIBUTION_BATCH'),
     pollMs: config.int('DISTRIBUTION_POLL_MS'),

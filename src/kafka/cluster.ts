@@ -114,7 +114,7 @@ function securityProperties(security: Security | undefined): string[] {
   ];
 }
 
-function serverProperties(layout: NodeLayout, index: number, nodes: NodeLayout[], security: Security | undefined): string {
+function serverProperties(layout: NodeLayout, index: number, nodes: NodeLayout[], security: Security | undefined, maxMessageBytes: number): string {
   const n = nodes.length;
   const listener = security === undefined ? 'PLAINTEXT' : 'SASL_PLAINTEXT';
   // One node: a dynamic quorum formatted --standalone; several: a static quorum of every node.
@@ -144,6 +144,11 @@ function serverProperties(layout: NodeLayout, index: number, nodes: NodeLayout[]
     // Topics are created on purpose (fink_kafka --create-topic, or by the service), never by a typo.
     'auto.create.topics.enable=false',
     'num.partitions=3',
+    // Alerts up to DISTRIBUTION_MAX_MESSAGE_BYTES on any topic, and replicas that fetch them in one
+    // request (Kafka's advice: replica fetch sizes at least the largest message).
+    `message.max.bytes=${maxMessageBytes}`,
+    `replica.fetch.max.bytes=${maxMessageBytes}`,
+    `replica.fetch.response.max.bytes=${Math.max(maxMessageBytes, 10 * 1024 * 1024)}`,
     '',
   ].join('\n');
 }
@@ -276,7 +281,7 @@ async function startNode(layout: NodeLayout, index: number, nodes: NodeLayout[],
   privateFolder(join(layout.dir, 'data'));
   const props = join(layout.dir, 'server.properties');
   // It holds the super user's passwords in secured mode: readable by its owner only.
-  replaceFile(props, serverProperties(layout, index, nodes, security), 0o600);
+  replaceFile(props, serverProperties(layout, index, nodes, security, config.int('DISTRIBUTION_MAX_MESSAGE_BYTES')), 0o600);
   const log4j = join(layout.dir, 'log4j2.properties');
   replaceFile(log4j, LOG4J2(layout.logFile), 0o600);
   const classpath = `${libs}/*`;

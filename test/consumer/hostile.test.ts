@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Producer } from '@platformatic/kafka';
 import { compactSchemaJson, parseAvroType } from '../../src/avro/schema.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { ensureTopic } from '../../src/kafka/topics.ts';
-import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { testEnv, runCli } from '../helpers/cli.ts';
 import { haveRealData } from '../helpers/data.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { alertSchema, varint } from '../helpers/hostile.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { realMessages, schemasOf, writeSchemaFiles, type WireMessage } from '../helpers/wire.ts';
+import { produceMessages, realMessages, schemasOf, writeSchemaFiles, type WireMessage } from '../helpers/wire.ts';
 
 const TOPIC = 'hostile_test';
 
@@ -47,14 +44,7 @@ describe('fink start distribution_test on hostile messages', { timeout: 300_000 
       { key: Buffer.from(JSON.stringify(withDoc)), value: good.value }, // 7
       real[real.length - 1]!, // 8
     ];
-    await ensureTopic(kafkaClientOptions(config, 'admin'), TOPIC, { partitions: 1, replicationFactor: 1 });
-    // A plain producer: whoever may write to a topic can send these.
-    const producer = new Producer({ clientId: 'hostile-test', ...kafkaClientOptions(config), retries: 20, retryDelay: 500 });
-    try {
-      await producer.send({ messages: messages.map((m) => ({ topic: TOPIC, partition: 0, key: m.key, value: m.value })) });
-    } finally {
-      await producer.close();
-    }
+    await produceMessages(config, TOPIC, messages);
 
     const run = runCli('fink', ['start', 'distribution_test', '--topic', TOPIC], env);
     assert.equal(run.status, 1, run.stderr);

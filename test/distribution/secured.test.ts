@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { packageRoot } from '../../src/config/config.ts';
 import { describeTransaction } from '../../src/kafka/transaction-state.ts';
 import { createTransactionalProducer } from '../../src/kafka/transactional-producer.ts';
 import { runCli } from '../helpers/cli.ts';
 import { distributionSetup, type DistributionSetup } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { prerequisiteMissing } from '../helpers/prerequisites.ts';
-import { finkClientPython } from '../helpers/python.ts';
+import { consumeWithFinkClient, finkClientPython } from '../helpers/python.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 
 describe('the distribution in secured mode (SCRAM-SHA-512 and ACLs)', () => {
@@ -70,8 +67,7 @@ describe('the distribution in secured mode (SCRAM-SHA-512 and ACLs)', () => {
       return;
     }
     admin(['--authorization', '-a', '-u', 'bob', '-c', 'fink-client-interop', '-t', 'distribution_test']);
-    const consume = spawnSync(found.python, [join(packageRoot(), 'test', 'interop', 'fink_client_consume.py'), cluster.bootstrap, 'distribution_test', '30', '90', 'bob', 'bob-secret'], { encoding: 'utf8', timeout: 180_000 });
-    assert.equal(consume.status, 0, consume.stderr);
-    assert.equal(new Set(consume.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { candid: string }).candid)).size, 30);
+    const consumed = consumeWithFinkClient<{ candid: string }>(found.python, cluster.bootstrap, 'distribution_test', 30, { credentials: ['bob', 'bob-secret'] });
+    assert.equal(new Set(consumed.map((c) => c.candid)).size, 30);
   });
 });

@@ -1,6 +1,7 @@
 // A Python virtualenv with fink-client from PyPI, made once under var/ and reused; redone when a
 // previous install did not finish. Tests that need it skip, saying why, where Python cannot make
 // one (under CI=true they fail instead: .ci/run makes it).
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,4 +31,15 @@ export function finkClientPython(): { python: string } | { reason: string } {
   if (pip.status !== 0) throw new Error(`pip install fink-client==${FINK_CLIENT_VERSION} failed (exit ${pip.status}); PyPI must be reachable`);
   writeFileSync(marker, `${new Date().toISOString()}\n`);
   return { python };
+}
+
+/**
+ * Consumes `count` alerts of a topic with fink-client's AlertConsumer for a survey (within 90 s;
+ * test/interop/fink_client_consume.py says what each line holds) and fails the test unless it got them.
+ */
+export function consumeWithFinkClient<T>(python: string, bootstrap: string, topic: string, count: number, options: { survey?: 'ztf' | 'lsst'; credentials?: string[] } = {}): T[] {
+  const script = join(packageRoot(), 'test', 'interop', 'fink_client_consume.py');
+  const run = spawnSync(python, [script, '--survey', options.survey ?? 'ztf', bootstrap, topic, String(count), '90', ...(options.credentials ?? [])], { encoding: 'utf8', timeout: 180_000 });
+  assert.equal(run.status, 0, `fink-client consumer failed:\n${run.stderr}`);
+  return run.stdout.trim().split('\n').map((line) => JSON.parse(line) as T);
 }

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { packageRoot } from '../../src/config/config.ts';
 import { runCli } from '../helpers/cli.ts';
 import { FINK_DATA, realDataPresent, SHARED_DATA, ZTF_DATA } from '../helpers/data.ts';
 import { decodeWithKey, distributionSetup, readAll, type DistributionSetup } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { prerequisiteMissing } from '../helpers/prerequisites.ts';
-import { finkClientPython, FINK_CLIENT_VERSION } from '../helpers/python.ts';
+import { consumeWithFinkClient, finkClientPython, FINK_CLIENT_VERSION } from '../helpers/python.ts';
 
 interface Consumed {
   topic: string;
@@ -17,12 +14,6 @@ interface Consumed {
   candid: string;
   fields: string[];
   sha256: string;
-}
-
-function consumeWithFinkClient(python: string, bootstrap: string, topic: string, count: number, credentials: string[] = []): Consumed[] {
-  const run = spawnSync(python, [join(packageRoot(), 'test', 'interop', 'fink_client_consume.py'), bootstrap, topic, String(count), '90', ...credentials], { encoding: 'utf8', timeout: 180_000 });
-  assert.equal(run.status, 0, `fink-client consumer failed:\n${run.stderr}`);
-  return run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Consumed);
 }
 
 describe(`fink-client ${FINK_CLIENT_VERSION} (PyPI) reads what the service distributes`, () => {
@@ -56,7 +47,7 @@ describe(`fink-client ${FINK_CLIENT_VERSION} (PyPI) reads what the service distr
       const alert = decodeWithKey(m);
       return [String(alert.candid), { objectId: alert.objectId as string, sha256: createHash('sha256').update(m.value!).digest('hex'), fields: JSON.parse(m.key!.toString()).fields.map((f: { name: string }) => f.name) as string[] }];
     }));
-    const consumed = consumeWithFinkClient(python, cluster.bootstrap, 'distribution_test', count);
+    const consumed = consumeWithFinkClient<Consumed>(python, cluster.bootstrap, 'distribution_test', count);
     assert.equal(consumed.length, count);
     assert.equal(new Set(consumed.map((c) => c.candid)).size, count, 'each alert once');
     for (const c of consumed) {
@@ -74,7 +65,7 @@ describe(`fink-client ${FINK_CLIENT_VERSION} (PyPI) reads what the service distr
       prerequisiteMissing(t, found.reason);
       return;
     }
-    const consumed = consumeWithFinkClient(found.python, cluster.bootstrap, 'fink_light_ztf', count);
+    const consumed = consumeWithFinkClient<Consumed>(found.python, cluster.bootstrap, 'fink_light_ztf', count);
     assert.equal(consumed.length, count);
     const messages = new Map((await readAll(setup.config, 'fink_light_ztf')).map((m) => [String(decodeWithKey(m).candid), createHash('sha256').update(m.value!).digest('hex')]));
     for (const c of consumed) {

@@ -1,11 +1,14 @@
 """Consumes a topic with fink-client's own AlertConsumer and prints one JSON line per alert.
 
-Usage: fink_client_consume.py BOOTSTRAP TOPIC COUNT TIMEOUT_S [USERNAME PASSWORD]
+Usage: fink_client_consume.py [--survey ztf|lsst] BOOTSTRAP TOPIC COUNT TIMEOUT_S [USERNAME PASSWORD]
 
-Each line holds the alert's objectId, candid (as a string: all 64 bits), its top-level field names
-in order, and the SHA-256 of the alert re-encoded by fastavro with the schema fink-client parsed
-from the key: equal to the SHA-256 of the message value when the alert was decoded unchanged.
+Each line holds the alert's identity (ztf: objectId and candid; lsst: diaSourceId, and the
+diaObjectId of its diaSource; 64-bit ids as strings: all 64 bits), for lsst its three cutouts as
+hex (null where absent), its top-level field names in order, and the SHA-256 of the alert
+re-encoded by fastavro with the schema fink-client parsed from the key: equal to the SHA-256 of the
+message value when the alert was decoded unchanged.
 """
+import argparse
 import hashlib
 import io
 import json
@@ -16,17 +19,37 @@ import uuid
 import fastavro
 from fink_client.consumer import AlertConsumer
 
+CUTOUTS = ("cutoutDifference", "cutoutScience", "cutoutTemplate")
+
+
+def identity(survey: str, alert: dict) -> dict:
+    if survey == "lsst":
+        dia_object_id = alert["diaSource"]["diaObjectId"]
+        return {
+            "diaSourceId": str(alert["diaSourceId"]),
+            "diaObjectId": None if dia_object_id is None else str(dia_object_id),
+            "cutouts": [None if alert[c] is None else alert[c].hex() for c in CUTOUTS],
+        }
+    return {"objectId": alert["objectId"], "candid": str(alert["candid"])}
+
 
 def main() -> int:
-    bootstrap, topic, count, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-    config = {"bootstrap.servers": bootstrap, "group.id": "fink-client-interop-" + uuid.uuid4().hex}
-    if len(sys.argv) > 6:
-        config["username"], config["password"] = sys.argv[5], sys.argv[6]
-    consumer = AlertConsumer([topic], config, survey="ztf")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--survey", choices=("ztf", "lsst"), default="ztf")
+    parser.add_argument("bootstrap")
+    parser.add_argument("topic")
+    parser.add_argument("count", type=int)
+    parser.add_argument("timeout", type=float)
+    parser.add_argument("credentials", nargs="*")
+    args = parser.parse_args()
+    config = {"bootstrap.servers": args.bootstrap, "group.id": "fink-client-interop-" + uuid.uuid4().hex}
+    if len(args.credentials) == 2:
+        config["username"], config["password"] = args.credentials
+    consumer = AlertConsumer([args.topic], config, survey=args.survey)
     seen = 0
-    deadline = time.time() + timeout
+    deadline = time.time() + args.timeout
     try:
-        while seen < count and time.time() < deadline:
+        while seen < args.count and time.time() < deadline:
             got_topic, alert, key = consumer.poll(1.0)
             if alert is None:
                 continue
@@ -35,8 +58,7 @@ def main() -> int:
             fastavro.schemaless_writer(buf, schema, alert)
             print(json.dumps({
                 "topic": got_topic,
-                "objectId": alert["objectId"],
-                "candid": str(alert["candid"]),
+                **identity(args.survey, alert),
                 "fields": list(alert.keys()),
                 "sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
             }), flush=True)
@@ -44,7 +66,7 @@ def main() -> int:
     finally:
         consumer.close()
     print(f"consumed {seen} alerts", file=sys.stderr)
-    return 0 if seen == count else 1
+    return 0 if seen == args.count else 1
 
 
 if __name__ == "__main__":
