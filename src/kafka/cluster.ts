@@ -252,7 +252,7 @@ export async function startCluster(config: Config, log: (line: string) => void, 
         started.push({ pid, exited: () => runningPid(layout) === undefined, ours: false });
         continue;
       }
-      started.push({ ...(await startNode(layout, index, nodes, libs, clusterId, config, security, log)), ours: true });
+      started.push({ ...(await startNode(layout, { index, nodes, libs, clusterId, config, security, log })), ours: true });
     }
     await waitUntilAnswering(config, 90_000, () => started.every((s) => !s.exited()), n);
   } catch (err) {
@@ -267,7 +267,22 @@ export async function startCluster(config: Config, log: (line: string) => void, 
   return { alreadyRunning: false, pids: started.map((s) => s.pid), bootstrap };
 }
 
-async function startNode(layout: NodeLayout, index: number, nodes: NodeLayout[], libs: string, clusterId: string, config: Config, security: Security | undefined, log: (line: string) => void) {
+/** What starting one node needs beyond its own layout. */
+interface NodeStart {
+  /** Its place among the nodes (its node.id is index + 1). */
+  index: number;
+  /** Every node of the cluster: the controller quorum. */
+  nodes: NodeLayout[];
+  /** The folder of Kafka's jars. */
+  libs: string;
+  /** Used to format the node's storage the first time. */
+  clusterId: string;
+  config: Config;
+  security: Security | undefined;
+  log: (line: string) => void;
+}
+
+async function startNode(layout: NodeLayout, { index, nodes, libs, clusterId, config, security, log }: NodeStart) {
   if (existsSync(layout.pidFile)) {
     log(`removing a stale pid file (${layout.pidFile}): its process is gone`);
     rmSync(layout.pidFile);
