@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeContainer } from '../avro/container.ts';
 import { compactSchemaJson, extendRecord, parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
-import { extractFields } from '../alert/fields.ts';
+import { viewAlert } from '../alert/survey.ts';
 import { ScienceWriter, type NewAlert } from './store.ts';
 import { ADDED_SPEC, CANDIDATE_SPEC, finkAddedSchema, PRV_CANDIDATE_SPEC, ztfAlertSchema, type FieldSpec } from './ztf-schema.ts';
 
@@ -203,12 +203,13 @@ export function createSimulation(options: SimulationOptions): Simulation {
       };
       const added = addedValues(random, object.sso, ndethist);
       return {
+        ...viewAlert('ztf', alert, added),
+        // The simulated night, whatever the UTC date of the exposure's jd.
         night: options.night,
         schemaId: alertId.id,
         schemaJson: alertId.json,
         datum: alertType.toBuffer(alert),
         added: { schemaId: addedId.id, schemaJson: addedId.json, datum: addedType.toBuffer(added) },
-        fields: extractFields(alert, added),
       };
     },
   };
@@ -259,7 +260,7 @@ export function simulateIntoFiles(outDir: string, options: SimulationOptions, co
   for (let done = 0; done < count; done++) {
     const alert = simulation.next();
     const datum = Buffer.concat([alert.datum, alert.added!.datum]);
-    writeFileSync(join(outDir, `${alert.fields.candid}.avro`), encodeContainer(simulation.fullSchema, [datum]));
+    writeFileSync(join(outDir, `${alert.alertId}.avro`), encodeContainer(simulation.fullSchema, [datum]));
     if (done % BATCH === 0) onProgress?.(done);
   }
   onProgress?.(count);

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { COLUMNS, type AlertFields } from '../../src/alert/fields.ts';
 import { packageRoot } from '../../src/config/config.ts';
 import { loadFilters } from '../../src/distribution/filters.ts';
+import { accepts } from '../../src/distribution/filters.ts';
 
 const FILTER = `import { COLUMNS, type AlertFields } from 'fink-distribution/filter';
 
@@ -59,7 +60,7 @@ describe("a filter outside the repository, importing 'fink-distribution/filter'"
     assert.equal(loaded?.name, 'added_values');
     assert.equal(loaded.description, 'alerts with at least one value added by a broker');
     const bare = { objectId: 'ZTF00aaaaaaa', candid: 1n, ...Object.fromEntries(COLUMNS.map((c) => [c.name, null])) } as AlertFields;
-    assert.equal(loaded.filter(bare), false);
-    assert.equal(loaded.filter({ ...bare, cdsxmatch: 'SN' }), true);
+    assert.equal(accepts(loaded, { survey: 'ztf', fields: bare }), false);
+    assert.equal(accepts(loaded, { survey: 'ztf', fields: { ...bare, cdsxmatch: 'SN' } }), true);
   });
 });

@@ -13,6 +13,7 @@ import { distributionSettings } from '../../src/distribution/settings.ts';
 import { seededRandom } from '../helpers/random.ts';
 import { kcatIfInstalled, kcatReadCommitted } from '../helpers/readers.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { accepts } from '../../src/distribution/filters.ts';
 
 const NIGHT = '20261123';
 
@@ -23,8 +24,8 @@ async function expectedTopics(setup: DistributionSetup, runs: { seed: number; co
   for (const { seed, count } of runs) {
     const sim = createSimulation({ profile: 'ztf-light', seed, night: NIGHT });
     for (let i = 0; i < count; i++) {
-      const fields = sim.next().fields;
-      for (const p of plans) if (p.filter === null || p.filter.filter(fields)) expected.get(p.topic)!.add(fields.candid);
+      const alert = sim.next();
+      for (const p of plans) if (p.filter === null || accepts(p.filter, alert)) expected.get(p.topic)!.add(alert.alertId);
     }
   }
   return expected;
