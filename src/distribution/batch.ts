@@ -78,7 +78,7 @@ export function buildBatch(alerts: readonly StoredAlert[], targets: readonly Top
           batch.oversize.push({ alert, topic: plan.topic, bytes, limit: maxMessageBytes });
           continue;
         }
-        throw new FinkError(`${alert.survey} alert ${alert.alertId} (object ${alert.objectKey}) is ${bytes} bytes, more than topic ${plan.topic} accepts (max.message.bytes=${maxMessageBytes}); nothing of its batch was committed. Raise the topic's max.message.bytes, or set DISTRIBUTION_OVERSIZE=skip to skip such alerts with a record`);
+        throw new FinkError(`alert ${alert.alertId} (${alert.objectKey}${alert.survey === 'ztf' ? '' : `, ${alert.survey}`}) is ${bytes} bytes, more than topic ${plan.topic} accepts (max.message.bytes=${maxMessageBytes}); nothing of its batch was committed. Raise the topic's max.message.bytes, or set DISTRIBUTION_OVERSIZE=skip to skip such alerts with a record`);
       }
       batch.messages.push({ topic: plan.topic, key: schema.key, value, partition: partitionOf(alert.objectKey, partitions) });
     }
