@@ -2,11 +2,9 @@
 // added values, deterministic for a seed and a night. The `lsst` profile has the full shape (a
 // history of up to a few hundred sources and forced sources, three plain FITS cutouts: about 150 to
 // 200 KB); `lsst-light` the same schema without cutouts or history.
-import { compactSchemaJson, extendRecord, parseAvroType, schemaFingerprint, type RecordSchema } from '../avro/schema.ts';
-import { viewAlert } from '../alert/survey.ts';
 import { DIA_FORCED_SOURCE_SPEC, DIA_OBJECT_SPEC, DIA_SOURCE_SPEC, FINK_LSST_ADDED, finkLsstAddedSchema, LSST_BANDS, lsstAlertSchema, MPC_ORBITS_SPEC, SS_SOURCE_SPEC } from './lsst-schema.ts';
 import type { Simulation, SimulationOptions } from './simulate.ts';
-import { f32, filler, fitsCutout, Random } from './synthetic.ts';
+import { f32, filler, fitsCutout, packer, Random } from './synthetic.ts';
 import type { FieldSpec } from './ztf-schema.ts';
 
 export type LsstProfile = 'lsst' | 'lsst-light';
@@ -53,13 +51,7 @@ interface LsstObject {
 export function createLsstSimulation(options: SimulationOptions): Simulation {
   const random = new Random(options.seed);
   const light = options.profile === 'lsst-light';
-  const alertSchema = lsstAlertSchema();
-  const addedSchema = finkLsstAddedSchema();
-  const fullSchema: RecordSchema = extendRecord(alertSchema, addedSchema.fields);
-  const alertType = parseAvroType(alertSchema);
-  const addedType = parseAvroType(addedSchema);
-  const alertId = { id: schemaFingerprint(alertType), json: compactSchemaJson(alertSchema) };
-  const addedId = { id: schemaFingerprint(addedType), json: compactSchemaJson(addedSchema) };
+  const { pack, ...schemas } = packer(lsstAlertSchema(), finkLsstAddedSchema());
   const stamps = light ? null : ['difference', 'science', 'template'].map((kind) => Array.from({ length: POOL }, () => fitsCutout(random, kind, CUTOUT_SIZE)));
   // Observing starts at 23:00 UTC of the night's date (20:00 in Chile) and runs through the night
   // at a pace that keeps millions of alerts before noon UTC, where Rubin's dayObs changes.
@@ -103,9 +95,7 @@ export function createLsstSimulation(options: SimulationOptions): Simulation {
   };
 
   return {
-    alertSchema,
-    addedSchema,
-    fullSchema,
+    ...schemas,
     next() {
       const i = index++;
       let object = objects.length > 0 && random.next() < 0.5 ? random.pick(objects) : undefined;
@@ -148,16 +138,7 @@ export function createLsstSimulation(options: SimulationOptions): Simulation {
         diaSource, prvDiaSources: prv, prvDiaForcedSources: forced, diaObject, ssSource, mpc_orbits: mpcOrbits,
         cutoutDifference: cutout(0), cutoutScience: cutout(1), cutoutTemplate: cutout(2),
       };
-      const added = addedValues(random, object, mjd, first);
-      return {
-        ...viewAlert('lsst', alert, added),
-        // The simulated night, whatever the date of the exposure.
-        night: options.night,
-        schemaId: alertId.id,
-        schemaJson: alertId.json,
-        datum: alertType.toBuffer(alert),
-        added: { schemaId: addedId.id, schemaJson: addedId.json, datum: addedType.toBuffer(added) },
-      };
+      return pack('lsst', alert, addedValues(random, object, mjd, first), options.night);
     },
   };
 }

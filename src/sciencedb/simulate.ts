@@ -7,11 +7,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeContainer } from '../avro/container.ts';
-import { compactSchemaJson, extendRecord, parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
-import { viewAlert, type Survey } from '../alert/survey.ts';
+import type { RecordSchema } from '../avro/schema.ts';
+import type { Survey } from '../alert/survey.ts';
 import { createLsstSimulation, LSST_PROFILES, type LsstProfile } from './simulate-lsst.ts';
 import { ScienceWriter, type NewAlert } from './store.ts';
-import { f32, filler, fitsCutout, Random } from './synthetic.ts';
+import { f32, filler, fitsCutout, packer, Random } from './synthetic.ts';
 import { ADDED_SPEC, CANDIDATE_SPEC, finkAddedSchema, PRV_CANDIDATE_SPEC, ztfAlertSchema } from './ztf-schema.ts';
 
 export type Profile = 'ztf' | 'ztf-light';
@@ -62,13 +62,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
   if (options.profile === 'lsst' || options.profile === 'lsst-light') return createLsstSimulation(options);
   const random = new Random(options.seed);
   const light = options.profile === 'ztf-light';
-  const alertSchema = ztfAlertSchema();
-  const addedSchema = finkAddedSchema();
-  const fullSchema = extendRecord(alertSchema, addedSchema.fields);
-  const alertType: AvroType = parseAvroType(alertSchema);
-  const addedType: AvroType = parseAvroType(addedSchema);
-  const alertId = { id: schemaFingerprint(alertType), json: compactSchemaJson(alertSchema) };
-  const addedId = { id: schemaFingerprint(addedType), json: compactSchemaJson(addedSchema) };
+  const { pack, ...schemas } = packer(ztfAlertSchema(), finkAddedSchema());
   const stamps = light ? null : ['science', 'template', 'difference'].map((kind) => Array.from({ length: POOL }, () => gzipSync(fitsCutout(random, kind, 63))));
   const nightJd = jdOfNight(options.night);
   const year = options.night.slice(2, 4);
@@ -84,9 +78,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
   const prvSpecs = PRV_CANDIDATE_SPEC;
 
   return {
-    alertSchema,
-    addedSchema,
-    fullSchema,
+    ...schemas,
     next(): NewAlert {
       const i = index++;
       let object = objects.length > 0 && random.next() < 0.6 ? random.pick(objects) : undefined;
@@ -144,16 +136,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
         prv_candidates: prv, fp_hists: null,
         cutoutScience: cutout(0, 'sci'), cutoutTemplate: cutout(1, 'ref'), cutoutDifference: cutout(2, 'diff'),
       };
-      const added = addedValues(random, object.sso, ndethist);
-      return {
-        ...viewAlert('ztf', alert, added),
-        // The simulated night, whatever the UTC date of the exposure's jd.
-        night: options.night,
-        schemaId: alertId.id,
-        schemaJson: alertId.json,
-        datum: alertType.toBuffer(alert),
-        added: { schemaId: addedId.id, schemaJson: addedId.json, datum: addedType.toBuffer(added) },
-      };
+      return pack('ztf', alert, addedValues(random, object.sso, ndethist), options.night);
     },
   };
 }

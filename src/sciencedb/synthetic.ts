@@ -1,4 +1,8 @@
-// What the simulators of every survey share: a seeded PRNG, FITS images, filler values.
+// What the simulators of every survey share: a seeded PRNG, FITS images, filler values, and the
+// packing of a drawn alert and its added values into an alert ready to store.
+import { compactSchemaJson, extendRecord, parseAvroType, schemaFingerprint, type RecordSchema } from '../avro/schema.ts';
+import { viewAlert, type Survey } from '../alert/survey.ts';
+import type { NewAlert } from './store.ts';
 import type { FieldSpec } from './ztf-schema.ts';
 
 /** A small fast PRNG (mulberry32): the same seed gives the same alerts on every machine. */
@@ -67,3 +71,33 @@ export function filler(random: Random, spec: FieldSpec): unknown {
   }
 }
 
+
+export interface Packer {
+  alertSchema: RecordSchema;
+  addedSchema: RecordSchema;
+  /** The alert schema extended by the added values: what a Fink-enriched alert file carries. */
+  fullSchema: RecordSchema;
+  /** A drawn alert and its added values, encoded, with the survey's view, in the simulated night. */
+  pack(survey: Survey, alert: Record<string, unknown>, added: Record<string, unknown>, night: string): NewAlert;
+}
+
+export function packer(alertSchema: RecordSchema, addedSchema: RecordSchema): Packer {
+  const alertType = parseAvroType(alertSchema);
+  const addedType = parseAvroType(addedSchema);
+  const alertId = { id: schemaFingerprint(alertType), json: compactSchemaJson(alertSchema) };
+  const addedId = { id: schemaFingerprint(addedType), json: compactSchemaJson(addedSchema) };
+  return {
+    alertSchema,
+    addedSchema,
+    fullSchema: extendRecord(alertSchema, addedSchema.fields),
+    pack: (survey, alert, added, night) => ({
+      ...viewAlert(survey, alert, added),
+      // The simulated night, whatever the date of the exposure.
+      night,
+      schemaId: alertId.id,
+      schemaJson: alertId.json,
+      datum: alertType.toBuffer(alert),
+      added: { schemaId: addedId.id, schemaJson: addedId.json, datum: addedType.toBuffer(added) },
+    }),
+  };
+}

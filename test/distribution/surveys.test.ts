@@ -18,6 +18,7 @@ import { createSimulation, type AnyProfile } from '../../src/sciencedb/simulate.
 import { ScienceWriter, type NewAlert } from '../../src/sciencedb/store.ts';
 import { decodeWithKey, distributionSetup, readAll } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { readStored } from '../helpers/stored.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { plain } from '../helpers/values.ts';
 
@@ -41,12 +42,7 @@ function storeAll(dir: string, alerts: readonly NewAlert[]): StoredAlert[] {
   const writer = new ScienceWriter(dir);
   writer.write(alerts);
   writer.close();
-  const reader = openReader(dir);
-  try {
-    return reader.read({}, 1_000_000).alerts;
-  } finally {
-    reader.close();
-  }
+  return readStored(dir);
 }
 
 /** The survey, id and object key of a message, from the alert it carries. */

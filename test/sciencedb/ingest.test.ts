@@ -5,23 +5,16 @@ import { before, describe, test } from 'node:test';
 import { encodeContainer } from '../../src/avro/container.ts';
 import { parseAvroType, sanitizeSchema, schemaFingerprint, type AvroSchema } from '../../src/avro/schema.ts';
 import { expandPaths, ingestPaths } from '../../src/sciencedb/ingest.ts';
-import { openReader, type StoredAlert } from '../../src/sciencedb/reader.ts';
+import { openReader } from '../../src/sciencedb/reader.ts';
 import { dbStats } from '../../src/sciencedb/stats.ts';
 import { simulateIntoFiles } from '../../src/sciencedb/simulate.ts';
 import { runCli } from '../helpers/cli.ts';
 import { plain } from '../helpers/values.ts';
 import { decodeIndependently, FINK_DATA, haveRealData, realDataPresent, ZTF_DATA } from '../helpers/data.ts';
+import { readStored } from '../helpers/stored.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { ztfFields } from '../../src/alert/survey.ts';
 
-function readAll(dir: string): StoredAlert[] {
-  const reader = openReader(dir);
-  try {
-    return reader.read({}, 1_000_000).alerts;
-  } finally {
-    reader.close();
-  }
-}
 
 describe('ingest of the real alert files', () => {
   const dir = tempDir('sciencedb');
@@ -38,7 +31,7 @@ describe('ingest of the real alert files', () => {
     assert.equal(report.alerts, 15);
     assert.equal(report.inserted, 15);
 
-    const stored = new Map(readAll(dir).map((a) => [a.alertId, a]));
+    const stored = new Map(readStored(dir).map((a) => [a.alertId, a]));
     assert.equal(stored.size, 15);
     const reader = openReader(dir);
     let checked = 0;
@@ -73,7 +66,7 @@ describe('ingest of the real alert files', () => {
 
   test('the enriched Fink alerts keep their added values in the typed columns', (t) => {
     if (!haveRealData(t)) return;
-    const enriched = readAll(dir).filter((a) => ztfFields(a).cdsxmatch !== null);
+    const enriched = readStored(dir).filter((a) => ztfFields(a).cdsxmatch !== null);
     assert.equal(enriched.length, 11);
     for (const a of enriched) assert.equal(typeof ztfFields(a).rf_snia_vs_nonia, 'number', 'rfscore is read as rf_snia_vs_nonia');
   });
@@ -133,7 +126,7 @@ describe('bad input', () => {
     assert.match(run.stderr, /4 files not ingested/);
     assert.match(run.stdout, /ingested 1 alerts from 1 file/);
     // Nothing half-written: the first, valid alert of nocandid.avro is not stored either.
-    const stored = readAll(dir);
+    const stored = readStored(dir);
     assert.deepEqual(stored.map((a) => String(a.alertId)), [basename(good!, '.avro')]);
   });
 

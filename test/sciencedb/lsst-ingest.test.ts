@@ -13,22 +13,15 @@ import { extractLsstFields } from '../../src/alert/lsst-fields.ts';
 import { lsstFields, ztfFields } from '../../src/alert/survey.ts';
 import { addValues } from '../../src/sciencedb/added.ts';
 import { ingestPaths } from '../../src/sciencedb/ingest.ts';
-import { openReader, type StoredAlert } from '../../src/sciencedb/reader.ts';
+import { openReader } from '../../src/sciencedb/reader.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import { dbStats } from '../../src/sciencedb/stats.ts';
 import { nightFile } from '../../src/sciencedb/store.ts';
 import { decodeIndependently, haveLsstSamples, LSST_SAMPLES } from '../helpers/data.ts';
+import { readStored } from '../helpers/stored.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { plain } from '../helpers/values.ts';
 
-function readAll(dir: string): StoredAlert[] {
-  const reader = openReader(dir);
-  try {
-    return reader.read({}, 1_000_000).alerts;
-  } finally {
-    reader.close();
-  }
-}
 
 // The alerts table as every night file had it before Rubin: no survey column, candid unique alone.
 const PRE_RUBIN_DDL = `
@@ -72,7 +65,7 @@ describe('Rubin alerts in the science database', () => {
       assert.equal(report.inserted, 1);
       const { schema, values } = await decodeIndependently(file);
       assert.match((schema as { name: string }).name, /^lsst\.v\d+_0\.alert$/);
-      const [stored, ...others] = readAll(dir);
+      const [stored, ...others] = readStored(dir);
       assert.equal(others.length, 0);
       assert.ok(stored !== undefined && stored.survey === 'lsst', `${basename(file)}: stored as a Rubin alert`);
       const source = values[0]!;
@@ -117,7 +110,7 @@ describe('Rubin alerts in the science database', () => {
     assert.equal(first.inserted, 2);
     const again = ingestPaths(join(dir, 'db'), [rubin, ztfFile, LSST_SAMPLES[0]!]);
     assert.equal(again.inserted, 0, 'the v9 sample is the same diaSource: already stored');
-    const stored = readAll(join(dir, 'db'));
+    const stored = readStored(join(dir, 'db'));
     assert.deepEqual(stored.map((a) => [a.survey, a.alertId]).sort(), [['lsst', 1231321321n], ['ztf', 1231321321n]]);
     assert.deepEqual(dbStats(join(dir, 'db')).nights['20250815']!.surveys, { lsst: 1, ztf: 1 });
   });
@@ -152,7 +145,7 @@ describe('Rubin alerts in the science database', () => {
     // Values are added to a ZTF alert of the old night by its candid, as before.
     const late: RecordSchema = { type: 'record', name: 'late', fields: [{ name: 'roid', type: ['int', 'null'] }] };
     addValues(dir, written[0]!.candid, late, { roid: 3 });
-    assert.equal(ztfFields(readAll(dir)[0]!).roid, 3);
+    assert.equal(ztfFields(readStored(dir)[0]!).roid, 3);
   });
 
   test('a file of no known survey is named with the reason, and nothing of it is stored', () => {
