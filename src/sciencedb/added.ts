@@ -3,7 +3,7 @@
 // top-level fields of the alert (docs/architecture.md, Science database).
 import { compactSchemaJson, extendRecord, isRecordSchema, parseAvroType, schemaFingerprint, type RecordSchema } from '../avro/schema.ts';
 import { viewAlert, type Survey } from '../alert/survey.ts';
-import { columnValues, listNights, openNight, STORE_COLUMNS } from './store.ts';
+import { alertColumns, columnValues, listNights, openNight, STORE_COLUMNS, upgradeNight } from './store.ts';
 import { FinkError } from '../errors.ts';
 
 /** Added values that cannot be stored beside their alert. */
@@ -21,12 +21,14 @@ export class AddValuesError extends FinkError {
  */
 export function addValues(dir: string, candid: bigint, schema: RecordSchema, values: Record<string, unknown>, survey: Survey = 'ztf'): string {
   for (const night of listNights(dir)) {
-    // For writing: a night written before surveys is brought up to date first.
-    const db = openNight(dir, night, { create: true });
+    const db = openNight(dir, night, { create: false });
     try {
-      const find = db.prepare('SELECT seq, schema_id, datum, added_schema_id, added FROM alerts WHERE survey = ? AND candid = ?');
+      // A night written before surveys holds ZTF alerts only; it is brought up to date once the alert is found there.
+      const current = alertColumns(db).has('survey');
+      if (!current && survey !== 'ztf') continue;
+      const find = db.prepare(`SELECT seq, schema_id, datum, added_schema_id, added FROM alerts WHERE ${current ? 'survey = ? AND ' : ''}candid = ?`);
       find.setReadBigInts(true);
-      const row = find.get(survey, candid) as { seq: bigint; schema_id: string; datum: Uint8Array; added_schema_id: string | null; added: Uint8Array | null } | undefined;
+      const row = (current ? find.get(survey, candid) : find.get(candid)) as { seq: bigint; schema_id: string; datum: Uint8Array; added_schema_id: string | null; added: Uint8Array | null } | undefined;
       if (row === undefined) continue;
       const schemaOf = (id: string): RecordSchema => {
         const { json } = db.prepare('SELECT json FROM schemas WHERE id = ?').get(id) as { json: string };
@@ -59,6 +61,7 @@ export function addValues(dir: string, candid: bigint, schema: RecordSchema, val
       const alert = parseAvroType(alertSchema).fromBuffer(Buffer.from(row.datum)) as Record<string, unknown>;
       const view = viewAlert(survey, alert, type.fromBuffer(datum) as Record<string, unknown>);
       const typed = STORE_COLUMNS.map((c) => c.name);
+      upgradeNight(db);
       db.exec('BEGIN IMMEDIATE');
       try {
         db.prepare('INSERT INTO schemas (id, json) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(id, compactSchemaJson(merged));

@@ -148,6 +148,18 @@ describe('Rubin alerts in the science database', () => {
     assert.equal(ztfFields(readStored(dir)[0]!).roid, 3);
   });
 
+  test('values added to an alert of a night written before Rubin bring that night up to date', () => {
+    const dir = tempDir('lsst-old-added');
+    const written = preRubinNight(dir, '20250816', 3);
+    const late: RecordSchema = { type: 'record', name: 'late', fields: [{ name: 'cdsxmatch', type: ['string', 'null'] }] };
+    assert.throws(() => addValues(dir, written[1]!.candid, late, { cdsxmatch: 'SN' }, 'lsst'), /lsst alert \d+ is not in the science database/);
+    const before = readStored(dir).map((a) => [a.survey, ztfFields(a).cdsxmatch]);
+    assert.equal(addValues(dir, written[1]!.candid, late, { cdsxmatch: 'SN' }), '20250816');
+    before[1] = ['ztf', 'SN'];
+    assert.deepEqual(readStored(dir).map((a) => [a.survey, ztfFields(a).cdsxmatch]), before);
+    assert.deepEqual(dbStats(dir).surveys, { ztf: 3 });
+  });
+
   test('a file of no known survey is named with the reason, and nothing of it is stored', () => {
     const dir = tempDir('lsst-unknown');
     const schema: AvroSchema = { type: 'record', name: 'lsst.v10_0.diaSource', fields: [{ name: 'ra', type: 'double' }] };
