@@ -295,7 +295,7 @@ async function main(): Promise<void> {
         for (;;) {
           const { alerts, checkpoint: next } = reader.read(checkpoint, 5000);
           if (alerts.length === 0) break;
-          for (const a of alerts) latencies.push(decodedAt.get(a.fields.candid)! - a.ingestedMs);
+          for (const a of alerts) latencies.push(decodedAt.get(a.alertId)! - a.ingestedMs);
           checkpoint = next;
         }
         reader.close();

@@ -5,8 +5,8 @@ import { dbStats } from '../../src/sciencedb/stats.ts';
 
 const USAGE = `usage: fink db stats [--json] [--conf FILE]
 
-What the science database at SCIENCE_DB_PATH holds: alerts in total and per night, the writer
-schemas with their top-level fields, and the size on disk. --json prints it as one JSON object.
+What the science database at SCIENCE_DB_PATH holds: alerts in total, per survey (ztf, lsst) and
+per night, the writer schemas with their top-level fields, and the size on disk. --json prints it as one JSON object.
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -21,9 +21,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   const out = [`science database ${stats.path}`, `  ${stats.alerts} alerts, ${mb(stats.bytes)} on disk`];
+  for (const [survey, n] of Object.entries(stats.surveys)) out.push(`  ${survey.padEnd(4)} ${String(n).padStart(9)} alerts`);
   if (stats.alerts > 0) out.push(`  ${(stats.bytes / stats.alerts / 1e3).toFixed(1)} KB per alert on disk`);
   out.push('nights:');
-  for (const [night, n] of Object.entries(stats.nights)) out.push(`  ${night}  ${String(n.alerts).padStart(9)} alerts  ${mb(n.bytes).padStart(10)}`);
+  for (const [night, n] of Object.entries(stats.nights)) {
+    const surveys = Object.entries(n.surveys).map(([survey, count]) => `${survey} ${count}`).join(', ');
+    out.push(`  ${night}  ${String(n.alerts).padStart(9)} alerts  ${mb(n.bytes).padStart(10)}  (${surveys || 'none'})`);
+  }
   out.push('writer schemas:');
   for (const [id, s] of Object.entries(stats.schemas)) {
     out.push(`  ${id}  ${s.name}  ${s.alerts} alerts  ${s.fields.length} fields: ${s.fields.join(' ')}`);

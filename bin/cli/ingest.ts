@@ -8,9 +8,11 @@ import { ingestPaths } from '../../src/sciencedb/ingest.ts';
 
 const USAGE = `usage: fink ingest [--conf FILE] PATH...
 
-Ingests Avro alert files (Object Container Files, one alert or many each) into the science
-database at SCIENCE_DB_PATH. A folder stands for the .avro files in it, recursively. An alert
-already stored (same candid) is not stored again. A bad file is named with the reason; the other
+Ingests Avro alert files (Object Container Files, one alert or many each) of ZTF or Rubin (LSST,
+schemas lsst.vX_Y.alert, every published major version) into the science database at
+SCIENCE_DB_PATH; the survey is told by each file's writer schema. A folder stands for the .avro
+files in it, recursively. An alert already stored (same survey and candid or diaSourceId) is not
+stored again. A bad file is named with the reason; the other
 files are ingested and the exit status is 1. A file goes in whole or not at all; it is read block
 by block, so its size does not matter (one larger than 32 MB of alerts is read twice: to check
 every alert, then to store them).

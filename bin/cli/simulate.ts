@@ -1,34 +1,42 @@
-// `fink simulate --count N [--profile ztf|ztf-light] [--seed S] [--night YYYYMMDD] [--out DIR]`
+// `fink simulate --count N [--survey ztf|lsst] [--profile P] [--seed S] [--night YYYYMMDD] [--out DIR]`
 import { commandArgs, intFlag } from '../../src/cli/args.ts';
 import { UsageError } from '../../src/errors.ts';
 import { progress } from '../../src/cli/progress.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { jdOfNight, PROFILES, simulateIntoDb, simulateIntoFiles, type Profile } from '../../src/sciencedb/simulate.ts';
+import { SURVEYS, type Survey } from '../../src/alert/survey.ts';
+import { jdOfNight, simulateIntoDb, simulateIntoFiles, SURVEY_PROFILES, type AnyProfile } from '../../src/sciencedb/simulate.ts';
 
-const USAGE = `usage: fink simulate --count N [--profile ztf|ztf-light] [--seed S] [--night YYYYMMDD] [--out DIR] [--conf FILE]
+const USAGE = `usage: fink simulate --count N [--survey ztf|lsst] [--profile P] [--seed S] [--night YYYYMMDD] [--out DIR] [--conf FILE]
 
-Synthetic ZTF alerts (schema 4.02) with Fink-style added values, into the science database at
-SCIENCE_DB_PATH, or with --out as Avro files in DIR (one alert per file, the added values as
-trailing fields, as Fink distributes them).
+Synthetic ZTF alerts (schema 4.02) or Rubin alerts (schema lsst.v10_0) with Fink-style added
+values, into the science database at SCIENCE_DB_PATH, or with --out as Avro files in DIR (one
+alert per file, the added values as trailing fields, as Fink distributes them).
 
   --count N        how many alerts (required)
-  --profile P      ztf: history and three gzipped FITS cutouts, about 45 KB per alert (default)
+  --survey S       ztf (default) or lsst
+  --profile P      ztf: history and three gzipped FITS cutouts, about 45 KB per alert (default for ztf)
                    ztf-light: no cutouts and no history, under 1 KB
+                   lsst: up to a few hundred previous sources and forced sources, three plain
+                     FITS cutouts, about 150 to 200 KB per alert (default for lsst)
+                   lsst-light: no cutouts and no history, about 2 KB
   --seed S         the same seed and night give the same alerts (default 1)
   --night D        the night, YYYYMMDD (default: today, UTC)
 `;
 
 export async function run(argv: string[]): Promise<number> {
   const args = commandArgs(argv, USAGE, {
-    count: { type: 'string' }, profile: { type: 'string' },
+    count: { type: 'string' }, survey: { type: 'string' }, profile: { type: 'string' },
     seed: { type: 'string' }, night: { type: 'string' }, out: { type: 'string' },
   });
   if (args === undefined) return 0;
   const { values } = args;
   const count = intFlag('count', values.count, 1);
   if (count === undefined) throw new UsageError('--count N is required');
-  const profile = (values.profile ?? 'ztf') as Profile;
-  if (!PROFILES.includes(profile)) throw new UsageError(`--profile is one of ${PROFILES.join(', ')}, got '${values.profile}'`);
+  const survey = (values.survey ?? 'ztf') as Survey;
+  if (!SURVEYS.includes(survey)) throw new UsageError(`--survey is one of ${SURVEYS.join(', ')}, got '${values.survey}'`);
+  const profiles = SURVEY_PROFILES[survey];
+  const profile = (values.profile ?? survey) as AnyProfile;
+  if (!profiles.includes(profile)) throw new UsageError(`--profile is one of ${profiles.join(', ')} for --survey ${survey}, got '${values.profile}'`);
   const seed = intFlag('seed', values.seed, 0, 2 ** 32 - 1) ?? 1;
   const night = values.night ?? new Date().toISOString().slice(0, 10).replaceAll('-', '');
   if (!/^\d{8}$/.test(night) || !Number.isFinite(jdOfNight(night))) throw new UsageError(`--night is YYYYMMDD, got '${night}'`);

@@ -45,7 +45,12 @@ const BigIntLong = avro.types.LongType.__with({
 export function parseAvroType(schema: AvroSchema): AvroType {
   // A fresh registry each time: avsc records named types in it, and schemas of different alert
   // versions reuse the same names for different records.
-  return avro.Type.forSchema(schema as avro.Schema, { registry: { long: BigIntLong } as never });
+  // The registry covers `"long"`; the hook covers `{"type": "long", ...}` (Rubin writes its
+  // timestamps so, with a logicalType), which avsc would otherwise read as a number.
+  return avro.Type.forSchema(schema as avro.Schema, {
+    registry: { long: BigIntLong } as never,
+    typeHook: (s: avro.Schema) => (typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'long' ? BigIntLong : undefined),
+  } as never);
 }
 
 /**

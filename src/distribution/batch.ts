@@ -1,11 +1,12 @@
 // A batch of stored alerts turned into the messages of every topic, in one pass over the alerts:
 // each topic's filter, the wire bytes (key: the writer schema; value: the datum), the partition from
-// the object's id. Pure: what to do with filter errors, oversize alerts and new schemas is the
+// the object's key. A batch may mix surveys: a filter sees only its own survey's alerts. Pure: what to do with filter errors, oversize alerts and new schemas is the
 // caller's business, so the whole of it is testable without a broker.
 import { murmur2 } from '@platformatic/kafka';
 import { FinkError } from '../errors.ts';
 import type { Message } from '../kafka/transactional-session.ts';
 import type { StoredAlert } from '../sciencedb/reader.ts';
+import { accepts } from './filters.ts';
 import type { TopicPlan } from './topics.ts';
 import type { WireSchema, WireSchemas } from './wire.ts';
 
@@ -27,7 +28,7 @@ export interface Batch {
   messages: Message[];
   /** The schemas its messages use, each the first time this batch uses it on its topic. */
   schemas: { wire: WireSchema; topic: string; selecting: boolean }[];
-  filterErrors: { filter: string; candid: bigint; error: string }[];
+  filterErrors: { filter: string; survey: string; alertId: bigint; error: string }[];
   /** Messages left out as larger than their topic accepts (only with the `skip` policy). */
   oversize: OversizeAlert[];
 }
@@ -39,9 +40,9 @@ export interface OversizeAlert {
   limit: number;
 }
 
-/** The partition of an object's alerts: every partition is used, and one object's alerts stay in order. */
-export function partitionOf(objectId: string, partitions: number): number {
-  return (murmur2(objectId) & 0x7fffffff) % partitions;
+/** The partition of an object's alerts (by its objectKey): every partition is used, and one object's alerts stay in order. */
+export function partitionOf(objectKey: string, partitions: number): number {
+  return (murmur2(objectKey) & 0x7fffffff) % partitions;
 }
 
 /** Whether a message of `bytes` (key and value) fits a topic accepting `limit`, headers and compression included. */
@@ -57,9 +58,9 @@ export function buildBatch(alerts: readonly StoredAlert[], targets: readonly Top
       if (plan.filter !== null) {
         let match = false;
         try {
-          match = plan.filter.filter(alert.fields) === true;
+          match = accepts(plan.filter, alert);
         } catch (err) {
-          batch.filterErrors.push({ filter: plan.filter.name, candid: alert.fields.candid, error: (err as Error).message });
+          batch.filterErrors.push({ filter: plan.filter.name, survey: alert.survey, alertId: alert.alertId, error: (err as Error).message });
         }
         if (!match) continue;
       }
@@ -77,9 +78,9 @@ export function buildBatch(alerts: readonly StoredAlert[], targets: readonly Top
           batch.oversize.push({ alert, topic: plan.topic, bytes, limit: maxMessageBytes });
           continue;
         }
-        throw new FinkError(`alert ${alert.fields.candid} (${alert.fields.objectId}) is ${bytes} bytes, more than topic ${plan.topic} accepts (max.message.bytes=${maxMessageBytes}); nothing of its batch was committed. Raise the topic's max.message.bytes, or set DISTRIBUTION_OVERSIZE=skip to skip such alerts with a record`);
+        throw new FinkError(`alert ${alert.alertId} (${alert.objectKey}${alert.survey === 'ztf' ? '' : `, ${alert.survey}`}) is ${bytes} bytes, more than topic ${plan.topic} accepts (max.message.bytes=${maxMessageBytes}); nothing of its batch was committed. Raise the topic's max.message.bytes, or set DISTRIBUTION_OVERSIZE=skip to skip such alerts with a record`);
       }
-      batch.messages.push({ topic: plan.topic, key: schema.key, value, partition: partitionOf(alert.fields.objectId, partitions) });
+      batch.messages.push({ topic: plan.topic, key: schema.key, value, partition: partitionOf(alert.objectKey, partitions) });
     }
   }
   return batch;

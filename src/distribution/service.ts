@@ -184,20 +184,22 @@ async function resume(session: TransactionalSession, settings: DistributionSetti
 }
 
 /** What a built batch asks of the world before it is sent: schema files, log lines, the record of skipped alerts. */
+// `candid` in logs and in skipped.jsonl is the alert's id within its survey (a Rubin diaSourceId for
+// survey=lsst), and `objectId` its object's key: the names stay those ZTF-only records used.
 function report(batch: Batch, files: SchemaFiles, stateDir: string, metrics: Metrics, log: Logger): void {
   for (const { wire, topic, selecting } of batch.schemas) {
     for (const file of files.ensure(wire, topic, selecting)) log('info', 'schema file written', { file, fingerprint: wire.fingerprint, topic });
   }
   for (const e of batch.filterErrors) {
     metrics.countError('filter');
-    log('warn', 'filter threw: alert counted as not matching', { filter: e.filter, candid: e.candid, error: e.error });
+    log('warn', 'filter threw: alert counted as not matching', { filter: e.filter, candid: e.alertId, error: e.error, survey: e.survey });
   }
   if (batch.oversize.length === 0) return;
   const record = join(stateDir, 'skipped.jsonl');
   for (const { alert, topic, bytes, limit } of batch.oversize) {
-    appendRecord(record, JSON.stringify({ candid: String(alert.fields.candid), objectId: alert.fields.objectId, topic, bytes, limit, at: new Date().toISOString() }) + '\n');
+    appendRecord(record, JSON.stringify({ candid: String(alert.alertId), objectId: alert.objectKey, survey: alert.survey, topic, bytes, limit, at: new Date().toISOString() }) + '\n');
     metrics.countError('oversize');
-    log('warn', 'alert larger than the topic accepts: skipped', { candid: alert.fields.candid, topic, bytes, limit, record });
+    log('warn', 'alert larger than the topic accepts: skipped', { candid: alert.alertId, topic, bytes, limit, record, survey: alert.survey });
   }
 }
 

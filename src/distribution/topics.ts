@@ -1,5 +1,5 @@
 // The topics the service fills: the test topic (distribution_test) with every alert, and one
-// science topic per active filter, `${SUBSTREAM_PREFIX}<filter>_ztf`.
+// science topic per active filter, `${SUBSTREAM_PREFIX}<filter>_<survey>` (`_ztf`, `_lsst`).
 import { FinkError } from '../errors.ts';
 import type { Filter } from './filters.ts';
 
@@ -22,7 +22,7 @@ export interface TopicSelection {
 }
 
 export function topicName(prefix: string, filter: Filter): string {
-  return `${prefix}${filter.name}_ztf`;
+  return `${prefix}${filter.name}_${filter.survey}`;
 }
 
 /** The active topics; a name in `wanted` without a filter is an error. */

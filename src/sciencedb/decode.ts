@@ -7,7 +7,8 @@ import { closeSync, openSync } from 'node:fs';
 import { fileSource, readContainer, ContainerError, type Container } from '../avro/container.ts';
 import { checkDatum, DATUM_LIMITS, DatumError, minimumSize } from '../avro/bounded.ts';
 import { checkSchemaShape, compactSchemaJson, isRecordSchema, parseAvroType, sanitizeSchema, schemaFingerprint, type AvroType } from '../avro/schema.ts';
-import { AlertError, extractFields, nightOfJd } from '../alert/fields.ts';
+import { AlertError } from '../alert/fields.ts';
+import { surveyOfSchema, viewAlert, type Survey } from '../alert/survey.ts';
 import { FinkError } from '../errors.ts';
 import { Lru } from '../lru.ts';
 import { printable } from '../printable.ts';
@@ -22,6 +23,7 @@ export class BadFileError extends FinkError {
 }
 
 export interface WriterSchema {
+  survey: Survey;
   id: string;
   json: string;
   type: AvroType;
@@ -46,16 +48,22 @@ export class SchemaCache {
 
 function writerSchema(schema: unknown): WriterSchema {
   if (!isRecordSchema(schema)) throw new BadFileError('its schema is not a record');
+  let valid;
+  let type;
   try {
     checkSchemaShape(schema);
-    const valid = sanitizeSchema(schema);
-    const type = parseAvroType(valid);
-    return { id: schemaFingerprint(type), json: compactSchemaJson(valid), type };
+    valid = sanitizeSchema(schema);
+    type = parseAvroType(valid);
   } catch (err) {
     // Whatever the header holds (a field that is null, a name that is a number...), the reason
     // is the schema: avsc's message says where.
     throw new BadFileError(`its schema is invalid: ${(err as Error).message}`);
   }
+  const survey = surveyOfSchema(valid);
+  if (survey === undefined) {
+    throw new BadFileError(`its schema (record '${String(valid.name)}') is neither a ZTF alert (objectId, candidate) nor a Rubin alert (lsst.vX_Y.alert)`);
+  }
+  return { survey, id: schemaFingerprint(type), json: compactSchemaJson(valid), type };
 }
 
 /**
@@ -88,15 +96,14 @@ function* decodeAlerts(open: () => Container, schemas: SchemaCache): Generator<N
         const datum = data.subarray(pos, end);
         const value = writer.type.decode(data, pos).value as Record<string, unknown>;
         pos = end;
-        let fields;
+        let view;
         try {
-          fields = extractFields(value);
+          view = viewAlert(writer.survey, value);
         } catch (err) {
           if (err instanceof AlertError) throw new BadFileError(`alert #${index}: ${err.message}`);
           throw err;
         }
-        if (fields.jd === null) throw new BadFileError(`alert ${fields.candid} has no candidate.jd, so no night`);
-        yield { night: nightOfJd(fields.jd), schemaId: writer.id, schemaJson: writer.json, datum, added: null, fields };
+        yield { ...view, schemaId: writer.id, schemaJson: writer.json, datum, added: null };
       }
       if (pos !== data.length) throw new BadFileError(`corrupt (block ${block.index} holds ${data.length - pos} bytes after its last alert)`);
     }

@@ -3,9 +3,9 @@
 // implement it too.
 import { statSync } from 'node:fs';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { COLUMNS, type AlertFields } from '../alert/fields.ts';
+import type { AlertView } from '../alert/survey.ts';
 import { FinkError } from '../errors.ts';
-import { listNights, nightFile, openNight } from './store.ts';
+import { alertColumns, listNights, nightFile, openNight, STORE_COLUMNS } from './store.ts';
 
 /**
  * A night's file was deleted and created again, or replaced, while it was open: what was read of
@@ -20,8 +20,8 @@ export class StoreReplacedError extends FinkError {
   }
 }
 
-export interface StoredAlert {
-  night: string;
+/** A stored alert: its view (survey, alertId, objectKey, the survey's fields) and its bytes. */
+export type StoredAlert = AlertView & {
   /** Increasing within its night: what a checkpoint records. */
   seq: number;
   /** Fingerprint of the writer schema of `datum`. */
@@ -34,8 +34,7 @@ export interface StoredAlert {
   added: { schemaId: string; datum: Uint8Array } | null;
   /** When the alert was stored (ms since the epoch): the start of its end-to-end latency. */
   ingestedMs: number;
-  fields: AlertFields;
-}
+};
 
 /** Night (YYYYMMDD) -> the last sequence already handled. Per night, so a late alert of an older night is never skipped. */
 export type Checkpoint = Readonly<Record<string, number>>;
@@ -63,13 +62,21 @@ export interface AlertReader {
 // The datum and the added datum come out as one blob (CAST keeps SQLite's || byte-exact on blobs):
 // that is the wire value of a full topic, and `datum` and `added` are views into it, so no alert
 // is copied twice on its way to Kafka.
-const SELECT = `SELECT seq, schema_id, CAST(datum || coalesce(added, x'') AS BLOB) AS wire, length(datum) AS datum_length,
-  added_schema_id, ingested_ms, candid, objectId, ${COLUMNS.map((c) => c.name).join(', ')}
+// A night written before Rubin, not yet brought up to date by a writer, has none of the survey's
+// columns: its alerts are ZTF's and Rubin's fields are null.
+function selectSql(present: Set<string>): string {
+  const typed = STORE_COLUMNS.map((c) => (present.has(c.name) ? c.name : `NULL AS ${c.name}`));
+  return `SELECT seq, ${present.has('survey') ? 'survey' : "'ztf' AS survey"}, schema_id,
+  CAST(datum || coalesce(added, x'') AS BLOB) AS wire, length(datum) AS datum_length,
+  added_schema_id, ingested_ms, candid, objectId, ${typed.join(', ')}
   FROM alerts WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`;
+}
 
 interface Night {
   db: DatabaseSync;
   select: StatementSync;
+  /** False while the file predates surveys: a writer may bring it up to date at any time. */
+  current: boolean;
   max: StatementSync;
   /** Drawn when the store was created; undefined for a store written before identities existed. */
   id: string | undefined;
@@ -125,16 +132,16 @@ class SqliteReader implements AlertReader {
         return undefined;
       }
       try {
-        const select = db.prepare(SELECT);
-        // Candids exceed 2^53; the other integers are converted back to numbers below.
-        select.setReadBigInts(true);
-        night = { db, select, max: db.prepare('SELECT coalesce(max(seq), 0) AS m FROM alerts'), id: storeIdentity(db), inode };
+        const { select, current } = prepareSelect(db);
+        night = { db, select, current, max: db.prepare('SELECT coalesce(max(seq), 0) AS m FROM alerts'), id: storeIdentity(db), inode };
       } catch (err) {
         db.close();
         if (/no such table/.test((err as Error).message)) return undefined;
         throw err;
       }
       this.#nights.set(name, night);
+    } else if (!night.current) {
+      Object.assign(night, prepareSelect(night.db));
     }
     return night;
   }
@@ -200,18 +207,37 @@ class SqliteReader implements AlertReader {
   }
 }
 
+function prepareSelect(db: DatabaseSync): { select: StatementSync; current: boolean } {
+  const present = alertColumns(db);
+  if (present.size === 0) throw new Error('no such table: alerts');
+  const select = db.prepare(selectSql(present));
+  // Ids exceed 2^53; the other integers are converted back to numbers below.
+  select.setReadBigInts(true);
+  return { select, current: present.has('survey') };
+}
+
 type Row = Record<string, unknown>;
 
-function num(value: unknown): number | null {
-  return value === null ? null : Number(value);
+function columnValue(kind: (typeof STORE_COLUMNS)[number]['kind'], value: unknown): unknown {
+  if (value === null) return null;
+  switch (kind) {
+    case 'text':
+    case 'id': return value;
+    case 'bool': return Number(value) !== 0;
+    default: return Number(value);
+  }
 }
 
 function toAlert(night: string, row: Row): StoredAlert {
   const wire = row.wire as Uint8Array;
   const datumLength = Number(row.datum_length);
-  const fields: Record<string, unknown> = { objectId: row.objectId, candid: row.candid };
-  for (const c of COLUMNS) fields[c.name] = c.kind === 'text' ? row[c.name] : num(row[c.name]);
+  const survey = row.survey === 'lsst' ? 'lsst' : 'ztf';
+  const fields: Record<string, unknown> = survey === 'lsst' ? { diaSourceId: row.candid } : { objectId: row.objectId, candid: row.candid };
+  for (const c of STORE_COLUMNS) if (c.surveys.includes(survey)) fields[c.name] = columnValue(c.kind, row[c.name]);
   return {
+    survey,
+    alertId: row.candid as bigint,
+    objectKey: row.objectId as string,
     night,
     seq: Number(row.seq),
     schemaId: row.schema_id as string,
@@ -219,8 +245,8 @@ function toAlert(night: string, row: Row): StoredAlert {
     datum: wire.subarray(0, datumLength),
     added: row.added_schema_id === null ? null : { schemaId: row.added_schema_id as string, datum: wire.subarray(datumLength) },
     ingestedMs: Number(row.ingested_ms),
-    fields: fields as unknown as AlertFields,
-  };
+    fields,
+  } as unknown as StoredAlert;
 }
 
 /** Opens the embedded science database at a folder for reading (it need not exist yet). */

@@ -1,71 +1,24 @@
 // `fink simulate`: realistic synthetic ZTF alerts, deterministic for a seed and a night. The `ztf`
 // profile has the full shape (history, three gzipped FITS cutouts, about 60 KB); `ztf-light` the
 // same schema with no cutouts and no history (1 to 2 KB). Fink-style added values are drawn so that
-// the science filters select small, realistic fractions.
+// the science filters select small, realistic fractions. Rubin's alerts (profiles `lsst`,
+// `lsst-light`) come from simulate-lsst.ts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeContainer } from '../avro/container.ts';
-import { compactSchemaJson, extendRecord, parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
-import { extractFields } from '../alert/fields.ts';
+import type { RecordSchema } from '../avro/schema.ts';
+import type { Survey } from '../alert/survey.ts';
+import { createLsstSimulation, LSST_PROFILES, type LsstProfile } from './simulate-lsst.ts';
 import { ScienceWriter, type NewAlert } from './store.ts';
-import { ADDED_SPEC, CANDIDATE_SPEC, finkAddedSchema, PRV_CANDIDATE_SPEC, ztfAlertSchema, type FieldSpec } from './ztf-schema.ts';
+import { f32, filler, fitsCutout, packer, Random } from './synthetic.ts';
+import { ADDED_SPEC, CANDIDATE_SPEC, finkAddedSchema, PRV_CANDIDATE_SPEC, ztfAlertSchema } from './ztf-schema.ts';
 
 export type Profile = 'ztf' | 'ztf-light';
 export const PROFILES: readonly Profile[] = ['ztf', 'ztf-light'];
-
-/** A small fast PRNG (mulberry32): the same seed gives the same alerts on every machine. */
-class Random {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  between(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
-  }
-  int(lo: number, hi: number): number {
-    return Math.floor(this.between(lo, hi + 1));
-  }
-  gauss(): number {
-    return Math.sqrt(-2 * Math.log(1 - this.next())) * Math.cos(2 * Math.PI * this.next());
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-}
-
-const f32 = Math.fround;
-
-/** A 63x63 float32 FITS image of sky noise with a point source in the middle, gzipped like ZTF's stamps. */
-function fitsCutout(random: Random, kind: string): Buffer {
-  const size = 63;
-  const cards = [
-    'SIMPLE  =                    T', 'BITPIX  =                  -32', 'NAXIS   =                    2',
-    `NAXIS1  = ${String(size).padStart(20)}`, `NAXIS2  = ${String(size).padStart(20)}`,
-    `COMMENT   fink-distribution simulated ${kind} stamp`, 'END',
-  ];
-  const header = Buffer.alloc(2880, ' ');
-  cards.forEach((card, i) => header.write(card.padEnd(80), i * 80, 'latin1'));
-  const data = Buffer.alloc(Math.ceil((size * size * 4) / 2880) * 2880);
-  const sky = random.between(100, 400);
-  const noise = random.between(5, 20);
-  const flux = kind === 'template' ? random.between(0, 200) : random.between(50, 2000);
-  const sigma = random.between(1.2, 2.5);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const r2 = (x - 31) ** 2 + (y - 31) ** 2;
-      const base = kind === 'difference' ? 0 : sky;
-      data.writeFloatBE(base + noise * random.gauss() + flux * Math.exp(-r2 / (2 * sigma * sigma)), (y * size + x) * 4);
-    }
-  }
-  return gzipSync(Buffer.concat([header, data]));
-}
+/** The profiles of every survey. */
+export type AnyProfile = Profile | LsstProfile;
+export const SURVEY_PROFILES: Readonly<Record<Survey, readonly AnyProfile[]>> = { ztf: PROFILES, lsst: LSST_PROFILES };
 
 // Distinct stamps are drawn once per run and shared: gzip of every stamp would dominate the
 // simulation, and a pool of 64 per kind keeps any two neighbouring messages from sharing bytes.
@@ -74,14 +27,14 @@ const POOL = 64;
 const CDS_CLASSES = ['Unknown', 'Unknown', 'Unknown', 'Unknown', 'Unknown', 'Unknown', 'Star', 'Star', 'RRLyr', 'EB*', 'QSO', 'Galaxy', 'YSO', 'Mira', 'SN', 'Candidate_SN*', 'AGN', 'CataclyV*'];
 
 export interface SimulationOptions {
-  profile: Profile;
+  profile: AnyProfile;
   seed: number;
   /** YYYYMMDD */
   night: string;
 }
 
 export interface Simulation {
-  /** The alert schema (ZTF 4.02). */
+  /** The alert schema (ZTF 4.02, Rubin lsst.v10_0). */
   alertSchema: RecordSchema;
   /** The record of added values. */
   addedSchema: RecordSchema;
@@ -105,28 +58,12 @@ function objectName(random: Random, year: string): string {
   return s;
 }
 
-/** Values for survey fields that no science case reads: plausible magnitudes and small numbers. */
-function filler(random: Random, spec: FieldSpec): unknown {
-  switch (spec.code) {
-    case 'f': return f32(random.between(0, 25));
-    case 'd': return random.between(0, 100);
-    case 'i': return random.int(0, 100);
-    case 'l': return BigInt(random.int(0, 1_000_000));
-    default: return 'unknown';
-  }
-}
-
 export function createSimulation(options: SimulationOptions): Simulation {
+  if (options.profile === 'lsst' || options.profile === 'lsst-light') return createLsstSimulation(options);
   const random = new Random(options.seed);
   const light = options.profile === 'ztf-light';
-  const alertSchema = ztfAlertSchema();
-  const addedSchema = finkAddedSchema();
-  const fullSchema = extendRecord(alertSchema, addedSchema.fields);
-  const alertType: AvroType = parseAvroType(alertSchema);
-  const addedType: AvroType = parseAvroType(addedSchema);
-  const alertId = { id: schemaFingerprint(alertType), json: compactSchemaJson(alertSchema) };
-  const addedId = { id: schemaFingerprint(addedType), json: compactSchemaJson(addedSchema) };
-  const stamps = light ? null : ['science', 'template', 'difference'].map((kind) => Array.from({ length: POOL }, () => fitsCutout(random, kind)));
+  const { pack, ...schemas } = packer(ztfAlertSchema(), finkAddedSchema());
+  const stamps = light ? null : ['science', 'template', 'difference'].map((kind) => Array.from({ length: POOL }, () => gzipSync(fitsCutout(random, kind, 63))));
   const nightJd = jdOfNight(options.night);
   const year = options.night.slice(2, 4);
   // Objects come back within a night: about three alerts per object.
@@ -141,9 +78,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
   const prvSpecs = PRV_CANDIDATE_SPEC;
 
   return {
-    alertSchema,
-    addedSchema,
-    fullSchema,
+    ...schemas,
     next(): NewAlert {
       const i = index++;
       let object = objects.length > 0 && random.next() < 0.6 ? random.pick(objects) : undefined;
@@ -201,15 +136,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
         prv_candidates: prv, fp_hists: null,
         cutoutScience: cutout(0, 'sci'), cutoutTemplate: cutout(1, 'ref'), cutoutDifference: cutout(2, 'diff'),
       };
-      const added = addedValues(random, object.sso, ndethist);
-      return {
-        night: options.night,
-        schemaId: alertId.id,
-        schemaJson: alertId.json,
-        datum: alertType.toBuffer(alert),
-        added: { schemaId: addedId.id, schemaJson: addedId.json, datum: addedType.toBuffer(added) },
-        fields: extractFields(alert, added),
-      };
+      return pack('ztf', alert, addedValues(random, object.sso, ndethist), options.night);
     },
   };
 }
@@ -259,7 +186,7 @@ export function simulateIntoFiles(outDir: string, options: SimulationOptions, co
   for (let done = 0; done < count; done++) {
     const alert = simulation.next();
     const datum = Buffer.concat([alert.datum, alert.added!.datum]);
-    writeFileSync(join(outDir, `${alert.fields.candid}.avro`), encodeContainer(simulation.fullSchema, [datum]));
+    writeFileSync(join(outDir, `${alert.alertId}.avro`), encodeContainer(simulation.fullSchema, [datum]));
     if (done % BATCH === 0) onProgress?.(done);
   }
   onProgress?.(count);

@@ -5,7 +5,10 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { listFolder } from '../files.ts';
-import { COLUMNS, type AlertFields } from '../alert/fields.ts';
+import { COLUMNS } from '../alert/fields.ts';
+import { LSST_COLUMNS, LSST_ID_COLUMNS } from '../alert/lsst-fields.ts';
+import type { AlertView, Survey } from '../alert/survey.ts';
+import { FinkError } from '../errors.ts';
 
 const NIGHT_FILE = /^(\d{8})\.sqlite$/;
 
@@ -31,8 +34,35 @@ export function nightBytes(dir: string, night: string): number {
   }, 0);
 }
 
-const COLUMN_DDL = COLUMNS.map((c) => `${c.name} ${c.kind === 'real' ? 'REAL' : c.kind === 'int' ? 'INTEGER' : 'TEXT'}`).join(',\n  ');
+export type ColumnKind = 'real' | 'int' | 'text' | 'bool' | 'id';
 
+/** A typed column of the alerts table, and the surveys whose fields fill it (null for the others). */
+export interface StoreColumn {
+  name: string;
+  kind: ColumnKind;
+  surveys: readonly Survey[];
+}
+
+/** Every typed column: ZTF's and Rubin's side by side, sharing a name (ra, dec) where they mean the same. */
+export const STORE_COLUMNS: readonly StoreColumn[] = (() => {
+  const columns = new Map<string, StoreColumn>();
+  const add = (survey: Survey, name: string, kind: ColumnKind) => {
+    const known = columns.get(name);
+    if (known !== undefined && known.kind !== kind) throw new Error(`column ${name} is ${known.kind} for ${known.surveys.join(', ')} and ${kind} for ${survey}`);
+    columns.set(name, { name, kind, surveys: [...(known?.surveys ?? []), survey] });
+  };
+  for (const c of COLUMNS) add('ztf', c.name, c.kind);
+  for (const c of [...LSST_ID_COLUMNS, ...LSST_COLUMNS]) add('lsst', c.name, c.kind);
+  return [...columns.values()];
+})();
+
+const SQL_TYPE: Record<ColumnKind, string> = { real: 'REAL', int: 'INTEGER', bool: 'INTEGER', id: 'INTEGER', text: 'TEXT' };
+
+const COLUMN_DDL = STORE_COLUMNS.map((c) => `${c.name} ${SQL_TYPE[c.kind]}`).join(',\n  ');
+
+// `candid` is the alert's id within its survey (ZTF candid, Rubin diaSourceId) and `objectId` the
+// partition key of its object (AlertView.objectKey): the names are those of the files written
+// before Rubin, which keep them.
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
@@ -45,7 +75,8 @@ CREATE TABLE IF NOT EXISTS schemas (
 );
 CREATE TABLE IF NOT EXISTS alerts (
   seq INTEGER PRIMARY KEY,
-  candid INTEGER NOT NULL UNIQUE,
+  survey TEXT NOT NULL DEFAULT 'ztf',
+  candid INTEGER NOT NULL,
   objectId TEXT NOT NULL,
   schema_id TEXT NOT NULL,
   datum BLOB NOT NULL,
@@ -54,10 +85,32 @@ CREATE TABLE IF NOT EXISTS alerts (
   ingested_ms INTEGER NOT NULL,
   ${COLUMN_DDL}
 );
+`;
+
+const INDEXES = `
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_identity ON alerts (survey, candid);
 CREATE INDEX IF NOT EXISTS alerts_objectId ON alerts (objectId);
 `;
 
-/** Opens (creating if asked) one night's database. */
+/** The columns of a night's alerts table (a file written before Rubin lacks `survey` and Rubin's columns). */
+export function alertColumns(db: DatabaseSync): Set<string> {
+  return new Set((db.prepare('PRAGMA table_info(alerts)').all() as { name: string }[]).map((c) => c.name));
+}
+
+/**
+ * Brings a night written before Rubin up to date, inside the caller's transaction: its alerts are
+ * ZTF's (the survey column's default), Rubin's columns are added empty, and alerts are unique per
+ * survey. Its old UNIQUE(candid) stays (dropping it means rewriting every row of the table under
+ * its readers); `NightWriter` names the rare alert of another survey it then refuses.
+ */
+function migrate(db: DatabaseSync): void {
+  const present = alertColumns(db);
+  if (!present.has('survey')) db.exec("ALTER TABLE alerts ADD COLUMN survey TEXT NOT NULL DEFAULT 'ztf'");
+  for (const c of STORE_COLUMNS) if (!present.has(c.name)) db.exec(`ALTER TABLE alerts ADD COLUMN ${c.name} ${SQL_TYPE[c.kind]}`);
+  db.exec(INDEXES);
+}
+
+/** Opens one night's database; with `create`, for writing: created, or an older file brought up to date. */
 export function openNight(dir: string, night: string, options: { create: boolean }): DatabaseSync {
   if (options.create) mkdirSync(dir, { recursive: true });
   const db = new DatabaseSync(nightFile(dir, night), { readOnly: false });
@@ -71,22 +124,51 @@ export function openNight(dir: string, night: string, options: { create: boolean
     // Measured: 3,000 one-alert files ingest in 0.97 s instead of 0.57 s.
     db.exec('PRAGMA synchronous = FULL');
     // One transaction: a reader never sees a night with some of its tables.
-    db.exec(`BEGIN IMMEDIATE; ${DDL} COMMIT;`);
+    immediate(db, () => {
+      db.exec(DDL);
+      migrate(db);
+    });
   }
   return db;
 }
 
-/** An alert ready to be stored. */
-export interface NewAlert {
-  night: string;
+/** Brings a night opened without `create` up to date before it is written (see `migrate`). */
+export function upgradeNight(db: DatabaseSync): void {
+  if (!alertColumns(db).has('survey')) immediate(db, () => migrate(db));
+}
+
+function immediate(db: DatabaseSync, work: () => void): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    work();
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+/** An alert ready to be stored: its view (survey, identity, night, typed fields) and its datum. */
+export type NewAlert = AlertView & {
   schemaId: string;
   schemaJson: string;
   datum: Uint8Array;
   added: { schemaId: string; schemaJson: string; datum: Uint8Array } | null;
-  fields: AlertFields;
+};
+
+type SqlValue = number | string | bigint | null;
+
+/** The typed columns' values of an alert, in STORE_COLUMNS order: null where its survey has no such field. */
+export function columnValues(alert: Pick<AlertView, 'survey' | 'fields'>): SqlValue[] {
+  const f = alert.fields as unknown as Record<string, number | string | bigint | boolean | null | undefined>;
+  return STORE_COLUMNS.map((c) => {
+    if (!c.surveys.includes(alert.survey)) return null;
+    const v = f[c.name] ?? null;
+    return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+  });
 }
 
-const INSERT_COLUMNS = ['candid', 'objectId', 'schema_id', 'datum', 'added_schema_id', 'added', 'ingested_ms', ...COLUMNS.map((c) => c.name)];
+const INSERT_COLUMNS = ['survey', 'candid', 'objectId', 'schema_id', 'datum', 'added_schema_id', 'added', 'ingested_ms', ...STORE_COLUMNS.map((c) => c.name)];
 
 /** Writes alerts of one night in a single transaction; returns how many were new (by candid). */
 export class NightWriter {
@@ -94,16 +176,20 @@ export class NightWriter {
   readonly #insert: StatementSync;
   readonly #schema: StatementSync;
   readonly #knownSchemas = new Set<string>();
+  readonly #stored: StatementSync;
+  readonly #night: string;
 
   constructor(dir: string, night: string) {
     this.db = openNight(dir, night, { create: true });
     this.#insert = this.db.prepare(
-      `INSERT INTO alerts (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (candid) DO NOTHING`,
+      `INSERT INTO alerts (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`,
     );
+    this.#stored = this.db.prepare('SELECT 1 FROM alerts WHERE survey = ? AND candid = ?');
+    this.#night = night;
     this.#schema = this.db.prepare('INSERT INTO schemas (id, json) VALUES (?, ?) ON CONFLICT (id) DO NOTHING');
   }
 
-  /** Inserts alerts atomically. Returns the number actually inserted (re-ingested candids are not). */
+  /** Inserts alerts atomically. Returns the number actually inserted (alerts already stored are not). */
   write(alerts: readonly NewAlert[]): number {
     let inserted = 0;
     const now = Date.now();
@@ -112,12 +198,15 @@ export class NightWriter {
       for (const alert of alerts) {
         this.#rememberSchema(alert.schemaId, alert.schemaJson);
         if (alert.added !== null) this.#rememberSchema(alert.added.schemaId, alert.added.schemaJson);
-        const f = alert.fields as unknown as Record<string, number | string | bigint | null>;
         const result = this.#insert.run(
-          f.candid!, f.objectId!, alert.schemaId, alert.datum,
+          alert.survey, alert.alertId, alert.objectKey, alert.schemaId, alert.datum,
           alert.added?.schemaId ?? null, alert.added?.datum ?? null, now,
-          ...COLUMNS.map((c) => f[c.name] ?? null),
+          ...columnValues(alert),
         );
+        if (result.changes === 0 && this.#stored.get(alert.survey, alert.alertId) === undefined) {
+          // Only a night written before Rubin (still UNIQUE on candid alone) refuses an alert it does not hold.
+          throw new FinkError(`${alert.survey} alert ${alert.alertId} cannot be stored in night ${this.#night}: its file predates surveys and holds another survey's alert with that id`);
+        }
         inserted += Number(result.changes);
       }
       this.db.exec('COMMIT');

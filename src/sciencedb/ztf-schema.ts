@@ -1,6 +1,6 @@
 // The shape of a ZTF alert, schema version 4.02 (field names and types as ZTF publishes them), and
 // the values a broker such as Fink adds after it. Written compactly: `name:t` where t is d(ouble),
-// f(loat), i(nt), l(ong), s(tring); a trailing `?` makes it ["null", t] with a null default, `~`
+// f(loat), i(nt), l(ong), s(tring), b(oolean), t (a long of timestamp-micros); a trailing `?` makes it ["null", t] with a null default, `~`
 // makes it ["null", t] without default (as ZTF writes the few fields that are nullable in the
 // history only).
 import type { FieldSchema, RecordSchema } from '../avro/schema.ts';
@@ -33,25 +33,27 @@ sharpnr:f?`;
 const ADDED = `cdsxmatch:s roid:i mulens:d rf_snia_vs_nonia:d snn_snia_vs_nonia:d snn_sn_vs_all:d rf_kn_vs_nonkn:d
 nalerthist:i`;
 
-const TYPES: Record<string, string> = { d: 'double', f: 'float', i: 'int', l: 'long', s: 'string' };
+const TYPES: Record<string, FieldSchema['type']> = {
+  d: 'double', f: 'float', i: 'int', l: 'long', s: 'string', b: 'boolean', t: { type: 'long', logicalType: 'timestamp-micros' },
+};
 
 export interface FieldSpec {
   name: string;
-  /** d, f, i, l or s */
+  /** d, f, i, l, s, b or t */
   code: string;
   /** '' not nullable, '?' nullable with a null default, '~' nullable without default */
   mark: string;
 }
 
-function parseSpec(spec: string): FieldSpec[] {
+export function parseSpec(spec: string): FieldSpec[] {
   return spec.split(/\s+/).filter(Boolean).map((item) => {
-    const m = /^(\w+):([dfils])([?~]?)$/.exec(item);
+    const m = /^(\w+):([dfilsbt])([?~]?)$/.exec(item);
     if (m === null) throw new Error(`bad field spec '${item}'`);
     return { name: m[1]!, code: m[2]!, mark: m[3]! };
   });
 }
 
-function surveyFields(specs: readonly FieldSpec[]): FieldSchema[] {
+export function surveyFields(specs: readonly FieldSpec[]): FieldSchema[] {
   return specs.map(({ name, code, mark }) => {
     const type = TYPES[code]!;
     if (mark === '?') return { name, type: ['null', type], default: null };
@@ -89,12 +91,17 @@ export function ztfAlertSchema(): RecordSchema {
   };
 }
 
+/** Fields as Fink writes its added values: nullable, [type, "null"]. */
+export function finkFields(specs: readonly FieldSpec[]): FieldSchema[] {
+  return specs.map((f) => ({ name: f.name, type: [TYPES[f.code]!, 'null'] }));
+}
+
 /** The record of values Fink adds to an alert; its fields become trailing top-level fields. */
 export function finkAddedSchema(): RecordSchema {
   return {
     type: 'record',
     name: 'fink_added_values',
     namespace: 'fink',
-    fields: ADDED_SPEC.map((f) => ({ name: f.name, type: [TYPES[f.code]!, 'null'] })),
+    fields: finkFields(ADDED_SPEC),
   };
 }

@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { COLUMNS, type AlertFields } from '../../src/alert/fields.ts';
+import { LSST_COLUMNS, type LsstFields } from '../../src/alert/lsst-fields.ts';
 import { packageRoot } from '../../src/config/config.ts';
 import { loadFilters } from '../../src/distribution/filters.ts';
+import { accepts } from '../../src/distribution/filters.ts';
 
 const FILTER = `import { COLUMNS, type AlertFields } from 'fink-distribution/filter';
 
@@ -19,6 +21,17 @@ export const description = 'alerts with at least one value added by a broker';
 
 export function filter(alert: AlertFields): boolean {
   return ADDED.some((name) => alert[name] !== null);
+}
+`;
+
+const RUBIN_FILTER = `import type { LsstFields } from 'fink-distribution/filter';
+
+export const survey = 'lsst';
+
+export const description = 'bright Rubin detections';
+
+export function filter(alert: LsstFields): boolean {
+  return (alert.psfFlux ?? 0) > 100_000 && alert.diaSourceId > 0n;
 }
 `;
 
@@ -36,7 +49,8 @@ describe("a filter outside the repository, importing 'fink-distribution/filter'"
     assert.equal(build.status, 0, build.stdout + build.stderr);
     mkdirSync(join(dir, 'node_modules'));
     symlinkSync(packageRoot(), join(dir, 'node_modules', 'fink-distribution'), 'dir');
-    for (const sub of ['filters', 'wrong']) mkdirSync(join(dir, sub));
+    for (const sub of ['filters', 'wrong', 'rubin']) mkdirSync(join(dir, sub));
+    writeFileSync(join(dir, 'rubin', 'bright.ts'), RUBIN_FILTER);
     writeFileSync(join(dir, 'filters', 'added_values.ts'), FILTER);
     writeFileSync(join(dir, 'wrong', 'added_values.ts'), FILTER.replace("alert[name] !== null", "alert[name] !== null && alert.no_such_field !== null"));
   });
@@ -59,7 +73,19 @@ describe("a filter outside the repository, importing 'fink-distribution/filter'"
     assert.equal(loaded?.name, 'added_values');
     assert.equal(loaded.description, 'alerts with at least one value added by a broker');
     const bare = { objectId: 'ZTF00aaaaaaa', candid: 1n, ...Object.fromEntries(COLUMNS.map((c) => [c.name, null])) } as AlertFields;
-    assert.equal(loaded.filter(bare), false);
-    assert.equal(loaded.filter({ ...bare, cdsxmatch: 'SN' }), true);
+    assert.equal(accepts(loaded, { survey: 'ztf', fields: bare }), false);
+    assert.equal(accepts(loaded, { survey: 'ztf', fields: { ...bare, cdsxmatch: 'SN' } }), true);
+  });
+
+  it("a Rubin filter reads LsstFields from the package, and the service gives it Rubin's alerts only", async () => {
+    const run = typecheck(dir, 'rubin/bright.ts');
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const [loaded] = await loadFilters(join(dir, 'rubin'));
+    assert.equal(loaded?.survey, 'lsst');
+    const bright = { ...Object.fromEntries([...LSST_COLUMNS.map((c) => c.name), 'diaObjectId', 'ssObjectId', 'designation', 'nDiaSources'].map((n) => [n, null])), diaSourceId: 7n, psfFlux: 200_000 } as LsstFields;
+    assert.equal(accepts(loaded, { survey: 'lsst', fields: bright }), true);
+    assert.equal(accepts(loaded, { survey: 'lsst', fields: { ...bright, psfFlux: 10 } }), false);
+    const ztf = { objectId: 'ZTF00aaaaaaa', candid: 7n, ...Object.fromEntries(COLUMNS.map((c) => [c.name, null])) } as AlertFields;
+    assert.equal(accepts(loaded, { survey: 'ztf', fields: ztf }), false);
   });
 });

@@ -11,9 +11,10 @@ import { WireSchemas } from '../../src/distribution/wire.ts';
 import { openReader, type AlertReader, type StoredAlert } from '../../src/sciencedb/reader.ts';
 import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { ztfFields } from '../../src/alert/survey.ts';
 
 function filter(name: string, body: (a: AlertFields) => boolean, dropFields?: string[]): Filter {
-  return { name, description: name, filter: body, file: `${name}.ts`, ...(dropFields === undefined ? {} : { dropFields }) } as Filter;
+  return { name, survey: 'ztf', description: name, filter: body, file: `${name}.ts`, ...(dropFields === undefined ? {} : { dropFields }) } as Filter;
 }
 
 function target(topic: string, f: Filter | null, partitions = 3, maxMessageBytes = 10_000_000): TopicTarget {
@@ -43,7 +44,7 @@ describe('buildBatch', () => {
     const batch = buildBatch(alerts, [target('all', null), target('bright', bright)], wire, 'stop');
     const byTopic = (t: string) => batch.messages.filter((m) => m.topic === t);
     assert.equal(byTopic('all').length, alerts.length);
-    const expected = alerts.filter((a) => (a.fields.magpsf ?? 99) < 18.5);
+    const expected = alerts.filter((a) => (ztfFields(a).magpsf ?? 99) < 18.5);
     assert.ok(expected.length > 0 && expected.length < alerts.length, 'the seed gives both kinds');
     assert.equal(byTopic('bright').length, expected.length);
     assert.deepEqual(batch.filterErrors, []);
@@ -56,7 +57,7 @@ describe('buildBatch', () => {
       const schema = JSON.parse(m.key!.toString()) as RecordSchema;
       assert.equal(m.key!.toString(), JSON.stringify(schema), 'compact JSON');
       const decoded = parseAvroType(schema).fromBuffer(m.value!) as { candid: bigint };
-      assert.equal(decoded.candid, alerts[i]!.fields.candid);
+      assert.equal(decoded.candid, alerts[i]!.alertId);
     });
     assert.equal(batch.schemas.length, 1, 'one schema, reported once');
   });
@@ -69,14 +70,14 @@ describe('buildBatch', () => {
     assert.ok(!lightSchema.wire.schema.fields.some((f) => f.name === 'prv_candidates'));
     const m = batch.messages.find((x) => x.topic === 'light')!;
     const decoded = parseAvroType(lightSchema.wire.schema).fromBuffer(m.value!) as Record<string, unknown>;
-    assert.equal(decoded.objectId, alerts[0]!.fields.objectId);
+    assert.equal(decoded.objectId, alerts[0]!.objectKey);
   });
 
   test('partitions come from the object id: one object, one partition; every partition used', () => {
     const batch = buildBatch(alerts, [target('all', null, 4)], wire, 'stop');
     const seen = new Map<string, number>();
     for (const [i, m] of batch.messages.entries()) {
-      const objectId = alerts[i]!.fields.objectId;
+      const objectId = alerts[i]!.objectKey;
       assert.equal(m.partition, partitionOf(objectId, 4));
       if (seen.has(objectId)) assert.equal(seen.get(objectId), m.partition);
       seen.set(objectId, m.partition!);
@@ -86,18 +87,18 @@ describe('buildBatch', () => {
 
   test('a filter that throws counts the alert as not matching and is reported with its candid', () => {
     const broken = filter('broken', (a) => {
-      if (a.candid === alerts[1]!.fields.candid) throw new Error('boom');
+      if (a.candid === alerts[1]!.alertId) throw new Error('boom');
       return true;
     });
     const batch = buildBatch(alerts.slice(0, 3), [target('broken', broken)], wire, 'stop');
     assert.equal(batch.messages.length, 2);
-    assert.deepEqual(batch.filterErrors, [{ filter: 'broken', candid: alerts[1]!.fields.candid, error: 'boom' }]);
+    assert.deepEqual(batch.filterErrors, [{ filter: 'broken', survey: 'ztf', alertId: alerts[1]!.alertId, error: 'boom' }]);
   });
 
   test('an alert larger than its topic accepts stops the batch, naming it, or is skipped and reported', () => {
     const size = alerts[0]!.wire.length;
     const small = target('small', null, 1, size + 50);
-    assert.throws(() => buildBatch(alerts.slice(0, 1), [small], wire, 'stop'), (err: Error) => err.message.includes(String(alerts[0]!.fields.candid)) && err.message.includes('max.message.bytes'));
+    assert.throws(() => buildBatch(alerts.slice(0, 1), [small], wire, 'stop'), (err: Error) => err.message.includes(String(alerts[0]!.alertId)) && err.message.includes('max.message.bytes'));
     const batch = buildBatch(alerts.slice(0, 1), [small, target('all', null)], wire, 'skip');
     assert.deepEqual(batch.messages.map((m) => m.topic), ['all']);
     assert.equal(batch.oversize.length, 1);

@@ -42,7 +42,7 @@ describe('real alerts through the distribution', () => {
     const cache = new SchemaCache();
     const sources = new Map<bigint, { datum: Uint8Array; schema: RecordSchema }>();
     for (const file of expandPaths([ZTF_DATA, FINK_DATA]).files) {
-      for (const a of decodeAlertFile(readFileSync(file), cache)) sources.set(a.fields.candid, { datum: a.datum, schema: JSON.parse(a.schemaJson) as RecordSchema });
+      for (const a of decodeAlertFile(readFileSync(file), cache)) sources.set(a.alertId, { datum: a.datum, schema: JSON.parse(a.schemaJson) as RecordSchema });
     }
     const messages = await readAll(setup.config, 'distribution_test');
     assert.equal(messages.length, 15);
@@ -117,7 +117,7 @@ describe('real alerts through the distribution', () => {
     let avroCount = 0;
     for (const f of files.filter((f) => f.endsWith('.avro'))) {
       for (const a of decodeAlertFile(readFileSync(join(dir, f)), new SchemaCache())) {
-        assert.ok(Buffer.from(a.datum).equals(messages.get(a.fields.candid)!.value!), `${f}: alert ${a.fields.candid}`);
+        assert.ok(Buffer.from(a.datum).equals(messages.get(a.alertId)!.value!), `${f}: alert ${a.alertId}`);
         avroCount++;
       }
     }

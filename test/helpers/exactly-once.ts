@@ -2,7 +2,7 @@
 // seen by the project's read_committed reader and by kcat, a reader that shares no code with it.
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { loadFilters } from '../../src/distribution/filters.ts';
+import { accepts, loadFilters } from '../../src/distribution/filters.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
 import { planTopics } from '../../src/distribution/topics.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
@@ -17,8 +17,8 @@ export async function expectedTopics(setup: DistributionSetup, night: string, ru
   for (const { seed, count } of runs) {
     const sim = createSimulation({ profile: 'ztf-light', seed, night });
     for (let i = 0; i < count; i++) {
-      const fields = sim.next().fields;
-      for (const p of plans) if (p.filter === null || p.filter.filter(fields)) expected.get(p.topic)!.add(fields.candid);
+      const alert = sim.next();
+      for (const p of plans) if (p.filter === null || accepts(p.filter, alert)) expected.get(p.topic)!.add(alert.alertId);
     }
   }
   return expected;

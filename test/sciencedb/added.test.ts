@@ -6,6 +6,7 @@ import { openReader } from '../../src/sciencedb/reader.ts';
 import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { plain } from '../helpers/values.ts';
+import { ztfFields } from '../../src/alert/survey.ts';
 
 const late: RecordSchema = { type: 'record', name: 'late', fields: [{ name: 'tns', type: ['string', 'null'] }, { name: 'roid', type: ['int', 'null'] }] };
 
@@ -14,19 +15,19 @@ test('values added after ingest: a datum of their own, merged with earlier ones,
   simulateIntoDb(dir, { profile: 'ztf-light', seed: 2, night: '20261122' }, 5);
   const reader = openReader(dir);
   const before = reader.read({}, 5).alerts[2]!;
-  const candid = before.fields.candid;
+  const candid = before.alertId;
   assert.equal(addValues(dir, candid, late, { tns: 'SN 2026abc', roid: 3 }), '20261122');
 
   const after = reader.read({}, 5).alerts[2]!;
   assert.equal(after.seq, before.seq);
   assert.ok(Buffer.from(after.datum).equals(Buffer.from(before.datum)), 'the alert datum is untouched');
-  assert.equal(after.fields.roid, 3);
+  assert.equal(ztfFields(after).roid, 3);
   const addedSchema = JSON.parse(reader.schemaJson(after.added!.schemaId)) as RecordSchema;
   // The values Fink added at ingest are kept; `roid` takes its new value; `tns` is new.
   assert.deepEqual(addedSchema.fields.map((f) => f.name), ['cdsxmatch', 'mulens', 'rf_snia_vs_nonia', 'snn_snia_vs_nonia', 'snn_sn_vs_all', 'rf_kn_vs_nonkn', 'nalerthist', 'tns', 'roid']);
   const values = plain(parseAvroType(addedSchema).fromBuffer(Buffer.from(after.added!.datum))) as Record<string, unknown>;
   assert.equal(values.tns, 'SN 2026abc');
-  assert.equal(values.cdsxmatch, before.fields.cdsxmatch);
+  assert.equal(values.cdsxmatch, ztfFields(before).cdsxmatch);
 
   // On the wire: the stored datum followed by the added datum decodes with the extended schema.
   const alertSchema = JSON.parse(reader.schemaJson(after.schemaId)) as RecordSchema;
@@ -43,7 +44,7 @@ test('adding values to an unknown alert, or with a name the alert has, is refuse
   simulateIntoDb(dir, { profile: 'ztf-light', seed: 2, night: '20261122' }, 1);
   assert.throws(() => addValues(dir, 42n, late, { tns: null, roid: null }), (err: Error) => err instanceof AddValuesError && /alert 42 is not in the science database/.test(err.message));
   const reader = openReader(dir);
-  const candid = reader.read({}, 1).alerts[0]!.fields.candid;
+  const candid = reader.read({}, 1).alerts[0]!.alertId;
   reader.close();
   const clash: RecordSchema = { type: 'record', name: 'x', fields: [{ name: 'objectId', type: 'string' }] };
   assert.throws(() => addValues(dir, candid, clash, { objectId: 'x' }), /added field 'objectId' already exists/);

@@ -33,7 +33,7 @@ test('a reader reads while another process ingests: every alert once, in order, 
     const { alerts, checkpoint: next } = reader.read(checkpoint, 200);
     if (!writerDone && alerts.length > 0) readsWhileWriting++;
     for (const alert of alerts) {
-      assert.equal(alert.fields.candid, expected.next().fields.candid, `alert ${seen} in order, none skipped`);
+      assert.equal(alert.alertId, expected.next().alertId, `alert ${seen} in order, none skipped`);
       seen++;
     }
     checkpoint = next;

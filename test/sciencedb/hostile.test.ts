@@ -19,7 +19,7 @@ const head = (candid: bigint) => {
 function storedCandids(dir: string): bigint[] {
   const reader = openReader(dir);
   try {
-    return reader.read({}, 1_000_000).alerts.map((a) => a.fields.candid).sort();
+    return reader.read({}, 1_000_000).alerts.map((a) => a.alertId).sort();
   } finally {
     reader.close();
   }

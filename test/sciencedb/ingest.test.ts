@@ -2,46 +2,19 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import avro from 'avsc';
 import { encodeContainer } from '../../src/avro/container.ts';
 import { parseAvroType, sanitizeSchema, schemaFingerprint, type AvroSchema } from '../../src/avro/schema.ts';
 import { expandPaths, ingestPaths } from '../../src/sciencedb/ingest.ts';
-import { openReader, type StoredAlert } from '../../src/sciencedb/reader.ts';
+import { openReader } from '../../src/sciencedb/reader.ts';
 import { dbStats } from '../../src/sciencedb/stats.ts';
 import { simulateIntoFiles } from '../../src/sciencedb/simulate.ts';
 import { runCli } from '../helpers/cli.ts';
 import { plain } from '../helpers/values.ts';
-import { FINK_DATA, haveRealData, realDataPresent, ZTF_DATA } from '../helpers/data.ts';
+import { decodeIndependently, FINK_DATA, haveRealData, realDataPresent, ZTF_DATA } from '../helpers/data.ts';
+import { readStored } from '../helpers/stored.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { ztfFields } from '../../src/alert/survey.ts';
 
-/** Every alert of a file, decoded by avsc's own container reader (independent of ours). */
-async function decodeIndependently(file: string): Promise<{ schema: AvroSchema; values: Record<string, unknown>[] }> {
-  let schema: AvroSchema = {};
-  const values: Record<string, unknown>[] = [];
-  const decoder = new avro.streams.BlockDecoder({
-    // The older ZTF headers are not valid by the spec: parse them the way the store does.
-    parseHook: (s: AvroSchema) => {
-      schema = s;
-      return parseAvroType(sanitizeSchema(s));
-    },
-  } as never);
-  await new Promise<void>((resolve, reject) => {
-    decoder.on('data', (v: Record<string, unknown>) => values.push(v));
-    decoder.on('end', resolve);
-    decoder.on('error', reject);
-    decoder.end(readFileSync(file));
-  });
-  return { schema, values };
-}
-
-function readAll(dir: string): StoredAlert[] {
-  const reader = openReader(dir);
-  try {
-    return reader.read({}, 1_000_000).alerts;
-  } finally {
-    reader.close();
-  }
-}
 
 describe('ingest of the real alert files', () => {
   const dir = tempDir('sciencedb');
@@ -58,7 +31,7 @@ describe('ingest of the real alert files', () => {
     assert.equal(report.alerts, 15);
     assert.equal(report.inserted, 15);
 
-    const stored = new Map(readAll(dir).map((a) => [a.fields.candid, a]));
+    const stored = new Map(readStored(dir).map((a) => [a.alertId, a]));
     assert.equal(stored.size, 15);
     const reader = openReader(dir);
     let checked = 0;
@@ -70,7 +43,7 @@ describe('ingest of the real alert files', () => {
         assert.ok(candid > 2n ** 53n, 'ZTF candids exceed 2^53');
         const alert = stored.get(candid);
         assert.ok(alert !== undefined, `${file}: alert ${candid} stored`);
-        assert.equal(alert.fields.objectId, source.objectId);
+        assert.equal(alert.objectKey, source.objectId);
         // The stored schema is the header's made valid, up to documentation (two ZTF 3.3 files
         // differ only in a doc string: one schema by the Parsing Canonical Form).
         const type = parseAvroType(JSON.parse(reader.schemaJson(alert.schemaId)) as AvroSchema);
@@ -81,9 +54,9 @@ describe('ingest of the real alert files', () => {
         // And the stored bytes are exactly the encoding of those values.
         assert.ok(Buffer.from(alert.datum).equals(type.toBuffer(source)), `${file}: alert ${candid} bytes identical`);
         const candidate = source.candidate as Record<string, unknown>;
-        assert.equal(alert.fields.jd, candidate.jd);
-        assert.equal(alert.fields.magpsf, candidate.magpsf);
-        assert.equal(alert.fields.fid, candidate.fid);
+        assert.equal(ztfFields(alert).jd, candidate.jd);
+        assert.equal(ztfFields(alert).magpsf, candidate.magpsf);
+        assert.equal(ztfFields(alert).fid, candidate.fid);
         checked++;
       }
     }
@@ -93,9 +66,9 @@ describe('ingest of the real alert files', () => {
 
   test('the enriched Fink alerts keep their added values in the typed columns', (t) => {
     if (!haveRealData(t)) return;
-    const enriched = readAll(dir).filter((a) => a.fields.cdsxmatch !== null);
+    const enriched = readStored(dir).filter((a) => ztfFields(a).cdsxmatch !== null);
     assert.equal(enriched.length, 11);
-    for (const a of enriched) assert.equal(typeof a.fields.rf_snia_vs_nonia, 'number', 'rfscore is read as rf_snia_vs_nonia');
+    for (const a of enriched) assert.equal(typeof ztfFields(a).rf_snia_vs_nonia, 'number', 'rfscore is read as rf_snia_vs_nonia');
   });
 
   test('re-ingesting adds nothing (candid is the identity)', (t) => {
@@ -153,8 +126,8 @@ describe('bad input', () => {
     assert.match(run.stderr, /4 files not ingested/);
     assert.match(run.stdout, /ingested 1 alerts from 1 file/);
     // Nothing half-written: the first, valid alert of nocandid.avro is not stored either.
-    const stored = readAll(dir);
-    assert.deepEqual(stored.map((a) => String(a.fields.candid)), [basename(good!, '.avro')]);
+    const stored = readStored(dir);
+    assert.deepEqual(stored.map((a) => String(a.alertId)), [basename(good!, '.avro')]);
   });
 
   test('a path that does not exist is named and the exit status is 1', () => {
