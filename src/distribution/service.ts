@@ -9,6 +9,7 @@ import { errorIds, unreachableMessage } from '../kafka/errors.ts';
 import { ensureTopic, messageLimits } from '../kafka/topics.ts';
 import { classifyKafkaError, FencedError, TransactionalSession } from '../kafka/transactional-session.ts';
 import { openReader, StoreReplacedError, type AlertReader, type Checkpoint } from '../sciencedb/reader.ts';
+import { BrokerWatch } from './brokers.ts';
 import { buildBatch, DEFAULT_MAX_MESSAGE_BYTES, type Batch, type TopicTarget } from './batch.ts';
 import { checkpointMessage, readCheckpoint, stillValid } from './checkpoint.ts';
 import { loadFilters } from './filters.ts';
@@ -70,6 +71,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const files = new SchemaFiles(settings.schemaFile);
   const session = new TransactionalSession({ connection: settings.connection, transactionalId: settings.id, clientId: `fink-distribution-${settings.id}` });
   const outage = new Outage(log);
+  const brokers = new BrokerWatch(() => session.brokers(), log);
   const progress = new Progress(metrics, options.progressEvery ?? 5, log);
   const target = options.untilCaughtUp === true ? reader.head() : undefined;
   /** What each topic accepts; undefined until the topics are ready, which is the first thing Kafka is asked. */
@@ -84,6 +86,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
         position ??= await resume(session, settings, reader, plans, limitOf, log);
         last = position.checkpoint;
         outage.recovered();
+        await brokers.tick();
         if (target !== undefined && reached(position.checkpoint, target)) break;
         const batchStart = performance.now();
         const { alerts, checkpoint: next } = reader.read(position.checkpoint, settings.batchSize, target);

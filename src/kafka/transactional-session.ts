@@ -95,6 +95,12 @@ export class TransactionalSession {
     this.#firstSendAt = undefined;
   }
 
+  /** The brokers the cluster lists now (its controller drops one that stopped answering). */
+  async brokers(): Promise<number[]> {
+    const meta = await this.#open().metadata({ topics: [], forceUpdate: true });
+    return [...meta.brokers.keys()].sort((a, b) => a - b);
+  }
+
   /** Partitions of each topic, fresh from the cluster. */
   async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
     const meta = await this.#open().metadata({ topics: [...topics], forceUpdate: true });

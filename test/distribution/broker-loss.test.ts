@@ -14,8 +14,8 @@ import { waitFor } from '../helpers/wait.ts';
 
 const NIGHT = '20261124';
 const COUNT = 50_000;
-/** What the service logs when a broker's loss costs it a transaction or the connection. */
-const NOTICED = /Kafka unavailable|Kafka failed the transaction in flight/;
+/** What the service logs when a broker is lost: the cluster lists it no more, or it cost a transaction or the connection. */
+const NOTICED = /broker left the cluster|Kafka unavailable|Kafka failed the transaction in flight/;
 
 describe('a broker lost under load (three brokers, replication 3, min ISR 2)', { timeout: 900_000 }, () => {
   let cluster: TestCluster | undefined;

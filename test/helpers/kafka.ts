@@ -50,6 +50,18 @@ export async function freePortPair(count = 2): Promise<number> {
 }
 
 export async function startTestCluster(options: { brokers?: number; secured?: boolean } = {}): Promise<TestCluster> {
+  // Free ports are chosen before the brokers bind them: another process (a second suite, a build)
+  // can take one in between, and a node then fails to start. Such a start is tried once more, on
+  // other ports and a new folder; a failure that happens twice is reported.
+  try {
+    return await startTestClusterOnce(options);
+  } catch (err) {
+    process.stderr.write(`# the test cluster did not start (${(err as Error).message.split('\n')[0]}): once more on other ports\n`);
+    return startTestClusterOnce(options);
+  }
+}
+
+async function startTestClusterOnce(options: { brokers?: number; secured?: boolean }): Promise<TestCluster> {
   const brokers = options.brokers ?? 1;
   const port = await freePortPair(2 * brokers);
   const stateDir = tempDir('kafka-test');

@@ -39,7 +39,7 @@ export function finkClientPython(): { python: string } | { reason: string } {
  */
 export function consumeWithFinkClient<T>(python: string, bootstrap: string, topic: string, count: number, options: { survey?: 'ztf' | 'lsst'; credentials?: string[] } = {}): T[] {
   const script = join(packageRoot(), 'test', 'interop', 'fink_client_consume.py');
-  const run = spawnSync(python, [script, '--survey', options.survey ?? 'ztf', bootstrap, topic, String(count), '90', ...(options.credentials ?? [])], { encoding: 'utf8', timeout: 180_000 });
+  const run = spawnSync(python, [script, '--survey', options.survey ?? 'ztf', bootstrap, topic, String(count), '90', ...(options.credentials ?? [])], { encoding: 'utf8', timeout: 180_000, maxBuffer: 1 << 30 });
   assert.equal(run.status, 0, `fink-client consumer failed:\n${run.stderr}`);
   return run.stdout.trim().split('\n').map((line) => JSON.parse(line) as T);
 }
