@@ -1,4 +1,4 @@
-// `npm run bench -- [--profile ztf|ztf-light|ztf,ztf-light] [--count N] [--repeat R] [--cases LIST] [--json FILE]`
+// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE]`
 //
 // The distribution measured against the ceiling of the same broker on the same machine, in one run:
 // Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
@@ -20,7 +20,8 @@ import { startCluster, stopCluster } from '../src/kafka/cluster.ts';
 import { ensureKafkaJars } from '../src/kafka/provision.ts';
 import { deleteTopic, ensureTopic } from '../src/kafka/topics.ts';
 import { openReader } from '../src/sciencedb/reader.ts';
-import { createSimulation, simulateIntoDb, type Profile } from '../src/sciencedb/simulate.ts';
+import { createSimulation, simulateIntoDb } from '../src/sciencedb/simulate.ts';
+import { COMPRESSIONS, type Compression } from '../src/kafka/transactional-producer.ts';
 import { ScienceWriter } from '../src/sciencedb/store.ts';
 import { parseAvroType, type AvroType } from '../src/avro/schema.ts';
 import { kafkaClientOptions } from '../src/kafka/client-options.ts';
@@ -30,6 +31,7 @@ const node = process.execPath;
 const { values } = parseArgs({
   options: {
     profile: { type: 'string', default: 'ztf,ztf-light' },
+    compression: { type: 'string', default: 'lz4' },
     count: { type: 'string' },
     repeat: { type: 'string', default: '3' },
     cases: { type: 'string', default: 'throughput,burst,latency,memory' },
@@ -43,11 +45,15 @@ if (values.help === true) {
   process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 8).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
   process.exit(0);
 }
-const profiles = values.profile.split(',') as Profile[];
-for (const p of profiles) if (p !== 'ztf' && p !== 'ztf-light') throw new Error(`--profile is ztf, ztf-light or both, got '${p}'`);
+const BENCH_PROFILES = ['ztf', 'ztf-light', 'lsst', 'lsst-light'] as const;
+type BenchProfile = (typeof BENCH_PROFILES)[number];
+const profiles = values.profile.split(',') as BenchProfile[];
+for (const p of profiles) if (!BENCH_PROFILES.includes(p)) throw new Error(`--profile is a comma-separated list of ${BENCH_PROFILES.join(', ')}, got '${p}'`);
+const compression = values.compression as Compression;
+if (!COMPRESSIONS.includes(compression)) throw new Error(`--compression is one of ${COMPRESSIONS.join(', ')}, got '${values.compression}'`);
 const repeat = Number(values.repeat);
 const cases = new Set(values.cases.split(','));
-const defaultCount: Record<Profile, number> = { ztf: 20_000, 'ztf-light': 100_000 };
+const defaultCount: Record<BenchProfile, number> = { ztf: 20_000, 'ztf-light': 100_000, lsst: 10_000, 'lsst-light': 100_000 };
 const benchDir = join(root, 'var', 'bench');
 mkdirSync(benchDir, { recursive: true });
 
@@ -68,12 +74,13 @@ function benchEnv(db: string, topic: string, extra: Record<string, string> = {})
     DISTRIBUTION_ID: freshName('id'),
     DISTRIBUTION_SCHEMA: join(benchDir, 'schemas', 'distribution_schema.avsc'),
     DISTRIBUTION_STATE_DIR: join(benchDir, 'state'),
+    DISTRIBUTION_COMPRESSION: compression,
     ...extra,
   };
 }
 
 /** A science database of `count` simulated alerts, made once and kept under var/bench. */
-function prefilled(profile: Profile, count: number): string {
+function prefilled(profile: BenchProfile, count: number): string {
   const dir = join(benchDir, `db-${profile}-${count}`);
   const marker = join(dir, '.complete');
   if (!existsSync(marker)) {
@@ -127,7 +134,7 @@ function producerPerformance(libs: string, topic: string, count: number, recordS
     '--topic', topic, '--num-records', String(count), '--record-size', String(recordSize), '--throughput', '-1',
     // Batches of up to 1 MB, as the service sends: with the default 16 KB every alert would be a
     // batch of its own and the ceiling would be lower than it is.
-    '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=all', 'compression.type=lz4', 'batch.size=1048576', 'linger.ms=20',
+    '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=all', `compression.type=${compression}`, 'batch.size=1048576', 'linger.ms=20',
   ];
   const run = spawnSync('java', args, { encoding: 'utf8', maxBuffer: 64 << 20 });
   const line = run.stdout.split('\n').reverse().find((l) => /records sent/.test(l));
@@ -196,7 +203,7 @@ async function main(): Promise<void> {
         say(`\n== throughput: ${count} ${profile} alerts`);
         const db = prefilled(profile, count);
         const avg = averageMessage(db);
-        say(`  average message: ${avg} bytes (key ${profile === 'ztf' ? 'and value' : '+ value'})`);
+        say(`  average message: ${avg} bytes (key + value), compression ${compression}`);
         const svc: ServiceRun[] = [];
         const pp: { records_per_s: number; mb_per_s: number }[] = [];
         for (let r = 0; r < repeat; r++) {

@@ -69,7 +69,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const reader = openReader(settings.scienceDbPath);
   const wire = new WireSchemas((schemaId) => reader.schemaJson(schemaId));
   const files = new SchemaFiles(settings.schemaFile);
-  const session = new TransactionalSession({ connection: settings.connection, transactionalId: settings.id, clientId: `fink-distribution-${settings.id}` });
+  const session = new TransactionalSession({ connection: settings.connection, transactionalId: settings.id, clientId: `fink-distribution-${settings.id}`, compression: settings.compression });
   const outage = new Outage(log);
   const brokers = new BrokerWatch(() => session.brokers(), log);
   const progress = new Progress(metrics, options.progressEvery ?? 5, log);

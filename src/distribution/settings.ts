@@ -5,6 +5,7 @@ import { UsageError } from '../errors.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
 import { fileSystemSpace } from '../kafka/disk.ts';
 import type { TopicSettings } from '../kafka/topics.ts';
+import type { Compression } from '../kafka/transactional-producer.ts';
 import type { TopicSelection } from './topics.ts';
 
 export interface DistributionSettings {
@@ -12,6 +13,8 @@ export interface DistributionSettings {
   id: string;
   /** The service's own connection (its user in secured mode). */
   connection: KafkaConnection;
+  /** How record batches are compressed. */
+  compression: Compression;
   /** The user of `connection`, for messages. */
   user: string | undefined;
   scienceDbPath: string;
@@ -72,6 +75,7 @@ export function distributionSettings(config: Config): DistributionSettings {
   return {
     id: config.require('DISTRIBUTION_ID'),
     connection: kafkaClientOptions(config),
+    compression: config.require('DISTRIBUTION_COMPRESSION') as Compression,
     user: config.get('KAFKA_SASL_USERNAME'),
     scienceDbPath: config.require('SCIENCE_DB_PATH'),
     topics: { testTopic: config.require('DISTRIBUTION_TEST_TOPIC'), prefix: config.get('SUBSTREAM_PREFIX') ?? '', wanted: config.list('DISTRIBUTION_TOPICS'), filtersDir: config.require('FILTERS_DIR') },

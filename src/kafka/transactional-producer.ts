@@ -35,7 +35,11 @@ export function producerIdentity(producer: BufferProducer): ProducerIdentity | u
   return producerId === undefined || producerEpoch === undefined ? undefined : { producerId, producerEpoch };
 }
 
-export function createTransactionalProducer(connection: KafkaConnection, transactionalId: string, clientId: string): BufferProducer {
+/** The compressions a producer may use (Kafka's own names; zstd through Node 24's zlib). */
+export const COMPRESSIONS = ['lz4', 'zstd', 'gzip', 'snappy', 'none'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
+export function createTransactionalProducer(connection: KafkaConnection, transactionalId: string, clientId: string, compression: Compression = 'lz4'): BufferProducer {
   const producer: BufferProducer = new Producer({
     clientId,
     ...connection,
@@ -44,7 +48,7 @@ export function createTransactionalProducer(connection: KafkaConnection, transac
     producerId: -1n,
     producerEpoch: -1,
     acks: ProduceAcks.ALL,
-    compression: 'lz4',
+    compression,
     timeout: TRANSACTION_TIMEOUT_MS,
     // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
     // written (milliseconds): retry soon, as Java's producer does. Longer outages are the

@@ -7,7 +7,7 @@ import { FinkError } from '../errors.ts';
 import type { KafkaConnection } from './client-options.ts';
 import { errorIds, isCoordinatorSettling, isUnreachable } from './errors.ts';
 import { describeTransaction } from './transaction-state.ts';
-import { createTransactionalProducer, producerIdentity, TRANSACTION_TIMEOUT_MS, type BufferProducer, type ProducerIdentity } from './transactional-producer.ts';
+import { createTransactionalProducer, producerIdentity, TRANSACTION_TIMEOUT_MS, type BufferProducer, type Compression, type ProducerIdentity } from './transactional-producer.ts';
 
 export type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 type Transaction = Awaited<ReturnType<BufferProducer['beginTransaction']>>;
@@ -48,6 +48,7 @@ export interface SessionOptions {
   connection: KafkaConnection;
   transactionalId: string;
   clientId: string;
+  compression?: Compression;
 }
 
 export class TransactionalSession {
@@ -80,8 +81,8 @@ export class TransactionalSession {
    * coordinator aborts such a transaction with a new epoch.
    */
   async open(): Promise<void> {
-    const { connection, transactionalId, clientId } = this.#options;
-    const producer = createTransactionalProducer(connection, transactionalId, clientId);
+    const { connection, transactionalId, clientId, compression } = this.#options;
+    const producer = createTransactionalProducer(connection, transactionalId, clientId, compression);
     this.#producer = producer;
     if (this.#identity !== undefined) {
       const now = await describeTransaction(producer, transactionalId);
