@@ -1,5 +1,5 @@
 // `npm start`: the main job end to end on the embedded defaults, as a new user would run it by hand:
-// the Kafka cluster, simulated and real alerts into the science database, the distribution, and the
+// the Kafka cluster, simulated and real alerts of both surveys (ZTF and Rubin) into the science database, the distribution, and the
 // alerts read back from distribution_test. The cluster is left running.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,13 +9,14 @@ import { packageRoot } from '../src/config/config.ts';
 
 const root = packageRoot();
 const shared = resolve(root, '..', 'shared', 'data');
-const realData = [join(shared, 'ztf'), join(shared, 'fink')].filter((d) => existsSync(d));
+const realData = [join(shared, 'ztf'), join(shared, 'fink'), join(shared, 'lsst')].filter((d) => existsSync(d));
 
 const steps: Array<[string, string, string[]]> = [
   ['the Kafka cluster', 'fink_kafka', ['start']],
   ['the test topic', 'fink_kafka', ['--create-topic', 'distribution_test']],
   // A fixed night and seed: running npm start again adds nothing twice.
-  ['simulated alerts', 'fink', ['simulate', '--count', '2000', '--profile', 'ztf', '--seed', '1', '--night', '20261125']],
+  ['simulated ZTF alerts', 'fink', ['simulate', '--count', '2000', '--profile', 'ztf', '--seed', '1', '--night', '20261125']],
+  ['simulated Rubin alerts', 'fink', ['simulate', '--survey', 'lsst', '--count', '300', '--profile', 'lsst', '--seed', '1', '--night', '20261125']],
   ...(realData.length > 0 ? [['real alerts', 'fink', ['ingest', ...realData]] as [string, string, string[]]] : []),
   ['the science database', 'fink', ['db', 'stats']],
   ['the distribution', 'fink', ['start', 'distribution', '--until-caught-up']],
