@@ -11,6 +11,7 @@ interface Command {
 const COMMANDS: Command[] = [
   { words: ['ingest'], summary: 'ingest Avro alert files (or folders of them) into the science database', load: () => import('./ingest.ts') },
   { words: ['simulate'], summary: 'realistic synthetic alerts into the science database (or as Avro files)', load: () => import('./simulate.ts') },
+  { words: ['db', 'prune'], summary: 'removes nights older than an age that the distribution has finished', load: () => import('./db_prune.ts') },
   { words: ['db', 'stats'], summary: 'alerts in total and per night, fields, size on disk', load: () => import('./db_stats.ts') },
   { words: ['start', 'distribution'], summary: 'the distribution service: science database -> Avro -> Kafka', load: () => import('./start_distribution.ts') },
   { words: ['stop', 'distribution'], summary: 'stops a running distribution service gracefully', load: () => import('./stop_distribution.ts') },
