@@ -89,7 +89,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
         await brokers.tick();
         if (target !== undefined && reached(position.checkpoint, target)) break;
         const batchStart = performance.now();
-        const { alerts, checkpoint: next } = reader.read(position.checkpoint, settings.batchSize, target);
+        const { alerts, checkpoint: next } = reader.read(position.checkpoint, settings.batchSize, target, settings.batchBytes);
         if (alerts.length === 0) {
           metrics.lag = 0;
           if (target !== undefined) break;

@@ -25,6 +25,8 @@ export interface DistributionSettings {
   retentionBytes: { bytes: number } | { freeSpaceOf: string };
   checkpointTopic: string;
   batchSize: number;
+  /** At most this many bytes of alerts per batch. */
+  batchBytes: number;
   pollMs: number;
   /** An alert larger than its topic accepts: stop, or skip it with a record in `stateDir`. */
   oversize: 'stop' | 'skip';
@@ -83,6 +85,7 @@ export function distributionSettings(config: Config): DistributionSettings {
     retentionBytes: config.get('DISTRIBUTION_RETENTION_BYTES') === undefined ? { freeSpaceOf: config.require('KAFKA_STATE_DIR') } : { bytes: config.int('DISTRIBUTION_RETENTION_BYTES') },
     checkpointTopic: config.require('DISTRIBUTION_CHECKPOINT_TOPIC'),
     batchSize: config.int('DISTRIBUTION_BATCH'),
+    batchBytes: config.int('DISTRIBUTION_BATCH_BYTES'),
     pollMs: config.int('DISTRIBUTION_POLL_MS'),
     oversize: config.require('DISTRIBUTION_OVERSIZE') === 'skip' ? 'skip' : 'stop',
     stateDir: config.require('DISTRIBUTION_STATE_DIR'),

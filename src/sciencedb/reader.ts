@@ -42,9 +42,10 @@ export type Checkpoint = Readonly<Record<string, number>>;
 export interface AlertReader {
   /**
    * Up to `limit` alerts after the checkpoint, oldest night first, and the checkpoint after them;
-   * with `until`, none beyond it (nights absent from `until` are not read).
+   * with `until`, none beyond it (nights absent from `until` are not read). The alerts stop once
+   * their bytes reach `maxBytes` (at least one alert is read).
    */
-  read(after: Checkpoint, limit: number, until?: Checkpoint): { alerts: StoredAlert[]; checkpoint: Checkpoint };
+  read(after: Checkpoint, limit: number, until?: Checkpoint, maxBytes?: number): { alerts: StoredAlert[]; checkpoint: Checkpoint };
   /** The checkpoint of everything stored now. */
   head(): Checkpoint;
   /**
@@ -154,16 +155,22 @@ class SqliteReader implements AlertReader {
     });
   }
 
-  read(after: Checkpoint, limit: number, until?: Checkpoint): { alerts: StoredAlert[]; checkpoint: Checkpoint } {
+  read(after: Checkpoint, limit: number, until?: Checkpoint, maxBytes = Number.POSITIVE_INFINITY): { alerts: StoredAlert[]; checkpoint: Checkpoint } {
     const alerts: StoredAlert[] = [];
     const checkpoint: Record<string, number> = { ...after };
+    let bytes = 0;
     for (const [name, night] of this.#ready()) {
-      if (alerts.length >= limit) break;
+      if (alerts.length >= limit || bytes >= maxBytes) break;
       const upTo = until === undefined ? Number.MAX_SAFE_INTEGER : until[name];
       if (upTo === undefined || upTo <= (after[name] ?? 0)) continue;
-      const rows = night.select.all(after[name] ?? 0, upTo, limit - alerts.length);
-      for (const row of rows) alerts.push(toAlert(name, row));
-      if (rows.length > 0) checkpoint[name] = alerts[alerts.length - 1]!.seq;
+      // Row by row, so that a byte limit keeps the rows past it in the database, not in memory.
+      for (const row of night.select.iterate(after[name] ?? 0, upTo, limit - alerts.length)) {
+        const alert = toAlert(name, row as Row);
+        alerts.push(alert);
+        checkpoint[name] = alert.seq;
+        bytes += alert.wire.length;
+        if (bytes >= maxBytes) break;
+      }
     }
     return { alerts, checkpoint };
   }
