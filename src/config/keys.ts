@@ -50,6 +50,8 @@ export const KEYS = [
   { name: 'DISTRIBUTION_METRICS_PORT', type: { kind: 'int', min: 0, max: 65535 }, doc: 'serve Prometheus metrics on this port (unset: no endpoint)' },
   { name: 'DISTRIBUTION_REPLICATION', type: { kind: 'int', min: 1, max: 100 }, default: '1', doc: 'replication factor of the topics the service creates' },
   { name: 'DISTRIBUTION_MIN_ISR', type: { kind: 'int', min: 1, max: 100 }, default: '1', doc: 'min.insync.replicas of the topics the service creates: how many replicas must have a message before it counts as written (at most DISTRIBUTION_REPLICATION)' },
+  { name: 'CONSOLE_HOST', type: str, default: '127.0.0.1', doc: 'address the console (fink start console) listens on' },
+  { name: 'CONSOLE_PORT', type: { kind: 'int', min: 0, max: 65535 }, default: '8480', doc: 'port of the console\'s web page' },
 ] as const satisfies readonly KeySpec[];
 
 /** The name of a configuration key: a name that is not in the table does not compile. */

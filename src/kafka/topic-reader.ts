@@ -30,6 +30,8 @@ export interface ReadOptions {
   partitionMaxBytes?: number;
   /** How long to wait for just-committed transactions to become readable (see stableEnds). */
   settleMs?: number;
+  /** Start at most this many offsets before each partition's stable end, not at its first offset (a live view needs only the latest). */
+  tail?: number;
 }
 
 const { READ_COMMITTED, READ_UNCOMMITTED } = FetchIsolationLevels;
@@ -119,7 +121,11 @@ export async function* readTopic(connection: KafkaConnection, topic: string, opt
     if (described === undefined) throw new TopicMissingError(missing(topic, connection));
     const starts = (await consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.EARLIEST })).get(topic) ?? [];
     const ends = await stableEnds(consumer, topic, options.settleMs ?? 2000);
-    const positions = described.partitions.map((_, p) => starts[p] ?? 0n);
+    const tail = options.tail === undefined ? undefined : BigInt(options.tail);
+    const positions = described.partitions.map((_, p) => {
+      const first = starts[p] ?? 0n;
+      return tail === undefined ? first : [first, (ends[p] ?? 0n) - tail].reduce((a, b) => (a > b ? a : b));
+    });
     const partitionMaxBytes = options.partitionMaxBytes ?? 8 << 20;
     for (;;) {
       if (options.signal?.aborted === true) return;
