@@ -81,7 +81,8 @@ function detail(live: LiveConsole, id: string, rest: string, res: ServerResponse
 function search(live: LiveConsole, query: string, res: ServerResponse): void {
   const q = query.trim();
   if (q === '') return json(res, 400, { error: 'give an objectId or a candid' });
-  const rows = /^\d+$/.test(q) ? live.search({ candid: BigInt(q) }) : live.search({ objectId: q });
+  // Digits may be a candid, or an object id of a survey that numbers its objects (Rubin).
+  const rows = /^\d{1,20}$/.test(q) ? [...live.search({ candid: BigInt(q) }), ...live.search({ objectId: q })] : live.search({ objectId: q });
   json(res, 200, { query: q, rows });
 }
 
