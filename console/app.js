@@ -93,7 +93,7 @@ function onService({ panel, topics }) {
   state.textContent = s.running ? `service running (pid ${s.pid})` : 'service not running';
   state.className = `badge ${s.running ? 'ok' : 'bad'}`;
   facts($('#service-facts'), [['id', s.id], ['state', s.running ? `running, pid ${s.pid}` : 'not running', s.running ? 'up' : 'away'], ['Kafka', panel.kafka.up ? 'answering' : `not answering: ${panel.kafka.message}`, panel.kafka.up ? 'up' : 'away']]);
-  $('#rate-source').textContent = `(${panel.rateSource})`;
+  $('#rate-source').textContent = panel.rateSource === 'end offsets' ? '(end offsets: transaction markers included)' : `(${panel.rateSource})`;
   const last = panel.rates.at(-1)?.topics ?? {};
   const read = new Map(topics.map((t) => [t.topic, t]));
   const names = [...new Set([...Object.keys(last), ...read.keys()])].sort();

@@ -1,6 +1,8 @@
 // The service panel: is the distribution running, how fast each topic fills (from the service's
-// Prometheus endpoint when it has one, else from what the console's own readers count), how far the
+// Prometheus endpoint when it has one, else from the topics' end offsets), how far the
 // service is behind the science database per night, errors by kind, and which brokers answer.
+// Without the endpoint, rates come from the topics' stable end offsets, which count transaction
+// markers too (one per partition a transaction wrote): a slight overcount, said on the page.
 import { withAdmin, type KafkaConnection } from '../kafka/client-options.ts';
 import { openReader, type AlertReader } from '../sciencedb/reader.ts';
 import type { TopicFeed } from './stream.ts';
@@ -20,7 +22,7 @@ export interface RateSample {
 
 export interface PanelSnapshot {
   service: { id: string; running: boolean; pid: number | null };
-  rateSource: 'metrics endpoint' | 'console readers';
+  rateSource: 'metrics endpoint' | 'end offsets';
   rates: RateSample[];
   lag: { night: string; stored: number; committed: number; behind: number }[];
   errors: { kind: string; count: number }[];
@@ -51,7 +53,7 @@ export class ServicePanel {
   #previous: { t: number; totals: Map<string, [number, number]> } | undefined;
   #errors = new Map<string, number>();
   #lag: PanelSnapshot['lag'] = [];
-  #rateSource: PanelSnapshot['rateSource'] = 'console readers';
+  #rateSource: PanelSnapshot['rateSource'] = 'end offsets';
   readonly #brokersSeen = new Map<number, string>();
   #kafka: PanelSnapshot['kafka'] = { up: false, message: 'not asked yet', brokers: [] };
 
@@ -75,8 +77,9 @@ export class ServicePanel {
       const aborted = metrics.get('fink_distribution_transactions_aborted_total')?.get('');
       if (aborted !== undefined && aborted > 0) errors.set('transactions aborted', aborted);
     } else {
-      this.#rateSource = 'console readers';
-      for (const feed of feeds) totals.set(feed.topic, [feed.counts.messages, feed.counts.bytes]);
+      // Without the endpoint: offsets committed, and bytes as many times the mean size of the messages the console read.
+      this.#rateSource = 'end offsets';
+      for (const { topic, counts } of feeds) totals.set(topic, [counts.committed, counts.messages === 0 ? 0 : (counts.committed * counts.bytes) / counts.messages]);
     }
     for (const feed of feeds) if (feed.counts.decodeErrors > 0) errors.set(`console: undecodable on ${feed.topic}`, feed.counts.decodeErrors);
     this.#errors = errors;

@@ -1,7 +1,8 @@
 // The topics as the page sees them: one read_committed reader per topic follows it from a little
-// before its end. Every message is counted, but only the newest few since the last update are
-// decoded: the page gets at most `perUpdate` alerts per topic an update, however fast they flow,
-// so a thousand alerts a second cost the console a handful of decodes, not a thousand.
+// before its end and never falls further behind than that (it jumps ahead rather than catch up),
+// and only the newest few messages since the last update are decoded: the page gets at most
+// `keep` alerts per topic an update, however fast they flow, so a thousand alerts a second cost
+// the console a handful of fetches and decodes, not a thousand.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DecodeError, type SchemaFileDecoder } from '../consumer/schema-file-decoder.ts';
 import { messageWhere } from '../consumer/messages.ts';
@@ -10,7 +11,9 @@ import { readTopic, type ConsumedMessage } from '../kafka/topic-reader.ts';
 import { holdAlert, rowMessage, type HeldAlert, type HeldAlerts, type RowMessage } from './held.ts';
 
 export interface TopicCounts {
-  /** Messages and key+value bytes read since the console started. */
+  /** Offsets committed since the console started (the stable ends' sum moved by this much; transaction markers take offsets too). */
+  committed: number;
+  /** Messages and key+value bytes the console read (a sample of the committed ones). */
   messages: number;
   bytes: number;
   /** Messages that did not decode, and the last reason. */
@@ -24,7 +27,8 @@ const BACKOFF_MS = [500, 1000, 2000, 5000, 15000];
 
 export class TopicFeed {
   readonly topic: string;
-  readonly counts: TopicCounts = { messages: 0, bytes: 0, decodeErrors: 0, lastError: null, reading: 'ok' };
+  readonly counts: TopicCounts = { committed: 0, messages: 0, bytes: 0, decodeErrors: 0, lastError: null, reading: 'ok' };
+  #firstEnds: bigint | undefined;
   readonly #pending: ConsumedMessage[] = [];
   readonly #keep: number;
 
@@ -38,7 +42,13 @@ export class TopicFeed {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        for await (const message of readTopic(connection, this.topic, { follow: true, signal, tail })) {
+        const onStableEnds = (ends: readonly bigint[]) => {
+          const sum = ends.reduce((a, b) => a + b, 0n);
+          this.#firstEnds ??= sum;
+          this.counts.committed = Math.max(this.counts.committed, Number(sum - this.#firstEnds));
+        };
+        // Small fetches: a live view needs the last few alerts, not megabytes of them.
+        for await (const message of readTopic(connection, this.topic, { follow: true, signal, tail, onStableEnds, partitionMaxBytes: 1 << 20 })) {
           this.counts.reading = 'ok';
           failures = 0;
           this.counts.messages++;

@@ -30,8 +30,13 @@ export interface ReadOptions {
   partitionMaxBytes?: number;
   /** How long to wait for just-committed transactions to become readable (see stableEnds). */
   settleMs?: number;
-  /** Start at most this many offsets before each partition's stable end, not at its first offset (a live view needs only the latest). */
+  /**
+   * A live view, not a full read: start at most this many offsets before each partition's stable
+   * end and, while following, jump ahead whenever a partition falls further behind than that.
+   */
   tail?: number;
+  /** Told each partition's stable end whenever the reader asks for them (with `tail`, about every 200 ms while following). */
+  onStableEnds?: (ends: readonly bigint[]) => void;
 }
 
 const { READ_COMMITTED, READ_UNCOMMITTED } = FetchIsolationLevels;
@@ -121,14 +126,24 @@ export async function* readTopic(connection: KafkaConnection, topic: string, opt
     if (described === undefined) throw new TopicMissingError(missing(topic, connection));
     const starts = (await consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.EARLIEST })).get(topic) ?? [];
     const ends = await stableEnds(consumer, topic, options.settleMs ?? 2000);
+    options.onStableEnds?.(ends);
     const tail = options.tail === undefined ? undefined : BigInt(options.tail);
-    const positions = described.partitions.map((_, p) => {
-      const first = starts[p] ?? 0n;
-      return tail === undefined ? first : [first, (ends[p] ?? 0n) - tail].reduce((a, b) => (a > b ? a : b));
-    });
+    const positions = described.partitions.map((_, p) => starts[p] ?? 0n);
+    const keepUp = (stable: readonly bigint[]) => {
+      if (tail === undefined) return;
+      for (let p = 0; p < positions.length; p++) if ((stable[p] ?? 0n) - tail > positions[p]!) positions[p] = (stable[p] ?? 0n) - tail;
+    };
+    keepUp(ends);
+    let looked = Date.now();
     const partitionMaxBytes = options.partitionMaxBytes ?? 8 << 20;
     for (;;) {
       if (options.signal?.aborted === true) return;
+      if (tail !== undefined && options.follow === true && Date.now() - looked >= 200) {
+        const stable = (await consumer.listOffsets({ topics: [topic], isolationLevel: READ_COMMITTED })).get(topic) ?? [];
+        looked = Date.now();
+        options.onStableEnds?.(stable);
+        keepUp(stable);
+      }
       const open = positions.map((_, p) => p).filter((p) => options.follow === true || positions[p]! < (ends[p] ?? 0n));
       if (open.length === 0) return;
       // One Fetch per leader, all its partitions at once.
