@@ -97,10 +97,11 @@ function onService({ panel, topics }) {
   const last = panel.rates.at(-1)?.topics ?? {};
   const read = new Map(topics.map((t) => [t.topic, t]));
   const names = [...new Set([...Object.keys(last), ...read.keys()])].sort();
-  $('#rates tbody').replaceChildren(...names.map((n) => el('tr', {}, el('td', {}, n), el('td', {}, fixed(last[n]?.[0] ?? 0, 1)), el('td', {}, fixed(last[n]?.[1] ?? 0, 2)), el('td', { title: read.get(n)?.lastError ?? '' }, read.get(n) ? `${read.get(n).messages}${read.get(n).reading === 'ok' ? '' : ' (retrying)'}` : ''))));
-  $('#lag tbody').replaceChildren(...panel.lag.map((l) => el('tr', {}, el('td', {}, l.night), el('td', {}, l.stored), el('td', {}, l.committed), el('td', {}, l.behind))));
+  const peak = (n) => Math.max(0, ...panel.rates.map((r) => r.topics[n]?.[0] ?? 0));
+  $('#rates tbody').replaceChildren(...names.map((n) => el('tr', { 'data-topic': n, 'data-peak': peak(n) }, el('td', {}, n), el('td', {}, fixed(last[n]?.[0] ?? 0, 1)), el('td', {}, fixed(peak(n), 1)), el('td', {}, fixed(last[n]?.[1] ?? 0, 2)), el('td', { title: read.get(n)?.lastError ?? '' }, read.get(n) ? `${read.get(n).messages}${read.get(n).reading === 'ok' ? '' : ' (retrying)'}` : ''))));
+  $('#lag tbody').replaceChildren(...panel.lag.map((l) => el('tr', { 'data-night': l.night, 'data-behind': l.behind }, el('td', {}, l.night), el('td', {}, l.stored), el('td', {}, l.committed), el('td', {}, l.behind))));
   $('#errors').replaceChildren(...(panel.errors.length === 0 ? [el('li', {}, 'none')] : panel.errors.map((e) => el('li', {}, `${e.kind}: ${e.count}`))));
-  $('#brokers').replaceChildren(...(panel.kafka.brokers.length === 0 ? [el('li', { class: 'away' }, 'none answering')] : panel.kafka.brokers.map((b) => el('li', { class: b.up ? 'up' : 'away' }, `broker ${b.id} ${b.address}: ${b.up ? 'up' : 'away'}`))));
+  $('#brokers').replaceChildren(...(panel.kafka.brokers.length === 0 ? [el('li', { class: 'away' }, 'none answering')] : panel.kafka.brokers.map((b) => el('li', { class: b.up ? 'up' : 'away', 'data-broker': b.id }, `broker ${b.id} ${b.address}: ${b.up ? 'up' : 'away'}`))));
   drawRates(panel.rates, names);
 }
 

@@ -16,6 +16,9 @@ export interface TopicCounts {
   /** Messages and key+value bytes the console read (a sample of the committed ones). */
   messages: number;
   bytes: number;
+  /** Per partition, the highest offset read, and the stable end last seen. */
+  latest: number[];
+  ends: number[];
   /** Messages that did not decode, and the last reason. */
   decodeErrors: number;
   lastError: string | null;
@@ -27,7 +30,7 @@ const BACKOFF_MS = [500, 1000, 2000, 5000, 15000];
 
 export class TopicFeed {
   readonly topic: string;
-  readonly counts: TopicCounts = { committed: 0, messages: 0, bytes: 0, decodeErrors: 0, lastError: null, reading: 'ok' };
+  readonly counts: TopicCounts = { committed: 0, messages: 0, bytes: 0, latest: [], ends: [], decodeErrors: 0, lastError: null, reading: 'ok' };
   #firstEnds: bigint | undefined;
   readonly #pending: ConsumedMessage[] = [];
   readonly #keep: number;
@@ -44,6 +47,7 @@ export class TopicFeed {
       try {
         const onStableEnds = (ends: readonly bigint[]) => {
           const sum = ends.reduce((a, b) => a + b, 0n);
+          this.counts.ends = ends.map(Number);
           this.#firstEnds ??= sum;
           this.counts.committed = Math.max(this.counts.committed, Number(sum - this.#firstEnds));
         };
@@ -52,6 +56,7 @@ export class TopicFeed {
           this.counts.reading = 'ok';
           failures = 0;
           this.counts.messages++;
+          this.counts.latest[message.partition] = Math.max(this.counts.latest[message.partition] ?? -1, Number(message.offset));
           this.counts.bytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
           this.#pending.push(message);
           if (this.#pending.length > this.#keep) this.#pending.shift();

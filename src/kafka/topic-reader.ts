@@ -32,10 +32,12 @@ export interface ReadOptions {
   settleMs?: number;
   /**
    * A live view, not a full read: start at most this many offsets before each partition's stable
-   * end and, while following, jump ahead whenever a partition falls further behind than that.
+   * end and, while following, fetch every 200 ms only, first jumping ahead any partition that is
+   * further behind than that. A follower then reads at most `tail` messages a partition per 200 ms,
+   * however fast the topic fills.
    */
   tail?: number;
-  /** Told each partition's stable end whenever the reader asks for them (with `tail`, about every 200 ms while following). */
+  /** Told each partition's stable end whenever the reader asks for them (with `tail`, every 200 ms while following). */
   onStableEnds?: (ends: readonly bigint[]) => void;
 }
 
@@ -136,9 +138,13 @@ export async function* readTopic(connection: KafkaConnection, topic: string, opt
     keepUp(ends);
     let looked = Date.now();
     const partitionMaxBytes = options.partitionMaxBytes ?? 8 << 20;
+    const stopped = () => options.signal?.aborted === true;
     for (;;) {
-      if (options.signal?.aborted === true) return;
-      if (tail !== undefined && options.follow === true && Date.now() - looked >= 200) {
+      if (stopped()) return;
+      if (tail !== undefined && options.follow === true) {
+        const wait = looked + 200 - Date.now();
+        if (wait > 0) await sleep(wait);
+        if (stopped()) return;
         const stable = (await consumer.listOffsets({ topics: [topic], isolationLevel: READ_COMMITTED })).get(topic) ?? [];
         looked = Date.now();
         options.onStableEnds?.(stable);

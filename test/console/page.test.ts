@@ -15,7 +15,7 @@ import { packageRoot } from '../../src/config/config.ts';
 import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { ScienceWriter, type NewAlert } from '../../src/sciencedb/store.ts';
 import { distributionSetup, spawnDistribution, waitForCommitted, SESSION_OPEN, type DistributionProcess, type DistributionSetup } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { freePortPair, startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { launchChromium, startConsole, type ConsoleProcess } from './console-process.ts';
 
@@ -41,7 +41,7 @@ describe('the console page, in Chromium, on a live distribution', { timeout: 900
 
   before(async () => {
     cluster = await startTestCluster();
-    setup = distributionSetup(cluster, { DISTRIBUTION_BATCH: '50' });
+    setup = distributionSetup(cluster, { DISTRIBUTION_BATCH: '50', DISTRIBUTION_METRICS_PORT: String(await freePortPair(1)) });
     committed = simulateIntoDb(setup.dbDir, { profile: 'ztf', seed: 11, night: NIGHT }, 40);
     service = spawnDistribution(setup.env);
     await service.waitForOutput(SESSION_OPEN, 'the service to open its session');
@@ -162,6 +162,20 @@ describe('the console page, in Chromium, on a live distribution', { timeout: 900
       await page.click('#search-results tr[data-id]');
       await page.waitForFunction((o) => document.querySelector('#alert-title')?.textContent?.startsWith(o) === true, { timeout: DEADLINE }, String(first.objectId));
       await waitFor('the cutouts of the found alert', () => page.$$eval('#cutouts img', (l) => l.length === 3 && l.every((i) => (i as unknown as PageImage).naturalWidth === 63)), { timeoutMs: DEADLINE });
+    });
+  });
+
+  test('the service panel: rates from the metrics endpoint, no lag once committed, the broker up, and the service seen stopping', async (t) => {
+    if (browser === undefined) return prerequisiteSkipped(t);
+    await withScreenshot('panel', async () => {
+      await page.waitForFunction(() => /metrics endpoint/.test(document.querySelector('#rate-source')?.textContent ?? ''), { timeout: DEADLINE });
+      // Alerts were committed while the console watched: some sample saw distribution_test move.
+      await page.waitForFunction(() => Number(document.querySelector('#rates tr[data-topic="distribution_test"]')?.getAttribute('data-peak') ?? 0) > 0, { timeout: DEADLINE });
+      await page.waitForFunction((night) => document.querySelector(`#lag tr[data-night="${night}"]`)?.getAttribute('data-behind') === '0', { timeout: DEADLINE }, NIGHT);
+      await page.waitForFunction(() => document.querySelector('#brokers li[data-broker]')?.getAttribute('class') === 'up', { timeout: DEADLINE });
+      service.child.kill('SIGTERM');
+      await service.exited;
+      await page.waitForFunction(() => document.querySelector('#service-state')?.textContent === 'service not running', { timeout: DEADLINE });
     });
   });
 });
