@@ -55,7 +55,6 @@ export class LiveConsole {
     this.#timers.push(setInterval(() => void this.#discover(), 10_000));
     this.#timers.push(setInterval(() => this.#update(), this.#settings.updateMs ?? 400));
     this.#timers.push(setInterval(() => void this.#sample(), 2000));
-    void this.#sample();
   }
 
   #follow(topic: string): void {
@@ -83,7 +82,8 @@ export class LiveConsole {
   }
 
   async #sample(): Promise<void> {
-    if (this.#sampling) return;
+    // Nobody looking: the panel asks Kafka and the database nothing (the first page triggers a sample).
+    if (this.#sampling || this.#listeners.size === 0) return;
     this.#sampling = true;
     try {
       await this.#panel.sample([...this.#feeds.values()]);
@@ -107,6 +107,7 @@ export class LiveConsole {
     listener({ type: 'alerts', rows: [...this.#latest] });
     listener(this.serviceEvent());
     this.#listeners.add(listener);
+    if (this.#listeners.size === 1) void this.#sample();
     return () => this.#listeners.delete(listener);
   }
 

@@ -8,7 +8,9 @@ import { bufferSource, readContainer } from '../../src/avro/container.ts';
 import { parseAvroType, type RecordSchema } from '../../src/avro/schema.ts';
 import { LiveConsole } from '../../src/console/live.ts';
 import { parsePrometheus } from '../../src/console/panel.ts';
-import { consoleServer } from '../../src/console/server.ts';
+import { consoleServer, listen } from '../../src/console/server.ts';
+import { createServer } from 'node:http';
+import { FinkError } from '../../src/errors.ts';
 import { Metrics } from '../../src/distribution/metrics.ts';
 import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -95,4 +97,15 @@ test('the panel reads the service\'s Prometheus text: counters per topic and per
   assert.equal(parsed.get('fink_distribution_bytes_total')?.get('distribution_test'), 2000);
   assert.equal(parsed.get('fink_distribution_messages_total')?.get('fink_sn_candidates_ztf'), 0);
   assert.equal(parsed.get('fink_distribution_errors_total')?.get('filter'), 1);
+});
+
+test('a port in use is named, with the way to choose another', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as AddressInfo).port;
+  try {
+    await assert.rejects(listen(createServer(), '127.0.0.1', port), (err: unknown) => err instanceof FinkError && err.message === `port ${port} on 127.0.0.1 is in use: choose another with --port or CONSOLE_PORT`);
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
 });
