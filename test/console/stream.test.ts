@@ -2,7 +2,14 @@
 // few offsets behind (it jumps ahead instead of reading everything), at most a few alerts per
 // topic per update pushed to the page, a message that does not decode counted, not fatal.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { decode } from 'fast-png';
+import { bufferSource, readContainer } from '../../src/avro/container.ts';
+import { parseAvroType, sanitizeSchema, type RecordSchema } from '../../src/avro/schema.ts';
+import { consoleServer } from '../../src/console/server.ts';
+import type { RowMessage } from '../../src/console/held.ts';
 import { after, before, describe, test } from 'node:test';
 import { Producer } from '@platformatic/kafka';
 import { SchemaFileDecoder } from '../../src/consumer/schema-file-decoder.ts';
@@ -14,7 +21,7 @@ import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { readTopic } from '../../src/kafka/topic-reader.ts';
 import { testEnv } from '../helpers/cli.ts';
-import { haveRealData } from '../helpers/data.ts';
+import { haveRealData, SHARED_DATA } from '../helpers/data.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -45,6 +52,11 @@ describe('the console following topics', { timeout: 600_000 }, () => {
       const batch = Array.from({ length: Math.min(8, count - i) }, (_, j) => messages[(from + i + j) % messages.length]!);
       await producer.send({ messages: batch.map((m, j) => ({ topic, partition: (from + i + j) % PARTITIONS, key: m.key, value: m.value })) });
     }
+  }
+
+  /** A console on one topic alone (no science topics, no service, an empty database). */
+  function liveOn(topic: string): LiveConsole {
+    return new LiveConsole({ connection, schemaBase, testTopic: topic, prefix: 'no_science_topics_', scienceDb: tempDir('console-db'), metricsPort: undefined, probe: { process: () => ({ id: 'x', pid: undefined }), checkpoint: async () => null } });
   }
 
   /** The real alerts as messages, their schema files written, and a fresh topic for them. */
@@ -111,7 +123,7 @@ describe('the console following topics', { timeout: 600_000 }, () => {
     if (!haveRealData(t)) return;
     const topic = 'console_live';
     const real = await realTopic(topic);
-    const live = new LiveConsole({ connection, schemaBase, testTopic: topic, prefix: 'no_science_topics_', scienceDb: tempDir('console-db'), metricsPort: undefined, probe: { process: () => ({ id: 'x', pid: undefined }), checkpoint: async () => null } });
+    const live = liveOn(topic);
     const updates: { at: number; rows: number }[] = [];
     live.start();
     const unsubscribe = live.subscribe((event: ConsoleEvent) => {
@@ -128,4 +140,48 @@ describe('the console following topics', { timeout: 600_000 }, () => {
       live.stop();
     }
   });
+
+  test('a Rubin alert on a topic gets its own row (diaObjectId, diaSourceId, MJD, psfFlux), its cutouts as PNG and its flux light curve', async (t) => {
+    if (!haveRealData(t)) return;
+    const container = readContainer(bufferSource(readFileSync(join(SHARED_DATA, 'lsst', 'fakeAlert-v10_0.avro'))));
+    const schema = sanitizeSchema(container.schema as RecordSchema);
+    const datum = container.blocks().next().value!.data;
+    const record = parseAvroType(schema).fromBuffer(datum) as Record<string, Record<string, unknown>>;
+    writeSchemaFiles(schemaBase, [schema]);
+    const topic = 'console_rubin';
+    await ensureTopic(connection, topic, { partitions: 1, replicationFactor: 1 });
+    await producer.send({ messages: [{ topic, partition: 0, key: Buffer.from(JSON.stringify(schema)), value: datum }] });
+    const live = liveOn(topic);
+    const rows: RowMessage[] = [];
+    live.start();
+    const unsubscribe = live.subscribe((event) => {
+      if (event.type === 'alerts') rows.push(...event.rows);
+    });
+    const server = consoleServer(live);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/alert/`;
+    try {
+      const row = await waitFor('the Rubin alert on the page', () => rows.find((r) => r.topic === topic));
+      assert.equal(row.survey, 'rubin');
+      assert.equal(row.source, String(record.diaSourceId));
+      assert.equal(row.time, record.diaSource!.midpointMjdTai);
+      assert.equal(row.brightness, record.diaSource!.psfFlux);
+      assert.equal(row.band, record.diaSource!.band);
+      const detail = await (await fetch(base + encodeURIComponent(row.id))).json() as { cutouts: string[]; lightCurve: { valueLabel: string; bands: { band: string; points: unknown[] }[] } };
+      assert.equal(detail.lightCurve.valueLabel, 'psfFlux (nJy)');
+      const sources = [record.diaSource!, ...((record.prvDiaSources as unknown as Record<string, unknown>[] | null) ?? [])];
+      assert.equal(detail.lightCurve.bands.reduce((n, b) => n + b.points.length, 0), sources.filter((s) => typeof s.psfFlux === 'number' && Number.isFinite(s.psfFlux)).length);
+      const present = ['science', 'template', 'difference'].filter((k) => record[`cutout${k[0]!.toUpperCase()}${k.slice(1)}`] !== null);
+      assert.deepEqual(detail.cutouts, present);
+      for (const kind of detail.cutouts) {
+        const png = decode(new Uint8Array(await (await fetch(`${base}${encodeURIComponent(row.id)}/cutout/${kind}.png`)).arrayBuffer()));
+        assert.ok(png.width > 0 && png.height > 0, `${kind}: a decoded PNG`);
+      }
+    } finally {
+      unsubscribe();
+      live.stop();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
+
