@@ -41,6 +41,7 @@ export class LiveConsole {
   readonly #panel: ServicePanel;
   readonly #controller = new AbortController();
   readonly #timers: NodeJS.Timeout[] = [];
+  #beat: NodeJS.Timeout | undefined;
   #sampling = false;
 
   constructor(settings: ConsoleSettings) {
@@ -53,7 +54,12 @@ export class LiveConsole {
     this.#follow(this.#settings.testTopic);
     void this.#discover();
     this.#timers.push(setInterval(() => void this.#discover(), 10_000));
-    this.#timers.push(setInterval(() => this.#update(), this.#settings.updateMs ?? 400));
+    // Each update is timed from the end of the previous one (an interval would bunch its late ticks together).
+    const beat = () => {
+      this.#update();
+      this.#beat = setTimeout(beat, this.#settings.updateMs ?? 400);
+    };
+    this.#beat = setTimeout(beat, this.#settings.updateMs ?? 400);
     this.#timers.push(setInterval(() => void this.#sample(), 2000));
   }
 
@@ -136,6 +142,7 @@ export class LiveConsole {
   stop(): void {
     this.#controller.abort();
     for (const t of this.#timers) clearInterval(t);
+    clearTimeout(this.#beat);
     this.#listeners.clear();
     this.#panel.close();
   }
