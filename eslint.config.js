@@ -14,8 +14,10 @@ const ROOMS = {
   sciencedb: ['config', 'avro', 'alert'],
   distribution: ['config', 'kafka', 'avro', 'alert', 'sciencedb'],
   consumer: ['config', 'kafka', 'avro', 'alert'],
+  // The live web page: reads topics as a consumer does, looks alerts up in the science database.
+  console: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'consumer'],
   // Helpers of the entry points: they may use every room, and no room uses them.
-  cli: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'distribution', 'consumer'],
+  cli: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'distribution', 'consumer', 'console'],
 };
 const ALL = [...Object.keys(ROOMS)];
 

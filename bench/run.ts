@@ -1,11 +1,12 @@
-// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE]`
+// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console]`
 //
 // The distribution measured against the ceiling of the same broker on the same machine, in one run:
 // Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
 // the same count, a fresh topic with the same partitions) side by side with the service
 // distributing a science database pre-filled by the simulator into a fresh topic. Then a burst of
 // 10,000 ztf alerts, the latency at a steady 1,000 alerts/s, and the memory of a 1,000,000-alert
-// backlog. Each measurement is repeated (median of R runs).
+// backlog. Each measurement is repeated (median of R runs). With --console, the throughput case runs
+// with `fink start console` and a headless Chromium on its page (bench/with-console.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -25,6 +26,7 @@ import { COMPRESSIONS, type Compression } from '../src/kafka/transactional-produ
 import { ScienceWriter } from '../src/sciencedb/store.ts';
 import { parseAvroType, type AvroType } from '../src/avro/schema.ts';
 import { kafkaClientOptions } from '../src/kafka/client-options.ts';
+import { withConsolePage } from './with-console.ts';
 
 const root = packageRoot();
 const node = process.execPath;
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     json: { type: 'string' },
     'latency-seconds': { type: 'string', default: '60' },
     'backlog-count': { type: 'string', default: '1000000' },
+    console: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -208,7 +211,15 @@ async function main(): Promise<void> {
         const pp: { records_per_s: number; mb_per_s: number }[] = [];
         for (let r = 0; r < repeat; r++) {
           const topic = freshName(`svc-${profile}`);
-          const run = await withTopic(base, topic, () => runService(benchEnv(db, topic)));
+          const env = benchEnv(db, topic);
+          let run: ServiceRun;
+          if (values.console) {
+            const { result, cost } = await withTopic(base, topic, () => withConsolePage(env, () => runService(env)));
+            run = result;
+            say(`  run ${r + 1}: console open: ${cost.console_cpu_s.toFixed(1)} s of console CPU, ${cost.rows_pushed} rows pushed to the page`);
+          } else {
+            run = await withTopic(base, topic, () => runService(env));
+          }
           if (run.alerts !== count) throw new Error(`the service distributed ${run.alerts} of ${count} alerts`);
           svc.push(run);
           const ppTopic = freshName(`pp-${profile}`);

@@ -55,6 +55,8 @@ export const KEYS = [
   { name: 'DISTRIBUTION_MAX_MESSAGE_BYTES', type: { kind: 'int', min: 1048576, max: 104857600 }, default: '10485760', doc: "max.message.bytes of the topics the service creates, and the managed cluster's message.max.bytes: the largest alert a topic accepts (10 MB, as Rubin's own broker)" },
   { name: 'DISTRIBUTION_RETENTION_HOURS', type: { kind: 'int', min: 1, max: 87600 }, default: '168', doc: 'how long the topics the service creates keep a message (retention.ms), in hours' },
   { name: 'DISTRIBUTION_RETENTION_BYTES', type: { kind: 'int', min: 1048576 }, doc: "retention.bytes (per partition) of the topics the service creates (unset: half the free space of KAFKA_STATE_DIR's file system shared by the topics' partitions and replicas; see README)" },
+  { name: 'CONSOLE_HOST', type: str, default: '127.0.0.1', doc: 'address the console (fink start console) listens on' },
+  { name: 'CONSOLE_PORT', type: { kind: 'int', min: 0, max: 65535 }, default: '8480', doc: 'port of the console\'s web page' },
 ] as const satisfies readonly KeySpec[];
 
 /** The name of a configuration key: a name that is not in the table does not compile. */

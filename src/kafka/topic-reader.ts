@@ -30,6 +30,15 @@ export interface ReadOptions {
   partitionMaxBytes?: number;
   /** How long to wait for just-committed transactions to become readable (see stableEnds). */
   settleMs?: number;
+  /**
+   * A live view, not a full read: start at most this many offsets before each partition's stable
+   * end and, while following, fetch every 200 ms only, first jumping ahead any partition that is
+   * further behind than that. A follower then reads at most `tail` messages a partition per 200 ms,
+   * however fast the topic fills.
+   */
+  tail?: number;
+  /** Told each partition's stable end whenever the reader asks for them (with `tail`, every 200 ms while following). */
+  onStableEnds?: (ends: readonly bigint[]) => void;
 }
 
 const { READ_COMMITTED, READ_UNCOMMITTED } = FetchIsolationLevels;
@@ -119,10 +128,28 @@ export async function* readTopic(connection: KafkaConnection, topic: string, opt
     if (described === undefined) throw new TopicMissingError(missing(topic, connection));
     const starts = (await consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.EARLIEST })).get(topic) ?? [];
     const ends = await stableEnds(consumer, topic, options.settleMs ?? 2000);
+    options.onStableEnds?.(ends);
+    const tail = options.tail === undefined ? undefined : BigInt(options.tail);
     const positions = described.partitions.map((_, p) => starts[p] ?? 0n);
+    const keepUp = (stable: readonly bigint[]) => {
+      if (tail === undefined) return;
+      for (let p = 0; p < positions.length; p++) if ((stable[p] ?? 0n) - tail > positions[p]!) positions[p] = (stable[p] ?? 0n) - tail;
+    };
+    keepUp(ends);
+    let looked = Date.now();
     const partitionMaxBytes = options.partitionMaxBytes ?? 8 << 20;
+    const stopped = () => options.signal?.aborted === true;
     for (;;) {
-      if (options.signal?.aborted === true) return;
+      if (stopped()) return;
+      if (tail !== undefined && options.follow === true) {
+        const wait = looked + 200 - Date.now();
+        if (wait > 0) await sleep(wait);
+        if (stopped()) return;
+        const stable = (await consumer.listOffsets({ topics: [topic], isolationLevel: READ_COMMITTED })).get(topic) ?? [];
+        looked = Date.now();
+        options.onStableEnds?.(stable);
+        keepUp(stable);
+      }
       const open = positions.map((_, p) => p).filter((p) => options.follow === true || positions[p]! < (ends[p] ?? 0n));
       if (open.length === 0) return;
       // One Fetch per leader, all its partitions at once.

@@ -1,0 +1,63 @@
+// `fink start console [--port P]`
+import { commandArgs, intFlag } from '../../src/cli/args.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { LiveConsole } from '../../src/console/live.ts';
+import { consoleServer, listen } from '../../src/console/server.ts';
+import { readCheckpoint } from '../../src/distribution/checkpoint.ts';
+import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
+import { TopicMissingError } from '../../src/kafka/topic-reader.ts';
+import { serviceProcess } from './start_distribution.ts';
+
+const USAGE = `usage: fink start console [--port P] [--conf FILE]
+
+Serves a live web page at http://CONSOLE_HOST:CONSOLE_PORT/ (default 127.0.0.1:8480): the latest
+alerts of DISTRIBUTION_TEST_TOPIC and of each science topic as they are committed (read_committed,
+decoded with the schema files), one alert's cutouts, light curve, fields and Avro file, the
+distribution service's state (running, rates per topic, lag per night, errors, brokers), and a
+search by objectId or candid over the science database. Stop it with Ctrl-C.
+
+  --port P   port to listen on (default CONSOLE_PORT; 0 for any free port)
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = commandArgs(argv, USAGE, { port: { type: 'string' } });
+  if (args === undefined) return 0;
+  const { values } = args;
+  const port = intFlag('port', values.port, 0, 65535);
+  const config = loadConfig({ confFile: values.conf, flags: port === undefined ? {} : { CONSOLE_PORT: String(port) } });
+  const connection = kafkaClientOptions(config);
+  const checkpointTopic = config.require('DISTRIBUTION_CHECKPOINT_TOPIC');
+  const id = config.require('DISTRIBUTION_ID');
+  const live = new LiveConsole({
+    connection,
+    schemaBase: config.require('DISTRIBUTION_SCHEMA'),
+    testTopic: config.require('DISTRIBUTION_TEST_TOPIC'),
+    prefix: config.require('SUBSTREAM_PREFIX'),
+    scienceDb: config.require('SCIENCE_DB_PATH'),
+    metricsPort: config.get('DISTRIBUTION_METRICS_PORT') === undefined ? undefined : config.int('DISTRIBUTION_METRICS_PORT'),
+    probe: {
+      process: () => {
+        const { id: serviceId, pid } = serviceProcess(config);
+        return { id: serviceId, pid };
+      },
+      // Before the service's first start the checkpoint topic does not exist: nothing committed yet.
+      checkpoint: async () => (await readCheckpoint(connection, checkpointTopic, id, 0).catch((err: unknown) => {
+        if (err instanceof TopicMissingError) return { saved: null };
+        throw err;
+      })).saved?.checkpoint ?? null,
+    },
+  });
+  const server = consoleServer(live);
+  const host = config.require('CONSOLE_HOST');
+  const listening = await listen(server, host, config.int('CONSOLE_PORT'));
+  live.start();
+  process.stdout.write(`fink console at http://${host}:${listening}/ (Ctrl-C stops it)\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  live.stop();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return 0;
+}

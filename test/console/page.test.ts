@@ -1,0 +1,185 @@
+// The console as a person uses it: a real cluster, a real distribution service, `fink start
+// console`, and Debian's Chromium driving the page. A new alert shows up after its commit; opening
+// it shows three decoded cutouts and a light curve with each band; search finds it; the Avro
+// download holds it. Screenshots go to var/test-artifacts/ when a test fails (and to
+// FINK_CONSOLE_SCREENSHOT when that is set, for the README).
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { decode } from 'fast-png';
+import type { Browser, Page } from 'puppeteer-core';
+import { bufferSource, readContainer } from '../../src/avro/container.ts';
+import { parseAvroType, type RecordSchema } from '../../src/avro/schema.ts';
+import { packageRoot } from '../../src/config/config.ts';
+import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
+import { ScienceWriter, type NewAlert } from '../../src/sciencedb/store.ts';
+import { distributionSetup, spawnDistribution, waitForCommitted, SESSION_OPEN, type DistributionProcess, type DistributionSetup } from '../helpers/distribution.ts';
+import { freePortPair, startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { launchChromium, startConsole, type ConsoleProcess } from './console-process.ts';
+
+type Rec = Record<string, unknown>;
+
+// The functions given to page.waitForFunction run in the browser; the project compiles without the
+// DOM library, so the little they touch is declared here.
+interface PageNode { textContent: string | null; getAttribute(name: string): string | null }
+interface PageImage extends PageNode { complete: boolean; naturalWidth: number; naturalHeight: number; src: string }
+declare const document: { querySelector(selector: string): PageNode | null; querySelectorAll(selector: string): ArrayLike<PageNode> & Iterable<PageNode> };
+const NIGHT = '20261125';
+const DEADLINE = 180_000;
+const ARTIFACTS = join(packageRoot(), 'var', 'test-artifacts');
+
+describe('the console page, in Chromium, on a live distribution', { timeout: 900_000 }, () => {
+  let cluster: TestCluster;
+  let setup: DistributionSetup;
+  let service: DistributionProcess;
+  let consoleProcess: ConsoleProcess;
+  let browser: Browser | undefined;
+  let page: Page;
+  let committed = 0;
+
+  before(async () => {
+    cluster = await startTestCluster();
+    setup = distributionSetup(cluster, { DISTRIBUTION_BATCH: '50', DISTRIBUTION_METRICS_PORT: String(await freePortPair(1)) });
+    committed = simulateIntoDb(setup.dbDir, { profile: 'ztf', seed: 11, night: NIGHT }, 40);
+    service = spawnDistribution(setup.env);
+    await service.waitForOutput(SESSION_OPEN, 'the service to open its session');
+    await waitForCommitted(setup, committed);
+    consoleProcess = await startConsole(setup.env);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await consoleProcess?.stop();
+    service?.child.kill('SIGTERM');
+    await service?.exited;
+    await cluster?.stop();
+  });
+
+  /** Saves a screenshot of the page when the test fails, then fails as it would have. */
+  async function withScreenshot(name: string, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (err) {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const file = join(ARTIFACTS, `console-${name}.png`);
+      await page?.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+      throw new Error(`${(err as Error).message}\n(screenshot: ${file}; console output:\n${consoleProcess.output()})`, { cause: err });
+    }
+  }
+
+  test('the page loads, a new alert appears after its commit, and opening it shows three cutouts and its light curve', async (t) => {
+    browser = await launchChromium(t);
+    if (browser === undefined) return;
+    page = await browser.newPage();
+    await withScreenshot('load', async () => {
+      await page.goto(consoleProcess.url, { waitUntil: 'load' });
+      await page.waitForFunction(() => document.querySelector('#connection')?.textContent === 'live', { timeout: DEADLINE });
+      await page.waitForFunction(() => /service running/.test(document.querySelector('#service-state')?.textContent ?? ''), { timeout: DEADLINE });
+    });
+
+    // New alerts, stored after the page is open: fewer than the console pushes in one update, so
+    // every one of them shows; each has detections in two bands at least, so each band is checked.
+    const sim = createSimulation({ profile: 'ztf', seed: 12, night: NIGHT });
+    const type = parseAvroType(sim.alertSchema);
+    const bandsOf = (r: Rec) => new Set([r.candidate as Rec, ...((r.prv_candidates as Rec[] | null) ?? [])].filter((c) => c.magpsf !== null).map((c) => c.fid));
+    const chosen: NewAlert[] = [];
+    for (let i = 0; i < 500 && chosen.length < 3; i++) {
+      const next = sim.next();
+      if (bandsOf(type.fromBuffer(Buffer.from(next.datum)) as Rec).size >= 2) chosen.push(next);
+    }
+    const fresh = chosen.map((a) => type.fromBuffer(Buffer.from(a.datum)) as Rec);
+    const writer = new ScienceWriter(setup.dbDir);
+    writer.write(chosen);
+    writer.close();
+    const alert = fresh[fresh.length - 1]!;
+    const candid = String(alert.candid);
+    await withScreenshot('new-alert', async () => {
+      assert.ok((await waitForCommitted(setup, committed + fresh.length)) >= committed + fresh.length, 'the new alerts are committed');
+      const since = Date.now();
+      await page.waitForFunction((c) => [...document.querySelectorAll('#rows td')].some((td) => td.textContent === c), { timeout: DEADLINE }, candid);
+      t.diagnostic(`alert ${candid} on the page ${Date.now() - since} ms after its commit was seen`);
+    });
+
+    await withScreenshot('open-alert', async () => {
+      const rowId = await page.$$eval('#rows tr[data-id]', (rows, c) => rows.find((r) => [...r.querySelectorAll('td')].some((td) => td.textContent === c))?.getAttribute('data-id') ?? null, candid);
+      assert.ok(rowId !== null);
+      await page.click(`#rows tr[data-id="${rowId}"]`);
+      await page.waitForFunction(() => {
+        const images = [...document.querySelectorAll('#cutouts img') as unknown as PageImage[]];
+        return images.length === 3 && images.every((i) => i.complete && i.naturalWidth > 0);
+      }, { timeout: DEADLINE });
+      const images = await page.$$eval('#cutouts img', (list) => list.map((i) => ({ kind: i.getAttribute('data-kind'), src: (i as unknown as PageImage).src, w: (i as unknown as PageImage).naturalWidth, h: (i as unknown as PageImage).naturalHeight })));
+      assert.deepEqual(images.map((i) => i.kind), ['science', 'template', 'difference']);
+      for (const image of images) {
+        assert.deepEqual([image.w, image.h], [63, 63], `${image.kind}: the browser decoded a 63x63 image`);
+        const response = await fetch(image.src);
+        assert.equal(response.headers.get('content-type'), 'image/png');
+        const png = decode(new Uint8Array(await response.arrayBuffer()));
+        assert.deepEqual([png.width, png.height, png.channels], [63, 63, 1], `${image.kind}: a 63x63 greyscale PNG`);
+      }
+
+      // Each band with its detections, as the alert's own history counts them.
+      const expected = new Map<string, number>();
+      for (const c of [alert.candidate as Rec, ...((alert.prv_candidates as Rec[] | null) ?? [])]) {
+        if (c.magpsf === null) continue;
+        const band = ({ 1: 'g', 2: 'r', 3: 'i' } as Record<number, string>)[c.fid as number]!;
+        expected.set(band, (expected.get(band) ?? 0) + 1);
+      }
+      await page.waitForSelector('#curve canvas', { timeout: DEADLINE });
+      const shown = await page.$$eval('#curve-bands li', (list) => list.map((li) => [li.getAttribute('data-band'), Number(li.getAttribute('data-points'))] as const));
+      assert.deepEqual(new Map(shown.filter(([, n]) => n > 0)), expected);
+      const series = await page.$$eval('#curve .u-legend .u-series', (list) => list.length);
+      assert.ok(series >= expected.size + 1, 'the chart has a series per band');
+      const fields = await page.$eval('#alert-fields', (e) => e.textContent ?? '');
+      assert.match(fields, new RegExp(`"candid": "${candid}"`), 'the fields show the full 64-bit candid');
+
+      const download = await page.$eval('#alert-download', (a) => (a as unknown as { href: string }).href);
+      const container = readContainer(bufferSource(Buffer.from(await (await fetch(download)).arrayBuffer())));
+      const datum = container.blocks().next().value!.data;
+      const decoded = parseAvroType(container.schema as RecordSchema).fromBuffer(datum) as Rec;
+      assert.equal(decoded.candid, alert.candid, 'the Avro download holds the alert');
+    });
+
+    const target = process.env.FINK_CONSOLE_SCREENSHOT;
+    if (target !== undefined) {
+      const file = resolve(packageRoot(), target);
+      mkdirSync(dirname(file), { recursive: true });
+      await page.screenshot({ path: file });
+      t.diagnostic(`screenshot saved to ${file}`);
+    }
+  });
+
+  test('search finds an object in the science database and opens it', async (t) => {
+    if (browser === undefined) return prerequisiteSkipped(t);
+    const sim = createSimulation({ profile: 'ztf', seed: 11, night: NIGHT });
+    const first = parseAvroType(sim.alertSchema).fromBuffer(Buffer.from(sim.next().datum)) as Rec;
+    await withScreenshot('search', async () => {
+      await page.type('#search input', String(first.objectId));
+      await page.click('#search button');
+      await page.waitForFunction((c) => [...document.querySelectorAll('#search-results td')].some((td) => td.textContent === c), { timeout: DEADLINE }, String(first.candid));
+      await page.click('#search-results tr[data-id]');
+      await page.waitForFunction((o) => document.querySelector('#alert-title')?.textContent?.startsWith(o) === true, { timeout: DEADLINE }, String(first.objectId));
+      await waitFor('the cutouts of the found alert', () => page.$$eval('#cutouts img', (l) => l.length === 3 && l.every((i) => (i as unknown as PageImage).naturalWidth === 63)), { timeoutMs: DEADLINE });
+    });
+  });
+
+  test('the service panel: rates from the metrics endpoint, no lag once committed, the broker up, and the service seen stopping', async (t) => {
+    if (browser === undefined) return prerequisiteSkipped(t);
+    await withScreenshot('panel', async () => {
+      await page.waitForFunction(() => /metrics endpoint/.test(document.querySelector('#rate-source')?.textContent ?? ''), { timeout: DEADLINE });
+      // Alerts were committed while the console watched: some sample saw distribution_test move.
+      await page.waitForFunction(() => Number(document.querySelector('#rates tr[data-topic="distribution_test"]')?.getAttribute('data-peak') ?? 0) > 0, { timeout: DEADLINE });
+      await page.waitForFunction((night) => document.querySelector(`#lag tr[data-night="${night}"]`)?.getAttribute('data-behind') === '0', { timeout: DEADLINE }, NIGHT);
+      await page.waitForFunction(() => document.querySelector('#brokers li[data-broker]')?.getAttribute('class') === 'up', { timeout: DEADLINE });
+      service.child.kill('SIGTERM');
+      await service.exited;
+      await page.waitForFunction(() => document.querySelector('#service-state')?.textContent === 'service not running', { timeout: DEADLINE });
+    });
+  });
+});
+
+function prerequisiteSkipped(t: { skip(reason: string): void }): void {
+  t.skip('no browser (see the first test)');
+}
