@@ -131,11 +131,17 @@ describe('the console following topics', { timeout: 600_000 }, () => {
     });
     try {
       const bad = { key: Buffer.from('not a schema'), value: Buffer.from('x') };
-      await send(topic, [...real, bad], 0, 5000);
+      // The flood goes on, 400 alerts at a time, until the page has had three updates during it
+      // (at least 2,000 alerts): on a slow machine the console may start reading late.
+      let sent = 0;
+      await waitFor('three updates of the page while alerts flow', async () => {
+        await send(topic, [...real, bad], sent, 400);
+        sent += 400;
+        return sent >= 2000 && updates.length >= 3;
+      }, { timeoutMs: 600_000, detail: () => `${sent} sent: ${JSON.stringify(updates)}` });
       // The page samples the newest few of each update: a bad message in the flood is counted only if
       // a sample happens to hold it, so the last message sent is a bad one, which the last sample holds.
       await send(topic, [bad], 0, 1);
-      await waitFor('updates of the page', () => updates.length >= 3, { detail: () => JSON.stringify(updates) });
       await waitFor('the undecodable messages counted', () => live.serviceEvent().type === 'service' && (live.serviceEvent() as Extract<ConsoleEvent, { type: 'service' }>).panel.errors.some((e) => /undecodable on console_live/.test(e.kind)), { detail: () => JSON.stringify(live.serviceEvent()) });
       assert.ok(updates.every((u) => u.rows <= 8), `no update above 8 alerts: ${JSON.stringify(updates)}`);
       for (let i = 1; i < updates.length; i++) assert.ok(updates[i]!.at - updates[i - 1]!.at >= 350, `updates at least ~400 ms apart: ${JSON.stringify(updates)}`);
