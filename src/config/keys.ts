@@ -21,6 +21,10 @@ export interface KeySpec {
 const path = { kind: 'path' } as const;
 const str = { kind: 'string' } as const;
 
+/** The compressions a producer may use (Kafka's own names; zstd through Node 24's zlib). */
+export const COMPRESSIONS = ['lz4', 'zstd', 'gzip', 'snappy', 'none'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
 export const KEYS = [
   { name: 'FINK_HOME', type: path, doc: 'base of the relative paths below (default: the package root)' },
   { name: 'KAFKA_HOME', type: path, doc: 'an existing Apache Kafka installation to use instead of the managed one' },
@@ -50,7 +54,7 @@ export const KEYS = [
   { name: 'DISTRIBUTION_STATE_DIR', type: path, default: '${FINK_HOME}/var/distribution', doc: 'pid file of the running service and the record of skipped alerts' },
   { name: 'DISTRIBUTION_METRICS_PORT', type: { kind: 'int', min: 0, max: 65535 }, doc: 'serve Prometheus metrics on this port (unset: no endpoint)' },
   { name: 'DISTRIBUTION_REPLICATION', type: { kind: 'int', min: 1, max: 100 }, default: '1', doc: 'replication factor of the topics the service creates' },
-  { name: 'DISTRIBUTION_COMPRESSION', type: { kind: 'enum', values: ['lz4', 'zstd', 'gzip', 'snappy', 'none'] }, default: 'lz4', doc: 'compression of the record batches the service sends (see BENCHMARKS.md for the measurements behind the default)' },
+  { name: 'DISTRIBUTION_COMPRESSION', type: { kind: 'enum', values: COMPRESSIONS }, default: 'lz4', doc: 'compression of the record batches the service sends (see BENCHMARKS.md for the measurements behind the default)' },
   { name: 'DISTRIBUTION_MIN_ISR', type: { kind: 'int', min: 1, max: 100 }, default: '1', doc: 'min.insync.replicas of the topics the service creates: how many replicas must have a message before it counts as written (at most DISTRIBUTION_REPLICATION)' },
   { name: 'DISTRIBUTION_MAX_MESSAGE_BYTES', type: { kind: 'int', min: 1048576, max: 104857600 }, default: '10485760', doc: "max.message.bytes of the topics the service creates, and the managed cluster's message.max.bytes: the largest alert a topic accepts (10 MB, as Rubin's own broker)" },
   { name: 'DISTRIBUTION_RETENTION_HOURS', type: { kind: 'int', min: 1, max: 87600 }, default: '168', doc: 'how long the topics the service creates keep a message (retention.ms), in hours' },

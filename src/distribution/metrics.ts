@@ -34,10 +34,6 @@ export class Metrics {
     for (const m of messages) this.countMessage(m.topic, (m.key?.length ?? 0) + (m.value?.length ?? 0));
   }
 
-  countAbortedTransaction(): void {
-    this.transactionsAborted++;
-  }
-
   countError(kind: string): void {
     this.errors.set(kind, (this.errors.get(kind) ?? 0) + 1);
   }

@@ -112,7 +112,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
         const wait = afterFailure(err, settings, outage, metrics, log);
         // Whatever happened to the batch in flight, the checkpoint in Kafka says whether it was
         // committed: start over from a new session.
-        if (await session.close()) metrics.countAbortedTransaction();
+        if (await session.close()) metrics.transactionsAborted++;
         position = undefined;
         await sleep(wait, undefined, { signal: options.signal }).catch(() => {});
       }

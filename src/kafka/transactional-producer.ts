@@ -12,10 +12,13 @@
 // change. The -1/-1 options can go once the library sends them by default; the override once it
 // caps AddPartitionsToTxn at the client version for producers.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Compression } from '../config/keys.ts';
 import { addPartitionsToTxnV3, ProduceAcks, Producer } from '@platformatic/kafka';
 import { overrideApi, type ApiCall } from './api-override.ts';
 import type { KafkaConnection } from './client-options.ts';
 import { isCoordinatorSettling } from './errors.ts';
+
+export { COMPRESSIONS, type Compression } from '../config/keys.ts';
 
 export type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
 export type ProducerTransaction = Awaited<ReturnType<BufferProducer['beginTransaction']>>;
@@ -35,9 +38,6 @@ export function producerIdentity(producer: BufferProducer): ProducerIdentity | u
   return producerId === undefined || producerEpoch === undefined ? undefined : { producerId, producerEpoch };
 }
 
-/** The compressions a producer may use (Kafka's own names; zstd through Node 24's zlib). */
-export const COMPRESSIONS = ['lz4', 'zstd', 'gzip', 'snappy', 'none'] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
 
 export function createTransactionalProducer(connection: KafkaConnection, transactionalId: string, clientId: string, compression: Compression = 'lz4'): BufferProducer {
   const producer: BufferProducer = new Producer({
