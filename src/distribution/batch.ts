@@ -52,7 +52,8 @@ export function fits(bytes: number, limit: number): boolean {
 
 export function buildBatch(alerts: readonly StoredAlert[], targets: readonly TopicTarget[], wire: WireSchemas, oversize: 'stop' | 'skip'): Batch {
   const batch: Batch = { messages: [], schemas: [], filterErrors: [], oversize: [] };
-  const seen = new Set<string>();
+  /** The schemas already reported, by topic: looked up by identity, no key built per message. */
+  const seen = new Map<string, Set<WireSchema>>();
   for (const alert of alerts) {
     for (const { plan, partitions, maxMessageBytes } of targets) {
       if (plan.filter !== null) {
@@ -66,9 +67,10 @@ export function buildBatch(alerts: readonly StoredAlert[], targets: readonly Top
       }
       const schema = wire.forAlert(alert, plan.drop);
       const selecting = plan.drop.length > 0;
-      const used = `${plan.topic}/${schema.fingerprint}`;
-      if (!seen.has(used)) {
-        seen.add(used);
+      let reported = seen.get(plan.topic);
+      if (reported === undefined) seen.set(plan.topic, (reported = new Set()));
+      if (!reported.has(schema)) {
+        reported.add(schema);
         batch.schemas.push({ wire: schema, topic: plan.topic, selecting });
       }
       const value = schema.encode(alert);

@@ -16,9 +16,12 @@ export interface WireSchema {
 
 type SchemaSource = (schemaId: string) => string;
 
+const NO_FIELDS: readonly string[] = [];
+
 export class WireSchemas {
   readonly #source: SchemaSource;
-  readonly #cache = new Map<string, WireSchema>();
+  /** By the fields a topic drops (its plan's own array), the alert's schema and its added values' schema: no key is built per alert. */
+  readonly #cache = new Map<readonly string[], Map<string, Map<string, WireSchema>>>();
 
   /** `source` gives the stored JSON of a schema id (the science database's schema table). */
   constructor(source: SchemaSource) {
@@ -26,12 +29,16 @@ export class WireSchemas {
   }
 
   /** The wire schema of an alert on a topic that drops `drop` (none: the full alert). */
-  forAlert(alert: StoredAlert, drop: readonly string[] = []): WireSchema {
-    const cacheKey = `${alert.schemaId}+${alert.added?.schemaId ?? ''}-${drop.join(',')}`;
-    let wire = this.#cache.get(cacheKey);
+  forAlert(alert: StoredAlert, drop: readonly string[] = NO_FIELDS): WireSchema {
+    let byDrop = this.#cache.get(drop);
+    if (byDrop === undefined) this.#cache.set(drop, (byDrop = new Map()));
+    let byAdded = byDrop.get(alert.schemaId);
+    if (byAdded === undefined) byDrop.set(alert.schemaId, (byAdded = new Map()));
+    const added = alert.added?.schemaId ?? '';
+    let wire = byAdded.get(added);
     if (wire === undefined) {
       wire = drop.length === 0 ? this.#full(alert) : this.#selecting(alert, drop);
-      this.#cache.set(cacheKey, wire);
+      byAdded.set(added, wire);
     }
     return wire;
   }
