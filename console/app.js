@@ -105,9 +105,11 @@ function onService({ panel, topics }) {
   drawRates(panel.rates, names);
 }
 
+// A single sample gets an empty one a minute before it: alone, uPlot stretches its time axis over years.
 function drawRates(rates, names) {
   const box = $('#rates-chart');
-  const data = [rates.map((r) => r.t / 1000), ...names.map((n) => rates.map((r) => r.topics[n]?.[0] ?? null))];
+  const padded = rates.length === 1 ? [{ t: rates[0].t - 60_000, topics: {} }, rates[0]] : rates;
+  const data = [padded.map((r) => r.t / 1000), ...names.map((n) => padded.map((r) => r.topics[n]?.[0] ?? null))];
   if (ratesPlot === null || ratesPlot.series.length !== names.length + 1) {
     ratesPlot?.destroy();
     const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];

@@ -1,6 +1,6 @@
 // The console as a person uses it: a real cluster, a real distribution service, `fink start
-// console`, and Debian's Chromium driving the page. A new alert shows up after its commit; opening
-// it shows three decoded cutouts and a light curve with each band; search finds it; the Avro
+// console`, and Debian's Chromium driving the page. New alerts of both surveys (ZTF and Rubin) show
+// up after their commit; opening one shows three decoded cutouts and a light curve with each band; search finds it; the Avro
 // download holds it. Screenshots go to var/test-artifacts/ when a test fails (and to
 // FINK_CONSOLE_SCREENSHOT when that is set, for the README).
 import assert from 'node:assert/strict';
@@ -27,6 +27,7 @@ interface PageNode { textContent: string | null; getAttribute(name: string): str
 interface PageImage extends PageNode { complete: boolean; naturalWidth: number; naturalHeight: number; src: string }
 declare const document: { querySelector(selector: string): PageNode | null; querySelectorAll(selector: string): ArrayLike<PageNode> & Iterable<PageNode> };
 const NIGHT = '20261125';
+const ZTF_BANDS: Record<number, string> = { 1: 'g', 2: 'r', 3: 'i' };
 const DEADLINE = 180_000;
 const ARTIFACTS = join(packageRoot(), 'var', 'test-artifacts');
 
@@ -43,6 +44,7 @@ describe('the console page, in Chromium, on a live distribution', { timeout: 900
     cluster = await startTestCluster();
     setup = distributionSetup(cluster, { DISTRIBUTION_BATCH: '50', DISTRIBUTION_METRICS_PORT: String(await freePortPair(1)) });
     committed = simulateIntoDb(setup.dbDir, { profile: 'ztf', seed: 11, night: NIGHT }, 40);
+    committed += simulateIntoDb(setup.dbDir, { profile: 'lsst', seed: 21, night: NIGHT }, 10);
     service = spawnDistribution(setup.env);
     await service.waitForOutput(SESSION_OPEN, 'the service to open its session');
     await waitForCommitted(setup, committed);
@@ -69,6 +71,48 @@ describe('the console page, in Chromium, on a live distribution', { timeout: 900
     }
   }
 
+  /** New simulated alerts of a profile whose own history has detections in two bands at least. */
+  function freshAlerts(profile: 'ztf' | 'lsst', seed: number, bandsOf: (r: Rec) => string[]) {
+    const sim = createSimulation({ profile, seed, night: NIGHT });
+    const type = parseAvroType(sim.alertSchema);
+    const stored: NewAlert[] = [];
+    for (let i = 0; i < 500 && stored.length < 3; i++) {
+      const next = sim.next();
+      if (new Set(bandsOf(type.fromBuffer(Buffer.from(next.datum)) as Rec)).size >= 2) stored.push(next);
+    }
+    assert.equal(stored.length, 3, `three ${profile} alerts with two bands among 500`);
+    return { stored, records: stored.map((a) => type.fromBuffer(Buffer.from(a.datum)) as Rec), bandsOf };
+  }
+
+  /** Clicks the row of the alert with this id; its three cutouts load, decoded at their size. */
+  async function openAlert(id: string, size: number): Promise<void> {
+    const rowId = await page.$$eval('#rows tr[data-id]', (rows, c) => rows.find((r) => [...r.querySelectorAll('td')].some((td) => td.textContent === c))?.getAttribute('data-id') ?? null, id);
+    assert.ok(rowId !== null, `a row for ${id}`);
+    await page.click(`#rows tr[data-id="${rowId}"]`);
+    await page.waitForFunction((s) => {
+      const images = [...document.querySelectorAll('#cutouts img') as unknown as PageImage[]];
+      return images.length === 3 && images.every((i) => i.complete && i.naturalWidth === s);
+    }, { timeout: DEADLINE }, size);
+    const images = await page.$$eval('#cutouts img', (list) => list.map((i) => ({ kind: i.getAttribute('data-kind'), src: (i as unknown as PageImage).src, w: (i as unknown as PageImage).naturalWidth, h: (i as unknown as PageImage).naturalHeight })));
+    assert.deepEqual(images.map((i) => i.kind), ['science', 'template', 'difference']);
+    for (const image of images) {
+      assert.deepEqual([image.w, image.h], [size, size], `${image.kind}: the browser decoded a ${size}x${size} image`);
+      const response = await fetch(image.src);
+      assert.equal(response.headers.get('content-type'), 'image/png');
+      const png = decode(new Uint8Array(await response.arrayBuffer()));
+      assert.deepEqual([png.width, png.height, png.channels], [size, size, 1], `${image.kind}: a ${size}x${size} greyscale PNG`);
+    }
+  }
+
+  /** The light curve has each band with its detections, as the alert's own history counts them. */
+  async function expectCurve(expected: Map<string, number>): Promise<void> {
+    await page.waitForSelector('#curve canvas', { timeout: DEADLINE });
+    const shown = await page.$$eval('#curve-bands li', (list) => list.map((li) => [li.getAttribute('data-band'), Number(li.getAttribute('data-points'))] as const));
+    assert.deepEqual(new Map(shown.filter(([, n]) => n > 0)), expected);
+    const labels = new Set(await page.$$eval('#curve .u-legend .u-series .u-label', (list) => list.map((l) => l.textContent)));
+    for (const band of expected.keys()) assert.ok(labels.has(band), `the chart has a series for band ${band} (its legend: ${[...labels].join(', ')})`);
+  }
+
   test('the page loads, a new alert appears after its commit, and opening it shows three cutouts and its light curve', async (t) => {
     browser = await launchChromium(t);
     if (browser === undefined) return;
@@ -79,59 +123,32 @@ describe('the console page, in Chromium, on a live distribution', { timeout: 900
       await page.waitForFunction(() => /service running/.test(document.querySelector('#service-state')?.textContent ?? ''), { timeout: DEADLINE });
     });
 
-    // New alerts, stored after the page is open: fewer than the console pushes in one update, so
-    // every one of them shows; each has detections in two bands at least, so each band is checked.
-    const sim = createSimulation({ profile: 'ztf', seed: 12, night: NIGHT });
-    const type = parseAvroType(sim.alertSchema);
-    const bandsOf = (r: Rec) => new Set([r.candidate as Rec, ...((r.prv_candidates as Rec[] | null) ?? [])].filter((c) => c.magpsf !== null).map((c) => c.fid));
-    const chosen: NewAlert[] = [];
-    for (let i = 0; i < 500 && chosen.length < 3; i++) {
-      const next = sim.next();
-      if (bandsOf(type.fromBuffer(Buffer.from(next.datum)) as Rec).size >= 2) chosen.push(next);
-    }
-    const fresh = chosen.map((a) => type.fromBuffer(Buffer.from(a.datum)) as Rec);
+    // New alerts of both surveys, stored after the page is open: fewer than the console pushes in
+    // one update, so every one of them shows; each has detections in two bands at least, so each
+    // band is checked.
+    const ztf = freshAlerts('ztf', 12, (r) => [r.candidate as Rec, ...((r.prv_candidates as Rec[] | null) ?? [])].filter((c) => c.magpsf !== null).map((c) => ZTF_BANDS[c.fid as number]!));
+    // Rubin: alerts of an object (a solar-system source has no diaObjectId to title it with).
+    const rubin = freshAlerts('lsst', 13, (r) => (r.diaSource as Rec).diaObjectId === null ? [] : [r.diaSource as Rec, ...((r.prvDiaSources as Rec[] | null) ?? [])].filter((s) => typeof s.psfFlux === 'number' && Number.isFinite(s.psfFlux)).map((s) => s.band as string));
     const writer = new ScienceWriter(setup.dbDir);
-    writer.write(chosen);
+    writer.write([...ztf.stored, ...rubin.stored]);
     writer.close();
-    const alert = fresh[fresh.length - 1]!;
+    const alert = ztf.records[ztf.records.length - 1]!;
+    const rubinAlert = rubin.records[rubin.records.length - 1]!;
     const candid = String(alert.candid);
+    const diaSourceId = String(rubinAlert.diaSourceId);
     await withScreenshot('new-alert', async () => {
-      assert.ok((await waitForCommitted(setup, committed + fresh.length)) >= committed + fresh.length, 'the new alerts are committed');
+      const total = committed + ztf.stored.length + rubin.stored.length;
+      assert.ok((await waitForCommitted(setup, total)) >= total, 'the new alerts are committed');
       const since = Date.now();
-      await page.waitForFunction((c) => [...document.querySelectorAll('#rows td')].some((td) => td.textContent === c), { timeout: DEADLINE }, candid);
-      t.diagnostic(`alert ${candid} on the page ${Date.now() - since} ms after its commit was seen`);
+      for (const id of [candid, diaSourceId]) {
+        await page.waitForFunction((c) => [...document.querySelectorAll('#rows td')].some((td) => td.textContent === c), { timeout: DEADLINE }, id);
+      }
+      t.diagnostic(`alerts ${candid} (ZTF) and ${diaSourceId} (Rubin) on the page ${Date.now() - since} ms after their commit was seen`);
     });
 
     await withScreenshot('open-alert', async () => {
-      const rowId = await page.$$eval('#rows tr[data-id]', (rows, c) => rows.find((r) => [...r.querySelectorAll('td')].some((td) => td.textContent === c))?.getAttribute('data-id') ?? null, candid);
-      assert.ok(rowId !== null);
-      await page.click(`#rows tr[data-id="${rowId}"]`);
-      await page.waitForFunction(() => {
-        const images = [...document.querySelectorAll('#cutouts img') as unknown as PageImage[]];
-        return images.length === 3 && images.every((i) => i.complete && i.naturalWidth > 0);
-      }, { timeout: DEADLINE });
-      const images = await page.$$eval('#cutouts img', (list) => list.map((i) => ({ kind: i.getAttribute('data-kind'), src: (i as unknown as PageImage).src, w: (i as unknown as PageImage).naturalWidth, h: (i as unknown as PageImage).naturalHeight })));
-      assert.deepEqual(images.map((i) => i.kind), ['science', 'template', 'difference']);
-      for (const image of images) {
-        assert.deepEqual([image.w, image.h], [63, 63], `${image.kind}: the browser decoded a 63x63 image`);
-        const response = await fetch(image.src);
-        assert.equal(response.headers.get('content-type'), 'image/png');
-        const png = decode(new Uint8Array(await response.arrayBuffer()));
-        assert.deepEqual([png.width, png.height, png.channels], [63, 63, 1], `${image.kind}: a 63x63 greyscale PNG`);
-      }
-
-      // Each band with its detections, as the alert's own history counts them.
-      const expected = new Map<string, number>();
-      for (const c of [alert.candidate as Rec, ...((alert.prv_candidates as Rec[] | null) ?? [])]) {
-        if (c.magpsf === null) continue;
-        const band = ({ 1: 'g', 2: 'r', 3: 'i' } as Record<number, string>)[c.fid as number]!;
-        expected.set(band, (expected.get(band) ?? 0) + 1);
-      }
-      await page.waitForSelector('#curve canvas', { timeout: DEADLINE });
-      const shown = await page.$$eval('#curve-bands li', (list) => list.map((li) => [li.getAttribute('data-band'), Number(li.getAttribute('data-points'))] as const));
-      assert.deepEqual(new Map(shown.filter(([, n]) => n > 0)), expected);
-      const series = await page.$$eval('#curve .u-legend .u-series', (list) => list.length);
-      assert.ok(series >= expected.size + 1, 'the chart has a series per band');
+      await openAlert(candid, 63);
+      await expectCurve(bandCounts(ztf.bandsOf(alert)));
       const fields = await page.$eval('#alert-fields', (e) => e.textContent ?? '');
       assert.match(fields, new RegExp(`"candid": "${candid}"`), 'the fields show the full 64-bit candid');
 
@@ -140,6 +157,15 @@ describe('the console page, in Chromium, on a live distribution', { timeout: 900
       const datum = container.blocks().next().value!.data;
       const decoded = parseAvroType(container.schema as RecordSchema).fromBuffer(datum) as Rec;
       assert.equal(decoded.candid, alert.candid, 'the Avro download holds the alert');
+    });
+
+    await withScreenshot('open-rubin-alert', async () => {
+      await openAlert(diaSourceId, 110);
+      await expectCurve(bandCounts(rubin.bandsOf(rubinAlert)));
+      const objectId = String((rubinAlert.diaSource as Rec).diaObjectId);
+      assert.equal(await page.$eval('#alert-title', (e) => e.textContent), `${objectId} / ${diaSourceId}`, 'the title names the Rubin object and source');
+      const fields = await page.$eval('#alert-fields', (e) => e.textContent ?? '');
+      assert.match(fields, new RegExp(`"diaSourceId": "${diaSourceId}"`), 'the fields show the full 64-bit diaSourceId');
     });
 
     const target = process.env.FINK_CONSOLE_SCREENSHOT;
@@ -179,6 +205,12 @@ describe('the console page, in Chromium, on a live distribution', { timeout: 900
     });
   });
 });
+
+function bandCounts(bands: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const b of bands) counts.set(b, (counts.get(b) ?? 0) + 1);
+  return counts;
+}
 
 function prerequisiteSkipped(t: { skip(reason: string): void }): void {
   t.skip('no browser (see the first test)');
