@@ -1,4 +1,4 @@
-// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console]`
+// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P]`
 //
 // The distribution measured against the ceiling of the same broker on the same machine, in one run:
 // Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
@@ -40,6 +40,7 @@ const { values } = parseArgs({
     json: { type: 'string' },
     'latency-seconds': { type: 'string', default: '60' },
     'backlog-count': { type: 'string', default: '1000000' },
+    'backlog-profile': { type: 'string', default: 'ztf-light' },
     console: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
@@ -330,8 +331,10 @@ async function main(): Promise<void> {
 
     if (cases.has('memory')) {
       const count = Number(values['backlog-count']);
-      say(`\n== memory: a backlog of ${count} ztf-light alerts`);
-      const db = prefilled('ztf-light', count);
+      const backlogProfile = values['backlog-profile'] as BenchProfile;
+      if (!BENCH_PROFILES.includes(backlogProfile)) throw new Error(`--backlog-profile is one of ${BENCH_PROFILES.join(', ')}, got '${backlogProfile}'`);
+      say(`\n== memory: a backlog of ${count} ${backlogProfile} alerts`);
+      const db = prefilled(backlogProfile, count);
       const runs: { peak: number; quarters: number[]; rate: number }[] = [];
       for (let r = 0; r < repeat; r++) {
         const topic = freshName('backlog');
@@ -360,8 +363,8 @@ async function main(): Promise<void> {
         say(`  run ${r + 1}: ${run.alerts} alerts in ${run.seconds.toFixed(1)} s (${(run.alerts / run.seconds).toFixed(0)} alerts/s); peak RSS ${run.peak_rss_mb.toFixed(0)} MB; mean RSS by quarter of the run ${quarters.join(', ')} MB`);
       }
       const mid = runs.map((r) => r.peak).indexOf(median(runs.map((r) => r.peak)));
-      report.memory = { backlog: count, peak_rss_mb: runs[mid]!.peak, rss_by_quarter_mb: runs[mid]!.quarters, alerts_per_s: runs[mid]!.rate, peaks_mb: runs.map((r) => Math.round(r.peak)) };
-      table.push([`backlog of ${count} ztf-light`, `peak RSS ${runs[mid]!.peak.toFixed(0)} MB (runs: ${runs.map((r) => r.peak.toFixed(0)).join(', ')})`, `RSS by quarter ${runs[mid]!.quarters.join('/')} MB`, 'target <= 300 MB, flat']);
+      report.memory = { backlog: count, profile: backlogProfile, peak_rss_mb: runs[mid]!.peak, rss_by_quarter_mb: runs[mid]!.quarters, alerts_per_s: runs[mid]!.rate, peaks_mb: runs.map((r) => Math.round(r.peak)) };
+      table.push([`backlog of ${count} ${backlogProfile}`, `peak RSS ${runs[mid]!.peak.toFixed(0)} MB (runs: ${runs.map((r) => r.peak.toFixed(0)).join(', ')})`, `RSS by quarter ${runs[mid]!.quarters.join('/')} MB`, 'target <= 300 MB, flat']);
     }
   } finally {
     if (!started.alreadyRunning) {
