@@ -59,6 +59,13 @@ export const KEYS = [
   { name: 'DISTRIBUTION_MAX_MESSAGE_BYTES', type: { kind: 'int', min: 1048576, max: 104857600 }, default: '10485760', doc: "max.message.bytes of the topics the service creates, and the managed cluster's message.max.bytes: the largest alert a topic accepts (10 MB, as Rubin's own broker)" },
   { name: 'DISTRIBUTION_RETENTION_HOURS', type: { kind: 'int', min: 1, max: 87600 }, default: '168', doc: 'how long the topics the service creates keep a message (retention.ms), in hours' },
   { name: 'DISTRIBUTION_RETENTION_BYTES', type: { kind: 'int', min: 1048576 }, doc: "retention.bytes (per partition) of the topics the service creates (unset: half the free space of KAFKA_STATE_DIR's file system shared by the topics' partitions and replicas; see README)" },
+  { name: 'SIMULATOR_SERVERS', type: { kind: 'list' }, default: '127.0.0.1:9192', doc: "bootstrap servers of the simulator cluster (the survey side: fink start simulator writes there, fink start stream2science reads there); the managed one's nodes take the first port, and the port after it for their controller" },
+  { name: 'SIMULATOR_STATE_DIR', type: path, default: '${FINK_HOME}/var/simulator', doc: 'data, logs and pid files of the managed simulator cluster and of its schema registry' },
+  { name: 'REGISTRY_VERSION', type: str, default: '2.4.2.Final', doc: 'the managed schema registry release, Apicurio Registry (must match registry/pom.xml)' },
+  { name: 'REGISTRY_CACHE_DIR', type: path, default: '${FINK_HOME}/var/cache/apicurio-registry-${REGISTRY_VERSION}', doc: 'where the managed schema registry is built (once, with Maven)' },
+  { name: 'REGISTRY_PORT', type: { kind: 'int', min: 1, max: 65535 }, default: '8081', doc: 'port of the managed schema registry (on 127.0.0.1), started with the simulator cluster' },
+  { name: 'REGISTRY_HEAP_OPTS', type: str, default: '-Xms64m -Xmx512m', doc: 'JVM heap options of the managed schema registry' },
+  { name: 'SIMULATOR_REGISTRY_URL', type: str, default: 'http://127.0.0.1:${REGISTRY_PORT}/apis/ccompat/v7', doc: "the simulator cluster's Confluent-compatible schema registry, where Rubin's alert schemas are registered" },
   { name: 'CONSOLE_HOST', type: str, default: '127.0.0.1', doc: 'address the console (fink start console) listens on' },
   { name: 'CONSOLE_PORT', type: { kind: 'int', min: 0, max: 65535 }, default: '8480', doc: 'port of the console\'s web page' },
 ] as const satisfies readonly KeySpec[];

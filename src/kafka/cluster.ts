@@ -351,7 +351,7 @@ function privately<T>(spawn: () => T): T {
  * SIGTERM to `pids`, then SIGKILL after `graceMs`; resolves once each process is gone, not merely
  * dying (an exiting JVM keeps its ports a little after its command line is cleared).
  */
-async function stopProcesses(pids: number[], graceMs: number): Promise<void> {
+export async function stopProcesses(pids: number[], graceMs: number): Promise<void> {
   const procs = pids.map((pid) => ({ pid, started: processStartTime(pid) })).filter((p) => p.started !== undefined);
   const alive = () => procs.filter((p) => processStartTime(p.pid) === p.started);
   const signal = (name: NodeJS.Signals) => {
