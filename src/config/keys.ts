@@ -60,6 +60,7 @@ export const KEYS = [
   { name: 'DISTRIBUTION_RETENTION_HOURS', type: { kind: 'int', min: 1, max: 87600 }, default: '168', doc: 'how long the topics the service creates keep a message (retention.ms), in hours' },
   { name: 'DISTRIBUTION_RETENTION_BYTES', type: { kind: 'int', min: 1048576 }, doc: "retention.bytes (per partition) of the topics the service creates (unset: half the free space of KAFKA_STATE_DIR's file system shared by the topics' partitions and replicas; see README)" },
   { name: 'SIMULATOR_SERVERS', type: { kind: 'list' }, default: '127.0.0.1:9192', doc: "bootstrap servers of the simulator cluster (the survey side: fink start simulator writes there, fink start stream2science reads there); the managed one's nodes take the first port, and the port after it for their controller" },
+  { name: 'SIMULATOR_PARTITIONS', type: { kind: 'int', min: 1, max: 1000 }, default: '3', doc: 'partitions of the topics fink start simulator creates on the simulator cluster' },
   { name: 'SIMULATOR_STATE_DIR', type: path, default: '${FINK_HOME}/var/simulator', doc: 'data, logs and pid files of the managed simulator cluster and of its schema registry' },
   { name: 'REGISTRY_VERSION', type: str, default: '2.4.2.Final', doc: 'the managed schema registry release, Apicurio Registry (must match registry/pom.xml)' },
   { name: 'REGISTRY_CACHE_DIR', type: path, default: '${FINK_HOME}/var/cache/apicurio-registry-${REGISTRY_VERSION}', doc: 'where the managed schema registry is built (once, with Maven)' },
