@@ -4,7 +4,7 @@ import { UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { SURVEYS, type Survey } from '../../src/alert/survey.ts';
 import { clusterConfig } from '../../src/kafka/clusters.ts';
-import { jdOfNight, SURVEY_PROFILES, type AnyProfile } from '../../src/sciencedb/simulate.ts';
+import { simulationOptions } from '../../src/cli/simulation-options.ts';
 import { fileExposures, simulatedExposures, type Exposure } from '../../src/simulator/exposures.ts';
 import { replay } from '../../src/simulator/replay.ts';
 
@@ -61,14 +61,9 @@ export async function run(argv: string[]): Promise<number> {
     planned = `${night.alerts} alerts in ${night.count} exposures from ${values.night}`;
   } else {
     const count = intFlag('simulate', values.simulate, 1) as number;
-    const profiles = SURVEY_PROFILES[survey];
-    const profile = (values.profile ?? survey) as AnyProfile;
-    if (!profiles.includes(profile)) throw new UsageError(`--profile is one of ${profiles.join(', ')} for --survey ${survey}, got '${values.profile}'`);
-    const seed = intFlag('seed', values.seed, 0, 2 ** 32 - 1) ?? 1;
-    const date = values.date ?? new Date().toISOString().slice(0, 10).replaceAll('-', '');
-    if (!/^\d{8}$/.test(date) || !Number.isFinite(jdOfNight(date))) throw new UsageError(`--date is YYYYMMDD, got '${date}'`);
-    source = () => simulatedExposures(count, { profile, seed, night: date }, CADENCE.ztf);
-    planned = `${count} simulated ${profile} alerts (night ${date}, seed ${seed})`;
+    const options = simulationOptions(survey, values, values.date, 'date');
+    source = () => simulatedExposures(count, options, CADENCE.ztf);
+    planned = `${count} simulated ${options.profile} alerts (night ${options.night}, seed ${options.seed})`;
   }
 
   const simulator = clusterConfig(config, 'simulator');

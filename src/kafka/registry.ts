@@ -3,15 +3,15 @@
 // once by Maven from registry/pom.xml into REGISTRY_CACHE_DIR (everything after runs offline),
 // run detached on 127.0.0.1:REGISTRY_PORT with its files under SIMULATOR_STATE_DIR/registry.
 // In-memory storage: a restart forgets every schema, as a fresh survey stream would register anew.
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FinkError } from '../errors.ts';
 import { privateFolder } from '../files.ts';
-import { livePid, writePid } from '../pidfile.ts';
+import { livePid } from '../pidfile.ts';
 import { packageRoot, type Config } from '../config/config.ts';
-import { portIsFree, stopProcesses } from './cluster.ts';
+import { portIsFree, startJava, stopProcesses } from './cluster.ts';
 import { requireTool } from './provision.ts';
 
 const MARKER = '.complete';
@@ -114,23 +114,15 @@ export async function startRegistry(config: Config, log: (line: string) => void)
   }
   privateFolder(layout.dir);
   const heap = (config.get('REGISTRY_HEAP_OPTS') ?? '').split(/\s+/).filter((s) => s !== '');
-  const out = openSync(layout.logFile, 'a', 0o600);
-  const child = spawn('java', [
+  const { pid, exited } = startJava([
     ...heap, marker(layout),
     // Quarkus listens on every interface by default; this one is for this machine only.
     `-Dquarkus.http.host=${REGISTRY_HOST}`, `-Dquarkus.http.port=${layout.port}`,
     `-Dvertx.cacheDirBase=${join(layout.dir, 'vertx-cache')}`,
     '-jar', runner,
-  ], { cwd: layout.dir, detached: true, stdio: ['ignore', out, out] });
-  closeSync(out);
-  const pid = child.pid;
-  if (pid === undefined) throw new FinkError('could not start java for the schema registry');
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  child.unref();
-  writePid(layout.pidFile, pid);
+  ], { output: layout.logFile, pidFile: layout.pidFile, cwd: layout.dir });
   try {
-    await waitUntilRegistryAnswers(layout, 120_000, () => !exited);
+    await waitUntilRegistryAnswers(layout, 120_000, () => !exited());
   } catch (err) {
     await stopProcesses([pid], 10_000);
     rmSync(layout.pidFile, { force: true });
