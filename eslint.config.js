@@ -16,8 +16,10 @@ const ROOMS = {
   consumer: ['config', 'kafka', 'avro', 'alert'],
   // The live web page: reads topics as a consumer does, looks alerts up in the science database.
   console: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'consumer'],
+  // The survey's side of the live chain: replays alerts on the simulator cluster.
+  simulator: ['config', 'kafka', 'avro', 'alert', 'sciencedb'],
   // Helpers of the entry points: they may use every room, and no room uses them.
-  cli: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'distribution', 'consumer', 'console'],
+  cli: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'distribution', 'consumer', 'console', 'simulator'],
 };
 const ALL = [...Object.keys(ROOMS)];
 

@@ -6,18 +6,30 @@ import { loadConfig } from '../../src/config/config.ts';
 import { clusterLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
 import { diskUsage, fileSystemSpace, humanBytes } from '../../src/kafka/disk.ts';
 import { ensureKafkaJars } from '../../src/kafka/provision.ts';
+import { CLUSTER_NAMES, clusterConfig, type ClusterName } from '../../src/kafka/clusters.ts';
+import { ensureRegistryBuild, registryLayout, registryPid, startRegistry, stopRegistry } from '../../src/kafka/registry.ts';
+import type { Config } from '../../src/config/config.ts';
 import { isSecured, kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { addScramUser, deleteScramUser, grant, listAcls, revoke, revokedAcls, roleAcls } from '../../src/kafka/security.ts';
 import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
 
-export const USAGE = `usage: fink_kafka <command> [options]
+export const USAGE = `usage: fink_kafka [--cluster distribution|simulator] <command> [options]
+
+clusters:
+  distribution (default)                    the redistribution cluster: DISTRIBUTION_SERVERS, KAFKA_STATE_DIR
+  simulator                                 the survey's side (fink start simulator): SIMULATOR_SERVERS,
+                                            SIMULATOR_STATE_DIR, always PLAINTEXT; with its schema
+                                            registry (Apicurio, 127.0.0.1:REGISTRY_PORT), started and
+                                            stopped with it
 
 commands:
-  install                                   fetch the managed Apache Kafka jars with Maven (once)
+  install                                   fetch the managed Apache Kafka jars with Maven (once); for the
+                                            simulator cluster, also build its schema registry (once)
   start [--brokers N]                       start the cluster of N nodes (default 1; formats storage on first start), wait until it answers
   stop                                      stop the cluster gracefully
   status                                    whether it runs, its pid and bootstrap address; the disk its
-                                            state folder takes and the free space left there
+                                            state folder takes and the free space left there (both
+                                            clusters unless --cluster is given)
   --create-topic T [--partitions P] [--replication-factor R]
                                             create topic T unless it exists
   --delete-topic T                          delete topic T
@@ -44,6 +56,7 @@ options:
 
 const OPTIONS = {
   conf: { type: 'string' },
+  cluster: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   brokers: { type: 'string' },
   'create-topic': { type: 'string' },
@@ -94,6 +107,25 @@ function newUserPassword(values: { password?: string; 'password-stdin'?: boolean
   return env;
 }
 
+/** How the messages name a cluster: the redistribution cluster keeps the plain name it always had. */
+const title = (cluster: ClusterName) => (cluster === 'distribution' ? 'Kafka' : 'the simulator cluster');
+
+function status(config: Config, cluster: ClusterName): void {
+  const nodes = clusterLayout(config);
+  const pids = nodes.map(runningPid);
+  const up = nodes.filter((_, i) => pids[i] !== undefined);
+  const stateDir = config.require('KAFKA_STATE_DIR');
+  if (up.length === 0) say(`${title(cluster)} is not running (state in ${stateDir})`);
+  else say(`${title(cluster)} is running: pid ${pids.filter((p) => p !== undefined).join(', ')}, bootstrap servers ${up.map((l) => `${l.host}:${l.port}`).join(',')}, ${up.length} of ${nodes.length} node(s) up, state in ${stateDir}`);
+  if (cluster === 'simulator') {
+    const layout = registryLayout(config);
+    const pid = registryPid(layout);
+    say(pid === undefined ? `the schema registry is not running (port ${layout.port})` : `the schema registry is running: pid ${pid}, ${layout.url} (Confluent-compatible API under /apis/ccompat/v7)`);
+  }
+  const space = fileSystemSpace(stateDir);
+  say(`disk: ${humanBytes(diskUsage(stateDir))} used by ${stateDir}, ${humanBytes(space.free)} free of ${humanBytes(space.total)} on its file system`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   return runCommand('fink_kafka', async () => {
     // -p is a password after --authentication but the producer role after --authorization.
@@ -103,7 +135,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    const config = loadConfig({ confFile: values.conf });
+    const base = loadConfig({ confFile: values.conf });
+    const name = values.cluster ?? 'distribution';
+    if (!(CLUSTER_NAMES as readonly string[]).includes(name)) throw new UsageError(`--cluster: '${name}' is not one of ${CLUSTER_NAMES.join(', ')}`);
+    const cluster = name as ClusterName;
+    const config = clusterConfig(base, cluster);
     const topicActions = ['create-topic', 'delete-topic', 'list-topics', 'describe-topic', 'authentication', 'authorization', 'list-acl'].filter((k) => values[k as keyof typeof values] !== undefined);
     const command = positionals[0];
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
@@ -171,29 +207,32 @@ export async function main(argv: string[]): Promise<number> {
       case 'install': {
         const libs = ensureKafkaJars(config, say);
         say(`Kafka jars: ${libs}`);
+        if (cluster === 'simulator') say(`schema registry: ${ensureRegistryBuild(config, say)}`);
         return 0;
       }
       case 'start': {
         const brokers = intFlag('brokers', values.brokers, 1, 9);
         const result = await startCluster(config, say, brokers);
         const pids = result.pids.join(', ');
-        say(result.alreadyRunning ? `Kafka is already running (pid ${pids}) at ${result.bootstrap}` : `Kafka started (pid ${pids}); bootstrap servers: ${result.bootstrap}`);
+        say(result.alreadyRunning ? `${title(cluster)} is already running (pid ${pids}) at ${result.bootstrap}` : `${title(cluster)} started (pid ${pids}); bootstrap servers: ${result.bootstrap}`);
+        if (cluster === 'simulator') {
+          const registry = await startRegistry(config, say);
+          say(registry.alreadyRunning ? `the schema registry is already running (pid ${registry.pid}) at ${registry.url}` : `the schema registry started (pid ${registry.pid}) at ${registry.url}`);
+        }
         return 0;
       }
       case 'stop': {
+        // The registry first: its clients are the simulator's producers, gone with the cluster anyway.
+        if (cluster === 'simulator') {
+          const pid = await stopRegistry(config);
+          say(pid === undefined ? 'the schema registry is not running' : `the schema registry stopped (pid ${pid})`);
+        }
         const pids = await stopCluster(config);
-        say(pids.length === 0 ? 'Kafka is not running' : `Kafka stopped (pid ${pids.join(', ')})`);
+        say(pids.length === 0 ? `${title(cluster)} is not running` : `${title(cluster)} stopped (pid ${pids.join(', ')})`);
         return 0;
       }
       case 'status': {
-        const nodes = clusterLayout(config);
-        const pids = nodes.map(runningPid);
-        const up = nodes.filter((_, i) => pids[i] !== undefined);
-        const stateDir = config.require('KAFKA_STATE_DIR');
-        if (up.length === 0) say(`Kafka is not running (state in ${stateDir})`);
-        else say(`Kafka is running: pid ${pids.filter((p) => p !== undefined).join(', ')}, bootstrap servers ${up.map((l) => `${l.host}:${l.port}`).join(',')}, ${up.length} of ${nodes.length} node(s) up, state in ${stateDir}`);
-        const space = fileSystemSpace(stateDir);
-        say(`disk: ${humanBytes(diskUsage(stateDir))} used by ${stateDir}, ${humanBytes(space.free)} free of ${humanBytes(space.total)} on its file system`);
+        for (const shown of values.cluster === undefined ? CLUSTER_NAMES : [cluster]) status(clusterConfig(base, shown), shown);
         return 0;
       }
       default:

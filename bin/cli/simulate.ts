@@ -4,7 +4,8 @@ import { UsageError } from '../../src/errors.ts';
 import { progress } from '../../src/cli/progress.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { SURVEYS, type Survey } from '../../src/alert/survey.ts';
-import { jdOfNight, simulateIntoDb, simulateIntoFiles, SURVEY_PROFILES, type AnyProfile } from '../../src/sciencedb/simulate.ts';
+import { simulateIntoDb, simulateIntoFiles } from '../../src/sciencedb/simulate.ts';
+import { simulationOptions } from '../../src/cli/simulation-options.ts';
 
 const USAGE = `usage: fink simulate --count N [--survey ztf|lsst] [--profile P] [--seed S] [--night YYYYMMDD] [--out DIR] [--conf FILE]
 
@@ -34,13 +35,8 @@ export async function run(argv: string[]): Promise<number> {
   if (count === undefined) throw new UsageError('--count N is required');
   const survey = (values.survey ?? 'ztf') as Survey;
   if (!SURVEYS.includes(survey)) throw new UsageError(`--survey is one of ${SURVEYS.join(', ')}, got '${values.survey}'`);
-  const profiles = SURVEY_PROFILES[survey];
-  const profile = (values.profile ?? survey) as AnyProfile;
-  if (!profiles.includes(profile)) throw new UsageError(`--profile is one of ${profiles.join(', ')} for --survey ${survey}, got '${values.profile}'`);
-  const seed = intFlag('seed', values.seed, 0, 2 ** 32 - 1) ?? 1;
-  const night = values.night ?? new Date().toISOString().slice(0, 10).replaceAll('-', '');
-  if (!/^\d{8}$/.test(night) || !Number.isFinite(jdOfNight(night))) throw new UsageError(`--night is YYYYMMDD, got '${night}'`);
-  const options = { profile, seed, night };
+  const options = simulationOptions(survey, values, values.night, 'night');
+  const { profile, seed, night } = options;
   const bar = progress('simulate');
   const start = performance.now();
   let where: string;

@@ -45,6 +45,11 @@ export class Config {
     return splitList(this.get(name) ?? '');
   }
 
+  /** This configuration with some keys set otherwise (the simulator cluster's view of the Kafka keys). */
+  with(overrides: ConfigValues): Config {
+    return new Config({ ...this.#values, ...overrides }, this.file);
+  }
+
   /** Key=value pairs for display; secrets masked. */
   describe(): string[] {
     return SPECS.map((k) => {

@@ -322,18 +322,23 @@ async function startNode(layout: NodeLayout, { index, nodes, libs, clusterId, co
     }
   }
 
-  const out = openSync(join(layout.dir, 'kafka.out'), 'a', 0o600);
-  const child = privately(() => spawn('java', [...heap, '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.Kafka', props], {
-    detached: true,
-    stdio: ['ignore', out, out],
-  }));
+  return privately(() => startJava([...heap, '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.Kafka', props], { output: join(layout.dir, 'kafka.out'), pidFile: layout.pidFile }));
+}
+
+/**
+ * Starts `java args` detached, so that it outlives the command, its output appended to `output`
+ * (its owner's only) and its pid written to `pidFile`; `exited` tells whether it has exited since.
+ */
+export function startJava(args: string[], where: { output: string; pidFile: string; cwd?: string }): { pid: number; exited: () => boolean } {
+  const out = openSync(where.output, 'a', 0o600);
+  const child = spawn('java', args, { cwd: where.cwd, detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
   const pid = child.pid;
   if (pid === undefined) throw new FinkError('could not start java');
   let exited = false;
   child.once('exit', () => (exited = true));
   child.unref();
-  writePid(layout.pidFile, pid);
+  writePid(where.pidFile, pid);
   return { pid, exited: () => exited };
 }
 
@@ -351,7 +356,7 @@ function privately<T>(spawn: () => T): T {
  * SIGTERM to `pids`, then SIGKILL after `graceMs`; resolves once each process is gone, not merely
  * dying (an exiting JVM keeps its ports a little after its command line is cleared).
  */
-async function stopProcesses(pids: number[], graceMs: number): Promise<void> {
+export async function stopProcesses(pids: number[], graceMs: number): Promise<void> {
   const procs = pids.map((pid) => ({ pid, started: processStartTime(pid) })).filter((p) => p.started !== undefined);
   const alive = () => procs.filter((p) => processStartTime(p.pid) === p.started);
   const signal = (name: NodeJS.Signals) => {

@@ -8,11 +8,11 @@ import { packageRoot, type Config } from '../config/config.ts';
 
 const MARKER = '.complete';
 
-function requireTool(tool: string, why: string): void {
+export function requireTool(tool: string, why: string, otherwise = ', or set KAFKA_HOME to an existing Kafka installation'): void {
   const probe = spawnSync(tool, ['-version'], { stdio: 'ignore' });
   if (probe.error !== undefined) {
     throw new FinkError(
-      `${tool} was not found on the PATH; it is needed ${why}. Install it (Debian: apt-get install ${tool === 'mvn' ? 'maven' : 'openjdk-17-jre-headless'}), or set KAFKA_HOME to an existing Kafka installation.`,
+      `${tool} was not found on the PATH; it is needed ${why}. Install it (Debian: apt-get install ${tool === 'mvn' ? 'maven' : 'openjdk-17-jre-headless'})${otherwise}.`,
       { code: 'FINK_KAFKA' },
     );
   }

@@ -34,6 +34,28 @@ export function finkClientPython(): { python: string } | { reason: string } {
 }
 
 /**
+ * confluent-kafka's schema registry client and Avro serializers need these, pinned: the extras
+ * `avro` and `schemaregistry` of the confluent-kafka that fink-client brings.
+ */
+export const SCHEMA_REGISTRY_PACKAGES = [
+  'confluent-kafka[avro,schemaregistry]==2.16.1', 'fastavro==1.13.1', 'requests==2.34.2', 'attrs==26.1.0',
+  'cachetools==8.0.2', 'Authlib==1.9.10', 'httpx2==2.16.2',
+];
+
+/** The fink-client venv with confluent-kafka's schema registry extras too (installed once), or a reason. */
+export function schemaRegistryPython(): { python: string } | { reason: string } {
+  const base = finkClientPython();
+  if ('reason' in base) return base;
+  const marker = join(packageRoot(), 'var', 'venv-fink-client', '.schema-registry-2.16.1');
+  if (existsSync(marker)) return base;
+  process.stderr.write(`# installing confluent-kafka's schema registry extras into the fink-client venv (once)\n`);
+  const pip = spawnSync(base.python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...SCHEMA_REGISTRY_PACKAGES], { stdio: 'inherit', timeout: 600_000 });
+  if (pip.status !== 0) throw new Error(`pip install ${SCHEMA_REGISTRY_PACKAGES[0]} failed (exit ${pip.status}); PyPI must be reachable`);
+  writeFileSync(marker, `${new Date().toISOString()}\n`);
+  return base;
+}
+
+/**
  * Consumes `count` alerts of a topic with fink-client's AlertConsumer for a survey (within 90 s;
  * test/interop/fink_client_consume.py says what each line holds) and fails the test unless it got them.
  */

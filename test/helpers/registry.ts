@@ -1,0 +1,34 @@
+// A real schema registry for a test file (the project's managed Apicurio Registry): a free port and
+// its own state folder, started and stopped with the project's own code.
+import { rmSync } from 'node:fs';
+import { loadConfig } from '../../src/config/config.ts';
+import { CCOMPAT_PATH, startRegistry, stopRegistry } from '../../src/kafka/registry.ts';
+import { testEnv } from './cli.ts';
+import { freePortPair } from './kafka.ts';
+import { tempDir } from './temp.ts';
+
+export interface TestRegistry {
+  /** The Confluent-compatible API (what clients are given). */
+  url: string;
+  pid: number;
+  /** Configuration overrides naming this registry (REGISTRY_PORT, SIMULATOR_STATE_DIR, SIMULATOR_REGISTRY_URL). */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startTestRegistry(): Promise<TestRegistry> {
+  const stateDir = tempDir('registry-test');
+  const port = await freePortPair(1);
+  const env = { REGISTRY_PORT: String(port), SIMULATOR_STATE_DIR: stateDir, SIMULATOR_REGISTRY_URL: `http://127.0.0.1:${port}${CCOMPAT_PATH}` };
+  const config = loadConfig({ env: testEnv(env) });
+  const started = await startRegistry(config, (line) => process.stderr.write(`# ${line}\n`));
+  return {
+    url: env.SIMULATOR_REGISTRY_URL,
+    pid: started.pid,
+    env,
+    async stop() {
+      await stopRegistry(config);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
