@@ -19,7 +19,7 @@ import { readTopic } from '../src/kafka/topic-reader.ts';
 import { WireSchemas } from '../src/distribution/wire.ts';
 import { startCluster, stopCluster } from '../src/kafka/cluster.ts';
 import { ensureKafkaJars } from '../src/kafka/provision.ts';
-import { deleteTopic, ensureTopic } from '../src/kafka/topics.ts';
+import { deleteTopic, ensureTopic, topicLogBytes } from '../src/kafka/topics.ts';
 import { openReader } from '../src/sciencedb/reader.ts';
 import { createSimulation, simulateIntoDb } from '../src/sciencedb/simulate.ts';
 import { COMPRESSIONS, type Compression } from '../src/kafka/transactional-producer.ts';
@@ -118,7 +118,7 @@ function averageMessage(dir: string): number {
   return Math.round(bytes / n);
 }
 
-interface ServiceRun { alerts: number; messages: number; bytes: number; seconds: number; cpu_s: number; peak_rss_mb: number }
+interface ServiceRun { alerts: number; messages: number; bytes: number; seconds: number; cpu_s: number; peak_rss_mb: number; /** What the topic took on the brokers afterwards (the throughput case without --console). */ log_bytes?: number }
 
 function runService(env: Record<string, string>, onPid?: (pid: number) => void): Promise<ServiceRun> {
   return new Promise((resolve, reject) => {
@@ -219,19 +219,23 @@ async function main(): Promise<void> {
             run = result;
             say(`  run ${r + 1}: console open: ${cost.console_cpu_s.toFixed(1)} s of console CPU, ${cost.rows_pushed} rows pushed to the page`);
           } else {
-            run = await withTopic(base, topic, () => runService(env));
+            run = await withTopic(base, topic, async () => {
+              const measured = await runService(env);
+              return { ...measured, log_bytes: await topicLogBytes(kafkaClientOptions(base, 'admin'), topic) };
+            });
           }
           if (run.alerts !== count) throw new Error(`the service distributed ${run.alerts} of ${count} alerts`);
           svc.push(run);
           const ppTopic = freshName(`pp-${profile}`);
           pp.push(await withTopic(base, ppTopic, () => producerPerformance(libs, ppTopic, count, avg)));
-          say(`  run ${r + 1}: service ${(run.alerts / run.seconds).toFixed(0)} alerts/s ${(run.bytes / run.seconds / 1e6).toFixed(1)} MB/s (cpu ${run.cpu_s.toFixed(1)} s, rss ${run.peak_rss_mb.toFixed(0)} MB) | ProducerPerformance ${pp[r]!.records_per_s.toFixed(0)} records/s ${pp[r]!.mb_per_s.toFixed(1)} MB/s`);
+          say(`  run ${r + 1}: service ${(run.alerts / run.seconds).toFixed(0)} alerts/s ${(run.bytes / run.seconds / 1e6).toFixed(1)} MB/s (cpu ${run.cpu_s.toFixed(1)} s, rss ${run.peak_rss_mb.toFixed(0)} MB${run.log_bytes === undefined ? '' : `, on disk ${(run.log_bytes / run.alerts).toFixed(0)} bytes an alert, ${(run.bytes / run.log_bytes).toFixed(2)}x smaller than sent`}) | ProducerPerformance ${pp[r]!.records_per_s.toFixed(0)} records/s ${pp[r]!.mb_per_s.toFixed(1)} MB/s`);
         }
         const distribution = {
           alerts_per_s: median(svc.map((s) => s.alerts / s.seconds)),
           mb_per_s: median(svc.map((s) => s.bytes / s.seconds / 1e6)),
           cpu_s: median(svc.map((s) => s.cpu_s)),
           peak_rss_mb: median(svc.map((s) => s.peak_rss_mb)),
+          ...(svc[0]!.log_bytes === undefined ? {} : { log_bytes_per_alert: median(svc.map((s) => s.log_bytes! / s.alerts)) }),
         };
         const producer_performance = { records_per_s: median(pp.map((p) => p.records_per_s)), mb_per_s: median(pp.map((p) => p.mb_per_s)) };
         const result = {

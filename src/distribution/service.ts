@@ -19,7 +19,7 @@ import { Outage } from './outage.ts';
 import { Progress } from './progress.ts';
 import { SchemaFiles } from './schema-files.ts';
 import { sizedTopics, type DistributionSettings } from './settings.ts';
-import { planTopics, type TopicPlan } from './topics.ts';
+import { planTopics, topicCompression, type TopicPlan } from './topics.ts';
 import { planWaves } from './waves.ts';
 import { WireSchemas } from './wire.ts';
 
@@ -64,6 +64,8 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const started = performance.now();
   const plans = planTopics(settings.topics, await loadFilters(settings.topics.filtersDir));
   metrics.declareTopics(plans.map((p) => p.topic));
+  const compressions = new Map(plans.map((p) => [p.topic, topicCompression(p, settings.compression, settings.lightCompression)]));
+  const compressionOf = (topic: string) => compressions.get(topic) ?? settings.compression;
   log('info', 'distribution starting', { id: settings.id, topics: plans.map((p) => p.topic).join(','), batch: settings.batchSize, mode: options.untilCaughtUp === true ? 'until-caught-up' : 'continuous' });
 
   const reader = openReader(settings.scienceDbPath);
@@ -99,7 +101,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
         const batch = buildBatch(alerts, position.targets, wire, settings.oversize);
         report(batch, files, settings.stateDir, metrics, log);
         const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString() };
-        await session.send(planWaves(batch.messages, limitOf));
+        await session.send(planWaves(batch.messages, limitOf), compressionOf);
         await session.send([[checkpointMessage(settings.checkpointTopic, settings.id, saved)]]);
         await session.commit();
         position = { ...position, checkpoint: next, alerts: saved.alerts };

@@ -15,6 +15,8 @@ export interface DistributionSettings {
   connection: KafkaConnection;
   /** How record batches are compressed. */
   compression: Compression;
+  /** Of the topics that drop fields. */
+  lightCompression: Compression;
   /** The user of `connection`, for messages. */
   user: string | undefined;
   scienceDbPath: string;
@@ -78,6 +80,7 @@ export function distributionSettings(config: Config): DistributionSettings {
     id: config.require('DISTRIBUTION_ID'),
     connection: kafkaClientOptions(config),
     compression: config.require('DISTRIBUTION_COMPRESSION') as Compression,
+    lightCompression: config.require('DISTRIBUTION_LIGHT_COMPRESSION') as Compression,
     user: config.get('KAFKA_SASL_USERNAME'),
     scienceDbPath: config.require('SCIENCE_DB_PATH'),
     topics: { testTopic: config.require('DISTRIBUTION_TEST_TOPIC'), prefix: config.get('SUBSTREAM_PREFIX') ?? '', wanted: config.list('DISTRIBUTION_TOPICS'), filtersDir: config.require('FILTERS_DIR') },

@@ -11,6 +11,15 @@ export interface TopicPlan {
   drop: readonly string[];
 }
 
+/**
+ * The compression of a topic's record batches: a topic that drops fields (the cutouts) is mostly
+ * the schema repeated in every key, which zstd's window spans and lz4's does not; a topic of whole
+ * alerts is mostly cutouts, where zstd saves less than it costs (BENCHMARKS.md, Compression per topic).
+ */
+export function topicCompression<C>(plan: TopicPlan, whole: C, light: C): C {
+  return plan.drop.length > 0 ? light : whole;
+}
+
 /** Which topics to fill (DISTRIBUTION_TEST_TOPIC, SUBSTREAM_PREFIX, DISTRIBUTION_TOPICS). */
 export interface TopicSelection {
   testTopic: string;

@@ -20,7 +20,14 @@ export interface ConsumedMessage {
   value: Buffer | null;
   /** Written in a (committed) transaction. */
   transactional: boolean;
+  /** The compression of the record batch it came in, as the producer chose it. */
+  codec: Codec;
 }
+
+/** Record batch compression, by the id in the low bits of a batch's attributes. */
+const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type Codec = (typeof CODECS)[number] | 'unknown';
+const CODEC_BITS = 0x07;
 
 export interface ReadOptions {
   /** Stop at the end seen when reading starts (default), or keep following new messages. */
@@ -179,7 +186,7 @@ export async function* readTopic(connection: KafkaConnection, topic: string, opt
               for (const record of batch.records) {
                 const offset = batch.firstOffset + BigInt(record.offsetDelta);
                 if (offset < positions[p]!) continue;
-                yield { topic, partition: p, offset, timestamp: batch.firstTimestamp + record.timestampDelta, key: record.key, value: record.value, transactional: (batch.attributes & IS_TRANSACTIONAL) !== 0 };
+                yield { topic, partition: p, offset, timestamp: batch.firstTimestamp + record.timestampDelta, key: record.key, value: record.value, transactional: (batch.attributes & IS_TRANSACTIONAL) !== 0, codec: CODECS[batch.attributes & CODEC_BITS] ?? 'unknown' };
               }
             }
             // Control batches and aborted ones move the position too.

@@ -72,3 +72,15 @@ export async function describeTopic(connection: KafkaConnection, name: string): 
     };
   });
 }
+
+/** The bytes a topic's log segments take on the brokers, every replica counted (what compression saves shows here). */
+export async function topicLogBytes(connection: KafkaConnection, name: string): Promise<number> {
+  return withAdmin(connection, async (admin) => {
+    const meta = await admin.metadata({ topics: [name], forceUpdate: true });
+    const partitions = meta.topics.get(name)?.partitions.map((_, i) => i) ?? [];
+    const brokers = await admin.describeLogDirs({ topics: [{ name, partitions }] });
+    let total = 0n;
+    for (const broker of brokers) for (const dir of broker.results) for (const topic of dir.topics) for (const p of topic.partitions) total += p.partitionSize;
+    return Number(total);
+  });
+}

@@ -111,8 +111,10 @@ export class TransactionalSession {
   /**
    * Sends groups of messages in the transaction (begun if none is open), all requests in flight at
    * once: the connection keeps them in order, so the broker writes one while the next is on the wire.
+   * `compressionOf` gives a topic's compression (default: the session's): a group is sent as one
+   * request per compression.
    */
-  async send(groups: readonly (readonly Message[])[]): Promise<void> {
+  async send(groups: readonly (readonly Message[])[], compressionOf?: (topic: string) => Compression): Promise<void> {
     const producer = this.#open();
     const tx = (this.#tx ??= await producer.beginTransaction());
     // Every partition of the call is added to the transaction once, before any produce: the
@@ -126,7 +128,18 @@ export class TransactionalSession {
     for (const messages of groups) {
       if (messages.length === 0) continue;
       this.#firstSendAt ??= Date.now();
-      inFlight.push(tx.send({ messages: [...messages] }));
+      if (compressionOf === undefined) {
+        inFlight.push(tx.send({ messages: [...messages] }));
+        continue;
+      }
+      const byCompression = new Map<Compression, Message[]>();
+      for (const m of messages) {
+        const compression = compressionOf(m.topic);
+        let same = byCompression.get(compression);
+        if (same === undefined) byCompression.set(compression, (same = []));
+        same.push(m);
+      }
+      for (const [compression, same] of byCompression) inFlight.push(tx.send({ messages: same, compression }));
     }
     await Promise.all(inFlight);
   }

@@ -25,7 +25,7 @@ describe('the distribution service', () => {
   });
   after(async () => cluster.stop());
 
-  test('science topics get exactly the alerts their filter selects; the light topic drops the cutouts', async () => {
+  test('science topics get exactly the alerts their filter selects; the light topic drops the cutouts and is compressed with zstd, whole alerts with lz4', async () => {
     const setup = distributionSetup(cluster, { SUBSTREAM_PREFIX: 'sel_' });
     simulateIntoDb(setup.dbDir, { profile: 'ztf', seed: 21, night: '20261110' }, 600);
     const summary = await runDistribution(distributionSettings(setup.config), { untilCaughtUp: true });
@@ -43,7 +43,12 @@ describe('the distribution service', () => {
       if (f.name !== 'light') assert.ok(want.length > 0 && want.length < 120, `${f.name}: a small fraction (${want.length} of 600)`);
     }
     const light = await readAll(setup.config, 'sel_light_ztf');
-    const full = new Map((await readAll(setup.config, 'distribution_test')).map((m) => [decodeWithKey(m).candid as bigint, decodeWithKey(m)]));
+    const whole = await readAll(setup.config, 'distribution_test');
+    // The record batches as the broker keeps them: the codec the service chose per topic.
+    assert.deepEqual(new Set(light.map((m) => m.codec)), new Set([setup.config.require('DISTRIBUTION_LIGHT_COMPRESSION')]), 'the light topic: DISTRIBUTION_LIGHT_COMPRESSION');
+    assert.deepEqual(new Set(whole.map((m) => m.codec)), new Set([setup.config.require('DISTRIBUTION_COMPRESSION')]), 'whole alerts: DISTRIBUTION_COMPRESSION');
+    assert.deepEqual([setup.config.require('DISTRIBUTION_COMPRESSION'), setup.config.require('DISTRIBUTION_LIGHT_COMPRESSION')], ['lz4', 'zstd'], 'the defaults');
+    const full = new Map(whole.map((m) => [decodeWithKey(m).candid as bigint, decodeWithKey(m)]));
     for (const m of light) {
       const lightAlert = decodeWithKey(m);
       assert.equal('cutoutScience' in lightAlert, false);
