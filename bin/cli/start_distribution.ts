@@ -4,8 +4,9 @@ import { commandArgs } from '../../src/cli/args.ts';
 import { FinkError } from '../../src/errors.ts';
 import { livePid, removePid, writePid } from '../../src/pidfile.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
-import { streamLogger } from '../../src/distribution/log.ts';
-import { Metrics, serveMetrics } from '../../src/distribution/metrics.ts';
+import { streamLogger } from '../../src/log.ts';
+import { Metrics } from '../../src/distribution/metrics.ts';
+import { listeningPort, serveMetrics } from '../../src/metrics-endpoint.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
 
@@ -60,8 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   const port = config.get('DISTRIBUTION_METRICS_PORT');
   const server = port === undefined || port === '' ? undefined : await serveMetrics(metrics, Number(port));
   if (server !== undefined) {
-    const address = server.address();
-    log('info', 'metrics served', { url: `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : port}/metrics` });
+    log('info', 'metrics served', { url: `http://127.0.0.1:${listeningPort(server) ?? port}/metrics` });
   }
   try {
     const summary = await runDistribution(distributionSettings(config), { untilCaughtUp: values['until-caught-up'] === true, signal: controller.signal, log, metrics });
