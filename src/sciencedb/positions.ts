@@ -33,8 +33,9 @@ export function readPositions(dir: string): Map<string, UpstreamPosition> {
     const db = openNight(dir, night, { create: false });
     try {
       if (!hasPositions(db)) continue;
-      db.setReadBigInts(true);
-      const rows = db.prepare('SELECT topic, partition, next_offset, epoch FROM upstream_positions').all() as { topic: string; partition: bigint; next_offset: bigint; epoch: bigint }[];
+      const select = db.prepare('SELECT topic, partition, next_offset, epoch FROM upstream_positions');
+      select.setReadBigInts(true);
+      const rows = select.all() as { topic: string; partition: bigint; next_offset: bigint; epoch: bigint }[];
       for (const row of rows) {
         const p: UpstreamPosition = { topic: row.topic, partition: Number(row.partition), next: row.next_offset, epoch: Number(row.epoch) };
         const key = positionKey(p.topic, p.partition);
