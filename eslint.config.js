@@ -16,8 +16,10 @@ const ROOMS = {
   consumer: ['config', 'kafka', 'avro', 'alert'],
   // The live web page: reads topics as a consumer does, looks alerts up in the science database.
   console: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'consumer'],
+  // stream2science: the survey's stream into the science database (no other room uses it).
+  upstream: ['config', 'kafka', 'avro', 'alert', 'sciencedb'],
   // Helpers of the entry points: they may use every room, and no room uses them.
-  cli: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'distribution', 'consumer', 'console'],
+  cli: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'distribution', 'consumer', 'console', 'upstream'],
 };
 const ALL = [...Object.keys(ROOMS)];
 

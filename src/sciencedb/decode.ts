@@ -80,7 +80,13 @@ export function decodeDatum(writer: WriterSchema, data: Buffer, pos = 0): { aler
     if (err instanceof DatumError) throw new BadFileError(err.message);
     throw err;
   }
-  const value = writer.type.decode(data, pos).value as Record<string, unknown>;
+  let value: Record<string, unknown>;
+  try {
+    value = writer.type.decode(data, pos).value as Record<string, unknown>;
+  } catch (err) {
+    // The check above leaves avsc nothing to refuse; should it still, the datum is what it refused.
+    throw new BadFileError(`does not decode with its schema (${(err as Error).message})`);
+  }
   let view;
   try {
     view = viewAlert(writer.survey, value);
