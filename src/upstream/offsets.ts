@@ -52,10 +52,13 @@ export async function groupOffsets(consumer: Consumer, partitions: readonly Part
 /**
  * Commits positions to the upstream group, for monitoring (Kafka's tools show the group's lag). The
  * consumer never joins the group (it assigns its partitions itself), so it commits as a simple
- * consumer: generation -1 and no member id, which a group without members accepts.
+ * consumer: generation -1 and an empty member id, which a group without members accepts. (The
+ * client's member id before joining is null, which OffsetCommit cannot carry: the broker closes
+ * the connection on it.)
  */
 export async function commitToGroup(consumer: Consumer, positions: readonly (PartitionRef & { next: bigint })[]): Promise<void> {
   if (positions.length === 0) return;
   consumer.generationId = -1;
+  consumer.memberId = '';
   await consumer.commit({ offsets: positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.next, leaderEpoch: -1 })) });
 }
