@@ -50,19 +50,37 @@ export function simulatedZtfAlerts(count: number, seed: number, night: string, p
   });
 }
 
-/** Creates `topic` with `partitions` and sends the values round-robin over them, in order within each. */
-export async function produceUpstream(cluster: TestCluster, topic: string, values: readonly Buffer[], options: { partitions?: number; timestamp?: Date } = {}): Promise<void> {
+export interface UpstreamProducer {
+  /** Creates `topic` with `partitions` if needed and sends the values round-robin over them, in order within each. */
+  send(topic: string, values: readonly Buffer[], options?: { partitions?: number; timestamp?: Date }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function upstreamProducer(cluster: TestCluster): UpstreamProducer {
   const connection = kafkaClientOptions(loadConfig({ env: testEnv(cluster.env) }));
-  const partitions = options.partitions ?? 1;
-  await ensureTopic(connection, topic, { partitions, replicationFactor: 1 });
   // Idempotent: a send retried on a busy broker must not put a message upstream twice.
   const producer = new Producer({ clientId: 'fink-test-upstream', ...connection, idempotent: true, retries: 20, retryDelay: 500 });
+  const created = new Set<string>();
+  return {
+    async send(topic, values, options = {}) {
+      const partitions = options.partitions ?? 1;
+      if (!created.has(topic)) await ensureTopic(connection, topic, { partitions, replicationFactor: 1 });
+      created.add(topic);
+      for (let i = 0; i < values.length; i += 100) {
+        await producer.send({
+          messages: values.slice(i, i + 100).map((value, j) => ({ topic, partition: (i + j) % partitions, value, ...(options.timestamp === undefined ? {} : { timestamp: BigInt(options.timestamp.getTime()) }) })),
+        });
+      }
+    },
+    close: () => producer.close(),
+  };
+}
+
+/** One send with a producer of its own (see UpstreamProducer.send). */
+export async function produceUpstream(cluster: TestCluster, topic: string, values: readonly Buffer[], options: { partitions?: number; timestamp?: Date } = {}): Promise<void> {
+  const producer = upstreamProducer(cluster);
   try {
-    for (let i = 0; i < values.length; i += 100) {
-      await producer.send({
-        messages: values.slice(i, i + 100).map((value, j) => ({ topic, partition: (i + j) % partitions, value, ...(options.timestamp === undefined ? {} : { timestamp: BigInt(options.timestamp.getTime()) }) })),
-      });
-    }
+    await producer.send(topic, values, options);
   } finally {
     await producer.close();
   }

@@ -1,8 +1,9 @@
 // fink start stream2science against a real Kafka: a survey's stream (produced here onto the test
 // cluster) into the science database, exactly once, whatever is killed and whenever.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { Consumer } from '@platformatic/kafka';
 import { loadConfig } from '../../src/config/config.ts';
@@ -11,7 +12,7 @@ import { runCli, spawnFink, testEnv } from '../helpers/cli.ts';
 import { haveRealData } from '../helpers/data.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { seededRandom } from '../helpers/random.ts';
-import { produceUpstream, realZtfAlerts, simulatedZtfAlerts, storedDatums, stream2scienceSetup, type Stream2ScienceSetup, type UpstreamAlert } from '../helpers/upstream.ts';
+import { produceUpstream, upstreamProducer, realZtfAlerts, simulatedZtfAlerts, storedDatums, stream2scienceSetup, type Stream2ScienceSetup, type UpstreamAlert } from '../helpers/upstream.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 let cluster: TestCluster;
@@ -97,5 +98,107 @@ describe('fink start stream2science', () => {
     // Recorded once: a second run does not read them again.
     runUntilCaughtUp(setup);
     assert.equal(readFileSync(join(setup.stateDir, 'dead-letters.jsonl'), 'utf8').trim().split('\n').length, 2);
+  });
+});
+
+describe('fink start stream2science under kills, resets and new topics', () => {
+  test('SIGKILLed at random moments while consuming a live stream: every upstream alert stored exactly once', async (t) => {
+    const random = seededRandom(t);
+    const topics = ['ztf_20260112_programid1', 'ztf_20260112_programid2'];
+    const setup = stream2scienceSetup(cluster, 'ztf_20260112_.*');
+    const all = simulatedZtfAlerts(2400, 13, '20260112');
+    const producer = upstreamProducer(cluster);
+    let produced = 0;
+    let done = false;
+    // The survey keeps sending while stream2science is killed and restarted.
+    const producing = (async () => {
+      for (; produced < all.length; ) {
+        const chunk = all.slice(produced, produced + 40);
+        await producer.send(topics[0]!, chunk.slice(0, 20).map((a) => a.message), { partitions: 3 });
+        await producer.send(topics[1]!, chunk.slice(20).map((a) => a.message), { partitions: 3 });
+        produced += chunk.length;
+        await sleep(100);
+      }
+    })().finally(() => (done = true));
+    let midStream = 0;
+    try {
+      // At least five kills, and more until the survey has sent everything.
+      for (let kill = 1; kill <= 5 || !done; kill++) {
+        const child = spawnFink(['start', 'stream2science'], setup.env);
+        await child.waitForOutput(/partition assigned/, 'stream2science to assign itself the partitions');
+        const delay = 100 + random.below(1200);
+        await sleep(delay);
+        child.child.kill('SIGKILL');
+        await child.exited;
+        const stored = storedDatums(setup.scienceDb).rows;
+        if (stored < produced) midStream++;
+        t.diagnostic(`kill ${kill}: SIGKILL ${delay} ms after the partitions were assigned; ${produced} produced, ${stored} stored`);
+      }
+      await producing;
+    } finally {
+      await producer.close();
+    }
+    t.diagnostic(`${midStream} kills left alerts behind the producer`);
+    const last = runUntilCaughtUp(setup);
+    const summary = storedLine(last.stdout);
+    // Each message the last run read was new: the positions, not the uniqueness of candid, kept
+    // every run from reading again what an earlier one had committed.
+    assert.equal(summary.alerts, summary.messages, last.stderr);
+    assertStoredOnce(setup, all);
+  });
+
+  test('--reset-to latest, a time, and earliest position every partition (the positions recorded at once)', async () => {
+    const topic = 'ztf_20260113_programid1';
+    const alerts = simulatedZtfAlerts(30, 14, '20260113');
+    const [a, b, c] = [alerts.slice(0, 10), alerts.slice(10, 20), alerts.slice(20)];
+    const producer = upstreamProducer(cluster);
+    try {
+      await producer.send(topic, a.map((x) => x.message), { partitions: 2, timestamp: new Date('2026-01-13T01:00:00Z') });
+      await producer.send(topic, b.map((x) => x.message), { partitions: 2, timestamp: new Date('2026-01-13T05:00:00Z') });
+      const setup = stream2scienceSetup(cluster, 'ztf_20260113_.*');
+      // latest: what is there now is skipped; only what comes after is stored.
+      assert.deepEqual(storedLine(runUntilCaughtUp(setup, ['--reset-to', 'latest']).stdout), { alerts: 0, messages: 0 });
+      await producer.send(topic, c.map((x) => x.message), { partitions: 2 });
+      assert.deepEqual(storedLine(runUntilCaughtUp(setup).stdout), { alerts: 10, messages: 10 });
+      assertStoredOnce(setup, c);
+      // A time: from the first message at or after it (b, then c again, which is stored once).
+      const toTime = runUntilCaughtUp(setup, ['--reset-to', '2026-01-13T03:00:00Z']);
+      assert.deepEqual(storedLine(toTime.stdout), { alerts: 10, messages: 20 });
+      assert.match(toTime.stderr, /positions reset.*to=2026-01-13T03:00:00.000Z partitions=2/);
+      assertStoredOnce(setup, [...b, ...c]);
+      // earliest: everything again, a stored once.
+      assert.deepEqual(storedLine(runUntilCaughtUp(setup, ['--reset-to', 'earliest']).stdout), { alerts: 10, messages: 30 });
+      assertStoredOnce(setup, alerts);
+      // A reset is recorded before anything is read: a run killed right after it resumes from there.
+      runUntilCaughtUp(setup, ['--reset-to', '20260113']);
+      assert.deepEqual(storedLine(runUntilCaughtUp(setup).stdout), { alerts: 0, messages: 0 });
+      const bad = runCli('fink', ['start', 'stream2science', '--reset-to', 'yesterday'], setup.env);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /--reset-to: 'yesterday' is not earliest, latest or a date/);
+    } finally {
+      await producer.close();
+    }
+  });
+
+  test('a topic created after start that matches the pattern is picked up; fink stop stream2science stops it', async () => {
+    const setup = stream2scienceSetup(cluster, 'late_ztf_.*');
+    const first = simulatedZtfAlerts(20, 15, '20260114');
+    const second = simulatedZtfAlerts(20, 16, '20260115');
+    await produceUpstream(cluster, 'late_ztf_20260114', first.map((a) => a.message));
+    const child = spawnFink(['start', 'stream2science'], setup.env);
+    try {
+      await waitFor('the first topic stored', () => storedDatums(setup.scienceDb).rows === 20, { detail: child.output });
+      await produceUpstream(cluster, 'late_ztf_20260115', second.map((a) => a.message), { partitions: 2 });
+      await waitFor('the new topic stored', () => storedDatums(setup.scienceDb).rows === 40, { detail: child.output });
+      assertStoredOnce(setup, [...first, ...second]);
+      assert.match(child.output(), /msg="partition assigned" topic=late_ztf_20260115 partition=1 from=0 by=earliest/);
+      const stop = runCli('fink', ['stop', 'stream2science'], setup.env);
+      assert.equal(stop.status, 0, stop.stderr);
+      assert.match(stop.stdout, /stopped the stream2science \(pid \d+\)/);
+      assert.equal(await child.exited, 0, child.output());
+      assert.match(child.output(), /stored 40 alerts from 40 upstream messages/);
+    } finally {
+      child.child.kill('SIGKILL');
+    }
   });
 });
