@@ -181,7 +181,7 @@ describe('fink start stream2science under kills, resets and new topics', () => {
   });
 
   test('a topic created after start that matches the pattern is picked up; fink stop stream2science stops it', async () => {
-    const setup = stream2scienceSetup(cluster, 'late_ztf_.*');
+    const setup = stream2scienceSetup(cluster, 'late_ztf_.*', { UPSTREAM_METRICS_PORT: '0' });
     const first = simulatedZtfAlerts(20, 15, '20260114');
     const second = simulatedZtfAlerts(20, 16, '20260115');
     await produceUpstream(cluster, 'late_ztf_20260114', first.map((a) => a.message));
@@ -192,6 +192,17 @@ describe('fink start stream2science under kills, resets and new topics', () => {
       await waitFor('the new topic stored', () => storedDatums(setup.scienceDb).rows === 40, { detail: child.output });
       assertStoredOnce(setup, [...first, ...second]);
       assert.match(child.output(), /msg="partition assigned" topic=late_ztf_20260115 partition=1 from=0 by=earliest/);
+      // The Prometheus endpoint: alerts, messages per topic, lag per partition (none left), dead letters.
+      const url = /msg="metrics served" url=(\S+)/.exec(child.output())?.[1];
+      assert.ok(url !== undefined, child.output());
+      // The counters follow the commit by a moment.
+      const metrics = await waitFor('the metrics to count 40 alerts', async () => {
+        const text = await (await fetch(url)).text();
+        return /^fink_stream2science_alerts_total 40$/m.test(text) ? text : undefined;
+      });
+      assert.match(metrics, /^fink_stream2science_messages_total\{topic="late_ztf_20260115"\} 20$/m);
+      assert.match(metrics, /^fink_stream2science_lag_messages\{topic="late_ztf_20260115",partition="1"\} 0$/m);
+      assert.match(metrics, /^fink_stream2science_dead_letters_total 0$/m);
       const stop = runCli('fink', ['stop', 'stream2science'], setup.env);
       assert.equal(stop.status, 0, stop.stderr);
       assert.match(stop.stdout, /stopped the stream2science \(pid \d+\)/);
