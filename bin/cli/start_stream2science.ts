@@ -1,10 +1,10 @@
 // `fink start stream2science [--reset-to DATE|earliest|latest] [--until-caught-up]`
 import { join } from 'node:path';
 import { commandArgs } from '../../src/cli/args.ts';
+import { serveConfiguredMetrics, stopOnSignals } from '../../src/cli/service.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { FinkError } from '../../src/errors.ts';
 import { streamLogger } from '../../src/log.ts';
-import { listeningPort, serveMetrics } from '../../src/metrics-endpoint.ts';
 import { livePid, removePid, writePid } from '../../src/pidfile.ts';
 import { deadLetterFile } from '../../src/upstream/dead-letters.ts';
 import { Stream2ScienceMetrics } from '../../src/upstream/metrics.ts';
@@ -54,24 +54,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   writePid(pids);
   const log = streamLogger();
-  const controller = new AbortController();
-  const stop = (signal: string) => {
-    if (controller.signal.aborted) {
-      log('warn', 'second signal: exiting now; what was not committed is read again on restart', { signal });
-      process.exit(130);
-    }
-    log('info', 'stopping after the batch in flight', { signal });
-    controller.abort();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  const signal = stopOnSignals(log, 'what was not committed is read again on restart');
   const metrics = new Stream2ScienceMetrics();
-  const port = config.get('UPSTREAM_METRICS_PORT');
-  const server = port === undefined || port === '' ? undefined : await serveMetrics(metrics, Number(port));
-  if (server !== undefined) log('info', 'metrics served', { url: `http://127.0.0.1:${listeningPort(server) ?? port}/metrics` });
+  const server = await serveConfiguredMetrics(metrics, config.get('UPSTREAM_METRICS_PORT'), log);
   try {
     log('info', 'stream2science starting', { servers: settings.connection.bootstrapBrokers.join(','), group, topics: config.list('UPSTREAM_TOPICS').join(','), formats: config.list('UPSTREAM_FORMAT').join(',') });
-    const summary = await runStream2Science(settings, { signal: controller.signal, log, metrics, resetTo, untilCaughtUp: values['until-caught-up'] === true });
+    const summary = await runStream2Science(settings, { signal, log, metrics, resetTo, untilCaughtUp: values['until-caught-up'] === true });
     const rate = summary.seconds > 0 ? summary.alerts / summary.seconds : 0;
     process.stdout.write(`stored ${summary.alerts} alerts from ${summary.messages} upstream messages in ${summary.seconds.toFixed(1)} s (${rate.toFixed(0)} alerts/s)\n`);
     if (summary.deadLetters > 0) process.stdout.write(`  ${summary.deadLetters} messages did not decode (recorded in ${deadLetterFile(settings.stateDir)})\n`);
