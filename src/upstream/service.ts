@@ -12,7 +12,8 @@
 import { Admin, type Consumer } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { closeQuietly } from '../kafka/client-options.ts';
-import { rootCauses } from '../kafka/errors.ts';
+import { isUnreachable, rootCauses } from '../kafka/errors.ts';
+import { FinkError } from '../errors.ts';
 import { fetchPartitions, newPartitionReader, type FetchedPartition } from '../kafka/topic-reader.ts';
 import type { Logger } from '../log.ts';
 import { SchemaCache } from '../sciencedb/decode.ts';
@@ -252,6 +253,10 @@ export async function runStream2Science(settings: Stream2ScienceSettings, option
       } catch (err) {
         if (signal.aborted) break;
         if (!isKafkaError(err)) throw err;
+        // A one-off run against a cluster that does not answer says so rather than waiting for it.
+        if (options.untilCaughtUp === true && summary.messages === 0 && isUnreachable(err)) {
+          throw new FinkError(`the upstream Kafka does not answer at ${settings.connection.bootstrapBrokers.join(',')} (${rootCauses(err).join('; ')}): check UPSTREAM_SERVERS and UPSTREAM_SECURITY_PROTOCOL`);
+        }
         metrics.countError('upstream');
         if (outageSince === undefined) {
           outageSince = Date.now();

@@ -102,39 +102,34 @@ describe('fink start stream2science', () => {
 });
 
 describe('fink start stream2science under kills, resets and new topics', () => {
-  test('SIGKILLed at random moments while consuming a live stream: every upstream alert stored exactly once', async (t) => {
+  test('SIGKILLed at random moments while storing bursts of a live stream: every upstream alert stored exactly once', async (t) => {
     const random = seededRandom(t);
     const topics = ['ztf_20260112_programid1', 'ztf_20260112_programid2'];
     const setup = stream2scienceSetup(cluster, 'ztf_20260112_.*');
     const all = simulatedZtfAlerts(2400, 13, '20260112');
     const producer = upstreamProducer(cluster);
     let produced = 0;
-    let done = false;
-    // The survey keeps sending while stream2science is killed and restarted.
-    const producing = (async () => {
-      for (; produced < all.length; ) {
-        const chunk = all.slice(produced, produced + 40);
-        await producer.send(topics[0]!, chunk.slice(0, 20).map((a) => a.message), { partitions: 3 });
-        await producer.send(topics[1]!, chunk.slice(20).map((a) => a.message), { partitions: 3 });
-        produced += chunk.length;
-        await sleep(100);
-      }
-    })().finally(() => (done = true));
     let midStream = 0;
     try {
-      // At least five kills, and more until the survey has sent everything.
-      for (let kill = 1; kill <= 5 || !done; kill++) {
+      // The topics exist from the start, so that every life assigns itself their partitions.
+      for (const topic of topics) await producer.send(topic, [], { partitions: 3 });
+      // Six lives: each gets a burst of the survey's alerts and is killed while it stores them
+      // (or, as the random delay has it, just before or after).
+      for (let kill = 1; produced < all.length; kill++) {
         const child = spawnFink(['start', 'stream2science'], setup.env);
         await child.waitForOutput(/partition assigned/, 'stream2science to assign itself the partitions');
-        const delay = 100 + random.below(1200);
+        const burst = all.slice(produced, produced + 400);
+        await producer.send(topics[0]!, burst.slice(0, 200).map((a) => a.message), { partitions: 3 });
+        await producer.send(topics[1]!, burst.slice(200).map((a) => a.message), { partitions: 3 });
+        produced += burst.length;
+        const delay = random.below(300);
         await sleep(delay);
         child.child.kill('SIGKILL');
         await child.exited;
         const stored = storedDatums(setup.scienceDb).rows;
         if (stored < produced) midStream++;
-        t.diagnostic(`kill ${kill}: SIGKILL ${delay} ms after the partitions were assigned; ${produced} produced, ${stored} stored`);
+        t.diagnostic(`kill ${kill}: SIGKILL ${delay} ms after a burst of ${burst.length}; ${produced} produced, ${stored} stored`);
       }
-      await producing;
     } finally {
       await producer.close();
     }
@@ -208,6 +203,34 @@ describe('fink start stream2science under kills, resets and new topics', () => {
       assert.match(stop.stdout, /stopped the stream2science \(pid \d+\)/);
       assert.equal(await child.exited, 0, child.output());
       assert.match(child.output(), /stored 40 alerts from 40 upstream messages/);
+    } finally {
+      child.child.kill('SIGKILL');
+    }
+  });
+
+  test('an upstream that does not answer: a one-off run says so in one line and exits 1', () => {
+    const setup = stream2scienceSetup(cluster, 'ztf_.*', { UPSTREAM_SERVERS: '127.0.0.1:1' });
+    const run = runCli('fink', ['start', 'stream2science', '--until-caught-up'], setup.env);
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /^fink: the upstream Kafka does not answer at 127\.0\.0\.1:1 .*check UPSTREAM_SERVERS/m);
+  });
+
+  // Last: it restarts the file's cluster.
+  test('the upstream cluster restarted under a running stream2science: it goes on, every alert once', async () => {
+    const setup = stream2scienceSetup(cluster, 'restart_ztf_.*');
+    const before = simulatedZtfAlerts(100, 17, '20260116');
+    const later = simulatedZtfAlerts(100, 18, '20260116');
+    await produceUpstream(cluster, 'restart_ztf_20260116', before.map((a) => a.message), { partitions: 2 });
+    const child = spawnFink(['start', 'stream2science'], setup.env);
+    try {
+      await waitFor('the first alerts stored', () => storedDatums(setup.scienceDb).rows === 100, { detail: child.output });
+      await cluster.restart();
+      await produceUpstream(cluster, 'restart_ztf_20260116', later.map((a) => a.message), { partitions: 2 });
+      await waitFor('the alerts sent after the restart stored', () => storedDatums(setup.scienceDb).rows === 200, { detail: child.output });
+      assertStoredOnce(setup, [...before, ...later]);
+      child.child.kill('SIGTERM');
+      assert.equal(await child.exited, 0, child.output());
+      assert.match(child.output(), /stored 200 alerts from 200 upstream messages/);
     } finally {
       child.child.kill('SIGKILL');
     }
