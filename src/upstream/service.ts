@@ -164,12 +164,16 @@ export async function runStream2Science(settings: Stream2ScienceSettings, option
     return out;
   };
 
-  /** A partition whose position the broker refuses (retention removed it, or the topic was recreated). */
+  /**
+   * A partition whose position the broker refuses: before its first offset, retention removed what
+   * was not read (read on from the first one left); past its end, the topic was recreated (read the
+   * new one from its start).
+   */
   const outOfRange = async (a: Assigned): Promise<void> => {
     const [first, end] = await Promise.all([offsetsAt(consumer, [a], 'earliest'), offsetsAt(consumer, [a], 'latest')]);
     const from = first.get(a.topic)?.[a.partition] ?? 0n;
     const to = end.get(a.topic)?.[a.partition] ?? 0n;
-    const next = a.next < from ? from : to;
+    const next = from;
     log('warn', 'position out of the partition\'s range: moved', { topic: a.topic, partition: a.partition, position: a.next, first: from, end: to, to: next });
     a.next = next;
   };
