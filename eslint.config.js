@@ -18,8 +18,10 @@ const ROOMS = {
   console: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'consumer'],
   // The survey's side of the live chain: replays alerts on the simulator cluster.
   simulator: ['config', 'kafka', 'avro', 'alert', 'sciencedb'],
+  // stream2science: the survey's stream into the science database (no other room uses it).
+  upstream: ['config', 'kafka', 'avro', 'alert', 'sciencedb'],
   // Helpers of the entry points: they may use every room, and no room uses them.
-  cli: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'distribution', 'consumer', 'console', 'simulator'],
+  cli: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'distribution', 'consumer', 'console', 'simulator', 'upstream'],
 };
 const ALL = [...Object.keys(ROOMS)];
 

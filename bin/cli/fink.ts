@@ -17,6 +17,8 @@ const COMMANDS: Command[] = [
   { words: ['stop', 'distribution'], summary: 'stops a running distribution service gracefully', load: () => import('./stop_distribution.ts') },
   { words: ['start', 'distribution_test'], summary: 'reads a topic back, decodes it with the schema file, prints a table', load: () => import('./start_distribution_test.ts') },
   { words: ['start', 'simulator'], summary: 'replays a night of alerts on the simulator cluster, exposure by exposure', load: () => import('./start_simulator.ts') },
+  { words: ['start', 'stream2science'], summary: "the survey's stream (ZTF, Rubin) into the science database, exactly once", load: () => import('./start_stream2science.ts') },
+  { words: ['stop', 'stream2science'], summary: 'stops a running stream2science gracefully', load: () => import('./stop_stream2science.ts') },
   { words: ['start', 'console'], summary: 'a live web page of the topics, their alerts and the service', load: () => import('./start_console.ts') },
 ];
 

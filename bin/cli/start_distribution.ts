@@ -1,11 +1,12 @@
 // `fink start distribution [--until-caught-up]`
 import { join } from 'node:path';
 import { commandArgs } from '../../src/cli/args.ts';
+import { serveConfiguredMetrics, stopOnSignals } from '../../src/cli/service.ts';
 import { FinkError } from '../../src/errors.ts';
 import { livePid, removePid, writePid } from '../../src/pidfile.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
-import { streamLogger } from '../../src/distribution/log.ts';
-import { Metrics, serveMetrics } from '../../src/distribution/metrics.ts';
+import { streamLogger } from '../../src/log.ts';
+import { Metrics } from '../../src/distribution/metrics.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
 
@@ -45,26 +46,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   writePid(pids);
   const log = streamLogger();
-  const controller = new AbortController();
-  const stop = (signal: string) => {
-    if (controller.signal.aborted) {
-      log('warn', 'second signal: exiting now; the open transaction is aborted by Kafka', { signal });
-      process.exit(130);
-    }
-    log('info', 'stopping after the batch in flight', { signal });
-    controller.abort();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  const signal = stopOnSignals(log, 'the open transaction is aborted by Kafka');
   const metrics = new Metrics();
-  const port = config.get('DISTRIBUTION_METRICS_PORT');
-  const server = port === undefined || port === '' ? undefined : await serveMetrics(metrics, Number(port));
-  if (server !== undefined) {
-    const address = server.address();
-    log('info', 'metrics served', { url: `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : port}/metrics` });
-  }
+  const server = await serveConfiguredMetrics(metrics, config.get('DISTRIBUTION_METRICS_PORT'), log);
   try {
-    const summary = await runDistribution(distributionSettings(config), { untilCaughtUp: values['until-caught-up'] === true, signal: controller.signal, log, metrics });
+    const summary = await runDistribution(distributionSettings(config), { untilCaughtUp: values['until-caught-up'] === true, signal, log, metrics });
     const mb = Object.values(summary.topics).reduce((s, t) => s + t.bytes, 0) / 1e6;
     const rate = summary.seconds > 0 ? summary.alerts / summary.seconds : 0;
     process.stdout.write(`distributed ${summary.alerts} alerts in ${summary.batches} transactions, ${mb.toFixed(1)} MB, in ${summary.seconds.toFixed(1)} s (${rate.toFixed(0)} alerts/s)\n`);

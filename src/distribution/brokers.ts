@@ -1,6 +1,6 @@
 // The brokers of the cluster as the service sees them, looked at every few seconds, so that the log
 // says when one leaves or comes back even when the client rides over it without an error.
-import type { Logger } from './log.ts';
+import type { Logger } from '../log.ts';
 
 /** How often the service asks the cluster which brokers it lists. */
 export const BROKER_WATCH_MS = 5_000;

@@ -1,6 +1,6 @@
-// Counters of the distribution and, when DISTRIBUTION_METRICS_PORT is set, a Prometheus text
-// endpoint (/metrics) that serves them.
-import { createServer, type Server } from 'node:http';
+// Counters of the distribution, rendered for the Prometheus endpoint (src/metrics-endpoint.ts) that
+// serves them when DISTRIBUTION_METRICS_PORT is set.
+import { renderFamily } from '../metrics-endpoint.ts';
 
 export class Metrics {
   alerts = 0;
@@ -46,10 +46,7 @@ export class Metrics {
 
   render(): string {
     const lines: string[] = [];
-    const family = (name: string, type: string, help: string, samples: [string, number][]) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
-    };
+    const family = (name: string, type: 'counter' | 'gauge' | 'summary', help: string, samples: [string, number][]) => renderFamily(lines, name, type, help, samples);
     const byTopic = (m: Map<string, number>) => [...m].map(([t, v]) => [`{topic="${t}"}`, v] as [string, number]);
     family('fink_distribution_alerts_total', 'counter', 'Alerts read from the science database and handled.', [['', this.alerts]]);
     family('fink_distribution_messages_total', 'counter', 'Messages committed, per topic.', byTopic(this.messages));
@@ -60,20 +57,4 @@ export class Metrics {
     family('fink_distribution_errors_total', 'counter', 'Errors by kind (filter, oversize, kafka).', [...this.errors].map(([k, v]) => [`{kind="${k}"}`, v] as [string, number]));
     return lines.join('\n') + '\n';
   }
-}
-
-/** Serves the metrics on 127.0.0.1:port (0: any free port); resolves with the server once listening. */
-export function serveMetrics(metrics: Metrics, port: number, host = '127.0.0.1'): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(metrics.render());
-    } else {
-      res.writeHead(404).end('see /metrics\n');
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
 }

@@ -1,6 +1,6 @@
 // How the service rides out Kafka being away: a backoff between attempts, one warning per outage
 // (none for a transaction coordinator that settles quickly), one line when Kafka is back.
-import type { Logger } from './log.ts';
+import type { Logger } from '../log.ts';
 
 /** The first wait after a failure; it doubles up to BACKOFF_MAX_MS. */
 export const BACKOFF_FIRST_MS = 500;

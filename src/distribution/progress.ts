@@ -1,5 +1,5 @@
 // A progress line every few seconds, computed from the metrics since the last line.
-import type { Logger } from './log.ts';
+import type { Logger } from '../log.ts';
 import type { Metrics } from './metrics.ts';
 
 export class Progress {

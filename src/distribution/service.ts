@@ -13,7 +13,7 @@ import { BrokerWatch } from './brokers.ts';
 import { buildBatch, DEFAULT_MAX_MESSAGE_BYTES, type Batch, type TopicTarget } from './batch.ts';
 import { checkpointMessage, readCheckpoint, stillValid } from './checkpoint.ts';
 import { loadFilters } from './filters.ts';
-import { silentLogger, type Logger } from './log.ts';
+import { silentLogger, type Logger } from '../log.ts';
 import { Metrics } from './metrics.ts';
 import { Outage } from './outage.ts';
 import { Progress } from './progress.ts';

@@ -1,10 +1,16 @@
 // Connection options for @platformatic/kafka clients, derived from the configuration.
+import type { ConnectionOptions } from 'node:tls';
 import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/config.ts';
+import { UsageError } from '../errors.ts';
+
+export type SaslMechanism = 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN';
 
 export interface KafkaConnection {
   bootstrapBrokers: string[];
-  sasl?: { mechanism: 'SCRAM-SHA-512'; username: string; password: string };
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  /** TLS towards the brokers (the system's certificate authorities). */
+  tls?: ConnectionOptions;
 }
 
 export function isSecured(config: Config): boolean {
@@ -19,6 +25,25 @@ export function kafkaClientOptions(config: Config, who: 'client' | 'admin' = 'cl
     bootstrapBrokers,
     sasl: { mechanism: 'SCRAM-SHA-512', username: config.require(userKey), password: config.require(passKey) },
   };
+}
+
+/**
+ * The connection to the survey's own cluster that stream2science consumes (UPSTREAM_*): its
+ * servers and security are the survey's, unrelated to the redistribution cluster's.
+ */
+export function upstreamClientOptions(config: Config): KafkaConnection {
+  const bootstrapBrokers = config.list('UPSTREAM_SERVERS');
+  if (bootstrapBrokers.length === 0) throw new UsageError('UPSTREAM_SERVERS is not set: stream2science needs the bootstrap servers of the survey\'s cluster');
+  const protocol = config.require('UPSTREAM_SECURITY_PROTOCOL');
+  const connection: KafkaConnection = { bootstrapBrokers };
+  if (protocol === 'SSL' || protocol === 'SASL_SSL') connection.tls = {};
+  if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {
+    const username = config.get('UPSTREAM_SASL_USERNAME');
+    const password = config.get('UPSTREAM_SASL_PASSWORD');
+    if (username === undefined || password === undefined) throw new UsageError(`UPSTREAM_SECURITY_PROTOCOL=${protocol} needs UPSTREAM_SASL_USERNAME and UPSTREAM_SASL_PASSWORD`);
+    connection.sasl = { mechanism: config.require('UPSTREAM_SASL_MECHANISM') as SaslMechanism, username, password };
+  }
+  return connection;
 }
 
 export interface AdminLimits {

@@ -58,7 +58,7 @@ export class TopicMissingError extends FinkError {
 }
 
 type Callback = (error: Error | null, result?: unknown) => void;
-interface FetchedPartition {
+interface FetchedRecords {
   records?: RecordsBatch[] | null;
   [kAsSent]?: RecordsBatch[] | null;
 }
@@ -80,7 +80,7 @@ function keepBatchesAsSent(consumer: Consumer): void {
     const wrapped = (connection: unknown, ...args: unknown[]): void => {
       const done = args.pop() as Callback;
       api(connection, ...args, (err: Error | null, result?: unknown) => {
-        const response = result as { responses?: { partitions: FetchedPartition[] }[] } | undefined;
+        const response = result as { responses?: { partitions: FetchedRecords[] }[] } | undefined;
         for (const topic of response?.responses ?? []) for (const part of topic.partitions) part[kAsSent] = part.records;
         done(err, result);
       });
@@ -89,11 +89,14 @@ function keepBatchesAsSent(consumer: Consumer): void {
   });
 }
 
-function newConsumer(connection: KafkaConnection): Consumer {
-  // A group id is required by the client but never joined: offsets are chosen here, not committed.
+/**
+ * A consumer for reading partitions at positions the caller chooses, at read_committed, with the
+ * Fetch workaround above installed. A group id is required by the client but never joined.
+ */
+export function newPartitionReader(connection: KafkaConnection, clientId = 'fink-reader', groupId = `fink-reader-${randomBytes(6).toString('hex')}`): Consumer {
   const consumer = new Consumer({
-    clientId: 'fink-reader',
-    groupId: `fink-reader-${randomBytes(6).toString('hex')}`,
+    clientId,
+    groupId,
     ...connection,
     isolationLevel: READ_COMMITTED,
     retries: 10,
@@ -102,6 +105,69 @@ function newConsumer(connection: KafkaConnection): Consumer {
   });
   keepBatchesAsSent(consumer);
   return consumer;
+}
+
+/** A partition to fetch from, at `offset`. */
+export interface FetchPosition {
+  topic: string;
+  topicId: string;
+  partition: number;
+  offset: bigint;
+}
+
+/** What one Fetch brought for a partition: its committed messages from the position on, and where to fetch next. */
+export interface FetchedPartition {
+  topic: string;
+  partition: number;
+  /** The broker's error name for this partition (`NONE` when it answered). */
+  error: string;
+  messages: ConsumedMessage[];
+  /** The position after what was fetched (control batches and aborted ones move it too). */
+  next: bigint;
+  highWatermark: bigint;
+}
+
+/**
+ * One Fetch from `node` (the leader of every partition asked), at read_committed, aborted
+ * transactions dropped by Kafka's rule. Partitions come back in the response's order, each with
+ * its messages in offset order.
+ */
+export async function fetchPartitions(consumer: Consumer, node: number, wanted: readonly FetchPosition[], options: { maxWaitTime: number; partitionMaxBytes: number }): Promise<FetchedPartition[]> {
+  const byTopic = new Map<string, FetchPosition[]>();
+  for (const w of wanted) byTopic.set(w.topicId, [...(byTopic.get(w.topicId) ?? []), w]);
+  const response = await consumer.fetch({
+    node,
+    topics: [...byTopic].map(([topicId, list]) => ({ topicId, partitions: list.map((w) => ({ partition: w.partition, currentLeaderEpoch: -1, fetchOffset: w.offset, lastFetchedEpoch: -1, partitionMaxBytes: options.partitionMaxBytes })) })),
+    isolationLevel: READ_COMMITTED,
+    maxWaitTime: options.maxWaitTime,
+    minBytes: 1,
+    maxBytes: 64 << 20,
+  });
+  const out: FetchedPartition[] = [];
+  for (const t of response.responses) {
+    const asked = byTopic.get(t.topicId) ?? [];
+    for (const part of t.partitions) {
+      const w = asked.find((a) => a.partition === part.partitionIndex);
+      if (w === undefined) continue;
+      const error = protocolErrorsCodesById[part.errorCode] ?? `error code ${part.errorCode}`;
+      const messages: ConsumedMessage[] = [];
+      let next = w.offset;
+      if (error === 'NONE') {
+        const batches = (part as FetchedRecords)[kAsSent] ?? [];
+        for (const batch of committedBatches(batches, part.abortedTransactions ?? [], w.offset)) {
+          for (const record of batch.records) {
+            const offset = batch.firstOffset + BigInt(record.offsetDelta);
+            if (offset < w.offset) continue;
+            messages.push({ topic: w.topic, partition: w.partition, offset, timestamp: batch.firstTimestamp + record.timestampDelta, key: record.key, value: record.value, transactional: (batch.attributes & IS_TRANSACTIONAL) !== 0, codec: CODECS[batch.attributes & CODEC_BITS] ?? 'unknown' });
+          }
+        }
+        const last = batches.length === 0 ? undefined : lastOffset(batches[batches.length - 1]!);
+        if (last !== undefined && last >= next) next = last + 1n;
+      }
+      out.push({ topic: w.topic, partition: w.partition, error, messages, next, highWatermark: part.highWatermark });
+    }
+  }
+  return out;
 }
 
 /**
@@ -126,7 +192,7 @@ function missing(topic: string, connection: KafkaConnection): string {
 }
 
 export async function* readTopic(connection: KafkaConnection, topic: string, options: ReadOptions = {}): AsyncGenerator<ConsumedMessage> {
-  const consumer = newConsumer(connection);
+  const consumer = newPartitionReader(connection);
   try {
     const metadata = await consumer.metadata({ topics: [topic], forceUpdate: true }).catch((err: unknown) => {
       throw isUnknownTopic(err) ? new TopicMissingError(missing(topic, connection)) : err;
@@ -168,31 +234,11 @@ export async function* readTopic(connection: KafkaConnection, topic: string, opt
         byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
       }
       for (const [node, list] of byLeader) {
-        const response = await consumer.fetch({
-          node,
-          topics: [{ topicId: described.id, partitions: list.map((p) => ({ partition: p, currentLeaderEpoch: -1, fetchOffset: positions[p]!, lastFetchedEpoch: -1, partitionMaxBytes })) }],
-          isolationLevel: READ_COMMITTED,
-          maxWaitTime: options.follow === true ? 500 : 100,
-          minBytes: 1,
-          maxBytes: 64 << 20,
-        });
-        for (const t of response.responses) {
-          for (const part of t.partitions) {
-            const errorId = protocolErrorsCodesById[part.errorCode];
-            if (errorId !== 'NONE') throw new FinkError(`fetching ${topic}/${part.partitionIndex} failed: ${errorId ?? `error code ${part.errorCode}`}`, { code: 'FINK_KAFKA' });
-            const p = part.partitionIndex;
-            const batches = (part as FetchedPartition)[kAsSent] ?? [];
-            for (const batch of committedBatches(batches, part.abortedTransactions ?? [], positions[p]!)) {
-              for (const record of batch.records) {
-                const offset = batch.firstOffset + BigInt(record.offsetDelta);
-                if (offset < positions[p]!) continue;
-                yield { topic, partition: p, offset, timestamp: batch.firstTimestamp + record.timestampDelta, key: record.key, value: record.value, transactional: (batch.attributes & IS_TRANSACTIONAL) !== 0, codec: CODECS[batch.attributes & CODEC_BITS] ?? 'unknown' };
-              }
-            }
-            // Control batches and aborted ones move the position too.
-            const last = batches.length === 0 ? undefined : lastOffset(batches[batches.length - 1]!);
-            if (last !== undefined && last >= positions[p]!) positions[p] = last + 1n;
-          }
+        const fetched = await fetchPartitions(consumer, node, list.map((p) => ({ topic, topicId: described.id, partition: p, offset: positions[p]! })), { maxWaitTime: options.follow === true ? 500 : 100, partitionMaxBytes });
+        for (const part of fetched) {
+          if (part.error !== 'NONE') throw new FinkError(`fetching ${topic}/${part.partition} failed: ${part.error}`, { code: 'FINK_KAFKA' });
+          yield* part.messages;
+          positions[part.partition] = part.next;
         }
       }
     }

@@ -67,6 +67,37 @@ function writerSchema(schema: unknown): WriterSchema {
 }
 
 /**
+ * The alert whose datum starts at `pos` in `data` under a known writer schema (a container's block,
+ * or a schemaless message such as Rubin's), and where its datum ends. The datum is checked against
+ * the schema's limits before avsc decodes it; a datum that fails either way throws BadFileError
+ * with the reason (the caller names the alert's place).
+ */
+export function decodeDatum(writer: WriterSchema, data: Buffer, pos = 0): { alert: NewAlert; end: number } {
+  let end: number;
+  try {
+    end = checkDatum(writer.type, data, pos);
+  } catch (err) {
+    if (err instanceof DatumError) throw new BadFileError(err.message);
+    throw err;
+  }
+  let value: Record<string, unknown>;
+  try {
+    value = writer.type.decode(data, pos).value as Record<string, unknown>;
+  } catch (err) {
+    // The check above leaves avsc nothing to refuse; should it still, the datum is what it refused.
+    throw new BadFileError(`does not decode with its schema (${(err as Error).message})`);
+  }
+  let view;
+  try {
+    view = viewAlert(writer.survey, value);
+  } catch (err) {
+    if (err instanceof AlertError) throw new BadFileError(err.message);
+    throw err;
+  }
+  return { alert: { ...view, schemaId: writer.id, schemaJson: writer.json, datum: data.subarray(pos, end), added: null }, end };
+}
+
+/**
  * The alerts of a container, one at a time. Throws BadFileError (with the reason, and the alert's
  * position or candid) at the first unreadable one.
  */
@@ -86,24 +117,15 @@ function* decodeAlerts(open: () => Container, schemas: SchemaCache): Generator<N
       let pos = 0;
       for (let i = 0; i < count; i++) {
         index++;
-        let end: number;
+        let decoded;
         try {
-          end = checkDatum(writer.type, data, pos);
+          decoded = decodeDatum(writer, data, pos);
         } catch (err) {
-          if (err instanceof DatumError) throw new BadFileError(`alert #${index}: ${err.message}`);
+          if (err instanceof BadFileError) throw new BadFileError(`alert #${index}: ${err.message}`);
           throw err;
         }
-        const datum = data.subarray(pos, end);
-        const value = writer.type.decode(data, pos).value as Record<string, unknown>;
-        pos = end;
-        let view;
-        try {
-          view = viewAlert(writer.survey, value);
-        } catch (err) {
-          if (err instanceof AlertError) throw new BadFileError(`alert #${index}: ${err.message}`);
-          throw err;
-        }
-        yield { ...view, schemaId: writer.id, schemaJson: writer.json, datum, added: null };
+        pos = decoded.end;
+        yield decoded.alert;
       }
       if (pos !== data.length) throw new BadFileError(`corrupt (block ${block.index} holds ${data.length - pos} bytes after its last alert)`);
     }

@@ -85,6 +85,13 @@ CREATE TABLE IF NOT EXISTS alerts (
   ingested_ms INTEGER NOT NULL,
   ${COLUMN_DDL}
 );
+CREATE TABLE IF NOT EXISTS upstream_positions (
+  topic TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  next_offset INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition)
+);
 `;
 
 const INDEXES = `
@@ -170,13 +177,29 @@ export function columnValues(alert: Pick<AlertView, 'survey' | 'fields'>): SqlVa
 
 const INSERT_COLUMNS = ['survey', 'candid', 'objectId', 'schema_id', 'datum', 'added_schema_id', 'added', 'ingested_ms', ...STORE_COLUMNS.map((c) => c.name)];
 
-/** Writes alerts of one night in a single transaction; returns how many were new (by candid). */
+/**
+ * Where stream2science stands in an upstream partition: the next offset to read, committed in the
+ * same transaction as the alerts before it (see src/sciencedb/positions.ts). `epoch` counts the
+ * operator's resets: a reset may move a position back.
+ */
+export interface UpstreamPosition {
+  topic: string;
+  partition: number;
+  next: bigint;
+  epoch: number;
+}
+
+/**
+ * Writes alerts of one night in a single transaction, with the upstream positions they bring the
+ * consumer to; returns how many alerts were new (by candid).
+ */
 export class NightWriter {
   readonly db: DatabaseSync;
   readonly #insert: StatementSync;
   readonly #schema: StatementSync;
   readonly #knownSchemas = new Set<string>();
   readonly #stored: StatementSync;
+  readonly #position: StatementSync;
   readonly #night: string;
 
   constructor(dir: string, night: string) {
@@ -185,12 +208,18 @@ export class NightWriter {
       `INSERT INTO alerts (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`,
     );
     this.#stored = this.db.prepare('SELECT 1 FROM alerts WHERE survey = ? AND candid = ?');
+    this.#position = this.db.prepare(
+      'INSERT INTO upstream_positions (topic, partition, next_offset, epoch) VALUES (?, ?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset, epoch = excluded.epoch',
+    );
     this.#night = night;
     this.#schema = this.db.prepare('INSERT INTO schemas (id, json) VALUES (?, ?) ON CONFLICT (id) DO NOTHING');
   }
 
-  /** Inserts alerts atomically. Returns the number actually inserted (alerts already stored are not). */
-  write(alerts: readonly NewAlert[]): number {
+  /**
+   * Inserts alerts, and records `positions`, atomically. Returns the number of alerts actually
+   * inserted (alerts already stored are not).
+   */
+  write(alerts: readonly NewAlert[], positions: readonly UpstreamPosition[] = []): number {
     let inserted = 0;
     const now = Date.now();
     this.db.exec('BEGIN IMMEDIATE');
@@ -209,6 +238,7 @@ export class NightWriter {
         }
         inserted += Number(result.changes);
       }
+      for (const p of positions) this.#position.run(p.topic, p.partition, p.next, p.epoch);
       this.db.exec('COMMIT');
     } catch (err) {
       this.db.exec('ROLLBACK');
@@ -246,11 +276,12 @@ export class ScienceWriter {
       group.push(alert);
     }
     let inserted = 0;
-    for (const [night, group] of byNight) inserted += this.#writer(night).write(group);
+    for (const [night, group] of byNight) inserted += this.night(night).write(group);
     return inserted;
   }
 
-  #writer(night: string): NightWriter {
+  /** The writer of a night, opened once. */
+  night(night: string): NightWriter {
     let writer = this.#nights.get(night);
     if (writer === undefined) this.#nights.set(night, (writer = new NightWriter(this.#dir, night)));
     return writer;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatLine } from '../../src/distribution/log.ts';
+import { formatLine } from '../../src/log.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
 import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { runCli } from '../helpers/cli.ts';

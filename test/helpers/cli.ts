@@ -1,7 +1,9 @@
 // Running the project's commands as a user would, in child processes, with configuration overrides.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../../src/cli/runtime.ts';
 import { packageRoot } from '../../src/config/config.ts';
+import { waitFor } from './wait.ts';
 
 /**
  * What a test passes on from the shell: what the tools need to run (Java, Maven, Python, the
@@ -29,4 +31,27 @@ export function runCli(command: 'fink' | 'fink_kafka', args: string[], overrides
     timeout: 180_000,
     ...(input === undefined ? {} : { input }),
   });
+}
+
+/** A long-running `fink` command as a child process, for tests that kill or stop it. */
+export interface FinkProcess {
+  child: ChildProcess;
+  /** Its stdout and stderr so far. */
+  output: () => string;
+  exited: Promise<number | null>;
+  /** Resolves once its output matches `pattern` (fails at a generous deadline, showing the output). */
+  waitForOutput: (pattern: RegExp, what: string) => Promise<void>;
+}
+
+/** `fink ARGS...` as a child process, with configuration overrides. */
+export function spawnFink(args: string[], env: Record<string, string>): FinkProcess {
+  const child = spawn(process.execPath, [...NODE_FLAGS, join(packageRoot(), 'bin', 'fink.ts'), ...args], { env: testEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitForOutput = async (pattern: RegExp, what: string) => {
+    await waitFor(what, () => pattern.test(output), { detail: () => output });
+  };
+  return { child, output: () => output, exited, waitForOutput };
 }

@@ -1,13 +1,11 @@
 // A distribution set-up for a test: its own science database, schema folder, state folder and
 // service id, on a test cluster; and the ways tests read back what went out.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { NODE_FLAGS } from '../../src/cli/runtime.ts';
-import { loadConfig, packageRoot, type Config } from '../../src/config/config.ts';
+import { loadConfig, type Config } from '../../src/config/config.ts';
 import { readTopic, type ConsumedMessage } from '../../src/kafka/topic-reader.ts';
 import { parseAvroType, type AvroType } from '../../src/avro/schema.ts';
 import { readCheckpoint } from '../../src/distribution/checkpoint.ts';
-import { testEnv } from './cli.ts';
+import { spawnFink, testEnv, type FinkProcess } from './cli.ts';
 import { tempDir } from './temp.ts';
 import { waitFor } from './wait.ts';
 import type { TestCluster } from './kafka.ts';
@@ -55,28 +53,13 @@ export function decodeWithKey(message: ConsumedMessage): Record<string, unknown>
 }
 
 /** `fink start distribution ...` as a child process, for tests that kill or stop it. */
-export interface DistributionProcess {
-  child: ChildProcess;
-  /** Its stdout and stderr so far. */
-  output: () => string;
-  exited: Promise<number | null>;
-  /** Resolves once its output matches `pattern` (fails at a generous deadline, showing the output). */
-  waitForOutput: (pattern: RegExp, what: string) => Promise<void>;
-}
+export type DistributionProcess = FinkProcess;
 
 /** What the service logs once its producer session is open and its checkpoint read. */
 export const SESSION_OPEN = /no checkpoint yet|resuming after the last committed batch/;
 
 export function spawnDistribution(env: Record<string, string>, args: string[] = []): DistributionProcess {
-  const child = spawn(process.execPath, [...NODE_FLAGS, join(packageRoot(), 'bin', 'fink.ts'), 'start', 'distribution', ...args], { env: testEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitForOutput = async (pattern: RegExp, what: string) => {
-    await waitFor(what, () => pattern.test(output), { detail: () => output });
-  };
-  return { child, output: () => output, exited, waitForOutput };
+  return spawnFink(['start', 'distribution', ...args], env);
 }
 
 /** Waits until the service's committed checkpoint covers `alerts` alerts (cheap: the checkpoint topic only). */

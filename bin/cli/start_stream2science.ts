@@ -1,0 +1,71 @@
+// `fink start stream2science [--reset-to DATE|earliest|latest] [--until-caught-up]`
+import { join } from 'node:path';
+import { commandArgs } from '../../src/cli/args.ts';
+import { serveConfiguredMetrics, stopOnSignals } from '../../src/cli/service.ts';
+import { loadConfig, type Config } from '../../src/config/config.ts';
+import { FinkError } from '../../src/errors.ts';
+import { streamLogger } from '../../src/log.ts';
+import { livePid, removePid, writePid } from '../../src/pidfile.ts';
+import { deadLetterFile } from '../../src/upstream/dead-letters.ts';
+import { Stream2ScienceMetrics } from '../../src/upstream/metrics.ts';
+import { parseResetTarget } from '../../src/upstream/offsets.ts';
+import { runStream2Science } from '../../src/upstream/service.ts';
+import { stream2scienceSettings } from '../../src/upstream/settings.ts';
+
+const USAGE = `usage: fink start stream2science [--reset-to DATE|earliest|latest] [--until-caught-up] [--conf FILE]
+
+Consumes the survey's stream (UPSTREAM_SERVERS, the topics of UPSTREAM_TOPICS: names or patterns
+such as ztf_.*, new topics picked up as they appear) into the science database (SCIENCE_DB_PATH).
+UPSTREAM_FORMAT says how messages are framed: ztf (an Avro container file each) or lsst (Confluent
+wire format, schemas from UPSTREAM_SCHEMA_REGISTRY, cached on disk). Exactly once: the upstream
+positions are committed in the SQLite transaction of the alerts they carry, and a restart resumes
+from them. A message that does not decode is recorded in UPSTREAM_STATE_DIR/dead-letters.jsonl.
+
+  --reset-to WHEN     first move every partition to WHEN: earliest, latest, or a date (YYYY-MM-DD,
+                      YYYYMMDD, or an ISO 8601 time; the first message at or after it), as after an
+                      outage; the new positions are recorded before anything is read
+  --until-caught-up   stop once every partition is read to its end (default: keep running; stop
+                      with 'fink stop stream2science')
+
+Logs go to stderr, one structured line per event, with a progress line every 5 s (alerts/s, lag,
+dead letters); UPSTREAM_METRICS_PORT serves Prometheus metrics at /metrics.
+`;
+
+/** What marks our process in /proc/<pid>/cmdline. */
+const MARKER = 'stream2science';
+
+/** The stream2science of UPSTREAM_GROUP_ID on this machine: its pid file, and its pid if it runs. */
+export function stream2scienceProcess(config: Config): { group: string; file: string; pid: number | undefined } {
+  const group = config.require('UPSTREAM_GROUP_ID');
+  const file = join(config.require('UPSTREAM_STATE_DIR'), `${group}.pid`);
+  return { group, file, pid: livePid(file, MARKER) };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = commandArgs(argv, USAGE, { 'reset-to': { type: 'string' }, 'until-caught-up': { type: 'boolean' } });
+  if (args === undefined) return 0;
+  const { values } = args;
+  const resetTo = values['reset-to'] === undefined ? undefined : parseResetTarget(values['reset-to']);
+  const config = loadConfig({ confFile: values.conf });
+  const settings = stream2scienceSettings(config);
+  const { group, file: pids, pid: running } = stream2scienceProcess(config);
+  if (running !== undefined && running !== process.pid) {
+    throw new FinkError(`stream2science with UPSTREAM_GROUP_ID=${group} already runs (pid ${running}); 'fink stop stream2science' stops it`);
+  }
+  writePid(pids);
+  const log = streamLogger();
+  const signal = stopOnSignals(log, 'what was not committed is read again on restart');
+  const metrics = new Stream2ScienceMetrics();
+  const server = await serveConfiguredMetrics(metrics, config.get('UPSTREAM_METRICS_PORT'), log);
+  try {
+    log('info', 'stream2science starting', { servers: settings.connection.bootstrapBrokers.join(','), group, topics: config.list('UPSTREAM_TOPICS').join(','), formats: config.list('UPSTREAM_FORMAT').join(',') });
+    const summary = await runStream2Science(settings, { signal, log, metrics, resetTo, untilCaughtUp: values['until-caught-up'] === true });
+    const rate = summary.seconds > 0 ? summary.alerts / summary.seconds : 0;
+    process.stdout.write(`stored ${summary.alerts} alerts from ${summary.messages} upstream messages in ${summary.seconds.toFixed(1)} s (${rate.toFixed(0)} alerts/s)\n`);
+    if (summary.deadLetters > 0) process.stdout.write(`  ${summary.deadLetters} messages did not decode (recorded in ${deadLetterFile(settings.stateDir)})\n`);
+    return 0;
+  } finally {
+    server?.close();
+    removePid(pids);
+  }
+}

@@ -1,0 +1,70 @@
+// What stream2science reads of the configuration, resolved once by the entry point: the upstream
+// cluster, its topics (names or patterns) and how each topic's messages are framed.
+import type { Config } from '../config/config.ts';
+import { UsageError } from '../errors.ts';
+import { upstreamClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
+
+/** ztf: each message an Avro container file; lsst: the Confluent wire format with a schema registry. */
+export type UpstreamFormat = 'ztf' | 'lsst';
+const FORMATS: readonly string[] = ['ztf', 'lsst'];
+
+export interface Stream2ScienceSettings {
+  connection: KafkaConnection;
+  groupId: string;
+  /** Topics to consume: each matches whole topic names. */
+  topics: readonly RegExp[];
+  /** The format of a topic: the first entry whose pattern matches its whole name. */
+  formats: readonly { pattern: RegExp; format: UpstreamFormat }[];
+  registry: string | undefined;
+  schemaRetries: number;
+  refreshMs: number;
+  stateDir: string;
+  scienceDbPath: string;
+}
+
+/** A topic name or regular expression, matching whole names (`ztf_.*`; a plain name matches itself). */
+export function topicPattern(text: string, key: string): RegExp {
+  try {
+    return new RegExp(`^(?:${text})$`);
+  } catch (err) {
+    throw new UsageError(`${key}: '${text}' is not a valid regular expression (${(err as Error).message})`);
+  }
+}
+
+function parseFormats(entries: readonly string[]): Stream2ScienceSettings['formats'] {
+  if (entries.length === 0) throw new UsageError('UPSTREAM_FORMAT is empty: say ztf, lsst, or PATTERN=FORMAT entries');
+  return entries.map((entry) => {
+    const at = entry.lastIndexOf('=');
+    const [pattern, format] = at < 0 ? ['.*', entry] : [entry.slice(0, at), entry.slice(at + 1)];
+    if (!FORMATS.includes(format)) throw new UsageError(`UPSTREAM_FORMAT: '${format}' is not a format (ztf or lsst)`);
+    return { pattern: topicPattern(pattern, 'UPSTREAM_FORMAT'), format: format as UpstreamFormat };
+  });
+}
+
+export function formatOf(settings: Pick<Stream2ScienceSettings, 'formats'>, topic: string): UpstreamFormat | undefined {
+  return settings.formats.find((f) => f.pattern.test(topic))?.format;
+}
+
+export function wantedTopic(settings: Pick<Stream2ScienceSettings, 'topics'>, topic: string): boolean {
+  // Kafka's internal topics (__consumer_offsets...) never carry alerts, whatever a pattern says.
+  return !topic.startsWith('__') && settings.topics.some((p) => p.test(topic));
+}
+
+export function stream2scienceSettings(config: Config): Stream2ScienceSettings {
+  const formats = parseFormats(config.list('UPSTREAM_FORMAT'));
+  const registry = config.get('UPSTREAM_SCHEMA_REGISTRY') || undefined;
+  if (registry === undefined && formats.some((f) => f.format === 'lsst')) throw new UsageError('UPSTREAM_FORMAT names lsst but UPSTREAM_SCHEMA_REGISTRY is not set: the lsst format needs the registry of its schemas');
+  const topics = config.list('UPSTREAM_TOPICS').map((t) => topicPattern(t, 'UPSTREAM_TOPICS'));
+  if (topics.length === 0) throw new UsageError('UPSTREAM_TOPICS is empty: name the topics (or patterns such as ztf_.*) to consume');
+  return {
+    connection: upstreamClientOptions(config),
+    groupId: config.require('UPSTREAM_GROUP_ID'),
+    topics,
+    formats,
+    registry,
+    schemaRetries: config.int('UPSTREAM_SCHEMA_RETRIES'),
+    refreshMs: config.int('UPSTREAM_TOPICS_REFRESH_MS'),
+    stateDir: config.require('UPSTREAM_STATE_DIR'),
+    scienceDbPath: config.require('SCIENCE_DB_PATH'),
+  };
+}
