@@ -1,11 +1,13 @@
-// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P]`
+// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S]`
 //
 // The distribution measured against the ceiling of the same broker on the same machine, in one run:
 // Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
 // the same count, a fresh topic with the same partitions) side by side with the service
 // distributing a science database pre-filled by the simulator into a fresh topic. Then a burst of
 // 10,000 ztf alerts, the latency at a steady 1,000 alerts/s, and the memory of a 1,000,000-alert
-// backlog. Each measurement is repeated (median of R runs). With --console, the throughput case runs
+// backlog, and the live chain at Rubin's rate (bench/upstream.ts: simulator -> stream2science ->
+// distribution; the simulator's visits are 1,000 alerts, so one every 4 s is Rubin's 10,000 every
+// 40 s). Each measurement is repeated (median of R runs). With --console, the throughput case runs
 // with `fink start console` and a headless Chromium on its page (bench/with-console.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { ScienceWriter } from '../src/sciencedb/store.ts';
 import { parseAvroType, type AvroType } from '../src/avro/schema.ts';
 import { kafkaClientOptions } from '../src/kafka/client-options.ts';
 import { withConsolePage } from './with-console.ts';
+import { upstreamCase, type UpstreamRun } from './upstream.ts';
 
 const root = packageRoot();
 const node = process.execPath;
@@ -36,11 +39,14 @@ const { values } = parseArgs({
     compression: { type: 'string', default: 'lz4' },
     count: { type: 'string' },
     repeat: { type: 'string', default: '3' },
-    cases: { type: 'string', default: 'throughput,burst,latency,memory' },
+    cases: { type: 'string', default: 'throughput,burst,latency,memory,upstream' },
     json: { type: 'string' },
     'latency-seconds': { type: 'string', default: '60' },
     'backlog-count': { type: 'string', default: '1000000' },
     'backlog-profile': { type: 'string', default: 'ztf-light' },
+    'upstream-alerts': { type: 'string', default: '10000' },
+    'upstream-profile': { type: 'string', default: 'lsst' },
+    'upstream-interval': { type: 'string', default: '4' },
     console: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
@@ -369,6 +375,23 @@ async function main(): Promise<void> {
       const mid = runs.map((r) => r.peak).indexOf(median(runs.map((r) => r.peak)));
       report.memory = { backlog: count, profile: backlogProfile, peak_rss_mb: runs[mid]!.peak, rss_by_quarter_mb: runs[mid]!.quarters, alerts_per_s: runs[mid]!.rate, peaks_mb: runs.map((r) => Math.round(r.peak)) };
       table.push([`backlog of ${count} ${backlogProfile}`, `peak RSS ${runs[mid]!.peak.toFixed(0)} MB (runs: ${runs.map((r) => r.peak.toFixed(0)).join(', ')})`, `RSS by quarter ${runs[mid]!.quarters.join('/')} MB`, 'target <= 300 MB, flat']);
+    }
+    if (cases.has('upstream')) {
+      const alerts = Number(values['upstream-alerts']);
+      const upstreamProfile = values['upstream-profile'] as 'lsst' | 'lsst-light';
+      if (upstreamProfile !== 'lsst' && upstreamProfile !== 'lsst-light') throw new Error(`--upstream-profile is lsst or lsst-light, got '${upstreamProfile}'`);
+      const interval = Number(values['upstream-interval']);
+      say(`\n== upstream: ${alerts} ${upstreamProfile} alerts replayed on the simulator cluster, a visit every ${interval} s -> stream2science -> distribution -> consumer`);
+      const runs: UpstreamRun[] = [];
+      for (let r = 0; r < repeat; r++) {
+        const topic = freshName('upstream');
+        const run = await withTopic(base, topic, () => upstreamCase({ root, base, distributionEnv: benchEnv(join(benchDir, 'unused'), topic), communityTopic: topic, profile: upstreamProfile, alerts, visitInterval: interval, workDir: join(benchDir, 'upstream'), say }));
+        runs.push(run);
+        say(`  run ${r + 1}: ${run.alerts} alerts in ${run.visits} visits; upstream to community p50 ${run.p50_s.toFixed(3)} s, p99 ${run.p99_s.toFixed(3)} s, max ${run.max_s.toFixed(3)} s; ${run.alerts_per_s.toFixed(0)} alerts/s end to end; CPU stream2science ${run.stream2science_cpu_s.toFixed(1)} s, distribution ${run.distribution_cpu_s.toFixed(1)} s`);
+      }
+      const mid = runs.map((r) => r.p99_s).indexOf(median(runs.map((r) => r.p99_s)));
+      report.upstream = { profile: upstreamProfile, interval_s: interval, ...runs[mid]!, p99s_s: runs.map((r) => r.p99_s) };
+      table.push([`upstream ${upstreamProfile}: ${alerts} alerts, a visit every ${interval} s`, `p50 ${runs[mid]!.p50_s.toFixed(3)} s, p99 ${runs[mid]!.p99_s.toFixed(3)} s, ${runs[mid]!.alerts_per_s.toFixed(0)} alerts/s`, '', 'target p99 < 2 s']);
     }
   } finally {
     if (!started.alreadyRunning) {
