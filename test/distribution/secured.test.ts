@@ -5,8 +5,7 @@ import { createTransactionalProducer } from '../../src/kafka/transactional-produ
 import { runCli } from '../helpers/cli.ts';
 import { distributionSetup, type DistributionSetup } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { prerequisiteMissing } from '../helpers/prerequisites.ts';
-import { consumeWithFinkClient, finkClientPython } from '../helpers/python.ts';
+import { consumeWithFinkClient, finkClientPython, pythonOr } from '../helpers/python.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 
 describe('the distribution in secured mode (SCRAM-SHA-512 and ACLs)', () => {
@@ -61,13 +60,10 @@ describe('the distribution in secured mode (SCRAM-SHA-512 and ACLs)', () => {
       await producer.close();
     }
 
-    const found = finkClientPython();
-    if ('reason' in found) {
-      prerequisiteMissing(t, found.reason);
-      return;
-    }
+    const python = pythonOr(t, finkClientPython());
+    if (python === undefined) return;
     admin(['--authorization', '-a', '-u', 'bob', '-c', 'fink-client-interop', '-t', 'distribution_test']);
-    const consumed = consumeWithFinkClient<{ candid: string }>(found.python, cluster.bootstrap, 'distribution_test', 30, { credentials: ['bob', 'bob-secret'] });
+    const consumed = consumeWithFinkClient<{ candid: string }>(python, cluster.bootstrap, 'distribution_test', 30, { credentials: ['bob', 'bob-secret'] });
     assert.equal(new Set(consumed.map((c) => c.candid)).size, 30);
   });
 });

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { packageRoot } from '../../src/config/config.ts';
+import { prerequisiteMissing } from './prerequisites.ts';
 
 export const FINK_CLIENT_VERSION = '12.3.0';
 /**
@@ -53,6 +55,13 @@ export function schemaRegistryPython(): { python: string } | { reason: string } 
   if (pip.status !== 0) throw new Error(`pip install ${SCHEMA_REGISTRY_PACKAGES[0]} failed (exit ${pip.status}); PyPI must be reachable`);
   writeFileSync(marker, `${new Date().toISOString()}\n`);
   return base;
+}
+
+/** The python of `venv` (finkClientPython or schemaRegistryPython), or undefined once the missing prerequisite is reported on `t` (a failure under CI=true). */
+export function pythonOr(t: TestContext, venv: { python: string } | { reason: string }): string | undefined {
+  if ('python' in venv) return venv.python;
+  prerequisiteMissing(t, venv.reason);
+  return undefined;
 }
 
 /**

@@ -15,8 +15,7 @@ import { ensureTopic } from '../../src/kafka/topics.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
 import { decodeIndependently, haveLsstData, LSST_SAMPLES } from '../helpers/data.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { prerequisiteMissing } from '../helpers/prerequisites.ts';
-import { schemaRegistryPython } from '../helpers/python.ts';
+import { pythonOr, schemaRegistryPython } from '../helpers/python.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { storedDatums, stream2scienceSetup } from '../helpers/upstream.ts';
 
@@ -39,15 +38,12 @@ describe('a Rubin stream produced by confluent-kafka, into stream2science', { ti
 
   test("Rubin's samples serialized by confluent-kafka's AvroSerializer are stored once each, with the bytes it wrote and the values of their files", async (t) => {
     if (!haveLsstData(t)) return;
-    const venv = schemaRegistryPython();
-    if ('reason' in venv) {
-      prerequisiteMissing(t, venv.reason);
-      return;
-    }
+    const python = pythonOr(t, schemaRegistryPython());
+    if (python === undefined) return;
     const config = loadConfig({ env: testEnv(cluster.env) });
     await ensureTopic(kafkaClientOptions(config, 'admin'), TOPIC, { partitions: 2, replicationFactor: 1 });
     // Three schema versions on one topic, as a survey changing its schema mid-stream would send them.
-    const produced = spawnSync(venv.python, [join(packageRoot(), 'test', 'interop', 'confluent_avro_produce.py'), cluster.bootstrap, registry.url, TOPIC, '--copies', String(COPIES), ...LSST_SAMPLES], { encoding: 'utf8', timeout: 300_000 });
+    const produced = spawnSync(python, [join(packageRoot(), 'test', 'interop', 'confluent_avro_produce.py'), cluster.bootstrap, registry.url, TOPIC, '--copies', String(COPIES), ...LSST_SAMPLES], { encoding: 'utf8', timeout: 300_000 });
     assert.equal(produced.status, 0, produced.stderr);
 
     const setup = stream2scienceSetup(cluster, TOPIC, { UPSTREAM_FORMAT: 'lsst', UPSTREAM_SCHEMA_REGISTRY: registry.url });

@@ -9,8 +9,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { haveLsstData } from '../helpers/data.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { prerequisiteMissing } from '../helpers/prerequisites.ts';
-import { consumeWithFinkClient, finkClientPython, FINK_CLIENT_VERSION } from '../helpers/python.ts';
+import { consumeWithFinkClient, finkClientPython, FINK_CLIENT_VERSION, pythonOr } from '../helpers/python.ts';
 import { lsstMessages, produceMessages } from '../helpers/wire.ts';
 
 interface Consumed {
@@ -32,14 +31,11 @@ describe(`fink-client ${FINK_CLIENT_VERSION} (PyPI) reads Rubin alerts with surv
 
   test('every alert once, its diaSourceId, diaObjectId and cutout bytes identical, its fields in order, its bytes unchanged', async (t) => {
     if (!haveLsstData(t)) return;
-    const found = finkClientPython();
-    if ('reason' in found) {
-      prerequisiteMissing(t, found.reason);
-      return;
-    }
+    const python = pythonOr(t, finkClientPython());
+    if (python === undefined) return;
     const messages = lsstMessages();
     await produceMessages(loadConfig({ env: testEnv(cluster.env) }), TOPIC, messages);
-    const consumed = consumeWithFinkClient<Consumed>(found.python, cluster.bootstrap, TOPIC, messages.length, { survey: 'lsst' });
+    const consumed = consumeWithFinkClient<Consumed>(python, cluster.bootstrap, TOPIC, messages.length, { survey: 'lsst' });
     // One partition: fink-client reads the messages in the order they were sent.
     assert.equal(consumed.length, messages.length);
     messages.forEach((m, i) => {

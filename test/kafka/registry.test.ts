@@ -15,8 +15,7 @@ import { ensureTopic } from '../../src/kafka/topics.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { decodeIndependently, haveLsstData, LSST_SAMPLES, LSST_VERSIONS } from '../helpers/data.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { prerequisiteMissing } from '../helpers/prerequisites.ts';
-import { schemaRegistryPython } from '../helpers/python.ts';
+import { pythonOr, schemaRegistryPython } from '../helpers/python.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 
 // The managed schema registry (Apicurio, built once from registry/pom.xml), for real: its life,
@@ -63,18 +62,15 @@ describe('the managed schema registry', { timeout: 900_000 }, () => {
 
     it('are read back by our decoder with the schema that confluent-kafka registered, value for value', async (t) => {
       if (!haveLsstData(t)) return;
-      const venv = schemaRegistryPython();
-      if ('reason' in venv) {
-        prerequisiteMissing(t, venv.reason);
-        return;
-      }
+      const python = pythonOr(t, schemaRegistryPython());
+      if (python === undefined) return;
       const config = loadConfig({ env: testEnv(cluster.env) });
       for (const [i, version] of LSST_VERSIONS.entries()) {
         const file = LSST_SAMPLES[i] as string;
         // Rubin's topics are named by the schema's major version.
         const topic = `lsst-alerts-${version.replace(/_\d+$/, '')}`;
         await ensureTopic(kafkaClientOptions(config, 'admin'), topic, { partitions: 1, replicationFactor: 1 });
-        const produced: SpawnSyncReturns<string> = spawnSync(venv.python, [join(packageRoot(), 'test', 'interop', 'confluent_avro_produce.py'), cluster.bootstrap, registry.url, topic, file], { encoding: 'utf8', timeout: 180_000 });
+        const produced: SpawnSyncReturns<string> = spawnSync(python, [join(packageRoot(), 'test', 'interop', 'confluent_avro_produce.py'), cluster.bootstrap, registry.url, topic, file], { encoding: 'utf8', timeout: 180_000 });
         assert.equal(produced.status, 0, produced.stderr);
         const registered = JSON.parse(produced.stdout.trim()) as { id: number; schema: string };
         const expected = (await decodeIndependently(file)).values;
