@@ -2,8 +2,10 @@
 // schema registry (started here unless running), `fink start simulator --survey lsst` replaying
 // visits at a fixed interval, `fink start stream2science` consuming them into a fresh science
 // database, `fink start distribution` publishing on a fresh community topic, and a consumer here
-// reading that topic. An alert's latency runs from its upstream message's timestamp (when the
-// simulator produced it) to when the consumer here decoded it on the community topic.
+// reading that topic. An alert's latency runs from its upstream message's timestamp to when the
+// consumer here decoded it on the community topic. The upstream topic is made afresh with
+// message.timestamp.type=LogAppendTime: the timestamp is when the survey's broker appended the
+// message, so the latency is what the chain adds, not the simulator's own time to send a visit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,11 +15,12 @@ import { parseAvroType, type AvroType } from '../src/avro/schema.ts';
 import { fetchSchemaById } from '../src/avro/schema-registry.ts';
 import { NODE_FLAGS } from '../src/cli/runtime.ts';
 import type { Config } from '../src/config/config.ts';
-import { kafkaClientOptions } from '../src/kafka/client-options.ts';
+import { kafkaClientOptions, type KafkaConnection } from '../src/kafka/client-options.ts';
 import { startCluster, stopCluster } from '../src/kafka/cluster.ts';
 import { clusterConfig } from '../src/kafka/clusters.ts';
 import { startRegistry, stopRegistry } from '../src/kafka/registry.ts';
 import { readTopic } from '../src/kafka/topic-reader.ts';
+import { deleteTopic, ensureTopic } from '../src/kafka/topics.ts';
 
 export interface UpstreamOptions {
   root: string;
@@ -71,6 +74,25 @@ async function startService(root: string, args: string[], env: Record<string, st
   return { child, log: () => log, stop: async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; } };
 }
 
+/** Where the simulator writes the project's Rubin alerts (lsst.v10_0). */
+const UPSTREAM_TOPIC = 'lsst-alerts-v10';
+
+/** The topic deleted if it exists and made again, its timestamps the broker's append times. */
+async function freshUpstreamTopic(connection: KafkaConnection, topic: string, partitions: number): Promise<void> {
+  await deleteTopic(connection, topic);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      if (await ensureTopic(connection, topic, { partitions, replicationFactor: 1, configs: { 'message.timestamp.type': 'LogAppendTime' } })) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    // Still listed while its deletion completes.
+    if (Date.now() > deadline) throw new Error(`${topic} could not be made again within 120 s`);
+    await sleep(500);
+  }
+}
+
 export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
   const simulator = clusterConfig(o.base, 'simulator');
   const cluster = await startCluster(simulator, o.say);
@@ -92,7 +114,8 @@ export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
   };
   const services: Service[] = [];
   try {
-    // Only what the simulator sends from now on: the simulator cluster keeps earlier runs' topics.
+    await freshUpstreamTopic(kafkaClientOptions(simulator, 'admin'), UPSTREAM_TOPIC, simulator.int('SIMULATOR_PARTITIONS'));
+    // Only what the simulator sends from now on.
     services.push(await startService(o.root, ['start', 'stream2science', '--reset-to', 'latest'], streamEnv, /positions reset/));
     services.push(await startService(o.root, ['start', 'distribution'], { ...o.distributionEnv, SCIENCE_DB_PATH: db }, /no checkpoint yet|resuming/));
     const [stream, distribution] = services as [Service, Service];
@@ -132,15 +155,12 @@ export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
     const sentAt = new Map<bigint, number>();
     const schemas = new Map<number, AvroType>();
     const upstreamConnection = kafkaClientOptions(simulator);
-    const topics = new Set((replayOut.match(/lsst-alerts-v\d+/g) ?? ['lsst-alerts-v10']));
-    for (const topic of topics) {
-      for await (const m of readTopic(upstreamConnection, topic)) {
-        if (Number(m.timestamp) < started) continue;
-        const { schemaId, datum } = decodeConfluent(m.value!);
-        let type = schemas.get(schemaId);
-        if (type === undefined) schemas.set(schemaId, (type = parseAvroType(JSON.parse(await fetchSchemaById(registryUrl, schemaId)))));
-        sentAt.set((type.fromBuffer(datum) as { diaSourceId: bigint }).diaSourceId, Number(m.timestamp));
-      }
+    if (!replayOut.includes(UPSTREAM_TOPIC)) throw new Error(`the simulator did not write ${UPSTREAM_TOPIC}:\n${replayOut}`);
+    for await (const m of readTopic(upstreamConnection, UPSTREAM_TOPIC)) {
+      const { schemaId, datum } = decodeConfluent(m.value!);
+      let type = schemas.get(schemaId);
+      if (type === undefined) schemas.set(schemaId, (type = parseAvroType(JSON.parse(await fetchSchemaById(registryUrl, schemaId)))));
+      sentAt.set((type.fromBuffer(datum) as { diaSourceId: bigint }).diaSourceId, Number(m.timestamp));
     }
     const latencies = [...arrived].map(([id, at]) => at - sentAt.get(id)!).filter((l) => Number.isFinite(l)).sort((a, b) => a - b);
     if (latencies.length !== o.alerts) throw new Error(`${latencies.length} of ${o.alerts} alerts found upstream`);
