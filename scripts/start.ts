@@ -29,7 +29,8 @@ const liveSteps: Array<[string, string, string[]]> = [
   existsSync(ztfNight)
     ? ['a ZTF night replayed on the simulator cluster', 'fink', ['start', 'simulator', '--survey', 'ztf', '--night', ztfNight, '--visit-interval', '1']]
     : ['a simulated ZTF night replayed on the simulator cluster', 'fink', ['start', 'simulator', '--survey', 'ztf', '--simulate', '300', '--seed', '1', '--visit-interval', '1']],
-  ['a Rubin night replayed on the simulator cluster', 'fink', ['start', 'simulator', '--survey', 'lsst', '--simulate', '300', '--seed', '1', '--visit-interval', '1']],
+  // Another seed than the plain `npm start`'s: these are new alerts even after it.
+  ['a Rubin night replayed on the simulator cluster', 'fink', ['start', 'simulator', '--survey', 'lsst', '--simulate', '300', '--seed', '2', '--visit-interval', '1']],
   ['stream2science: the surveys\' stream into the science database', 'fink', ['start', 'stream2science', '--until-caught-up']],
   ['the distribution', 'fink', ['start', 'distribution', '--until-caught-up']],
   ['the alerts read back', 'fink', ['start', 'distribution_test', '--rows', '15']],
