@@ -23,6 +23,12 @@ export function rootCauses(err: unknown, depth = 0): string[] {
   return [...new Set(inner.flatMap((e) => rootCauses(e, depth + 1)))];
 }
 
+/** An error of the Kafka client (network, broker answers, its own refusals), as opposed to anything else. */
+export function isClientError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('PLT_KFK_');
+}
+
 /** The client's error codes (PLT_KFK_*) anywhere inside an error. */
 function clientCodes(err: unknown, depth = 0): string[] {
   if (depth > 5 || err === null || typeof err !== 'object') return [];

@@ -134,7 +134,11 @@ export interface FetchedPartition {
  */
 export async function fetchPartitions(consumer: Consumer, node: number, wanted: readonly FetchPosition[], options: { maxWaitTime: number; partitionMaxBytes: number }): Promise<FetchedPartition[]> {
   const byTopic = new Map<string, FetchPosition[]>();
-  for (const w of wanted) byTopic.set(w.topicId, [...(byTopic.get(w.topicId) ?? []), w]);
+  for (const w of wanted) {
+    let list = byTopic.get(w.topicId);
+    if (list === undefined) byTopic.set(w.topicId, (list = []));
+    list.push(w);
+  }
   const response = await consumer.fetch({
     node,
     topics: [...byTopic].map(([topicId, list]) => ({ topicId, partitions: list.map((w) => ({ partition: w.partition, currentLeaderEpoch: -1, fetchOffset: w.offset, lastFetchedEpoch: -1, partitionMaxBytes: options.partitionMaxBytes })) })),
@@ -155,10 +159,12 @@ export async function fetchPartitions(consumer: Consumer, node: number, wanted: 
       if (error === 'NONE') {
         const batches = (part as FetchedRecords)[kAsSent] ?? [];
         for (const batch of committedBatches(batches, part.abortedTransactions ?? [], w.offset)) {
+          const transactional = (batch.attributes & IS_TRANSACTIONAL) !== 0;
+          const codec = CODECS[batch.attributes & CODEC_BITS] ?? 'unknown';
           for (const record of batch.records) {
             const offset = batch.firstOffset + BigInt(record.offsetDelta);
             if (offset < w.offset) continue;
-            messages.push({ topic: w.topic, partition: w.partition, offset, timestamp: batch.firstTimestamp + record.timestampDelta, key: record.key, value: record.value, transactional: (batch.attributes & IS_TRANSACTIONAL) !== 0, codec: CODECS[batch.attributes & CODEC_BITS] ?? 'unknown' });
+            messages.push({ topic: w.topic, partition: w.partition, offset, timestamp: batch.firstTimestamp + record.timestampDelta, key: record.key, value: record.value, transactional, codec });
           }
         }
         const last = batches.length === 0 ? undefined : lastOffset(batches[batches.length - 1]!);
@@ -186,11 +192,11 @@ async function stableEnds(consumer: Consumer, topic: string, settleMs: number): 
   }
 }
 
-/** Messages of `topic` from its first offset, in offset order within each partition. */
 function missing(topic: string, connection: KafkaConnection): string {
   return `topic ${topic} does not exist at ${connection.bootstrapBrokers.join(',')}: 'npx fink_kafka --list-topics' lists those that do`;
 }
 
+/** Messages of `topic` from its first offset, in offset order within each partition. */
 export async function* readTopic(connection: KafkaConnection, topic: string, options: ReadOptions = {}): AsyncGenerator<ConsumedMessage> {
   const consumer = newPartitionReader(connection);
   try {

@@ -5,7 +5,7 @@
 import type { MessageToProduce } from '@platformatic/kafka';
 import { FinkError } from '../errors.ts';
 import type { KafkaConnection } from './client-options.ts';
-import { errorIds, isCoordinatorSettling, isUnreachable } from './errors.ts';
+import { errorIds, isClientError, isCoordinatorSettling, isUnreachable } from './errors.ts';
 import { describeTransaction } from './transaction-state.ts';
 import { createTransactionalProducer, producerIdentity, TRANSACTION_TIMEOUT_MS, type BufferProducer, type Compression, type ProducerIdentity } from './transactional-producer.ts';
 
@@ -34,8 +34,7 @@ export type KafkaFailure = 'fenced' | 'unauthorized' | 'settling' | 'answered' |
 const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
 export function classifyKafkaError(err: unknown): KafkaFailure | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !code.startsWith('PLT_KFK_')) return undefined;
+  if (!isClientError(err)) return undefined;
   const ids = errorIds(err);
   if (ids.some((id) => FENCED.has(id))) return 'fenced';
   if (ids.some((id) => id.endsWith('AUTHORIZATION_FAILED'))) return 'unauthorized';

@@ -11,7 +11,8 @@ import type { NewAlert } from '../sciencedb/store.ts';
 export class SurveyEncoder {
   readonly #registryUrl: string;
   readonly #schemas = new Map<string, AvroSchema>();
-  readonly #ids = new Map<string, number>();
+  /** By topic, then by schema text: no key is built per message (the text is about 24 KB). */
+  readonly #ids = new Map<string, Map<string, number>>();
 
   /** `registryUrl`: the Confluent-compatible API of the schema registry (Rubin's alerts only). */
   constructor(registryUrl: string) {
@@ -30,11 +31,12 @@ export class SurveyEncoder {
 
   /** The registry's id of the schema under the topic's subject: registered once per run. */
   async #schemaId(topic: string, schemaText: string): Promise<number> {
-    const key = `${topic}\n${schemaText}`;
-    let id = this.#ids.get(key);
+    let byText = this.#ids.get(topic);
+    if (byText === undefined) this.#ids.set(topic, (byText = new Map()));
+    let id = byText.get(schemaText);
     if (id === undefined) {
       id = await registerSchema(this.#registryUrl, `${topic}-value`, schemaText);
-      this.#ids.set(key, id);
+      byText.set(schemaText, id);
     }
     return id;
   }

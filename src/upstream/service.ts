@@ -12,7 +12,7 @@
 import { Admin, type Consumer } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { closeQuietly } from '../kafka/client-options.ts';
-import { isUnreachable, rootCauses } from '../kafka/errors.ts';
+import { isClientError, isUnreachable, rootCauses } from '../kafka/errors.ts';
 import { FinkError } from '../errors.ts';
 import { fetchPartitions, newPartitionReader, type FetchedPartition } from '../kafka/topic-reader.ts';
 import type { Logger } from '../log.ts';
@@ -173,9 +173,8 @@ export async function runStream2Science(settings: Stream2ScienceSettings, option
     const [first, end] = await Promise.all([offsetsAt(consumer, [a], 'earliest'), offsetsAt(consumer, [a], 'latest')]);
     const from = first.get(a.topic)?.[a.partition] ?? 0n;
     const to = end.get(a.topic)?.[a.partition] ?? 0n;
-    const next = from;
-    log('warn', 'position out of the partition\'s range: moved', { topic: a.topic, partition: a.partition, position: a.next, first: from, end: to, to: next });
-    a.next = next;
+    log('warn', 'position out of the partition\'s range: moved', { topic: a.topic, partition: a.partition, position: a.next, first: from, end: to, to: from });
+    a.next = from;
   };
 
   const round = async (): Promise<boolean> => {
@@ -256,7 +255,7 @@ export async function runStream2Science(settings: Stream2ScienceSettings, option
         if (caughtUp && options.untilCaughtUp === true) break;
       } catch (err) {
         if (signal.aborted) break;
-        if (!isKafkaError(err)) throw err;
+        if (!isClientError(err)) throw err;
         // A one-off run against a cluster that does not answer says so rather than waiting for it.
         if (options.untilCaughtUp === true && summary.messages === 0 && isUnreachable(err)) {
           throw new FinkError(`the upstream Kafka does not answer at ${settings.connection.bootstrapBrokers.join(',')} (${rootCauses(err).join('; ')}): check UPSTREAM_SERVERS and UPSTREAM_SECURITY_PROTOCOL`);
@@ -279,10 +278,4 @@ export async function runStream2Science(settings: Stream2ScienceSettings, option
   }
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
-}
-
-/** An error of the Kafka client (network, broker answers), as opposed to the science database's or a bug. */
-function isKafkaError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('PLT_KFK_');
 }

@@ -35,6 +35,11 @@ import { waitFor } from '../helpers/wait.ts';
 const RUBIN_ALERTS = 240;
 /** stream2science is killed at least this many times while the simulators send. */
 const MIN_LIVES = 3;
+/**
+ * Seconds between two exposures of the replay: the ZTF night's 14 exposures then last about 40 s, so
+ * that a machine twice as slow still starts and kills stream2science several times within them.
+ */
+const VISIT_INTERVAL_S = 3;
 
 describe('the live chain: simulator cluster -> stream2science -> science database -> distribution -> community', { timeout: 1_800_000 }, () => {
   let upstream: TestCluster;
@@ -78,13 +83,13 @@ describe('the live chain: simulator cluster -> stream2science -> science databas
     await distribution.waitForOutput(SESSION_OPEN, 'the distribution to open its session');
 
     const simulators = [
-      spawnFink(['start', 'simulator', '--survey', 'ztf', '--night', night, '--visit-interval', '1'], simulatorEnv),
-      spawnFink(['start', 'simulator', '--survey', 'lsst', '--simulate', String(RUBIN_ALERTS), '--profile', 'lsst', '--seed', '5', '--date', '20261125', '--visit-interval', '1'], simulatorEnv),
+      spawnFink(['start', 'simulator', '--survey', 'ztf', '--night', night, '--visit-interval', String(VISIT_INTERVAL_S)], simulatorEnv),
+      spawnFink(['start', 'simulator', '--survey', 'lsst', '--simulate', String(RUBIN_ALERTS), '--profile', 'lsst', '--seed', '5', '--date', '20261125', '--visit-interval', String(VISIT_INTERVAL_S)], simulatorEnv),
     ];
     running.push(...simulators);
 
     // stream2science's lives: each killed at a random moment, for as long as the survey's stream
-    // flows (each exposure takes a second at least, so the replay outlasts several lives).
+    // flows (the replay's exposures are VISIT_INTERVAL_S apart, so it outlasts several lives).
     const simulating = () => simulators.some((s) => s.child.exitCode === null && s.child.signalCode === null);
     let killsDuringStream = 0;
     for (let life = 1; simulating() || life <= MIN_LIVES; life++) {
