@@ -12,7 +12,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_FLAGS } from '../src/cli/runtime.ts';
@@ -403,6 +403,7 @@ async function main(): Promise<void> {
   say('\n| case | fink-distribution | ProducerPerformance | ratio / target |\n|---|---|---|---|');
   for (const row of table) say(`| ${row.join(' | ')} |`);
   if (values.json !== undefined) {
+    mkdirSync(dirname(values.json), { recursive: true });
     writeFileSync(values.json, JSON.stringify(report, null, 2) + '\n');
     say(`\nwrote ${values.json}`);
   }

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Compression } from '../config/keys.ts';
 import { addPartitionsToTxnV3, ProduceAcks, Producer } from '@platformatic/kafka';
 import { overrideApi, type ApiCall } from './api-override.ts';
+import { produceWithRecordBatches } from './produce-request.ts';
 import type { KafkaConnection } from './client-options.ts';
 import { isCoordinatorSettling } from './errors.ts';
 
@@ -57,6 +58,7 @@ export function createTransactionalProducer(connection: KafkaConnection, transac
     retryDelay: 20,
   });
   overrideApi(producer, 'AddPartitionsToTxn', () => addPartitionsToTxnV3.api as unknown as ApiCall);
+  overrideApi(producer, 'Produce', produceWithRecordBatches);
   return producer;
 }
 

@@ -1,0 +1,147 @@
+// Kafka record batches (magic 2) written in one pass, for the produce path of large alerts.
+// @platformatic/kafka 2.12 builds a batch as a chain of small buffers, then joins the records into
+// one buffer to compress them, joins header and records again for the CRC, and once more for the
+// request: three copies of every alert and as many large allocations, which on Rubin's 190 KB
+// alerts cost more in garbage collection than the compression itself (BENCHMARKS.md, Fewer
+// copies). Here the records are written once into a scratch buffer that the codec reads, and the
+// compressed bytes go into the request by reference, checksummed where they lie. The bytes are
+// those the client writes (test/kafka/record-batch.test.ts compares them); only the way there
+// differs.
+import { compressionsAlgorithms } from '@platformatic/kafka';
+import { crc32c } from '@node-rs/crc32';
+import type { Compression } from '../config/keys.ts';
+
+/** A message as the producer hands it to its Produce call: serialized, its partition chosen. */
+export interface BatchMessage {
+  key?: Buffer | null;
+  value?: Buffer | null;
+  headers?: Map<Buffer, Buffer>;
+  timestamp?: bigint;
+}
+
+export interface BatchOptions {
+  compression?: Compression;
+  producerId?: bigint;
+  producerEpoch?: number;
+  /** The sequence of the batch's first record (idempotent and transactional producers). */
+  firstSequence?: number;
+  transactional?: boolean;
+}
+
+/** A record batch as two pieces: the 61-byte header and the records (compressed or not). */
+export interface RecordBatch {
+  header: Buffer;
+  records: Buffer;
+  length: number;
+}
+
+const HEADER_BYTES = 61;
+/** Where the CRC's coverage starts: after baseOffset, batchLength, partitionLeaderEpoch, magic, crc. */
+const CRC_FROM = 21;
+const IS_TRANSACTIONAL = 1 << 4;
+const MAGIC = 2;
+const CODEC_BITS: Record<Compression, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+
+/** Records to be compressed are written here first: the codec copies what it reads, so one buffer serves every batch. */
+let scratch = Buffer.allocUnsafe(0);
+/** A batch larger than this gets a buffer of its own, so that one huge alert does not stay in memory. */
+const SCRATCH_KEEP_BYTES = 16 * 1024 * 1024;
+
+function zigzag(n: number): number {
+  return n >= 0 ? n * 2 : -n * 2 - 1;
+}
+
+function varintSize(n: number): number {
+  let v = zigzag(n);
+  let size = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(buffer: Buffer, at: number, n: number): number {
+  let v = zigzag(n);
+  while (v >= 0x80) {
+    buffer[at++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buffer[at++] = v;
+  return at;
+}
+
+function bytesSize(bytes: Buffer | null | undefined): number {
+  return bytes == null ? 1 : varintSize(bytes.length) + bytes.length;
+}
+
+function writeBytes(buffer: Buffer, at: number, bytes: Buffer | null | undefined): number {
+  if (bytes == null) return writeVarint(buffer, at, -1);
+  at = writeVarint(buffer, at, bytes.length);
+  return at + bytes.copy(buffer, at);
+}
+
+/** One record's bytes after its length prefix. */
+function bodySize(m: BatchMessage, timestampDelta: number, offsetDelta: number): number {
+  let size = 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + bytesSize(m.key) + bytesSize(m.value) + varintSize(m.headers?.size ?? 0);
+  for (const [k, v] of m.headers ?? []) size += bytesSize(k) + bytesSize(v);
+  return size;
+}
+
+/**
+ * The record batch of `messages`, all of one partition, in order. Timestamps default to now, as
+ * the client's do.
+ */
+export function encodeRecordBatch(messages: readonly BatchMessage[], options: BatchOptions = {}): RecordBatch {
+  if (messages.length === 0) throw new Error('a record batch needs at least one message');
+  const now = BigInt(Date.now());
+  const firstTimestamp = messages[0]!.timestamp ?? now;
+  let maxTimestamp = firstTimestamp;
+  const sizes = new Array<number>(messages.length);
+  const deltas = new Array<number>(messages.length);
+  let total = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    const ts = m.timestamp ?? now;
+    if (ts > maxTimestamp) maxTimestamp = ts;
+    deltas[i] = Number(ts - firstTimestamp);
+    sizes[i] = bodySize(m, deltas[i]!, i);
+    total += varintSize(sizes[i]!) + sizes[i]!;
+  }
+
+  const compression = options.compression ?? 'none';
+  const compressed = compression !== 'none';
+  let plain: Buffer;
+  if (!compressed) plain = Buffer.allocUnsafe(total);
+  else if (total <= SCRATCH_KEEP_BYTES) plain = scratch.length >= total ? scratch : (scratch = Buffer.allocUnsafe(Math.max(total, scratch.length * 2)));
+  else plain = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    at = writeVarint(plain, at, sizes[i]!);
+    plain[at++] = 0;
+    at = writeVarint(plain, at, deltas[i]!);
+    at = writeVarint(plain, at, i);
+    at = writeBytes(plain, at, m.key);
+    at = writeBytes(plain, at, m.value);
+    at = writeVarint(plain, at, m.headers?.size ?? 0);
+    for (const [k, v] of m.headers ?? []) at = writeBytes(plain, writeBytes(plain, at, k), v);
+  }
+  const records = compressed ? compressionsAlgorithms[compression].compressSync(plain.subarray(0, total)) as Buffer : plain;
+
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  header.writeBigInt64BE(0n, 0);
+  header.writeInt32BE(HEADER_BYTES - 12 + records.length, 8);
+  header.writeInt32BE(0, 12);
+  header.writeInt8(MAGIC, 16);
+  header.writeInt16BE(CODEC_BITS[compression] | (options.transactional === true ? IS_TRANSACTIONAL : 0), 21);
+  header.writeInt32BE(messages.length - 1, 23);
+  header.writeBigInt64BE(firstTimestamp, 27);
+  header.writeBigInt64BE(maxTimestamp, 35);
+  header.writeBigInt64BE(options.producerId ?? -1n, 43);
+  header.writeInt16BE(options.producerEpoch ?? 0, 51);
+  header.writeInt32BE(options.firstSequence ?? 0, 53);
+  header.writeInt32BE(messages.length, 57);
+  header.writeUInt32BE(crc32c(records, crc32c(header.subarray(CRC_FROM))), 17);
+  return { header, records, length: HEADER_BYTES + records.length };
+}
