@@ -65,6 +65,7 @@ export function produceWithRecordBatches(api: ApiCall): ApiCall {
   if (parse === undefined) return api;
   const ours = createAPI(0, api.version, createProduceRequest as never, parse) as unknown as ApiCall;
   const call = ((connection: unknown, ...args: unknown[]) => {
+    // The producer calls Produce with (acks, timeout, messages, options, callback).
     const options = args[3] as ProduceOptions | undefined;
     return (options?.compression === 'gzip' ? api : ours)(connection, ...args);
   }) as ApiCall;

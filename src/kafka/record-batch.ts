@@ -2,8 +2,7 @@
 // @platformatic/kafka 2.12 builds a batch as a chain of small buffers, then joins the records into
 // one buffer to compress them, joins header and records again for the CRC, and once more for the
 // request: three copies of every alert and as many large allocations, which on Rubin's 190 KB
-// alerts cost more in garbage collection than the compression itself (BENCHMARKS.md, Fewer
-// copies). Here the records are written once into a scratch buffer that the codec reads, and the
+// alerts show up as garbage collection (BENCHMARKS.md, Record batches written in one pass). Here the records are written once into a scratch buffer that the codec reads, and the
 // compressed bytes go into the request by reference, checksummed where they lie. The bytes are
 // those the client writes (test/kafka/record-batch.test.ts compares them); only the way there
 // differs.
@@ -132,6 +131,7 @@ export function encodeRecordBatch(messages: readonly BatchMessage[], options: Ba
   const header = Buffer.allocUnsafe(HEADER_BYTES);
   header.writeBigInt64BE(0n, 0);
   header.writeInt32BE(HEADER_BYTES - 12 + records.length, 8);
+  // partitionLeaderEpoch: the broker sets it; 0 as the client writes it.
   header.writeInt32BE(0, 12);
   header.writeInt8(MAGIC, 16);
   header.writeInt16BE(CODEC_BITS[compression] | (options.transactional === true ? IS_TRANSACTIONAL : 0), 21);
