@@ -8,7 +8,7 @@
 import { createAPI, produceV9, produceV10, produceV11, ProduceAcks, Writer } from '@platformatic/kafka';
 import type { ApiCall } from './api-override.ts';
 import type { Compression } from '../config/keys.ts';
-import { encodeRecordBatch, type BatchMessage } from './record-batch.ts';
+import { BatchArena, encodeRecordBatch, type BatchMessage } from './record-batch.ts';
 
 /** A message as the producer hands it to Produce. */
 interface ProducedMessage extends BatchMessage {
@@ -40,7 +40,11 @@ function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): [K, T[]][] {
   return [...groups];
 }
 
+/** The batches of the request being built; the client has copied the previous request by the time the next is built. */
+const arena = new BatchArena();
+
 export function createProduceRequest(acks: number, timeout: number, messages: readonly ProducedMessage[], options: ProduceOptions = {}): Writer {
+  arena.reset();
   const writer = Writer.create().appendString(options.transactionalId ?? null).appendInt16(acks).appendInt32(timeout);
   writer.appendArray(groupBy(messages, (m) => m.topic), (w, [topic, ofTopic]) => {
     w.appendString(topic).appendArray(groupBy(ofTopic, (m) => m.partition), (w, [partition, ofPartition]) => {
@@ -50,7 +54,7 @@ export function createProduceRequest(acks: number, timeout: number, messages: re
         producerEpoch: options.producerEpoch,
         firstSequence: options.sequences?.getWithDefault(`${topic}:${partition}`, 0) ?? 0,
         transactional: options.transactionalId !== undefined,
-      });
+      }, arena);
       w.appendInt32(partition).appendUnsignedVarInt(batch.length + 1).append(batch.header).append(batch.records);
     });
   });

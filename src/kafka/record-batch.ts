@@ -2,13 +2,15 @@
 // @platformatic/kafka 2.12 builds a batch as a chain of small buffers, then joins the records into
 // one buffer to compress them, joins header and records again for the CRC, and once more for the
 // request: three copies of every alert and as many large allocations, which on Rubin's 190 KB
-// alerts show up as garbage collection (BENCHMARKS.md, Record batches written in one pass). Here the records are written once into a scratch buffer that the codec reads, and the
-// compressed bytes go into the request by reference, checksummed where they lie. The bytes are
-// those the client writes (test/kafka/record-batch.test.ts compares them); only the way there
-// differs.
+// alerts show up as garbage collection (BENCHMARKS.md, Record batches written in one pass). Here the
+// records are written once, straight into the lz4 codec's memory (lz4-in-place.ts) or into a
+// scratch buffer that another codec reads, and the batch goes into the request by reference,
+// checksummed where it lies. The bytes are those the client writes (test/kafka/record-batch.test.ts
+// compares them); only the way there differs.
 import { compressionsAlgorithms } from '@platformatic/kafka';
 import { crc32c } from '@node-rs/crc32';
 import type { Compression } from '../config/keys.ts';
+import { lz4CompressInPlace } from './lz4-in-place.ts';
 
 /** A message as the producer hands it to its Produce call: serialized, its partition chosen. */
 export interface BatchMessage {
@@ -41,10 +43,44 @@ const IS_TRANSACTIONAL = 1 << 4;
 const MAGIC = 2;
 const CODEC_BITS: Record<Compression, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
-/** Records to be compressed are written here first: the codec copies what it reads, so one buffer serves every batch. */
+/** Records for gzip, snappy and zstd are written here first: the codec copies what it reads, so one buffer serves every batch. */
 let scratch = Buffer.allocUnsafe(0);
 /** A batch larger than this gets a buffer of its own, so that one huge alert does not stay in memory. */
 const SCRATCH_KEEP_BYTES = 16 * 1024 * 1024;
+/** An arena grows by doubling from this, up to SCRATCH_KEEP_BYTES; a request beyond it takes new buffers for the rest. */
+const ARENA_FIRST_BYTES = 1024 * 1024;
+
+/**
+ * Where the batches of one Produce request go, reused from request to request. The client copies a
+ * request into a buffer of its own as soon as its payload is built, before anything else runs
+ * (Connection.send; test/kafka/library-workarounds.test.ts asserts it), so a request's batches need
+ * not outlive the next request. A new buffer for every batch was, with the client's copy and the
+ * alerts read from the science database, what V8 scheduled its full collections on: it counts new
+ * buffers' bytes, not their lifetimes.
+ */
+export class BatchArena {
+  #buffer = Buffer.allocUnsafe(0);
+  #used = 0;
+
+  /** The previous request was copied: its space is free again. */
+  reset(): void {
+    this.#used = 0;
+  }
+
+  /** `size` bytes, valid until the next reset. */
+  take(size: number): Buffer {
+    if (this.#used + size > this.#buffer.length) {
+      const grown = Math.max(size, this.#buffer.length * 2, ARENA_FIRST_BYTES);
+      // Views taken before keep the old buffer alive until the request is copied.
+      if (grown > SCRATCH_KEEP_BYTES) return Buffer.allocUnsafe(size);
+      this.#buffer = Buffer.allocUnsafe(grown);
+      this.#used = 0;
+    }
+    const part = this.#buffer.subarray(this.#used, this.#used + size);
+    this.#used += size;
+    return part;
+  }
+}
 
 function zigzag(n: number): number {
   return n >= 0 ? n * 2 : -n * 2 - 1;
@@ -87,11 +123,28 @@ function bodySize(m: BatchMessage, timestampDelta: number, offsetDelta: number):
   return size;
 }
 
+/** The records of `messages` one after the other, as `sizes` and `deltas` measured them. */
+function writeRecords(into: Buffer, messages: readonly BatchMessage[], sizes: readonly number[], deltas: readonly number[]): void {
+  let at = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    at = writeVarint(into, at, sizes[i]!);
+    into[at++] = 0;
+    at = writeVarint(into, at, deltas[i]!);
+    at = writeVarint(into, at, i);
+    at = writeBytes(into, at, m.key);
+    at = writeBytes(into, at, m.value);
+    at = writeVarint(into, at, m.headers?.size ?? 0);
+    for (const [k, v] of m.headers ?? []) at = writeBytes(into, writeBytes(into, at, k), v);
+  }
+}
+
 /**
  * The record batch of `messages`, all of one partition, in order. Timestamps default to now, as
- * the client's do.
+ * the client's do. With an arena its bytes are the arena's, valid until its next reset; without,
+ * its own.
  */
-export function encodeRecordBatch(messages: readonly BatchMessage[], options: BatchOptions = {}): RecordBatch {
+export function encodeRecordBatch(messages: readonly BatchMessage[], options: BatchOptions = {}, arena?: BatchArena): RecordBatch {
   if (messages.length === 0) throw new Error('a record batch needs at least one message');
   const now = BigInt(Date.now());
   const firstTimestamp = messages[0]!.timestamp ?? now;
@@ -109,24 +162,21 @@ export function encodeRecordBatch(messages: readonly BatchMessage[], options: Ba
   }
 
   const compression = options.compression ?? 'none';
-  const compressed = compression !== 'none';
-  let plain: Buffer;
-  if (!compressed) plain = Buffer.allocUnsafe(total);
-  else if (total <= SCRATCH_KEEP_BYTES) plain = scratch.length >= total ? scratch : (scratch = Buffer.allocUnsafe(Math.max(total, scratch.length * 2)));
-  else plain = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
-    at = writeVarint(plain, at, sizes[i]!);
-    plain[at++] = 0;
-    at = writeVarint(plain, at, deltas[i]!);
-    at = writeVarint(plain, at, i);
-    at = writeBytes(plain, at, m.key);
-    at = writeBytes(plain, at, m.value);
-    at = writeVarint(plain, at, m.headers?.size ?? 0);
-    for (const [k, v] of m.headers ?? []) at = writeBytes(plain, writeBytes(plain, at, k), v);
+  const take = (size: number) => arena?.take(size) ?? Buffer.allocUnsafe(size);
+  const write = (into: Buffer) => writeRecords(into, messages, sizes, deltas);
+  let records: Buffer;
+  if (compression === 'none') {
+    records = take(total);
+    write(records);
+  } else if (compression === 'lz4') {
+    const frame = lz4CompressInPlace(total, write);
+    records = take(frame.length);
+    frame.copy(records);
+  } else {
+    const plain = total > SCRATCH_KEEP_BYTES ? Buffer.allocUnsafe(total) : scratch.length >= total ? scratch : (scratch = Buffer.allocUnsafe(Math.max(total, scratch.length * 2)));
+    write(plain);
+    records = compressionsAlgorithms[compression].compressSync(plain.subarray(0, total)) as Buffer;
   }
-  const records = compressed ? compressionsAlgorithms[compression].compressSync(plain.subarray(0, total)) as Buffer : plain;
 
   const header = Buffer.allocUnsafe(HEADER_BYTES);
   header.writeBigInt64BE(0n, 0);

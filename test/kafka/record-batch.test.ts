@@ -60,16 +60,24 @@ test('the scratch buffer serves a smaller batch after a larger one, and a batch 
   assert.equal(readRecordsBatch(Reader.from(Buffer.concat([large.header, large.records]))).records[0]!.value?.length, 20 * 1024 * 1024);
 });
 
-test('a Produce request over topics and partitions is byte for byte the client\'s (v11)', () => {
-  const ms = [
-    ...messages(),
-    { topic: 't', partition: 2, key: Buffer.from('k'), value: randomBytes(5000), timestamp: T0 },
-    { topic: 'u', partition: 1, key: Buffer.from('k'), value: randomBytes(5000), timestamp: T0 },
-    { topic: 't', partition: 0, key: Buffer.from('k'), value: Buffer.from('after the others'), timestamp: T0 + 1n },
-  ].map((m) => ({ ...m, headers: m.headers ?? new Map<Buffer, Buffer>() }));
-  const sequences = Object.assign(new Map([['t:0', 3], ['u:1', 8]]), { getWithDefault(this: Map<string, number>, k: string, d: number) { return this.get(k) ?? d; } });
-  const options = { compression: 'zstd' as const, producerId: 11n, producerEpoch: 2, sequences, transactionalId: 'fink-tx' };
-  const ours = createProduceRequest(-1, 30_000, ms, options).buffer;
-  const theirs = produceV11.createRequest(-1, 30_000, ms.map((m) => ({ ...m })) as never, options as never).buffer;
-  assert.deepEqual(ours, theirs);
-});
+for (const compression of COMPRESSIONS) {
+  test(`a Produce request over topics and partitions (${compression}) is byte for byte the client's (v11), and the next request leaves it whole until then`, () => {
+    const ms = [
+      ...messages(),
+      { topic: 't', partition: 2, key: Buffer.from('k'), value: randomBytes(5000), timestamp: T0 },
+      { topic: 'u', partition: 1, key: Buffer.from('k'), value: randomBytes(5000), timestamp: T0 },
+      { topic: 't', partition: 0, key: Buffer.from('k'), value: Buffer.from('after the others'), timestamp: T0 + 1n },
+    ].map((m) => ({ ...m, headers: m.headers ?? new Map<Buffer, Buffer>() }));
+    const sequences = Object.assign(new Map([['t:0', 3], ['u:1', 8]]), { getWithDefault(this: Map<string, number>, k: string, d: number) { return this.get(k) ?? d; } });
+    const options = { compression, producerId: 11n, producerEpoch: 2, sequences, transactionalId: 'fink-tx' };
+    const theirs = produceV11.createRequest(-1, 30_000, ms.map((m) => ({ ...m })) as never, options as never).buffer;
+    // Each partition's batch has its own space within a request: none overwrites another.
+    assert.deepEqual(createProduceRequest(-1, 30_000, ms, options).buffer, theirs);
+    // A request's batches stay as they are until the next request is built (the client copies a request at once).
+    const first = createProduceRequest(-1, 30_000, ms, options);
+    const copied = Buffer.from(first.buffer);
+    assert.deepEqual(copied, theirs);
+    const other = ms.map((m) => ({ ...m, value: m.value == null ? m.value : randomBytes(m.value.length) }));
+    assert.notDeepEqual(createProduceRequest(-1, 30_000, other, options).buffer, copied);
+  });
+}
