@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config/config.ts';
 import { runDistribution } from '../src/distribution/service.ts';
 import { distributionSettings } from '../src/distribution/settings.ts';
+import { applyV8RuntimeFlags } from '../src/cli/runtime.ts';
 
+// As the command launcher does for `fink start distribution`.
+applyV8RuntimeFlags();
 const config = loadConfig({});
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();

@@ -16,6 +16,8 @@ export async function launch(name: string, load: () => Promise<CliModule>): Prom
     );
     process.exit(1);
   }
+  // Imported only now: an older Node has been turned away above.
+  (await import('../src/cli/runtime.ts')).applyV8RuntimeFlags();
   const cli = await load();
   process.exitCode = await cli.main(process.argv.slice(2));
 }

@@ -47,7 +47,7 @@ export const KEYS = [
   { name: 'DISTRIBUTION_TOPICS', type: { kind: 'list' }, default: 'all', doc: 'science topics to fill: filter names (see FILTERS_DIR), or all; distribution_test always gets every alert' },
   { name: 'FILTERS_DIR', type: path, default: '${FINK_HOME}/filters', doc: 'the filters folder: one module per science topic' },
   { name: 'DISTRIBUTION_BATCH', type: { kind: 'int', min: 1, max: 100000 }, default: '500', doc: 'alerts per Kafka transaction' },
-  { name: 'DISTRIBUTION_BATCH_BYTES', type: { kind: 'int', min: 1048576, max: 1073741824 }, default: '33554432', doc: 'at most this many bytes of alerts per Kafka transaction (Rubin alerts are large): the memory a batch takes' },
+  { name: 'DISTRIBUTION_BATCH_BYTES', type: { kind: 'int', min: 1048576, max: 1073741824 }, default: '16777216', doc: 'at most this many bytes of alerts per Kafka transaction (Rubin alerts are large): the memory a batch takes' },
   { name: 'DISTRIBUTION_POLL_MS', type: { kind: 'int', min: 10, max: 60000 }, default: '200', doc: 'how often a caught-up service looks for new alerts' },
   { name: 'DISTRIBUTION_CHECKPOINT_TOPIC', type: str, default: '_fink_distribution_checkpoints', doc: 'compacted topic holding each service id\'s checkpoint, written in the same transaction as its alerts' },
   { name: 'DISTRIBUTION_OVERSIZE', type: { kind: 'enum', values: ['stop', 'skip'] }, default: 'stop', doc: 'an alert larger than its topic accepts: stop the service, or skip it and record it in DISTRIBUTION_STATE_DIR/skipped.jsonl' },
