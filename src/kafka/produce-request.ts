@@ -63,6 +63,13 @@ export function createProduceRequest(acks: number, timeout: number, messages: re
   return writer;
 }
 
+/** The Produce calls handed out below, so that a test can tell them from the client's own. */
+const handedOut = new WeakSet<ApiCall>();
+
+export function isRecordBatchProduce(api: ApiCall): boolean {
+  return handedOut.has(api);
+}
+
 /** The Produce call to use in place of the client's `api`: this project's request where it applies. */
 export function produceWithRecordBatches(api: ApiCall): ApiCall {
   const parse = PARSERS[api.version];
@@ -74,5 +81,6 @@ export function produceWithRecordBatches(api: ApiCall): ApiCall {
     return (options?.compression === 'gzip' ? api : ours)(connection, ...args);
   }) as ApiCall;
   call.version = api.version;
+  handedOut.add(call);
   return call;
 }

@@ -7,12 +7,15 @@ import { beginFirstTransaction, createTransactionalProducer, producerIdentity, t
 import { testEnv } from '../helpers/cli.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
+import { overrideApi, type ApiCall } from '../../src/kafka/api-override.ts';
+import { isRecordBatchProduce } from '../../src/kafka/produce-request.ts';
 
 const TOPIC = 'sessions';
 
-// What the service relies on after an error to tell whether a newer instance took its
-// transactional id: the coordinator's producer epoch, read without fencing anyone.
-describe('describeTransaction', { timeout: 240_000 }, () => {
+// The producer the service sends with: its Produce requests are this project's, and what the
+// service relies on after an error to tell whether a newer instance took its transactional id (the
+// coordinator's producer epoch, read without fencing anyone).
+describe('the transactional producer and describeTransaction', { timeout: 240_000 }, () => {
   let cluster: TestCluster;
   let config: Config;
   const producers: BufferProducer[] = [];
@@ -37,6 +40,18 @@ describe('describeTransaction', { timeout: 240_000 }, () => {
   after(async () => {
     for (const p of producers) await p.close().catch(() => {});
     await cluster?.stop();
+  });
+
+  it("produces through this project's record batches (produce-request.ts), not the client's request", async () => {
+    const p = producer('routed');
+    const handed: ApiCall[] = [];
+    overrideApi(p, 'Produce', (api) => {
+      handed.push(api);
+      return api;
+    });
+    await commitOne(p);
+    assert.ok(handed.length > 0, 'the producer sent no Produce request');
+    assert.ok(handed.every(isRecordBatchProduce), "the producer's Produce calls are the client's own: the override in transactional-producer.ts is not in effect");
   });
 
   it("gives a session's own producer id and epoch, unchanged by its commits and by questions", async () => {
