@@ -65,6 +65,9 @@ const repeat = Number(values.repeat);
 const cases = new Set(values.cases.split(','));
 const defaultCount: Record<BenchProfile, number> = { ztf: 20_000, 'ztf-light': 100_000, lsst: 10_000, 'lsst-light': 100_000 };
 const benchDir = join(root, 'var', 'bench');
+// The backlog's topic keeps 1 GiB a partition, so that a backlog larger than the free disk (200,000
+// Rubin alerts are 32 GB) can be sent: the memory case measures the service, not the broker's disk.
+const BACKLOG_TOPIC_CONFIGS = { 'retention.bytes': String(1 << 30), 'segment.bytes': String(256 << 20) };
 mkdirSync(benchDir, { recursive: true });
 
 const base = loadConfig({});
@@ -153,8 +156,8 @@ function producerPerformance(libs: string, topic: string, count: number, recordS
   return { records_per_s: recordsPerS, mb_per_s: (recordsPerS * recordSize) / 1e6 };
 }
 
-async function withTopic<T>(config: Config, name: string, body: () => Promise<T> | T): Promise<T> {
-  await ensureTopic(kafkaClientOptions(config, 'admin'), name, { partitions, replicationFactor: base.int('DISTRIBUTION_REPLICATION') });
+async function withTopic<T>(config: Config, name: string, body: () => Promise<T> | T, configs?: Record<string, string>): Promise<T> {
+  await ensureTopic(kafkaClientOptions(config, 'admin'), name, { partitions, replicationFactor: base.int('DISTRIBUTION_REPLICATION'), configs });
   try {
     return await body();
   } finally {
@@ -363,7 +366,7 @@ async function main(): Promise<void> {
           } finally {
             clearInterval(sampler);
           }
-        });
+        }, BACKLOG_TOPIC_CONFIGS);
         // Mean RSS in each quarter of the run: flat when memory does not grow with the backlog.
         const quarters = [0, 1, 2, 3].map((q) => {
           const part = samples.slice(Math.floor((samples.length * q) / 4), Math.floor((samples.length * (q + 1)) / 4));

@@ -141,6 +141,12 @@ function serverProperties(layout: NodeLayout, index: number, nodes: NodeLayout[]
     'offsets.topic.num.partitions=3',
     'transaction.state.log.num.partitions=3',
     'group.initial.rebalance.delay.ms=0',
+    // Size limits enforced within seconds, not Kafka's 5 minutes and 1 minute: at Rubin's rates
+    // (a few hundred MB/s) a topic would otherwise pass its retention.bytes by tens of GB between
+    // two checks, and its deleted segments would stay on disk a minute longer, which the
+    // retention derived from the free space (DISTRIBUTION_RETENTION_BYTES) does not leave room for.
+    'log.retention.check.interval.ms=10000',
+    'log.segment.delete.delay.ms=1000',
     // Topics are created on purpose (fink_kafka --create-topic, or by the service), never by a typo.
     'auto.create.topics.enable=false',
     'num.partitions=3',
