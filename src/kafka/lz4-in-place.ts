@@ -35,7 +35,10 @@ let codec: CodecExports | undefined;
 let input = { pointer: 0, size: 0 };
 /** The last frame, freed by the next call. */
 let frame = { pointer: 0, size: 0 };
-/** An input region larger than this is given back after its call, so that one huge alert does not keep it. */
+/**
+ * An input region larger than this goes back to the module's allocator after its call, for its
+ * frames to reuse. The module's memory itself never shrinks (nor does the client's own instance's).
+ */
 const INPUT_KEEP_BYTES = 16 * 1024 * 1024;
 
 function instance(): CodecExports {

@@ -43,9 +43,7 @@ const IS_TRANSACTIONAL = 1 << 4;
 const MAGIC = 2;
 const CODEC_BITS: Record<Compression, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
-/** Records for gzip, snappy and zstd are written here first: the codec copies what it reads, so one buffer serves every batch. */
-let scratch = Buffer.allocUnsafe(0);
-/** A batch larger than this gets a buffer of its own, so that one huge alert does not stay in memory. */
+/** An arena keeps at most this much: beyond it, new buffers, so that one huge alert does not stay in memory. */
 const SCRATCH_KEEP_BYTES = 16 * 1024 * 1024;
 /** An arena grows by doubling from this, up to SCRATCH_KEEP_BYTES; a request beyond it takes new buffers for the rest. */
 const ARENA_FIRST_BYTES = 1024 * 1024;
@@ -81,6 +79,9 @@ export class BatchArena {
     return part;
   }
 }
+
+/** Records for gzip, snappy and zstd are written here first: the codec copies what it reads, so its space serves every batch. */
+const scratch = new BatchArena();
 
 function zigzag(n: number): number {
   return n >= 0 ? n * 2 : -n * 2 - 1;
@@ -173,9 +174,10 @@ export function encodeRecordBatch(messages: readonly BatchMessage[], options: Ba
     records = take(frame.length);
     frame.copy(records);
   } else {
-    const plain = total > SCRATCH_KEEP_BYTES ? Buffer.allocUnsafe(total) : scratch.length >= total ? scratch : (scratch = Buffer.allocUnsafe(Math.max(total, scratch.length * 2)));
+    scratch.reset();
+    const plain = scratch.take(total);
     write(plain);
-    records = compressionsAlgorithms[compression].compressSync(plain.subarray(0, total)) as Buffer;
+    records = compressionsAlgorithms[compression].compressSync(plain) as Buffer;
   }
 
   const header = Buffer.allocUnsafe(HEADER_BYTES);
