@@ -17,7 +17,7 @@ const EMPTY = Buffer.alloc(0);
 /** Another producer took the transactional id: this session must not come back. */
 export class FencedError extends FinkError {
   constructor(transactionalId: string) {
-    super(`another producer with transactional id ${transactionalId} started and fenced this one`);
+    super(`another producer with transactional id ${transactionalId} started and fenced this one`, { code: 'FINK_FENCED' });
     this.name = 'FencedError';
   }
 }

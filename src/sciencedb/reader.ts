@@ -14,7 +14,7 @@ import { alertColumns, listNights, nightFile, openNight, STORE_COLUMNS } from '.
 export class StoreReplacedError extends FinkError {
   readonly night: string;
   constructor(night: string, file: string) {
-    super(`the science database of night ${night} (${file}) was replaced while it was being read`);
+    super(`the science database of night ${night} (${file}) was replaced while it was being read`, { code: 'FINK_STORE_REPLACED' });
     this.name = 'StoreReplacedError';
     this.night = night;
   }
