@@ -15,7 +15,7 @@ const MiB = 1 << 20;
 
 export class ContainerError extends FinkError {
   constructor(message: string) {
-    super(message);
+    super(message, { code: 'FINK_CONTAINER' });
     this.name = 'ContainerError';
   }
 }

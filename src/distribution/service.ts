@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FinkError } from '../errors.ts';
 import { appendRecord } from '../files.ts';
-import { errorIds, unreachableMessage } from '../kafka/errors.ts';
+import { classifyKafkaError, errorIds, unreachableMessage } from '../kafka/errors.ts';
 import { ensureTopic, messageLimits } from '../kafka/topics.ts';
-import { classifyKafkaError, FencedError, TransactionalSession } from '../kafka/transactional-session.ts';
+import { FencedError, TransactionalSession } from '../kafka/transactional-session.ts';
 import { openReader, StoreReplacedError, type AlertReader, type Checkpoint } from '../sciencedb/reader.ts';
 import { BrokerWatch } from './brokers.ts';
 import { buildBatch, DEFAULT_MAX_MESSAGE_BYTES, type Batch, type TopicTarget } from './batch.ts';
@@ -140,10 +140,11 @@ function afterFailure(err: unknown, settings: DistributionSettings, outage: Outa
   }
   const failure = classifyKafkaError(err);
   if (err instanceof FencedError || failure === 'fenced') throw new FinkError(`another instance with DISTRIBUTION_ID=${settings.id} started and fenced this one; it carries on from the last committed batch`);
-  if (err instanceof FinkError || failure === undefined) throw err;
+  if (err instanceof FinkError || failure === undefined || failure === 'refused') throw err;
   if (failure === 'unauthorized') throw new FinkError(`Kafka refused an operation of user ${settings.user ?? '(none)'}: ${(err as Error).message} (${errorIds(err).join(', ')})`);
   metrics.countError('kafka');
-  return outage.failed(err, failure, errorIds(err), settings.connection.bootstrapBrokers);
+  // Refused credentials are a broker's answer: retried like one.
+  return outage.failed(err, failure === 'authentication' ? 'answered' : failure, errorIds(err), settings.connection.bootstrapBrokers);
 }
 
 /** Creates the topics the service fills when they are missing (with its own credentials), and reads what each accepts. */

@@ -1,40 +1,75 @@
 // Errors of @platformatic/kafka, which nests the broker's answers (each with an apiId such as
-// PRODUCER_FENCED) inside aggregate errors and causes.
+// PRODUCER_FENCED) inside aggregate errors and causes: one walker over that nesting, the questions
+// asked of it, and one classifier that tells a caller what a failed Kafka call means.
+
+/** How deep the walker looks below the error it is given (the client nests four levels at most). */
+const MAX_DEPTH = 5;
+
+/**
+ * Visits `err` and every error nested in it (an aggregate's `errors`, a `cause`), parents first,
+ * each object once (a cycle ends there), down to `maxDepth` levels below `err`.
+ */
+export function walkErrors(err: unknown, visit: (e: object, depth: number) => void, maxDepth = MAX_DEPTH): void {
+  const seen = new Set<object>();
+  const walk = (e: unknown, depth: number): void => {
+    if (depth > maxDepth || e === null || typeof e !== 'object' || seen.has(e)) return;
+    seen.add(e);
+    visit(e, depth);
+    for (const inner of nested(e)) walk(inner, depth + 1);
+  };
+  walk(err, 0);
+}
+
+/** The errors directly inside `e`: an aggregate's, then its cause. */
+function nested(e: object): unknown[] {
+  const { errors, cause } = e as { errors?: unknown; cause?: unknown };
+  return [...(Array.isArray(errors) ? (errors as unknown[]) : []), ...(cause === undefined ? [] : [cause])];
+}
 
 /** The error identifiers (apiId) inside a @platformatic/kafka error, for matching. */
 export function errorIds(err: unknown): string[] {
   const out: string[] = [];
-  const visit = (e: unknown, depth: number): void => {
-    if (depth > 4 || e === null || typeof e !== 'object') return;
-    const { apiId, errors, cause } = e as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  walkErrors(err, (e) => {
+    const { apiId } = e as { apiId?: unknown };
     if (typeof apiId === 'string') out.push(apiId);
-    if (Array.isArray(errors)) for (const x of errors) visit(x, depth + 1);
-    visit(cause, depth + 1);
-  };
-  visit(err, 0);
+  });
   return out;
 }
 
-/** The innermost messages of an error: the network's own words, such as ECONNREFUSED. */
-export function rootCauses(err: unknown, depth = 0): string[] {
-  const { errors, cause, message } = (err ?? {}) as { errors?: unknown[]; cause?: unknown; message?: string };
-  const inner = [...(Array.isArray(errors) ? errors : []), ...(cause === undefined ? [] : [cause])];
-  if (inner.length === 0 || depth > 5) return message === undefined ? [] : [message];
-  return [...new Set(inner.flatMap((e) => rootCauses(e, depth + 1)))];
+/**
+ * The innermost messages of an error: the network's own words, such as ECONNREFUSED. An error
+ * that is nothing but a cycle of causes has no innermost one: its own message stands for it.
+ */
+export function rootCauses(err: unknown): string[] {
+  const out = new Set<string>();
+  walkErrors(err, (e, depth) => {
+    const { message } = e as { message?: unknown };
+    if (typeof message === 'string' && (depth === MAX_DEPTH || nested(e).length === 0)) out.add(message);
+  });
+  const own = (err as { message?: unknown } | null | undefined)?.message;
+  return out.size === 0 && typeof own === 'string' ? [own] : [...out];
+}
+
+const CLIENT_PREFIX = 'PLT_KFK_';
+
+function clientCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith(CLIENT_PREFIX) ? code : undefined;
 }
 
 /** An error of the Kafka client (network, broker answers, its own refusals), as opposed to anything else. */
 export function isClientError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('PLT_KFK_');
+  return clientCode(err) !== undefined;
 }
 
 /** The client's error codes (PLT_KFK_*) anywhere inside an error. */
-function clientCodes(err: unknown, depth = 0): string[] {
-  if (depth > 5 || err === null || typeof err !== 'object') return [];
-  const { code, errors, cause } = err as { code?: unknown; errors?: unknown; cause?: unknown };
-  const own = typeof code === 'string' && code.startsWith('PLT_KFK_') ? [code] : [];
-  return [...own, ...(Array.isArray(errors) ? errors : []).flatMap((e) => clientCodes(e, depth + 1)), ...clientCodes(cause, depth + 1)];
+export function clientCodes(err: unknown): string[] {
+  const out: string[] = [];
+  walkErrors(err, (e) => {
+    const code = clientCode(e);
+    if (code !== undefined) out.push(code);
+  });
+  return out;
 }
 
 /**
@@ -46,9 +81,20 @@ export function isUnreachable(err: unknown): boolean {
   return codes.length > 0 && !codes.includes('PLT_KFK_USER') && errorIds(err).length === 0;
 }
 
-/** Whether the client says a topic does not exist (its own check or the broker's answer). */
+/**
+ * Whether the client says a topic does not exist: the broker's answer (UNKNOWN_TOPIC_*), or the
+ * client's own check of its metadata. That check replaces the broker's answer with a UserError
+ * `Unknown topic <name>.` that carries no cause and no property of its own
+ * (@platformatic/kafka 2.12, clients/base/base.js), so its text is the only thing to match.
+ */
 export function isUnknownTopic(err: unknown): boolean {
-  return errorIds(err).some((id) => id.startsWith('UNKNOWN_TOPIC')) || rootCauses(err).some((m) => /^Unknown topic /.test(m));
+  if (errorIds(err).some((id) => id.startsWith('UNKNOWN_TOPIC'))) return true;
+  let found = false;
+  walkErrors(err, (e) => {
+    const { message } = e as { message?: unknown };
+    found ||= clientCode(e) === 'PLT_KFK_USER' && typeof message === 'string' && /^Unknown topic /.test(message);
+  });
+  return found;
 }
 
 /** The one line for a Kafka that does not answer: where it was asked, why, and what to do. */
@@ -67,4 +113,32 @@ export const COORDINATOR_SETTLING: ReadonlySet<string> = new Set(['NOT_COORDINAT
 export function isCoordinatorSettling(err: unknown): boolean {
   const ids = errorIds(err);
   return ids.length > 0 && ids.every((id) => COORDINATOR_SETTLING.has(id));
+}
+
+/**
+ * What a failed Kafka call means for the caller:
+ * - `authentication`: the broker refused the credentials (SASL), or the client refused the
+ *   broker's side of the handshake;
+ * - `fenced`: a newer producer took the transactional id (stop);
+ * - `unauthorized`: the user lacks a right (stop);
+ * - `settling`: a transaction coordinator being elected or loading (retry without alarm);
+ * - `answered`: a broker answered with another error (the transaction is lost, start over);
+ * - `unreachable`: network, timeouts, a broker away (retry with backoff);
+ * - `refused`: the client refused the call itself, no broker answering (an unknown topic, a misuse).
+ * Undefined: not an error of the Kafka client at all.
+ */
+export type KafkaFailure = 'authentication' | 'fenced' | 'unauthorized' | 'settling' | 'answered' | 'unreachable' | 'refused';
+
+const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+
+export function classifyKafkaError(err: unknown): KafkaFailure | undefined {
+  if (!isClientError(err)) return undefined;
+  const ids = errorIds(err);
+  const codes = clientCodes(err);
+  if (codes.includes('PLT_KFK_AUTHENTICATION') || ids.includes('SASL_AUTHENTICATION_FAILED')) return 'authentication';
+  if (ids.some((id) => FENCED.has(id))) return 'fenced';
+  if (ids.some((id) => id.endsWith('AUTHORIZATION_FAILED'))) return 'unauthorized';
+  if (isCoordinatorSettling(err)) return 'settling';
+  if (ids.length > 0) return 'answered';
+  return codes.includes('PLT_KFK_USER') ? 'refused' : 'unreachable';
 }

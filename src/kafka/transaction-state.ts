@@ -6,7 +6,7 @@
 // with the same credentials) once the Admin offers describeTransactions;
 // test/kafka/library-workarounds.test.ts fails then, and if the symbols disappear.
 import { promisify } from 'node:util';
-import { describeTransactionsV0, findCoordinatorV6, FindCoordinatorKeyTypes, kGetBootstrapConnection, kGetConnection, type Broker, type Connection } from '@platformatic/kafka';
+import { describeTransactionsV0, findCoordinatorV6, FindCoordinatorKeyTypes, kGetBootstrapConnection, kGetConnection, ProtocolError, type Broker, type Connection } from '@platformatic/kafka';
 import { errorIds } from './errors.ts';
 import type { ProducerIdentity } from './transactional-producer.ts';
 
@@ -22,8 +22,10 @@ export async function describeTransaction(client: object, transactionalId: strin
   const c = client as unknown as Client;
   const bootstrap = await promisify<Connection>((cb) => c[kGetBootstrapConnection]!.call(client, cb))();
   const found = (await findCoordinatorV6.api.async(bootstrap, FindCoordinatorKeyTypes.TRANSACTION, [transactionalId])).coordinators[0];
-  // Error codes make the call reject (a client error, retried as an outage); none found is the same.
-  if (found === undefined) throw new Error(`no transaction coordinator for ${transactionalId}`);
+  // Error codes make the call reject (a client error, retried as an outage). An answer without the
+  // id is the coordinator not being there yet: said in the client's own terms, so that
+  // classifyKafkaError calls it settling and the caller waits it out like the answer it stands for.
+  if (found === undefined) throw new ProtocolError('COORDINATOR_NOT_AVAILABLE', `no transaction coordinator for ${transactionalId}`);
   const broker: Broker = { host: found.host, port: found.port };
   const connection = await promisify<Connection>((cb) => c[kGetConnection]!.call(client, broker, cb))();
   const response = await describeTransactionsV0.api.async(connection, [transactionalId]).catch((err: unknown) => {

@@ -5,7 +5,6 @@
 import type { MessageToProduce } from '@platformatic/kafka';
 import { FinkError } from '../errors.ts';
 import type { KafkaConnection } from './client-options.ts';
-import { errorIds, isClientError, isCoordinatorSettling, isUnreachable } from './errors.ts';
 import { describeTransaction } from './transaction-state.ts';
 import { createTransactionalProducer, producerIdentity, TRANSACTION_TIMEOUT_MS, type BufferProducer, type Compression, type ProducerIdentity } from './transactional-producer.ts';
 
@@ -17,30 +16,9 @@ const EMPTY = Buffer.alloc(0);
 /** Another producer took the transactional id: this session must not come back. */
 export class FencedError extends FinkError {
   constructor(transactionalId: string) {
-    super(`another producer with transactional id ${transactionalId} started and fenced this one`);
+    super(`another producer with transactional id ${transactionalId} started and fenced this one`, { code: 'FINK_FENCED' });
     this.name = 'FencedError';
   }
-}
-
-/**
- * What a failed Kafka call means for the caller: `fenced` (stop), `unauthorized` (stop, the user
- * lacks a right), `settling` (a transaction coordinator being elected or loading: retry without
- * alarm), `answered` (a broker answered with another error: the transaction is lost, start over),
- * `unreachable` (network, timeouts, a broker away: retry with backoff). Undefined: not an error of
- * the Kafka client at all.
- */
-export type KafkaFailure = 'fenced' | 'unauthorized' | 'settling' | 'answered' | 'unreachable';
-
-const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
-
-export function classifyKafkaError(err: unknown): KafkaFailure | undefined {
-  if (!isClientError(err)) return undefined;
-  const ids = errorIds(err);
-  if (ids.some((id) => FENCED.has(id))) return 'fenced';
-  if (ids.some((id) => id.endsWith('AUTHORIZATION_FAILED'))) return 'unauthorized';
-  if (isCoordinatorSettling(err)) return 'settling';
-  if (ids.length > 0) return 'answered';
-  return isUnreachable(err) ? 'unreachable' : undefined;
 }
 
 export interface SessionOptions {

@@ -132,6 +132,8 @@ function* decodeAlerts(open: () => Container, schemas: SchemaCache): Generator<N
   } catch (err) {
     if (err instanceof BadFileError) throw err;
     if (err instanceof ContainerError) throw new BadFileError(err.message);
+    // A read that fails (EIO...) is the disk's fault, not the file's: its error names the cause.
+    if (typeof (err as NodeJS.ErrnoException).errno === 'number') throw err;
     // The check above leaves avsc nothing to refuse; should it still, the alert is what it refused.
     throw new BadFileError(`${index === 0 ? 'the file' : `alert #${index}`} does not decode with its schema (${(err as Error).message})`);
   }

@@ -42,8 +42,11 @@ export function expandPaths(paths: readonly string[]): { files: string[]; missin
     let stat;
     try {
       stat = statSync(path);
-    } catch {
-      missing.push(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') missing.push(path);
+      // Anything else (no permission, a name too long) is not "missing": tried as a file, its
+      // reading fails and names the cause.
+      else files.push(path);
       continue;
     }
     if (stat.isDirectory()) walk(path);

@@ -2,6 +2,7 @@
 // is asked (objectId is indexed, candid is unique), newest night first.
 import { DatabaseSync } from 'node:sqlite';
 import { listNights, nightFile } from './store.ts';
+import { hasTable } from './tables.ts';
 
 export interface FoundAlert {
   night: string;
@@ -21,6 +22,8 @@ export function findAlerts(dir: string, key: AlertKey, limit: number): FoundAler
     if (found.length >= limit) break;
     const db = new DatabaseSync(nightFile(dir, night), { readOnly: true });
     try {
+      // A night whose tables a writer has not committed yet holds nothing to find.
+      if (!hasTable(db, 'alerts') || !hasTable(db, 'schemas')) continue;
       const select = db.prepare(`SELECT a.seq, a.ingested_ms, a.datum, a.added, s.json AS schema_json, t.json AS added_json
         FROM alerts a JOIN schemas s ON s.id = a.schema_id LEFT JOIN schemas t ON t.id = a.added_schema_id
         WHERE a.${where} ORDER BY a.seq DESC LIMIT ?`);
@@ -34,9 +37,6 @@ export function findAlerts(dir: string, key: AlertKey, limit: number): FoundAler
           added: row.added === null || row.added_json === null ? null : { schemaJson: row.added_json as string, datum: row.added as Uint8Array },
         });
       }
-    } catch (err) {
-      // A night whose tables a writer has not committed yet holds nothing to find.
-      if (!/no such table/.test((err as Error).message)) throw err;
     } finally {
       db.close();
     }

@@ -6,6 +6,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { AlertView } from '../alert/survey.ts';
 import { FinkError } from '../errors.ts';
 import { alertColumns, listNights, nightFile, openNight, STORE_COLUMNS } from './store.ts';
+import { hasTable } from './tables.ts';
 
 /**
  * A night's file was deleted and created again, or replaced, while it was open: what was read of
@@ -14,7 +15,7 @@ import { alertColumns, listNights, nightFile, openNight, STORE_COLUMNS } from '.
 export class StoreReplacedError extends FinkError {
   readonly night: string;
   constructor(night: string, file: string) {
-    super(`the science database of night ${night} (${file}) was replaced while it was being read`);
+    super(`the science database of night ${night} (${file}) was replaced while it was being read`, { code: 'FINK_STORE_REPLACED' });
     this.name = 'StoreReplacedError';
     this.night = night;
   }
@@ -97,12 +98,9 @@ function fileIdentity(file: string): string | undefined {
 }
 
 function storeIdentity(db: DatabaseSync): string | undefined {
-  try {
-    return (db.prepare("SELECT value FROM meta WHERE key = 'id'").get() as { value: string } | undefined)?.value;
-  } catch {
-    // A store written before identities existed has no meta table: it is read without that check.
-    return undefined;
-  }
+  // A store written before identities existed has no meta table: it is read without that check.
+  if (!hasTable(db, 'meta')) return undefined;
+  return (db.prepare("SELECT value FROM meta WHERE key = 'id'").get() as { value: string } | undefined)?.value;
 }
 
 class SqliteReader implements AlertReader {
@@ -133,16 +131,21 @@ class SqliteReader implements AlertReader {
         return undefined;
       }
       try {
-        const { select, current } = prepareSelect(db);
-        night = { db, select, current, max: db.prepare('SELECT coalesce(max(seq), 0) AS m FROM alerts'), id: storeIdentity(db), inode };
+        const prepared = prepareSelect(db);
+        if (prepared.state === 'not-ready') {
+          db.close();
+          return undefined;
+        }
+        night = { db, select: prepared.select, current: prepared.current, max: db.prepare('SELECT coalesce(max(seq), 0) AS m FROM alerts'), id: storeIdentity(db), inode };
       } catch (err) {
         db.close();
-        if (/no such table/.test((err as Error).message)) return undefined;
         throw err;
       }
       this.#nights.set(name, night);
     } else if (!night.current) {
-      Object.assign(night, prepareSelect(night.db));
+      // Its alerts table exists (the night was ready), so it stays ready; a writer may have brought it up to date.
+      const prepared = prepareSelect(night.db);
+      if (prepared.state === 'ready') Object.assign(night, { select: prepared.select, current: prepared.current });
     }
     return night;
   }
@@ -205,7 +208,7 @@ class SqliteReader implements AlertReader {
         return json;
       }
     }
-    throw new Error(`schema ${schemaId} is not in the science database at ${this.#dir}`);
+    throw new FinkError(`schema ${schemaId} is not in the science database at ${this.#dir}`, { code: 'FINK_SCHEMA_MISSING' });
   }
 
   close(): void {
@@ -214,13 +217,16 @@ class SqliteReader implements AlertReader {
   }
 }
 
-function prepareSelect(db: DatabaseSync): { select: StatementSync; current: boolean } {
+/** A night's select, or `not-ready` while a writer has not yet committed its alerts table. */
+export type PreparedSelect = { state: 'not-ready' } | { state: 'ready'; select: StatementSync; current: boolean };
+
+export function prepareSelect(db: DatabaseSync): PreparedSelect {
   const present = alertColumns(db);
-  if (present.size === 0) throw new Error('no such table: alerts');
+  if (present.size === 0) return { state: 'not-ready' };
   const select = db.prepare(selectSql(present));
   // Ids exceed 2^53; the other integers are converted back to numbers below.
   select.setReadBigInts(true);
-  return { select, current: present.has('survey') };
+  return { state: 'ready', select, current: present.has('survey') };
 }
 
 type Row = Record<string, unknown>;

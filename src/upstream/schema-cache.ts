@@ -64,9 +64,11 @@ export class RegistrySchemaCache {
       const text = readFileSync(this.file(id), 'utf8');
       this.#texts.set(id, text);
       return text;
-    } catch {
-      // Not cached yet: the registry is asked.
-      return undefined;
+    } catch (err) {
+      // Not cached yet: the registry is asked. A file that is there but cannot be read is not
+      // fetched again behind the user's back: its error says why.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
     }
   }
 

@@ -142,3 +142,12 @@ describe('bad input', () => {
     assert.match(run.stderr, /give at least one file or folder/);
   });
 });
+
+test('a path that cannot be looked at for another reason than its absence is not reported missing: reading it names the cause', () => {
+  const work = tempDir('unreadable-path');
+  const tooLong = join(work, `${'x'.repeat(300)}.avro`);
+  assert.deepEqual(expandPaths([tooLong, join(work, 'missing.avro')]), { files: [tooLong], missing: [join(work, 'missing.avro')] });
+  const report = ingestPaths(join(work, 'db'), [tooLong]);
+  assert.equal(report.failed.length, 1);
+  assert.match(report.failed[0]!.reason, /ENAMETOOLONG/);
+});
