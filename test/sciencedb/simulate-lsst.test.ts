@@ -6,7 +6,8 @@ import { parseAvroType, schemaFingerprint, type AvroSchema } from '../../src/avr
 import { dayObsOfMjdTai } from '../../src/alert/lsst-fields.ts';
 import { lsstFields } from '../../src/alert/survey.ts';
 import { lsstAlertSchema } from '../../src/sciencedb/lsst-schema.ts';
-import { createSimulation, type AnyProfile } from '../../src/sciencedb/simulate.ts';
+import { createSimulation } from '../../src/sciencedb/simulate.ts';
+import type { AnyProfile } from '../../src/sciencedb/simulation.ts';
 import { runCli } from '../helpers/cli.ts';
 import { SHARED_DATA } from '../helpers/data.ts';
 import { tempDir } from '../helpers/temp.ts';
