@@ -3,6 +3,7 @@
 // cutouts and no history (1 to 2 KB). Fink-style added values are drawn so that the science filters
 // select small, realistic fractions.
 import { gzipSync } from 'node:zlib';
+import { ROID_KNOWN_SSO } from '../alert/filter.ts';
 import type { NewAlert } from './store.ts';
 import { jdOfNight, type Simulation, type SimulationOptions } from './simulation.ts';
 import { f32, filler, fitsCutout, packer, Random } from './synthetic.ts';
@@ -109,7 +110,7 @@ function addedValues(random: Random, sso: boolean, ndethist: number): Record<str
   const snLike = random.next() < 0.04;
   Object.assign(values, {
     cdsxmatch: random.pick(CDS_CLASSES),
-    roid: sso ? 3 : random.next() < 0.02 ? 1 : 0,
+    roid: sso ? ROID_KNOWN_SSO : random.next() < 0.02 ? 1 : 0,
     mulens: random.next() < 0.01 ? random.between(0.5, 1) : random.between(0, 0.2),
     rf_snia_vs_nonia: snLike ? random.between(0.5, 1) : random.between(0, 0.3),
     snn_snia_vs_nonia: snLike ? random.between(0.4, 1) : random.between(0, 0.5),
