@@ -10,7 +10,7 @@ import { packageRoot, type Config } from '../src/config/config.ts';
 import { readTopic } from '../src/kafka/topic-reader.ts';
 import { WireSchemas } from '../src/distribution/wire.ts';
 import { deleteTopic, ensureTopic } from '../src/kafka/topics.ts';
-import { openReader } from '../src/sciencedb/reader.ts';
+import { openReader, type AlertReader, type Checkpoint, type StoredAlert } from '../src/sciencedb/reader.ts';
 import { simulateIntoDb } from '../src/sciencedb/simulate.ts';
 import type { Compression } from '../src/kafka/transactional-producer.ts';
 import { parseAvroType, type AvroType } from '../src/avro/schema.ts';
@@ -78,22 +78,27 @@ export function prefilled(profile: BenchProfile, count: number): string {
   return dir;
 }
 
+/** Every alert of a database, in order, read in batches as the service reads them. */
+export function* storedAlerts(reader: AlertReader): Generator<StoredAlert> {
+  let checkpoint: Checkpoint = {};
+  for (;;) {
+    const { alerts, checkpoint: next } = reader.read(checkpoint, 5000);
+    if (alerts.length === 0) return;
+    yield* alerts;
+    checkpoint = next;
+  }
+}
+
 /** The average message (key + value) the service sends for a database's alerts. */
 export function averageMessage(dir: string): number {
   const reader = openReader(dir);
   const wire = new WireSchemas((id) => reader.schemaJson(id));
   let bytes = 0;
   let n = 0;
-  let checkpoint = {};
-  for (;;) {
-    const { alerts, checkpoint: next } = reader.read(checkpoint, 5000);
-    if (alerts.length === 0) break;
-    for (const a of alerts) {
-      const w = wire.forAlert(a);
-      bytes += w.key.length + w.encode(a).length;
-      n++;
-    }
-    checkpoint = next;
+  for (const a of storedAlerts(reader)) {
+    const w = wire.forAlert(a);
+    bytes += w.key.length + w.encode(a).length;
+    n++;
   }
   reader.close();
   return Math.round(bytes / n);

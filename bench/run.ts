@@ -27,7 +27,7 @@ import { withConsolePage } from './with-console.ts';
 import { upstreamCase, type UpstreamRun } from './upstream.ts';
 import {
   averageMessage, BENCH_PROFILES, benchDir, benchEnv, consumeUntil, continuousService, median, nameMaker, node, prefilled,
-  producerPerformance, root, runService, say, withTopic,
+  producerPerformance, root, runService, say, storedAlerts, withTopic,
   type Bench, type BenchProfile, type CaseResult, type PerformanceRun, type ServiceRun,
 } from './harness.ts';
 
@@ -161,13 +161,7 @@ async function burstCase(bench: Bench): Promise<CaseResult> {
 function sortedLatencies(db: string, decodedAt: ReadonlyMap<bigint, number>): number[] {
   const reader = openReader(db);
   const latencies: number[] = [];
-  let checkpoint = {};
-  for (;;) {
-    const { alerts, checkpoint: next } = reader.read(checkpoint, 5000);
-    if (alerts.length === 0) break;
-    for (const a of alerts) latencies.push(decodedAt.get(a.alertId)! - a.ingestedMs);
-    checkpoint = next;
-  }
+  for (const a of storedAlerts(reader)) latencies.push(decodedAt.get(a.alertId)! - a.ingestedMs);
   reader.close();
   return latencies.sort((a, b) => a - b);
 }
