@@ -2,7 +2,8 @@
 // DIR RATE SECONDS PROFILE SEED`. Each tick writes its share in one transaction; the store records
 // when (ingested_ms), which is where an alert's latency starts.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSimulation, type Profile } from '../src/sciencedb/simulate.ts';
+import { createSimulation } from '../src/sciencedb/simulate.ts';
+import type { ZtfProfile } from '../src/sciencedb/simulation.ts';
 import { ScienceWriter } from '../src/sciencedb/store.ts';
 
 const [dir, rateText, secondsText, profile, seedText] = process.argv.slice(2);
@@ -10,7 +11,7 @@ const rate = Number(rateText);
 const seconds = Number(secondsText);
 const tick = 100;
 const perTick = Math.max(1, Math.round((rate * tick) / 1000));
-const simulation = createSimulation({ profile: profile as Profile, seed: Number(seedText), night: '20261201' });
+const simulation = createSimulation({ profile: profile as ZtfProfile, seed: Number(seedText), night: '20261201' });
 const writer = new ScienceWriter(dir!);
 const start = performance.now();
 let written = 0;

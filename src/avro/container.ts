@@ -1,5 +1,7 @@
 // Avro Object Container Files, read block by block so that each datum's bytes can be kept exactly
-// as they arrived (avsc's file decoder hands out decoded values only), and written from raw datums.
+// as they arrived, and written from raw datums. avsc's BlockDecoder hands out either decoded values
+// or (with noDecode) raw bytes, as a stream; the store needs both of each datum, from one
+// synchronous pass over the block that yields the value together with its bytes.
 // A file is read sequentially from its source, one block in memory at a time, and every size it
 // states is checked against a limit before anything of that size is allocated: a file of any length
 // takes memory bounded by the largest block, and a deflate block that would inflate to gigabytes is

@@ -3,12 +3,8 @@
 // history of up to a few hundred sources and forced sources, three plain FITS cutouts: about 150 to
 // 200 KB); `lsst-light` the same schema without cutouts or history.
 import { DIA_FORCED_SOURCE_SPEC, DIA_OBJECT_SPEC, DIA_SOURCE_SPEC, FINK_LSST_ADDED, finkLsstAddedSchema, LSST_BANDS, lsstAlertSchema, MPC_ORBITS_SPEC, SS_SOURCE_SPEC } from './lsst-schema.ts';
-import type { Simulation, SimulationOptions } from './simulate.ts';
+import { mjdOfNight, type FieldSpec, type Simulation, type SimulationOptions } from './simulation.ts';
 import { f32, filler, fitsCutout, packer, Random } from './synthetic.ts';
-import type { FieldSpec } from './ztf-schema.ts';
-
-export type LsstProfile = 'lsst' | 'lsst-light';
-export const LSST_PROFILES: readonly LsstProfile[] = ['lsst', 'lsst-light'];
 
 /** Rubin's cutouts are plain FITS; 110x110 float32 pixels make about 51 KB each. */
 const CUTOUT_SIZE = 110;
@@ -19,14 +15,6 @@ const SIMBAD = ['Unknown', 'Unknown', 'Unknown', 'Unknown', 'Star', 'Star', 'RRL
 const CATS_CLASSES = [11, 12, 13, 21, 22, 23, 24, 31, 32, 41, 42];
 
 const fluxOfMag = (mag: number): number => 10 ** ((ZERO_POINT - mag) / 2.5);
-
-/** MJD (UTC) of 00:00 UTC on a night's date (YYYYMMDD). */
-function mjdOfDate(night: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(night);
-  const ms = m === null ? Number.NaN : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  if (!Number.isFinite(ms)) throw new Error(`a night is YYYYMMDD, got '${night}'`);
-  return ms / 86_400_000 + 40587;
-}
 
 /** A record of `specs`: every field drawn (nullable ones null now and then), then `values` over them. */
 function recordOf(random: Random, specs: readonly FieldSpec[], values: Record<string, unknown>): Record<string, unknown> {
@@ -55,7 +43,7 @@ export function createLsstSimulation(options: SimulationOptions): Simulation {
   const stamps = light ? null : ['difference', 'science', 'template'].map((kind) => Array.from({ length: POOL }, () => fitsCutout(random, kind, CUTOUT_SIZE)));
   // Observing starts at 23:00 UTC of the night's date (20:00 in Chile) and runs through the night
   // at a pace that keeps millions of alerts before noon UTC, where Rubin's dayObs changes.
-  const start = mjdOfDate(options.night) + 23 / 24;
+  const start = mjdOfNight(options.night) + 23 / 24;
   const nightMjd = BigInt(Math.floor(start));
   // Ids: the night, the seed and a counter, above 2^53, distinct across nights and seeds.
   const idBase = nightMjd * 10_000_000_000_000n + BigInt(options.seed % 1000) * 10_000_000_000n;

@@ -3,7 +3,7 @@
 import { compactSchemaJson, extendRecord, parseAvroType, schemaFingerprint, type RecordSchema } from '../avro/schema.ts';
 import { viewAlert, type Survey } from '../alert/survey.ts';
 import type { NewAlert } from './store.ts';
-import type { FieldSpec } from './ztf-schema.ts';
+import type { FieldSpec } from './simulation.ts';
 
 /** A small fast PRNG (mulberry32): the same seed gives the same alerts on every machine. */
 export class Random {

@@ -4,6 +4,7 @@
 // makes it ["null", t] without default (as ZTF writes the few fields that are nullable in the
 // history only).
 import type { FieldSchema, RecordSchema } from '../avro/schema.ts';
+import type { FieldSpec } from './simulation.ts';
 
 const CANDIDATE = `jd:d fid:i pid:l diffmaglim:f? pdiffimfilename:s? programpi:s? programid:i candid:l isdiffpos:s
 tblid:l? nid:i? rcid:i? field:i? xpos:f? ypos:f? ra:d dec:d magpsf:f sigmapsf:f chipsf:f? magap:f? sigmagap:f?
@@ -36,14 +37,6 @@ nalerthist:i`;
 const TYPES: Record<string, FieldSchema['type']> = {
   d: 'double', f: 'float', i: 'int', l: 'long', s: 'string', b: 'boolean', t: { type: 'long', logicalType: 'timestamp-micros' },
 };
-
-export interface FieldSpec {
-  name: string;
-  /** d, f, i, l, s, b or t */
-  code: string;
-  /** '' not nullable, '?' nullable with a null default, '~' nullable without default */
-  mark: string;
-}
 
 export function parseSpec(spec: string): FieldSpec[] {
   return spec.split(/\s+/).filter(Boolean).map((item) => {

@@ -6,7 +6,8 @@ import type { Survey } from '../alert/survey.ts';
 import { FinkError } from '../errors.ts';
 import { readAlertFile, SchemaCache } from '../sciencedb/decode.ts';
 import { expandPaths } from '../sciencedb/ingest.ts';
-import { createSimulation, type SimulationOptions } from '../sciencedb/simulate.ts';
+import { createSimulation } from '../sciencedb/simulate.ts';
+import type { SimulationOptions } from '../sciencedb/simulation.ts';
 import type { NewAlert } from '../sciencedb/store.ts';
 
 export interface Exposure {

@@ -1,9 +1,11 @@
-// The real alerts in ../shared/data, read from there (never copied into the repository). Tests that
-// need them skip, saying so, where the folder is absent.
+// The real alerts in ../shared/data, read from there (never copied into the repository). They are a
+// prerequisite (test/helpers/prerequisites.ts): a test that needs them skips, saying so, where the
+// folder is absent, and fails instead under CI=true.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import avro from 'avsc';
+import { prerequisiteMissing } from './prerequisites.ts';
 import { parseAvroType, sanitizeSchema, type AvroSchema } from '../../src/avro/schema.ts';
 import { packageRoot } from '../../src/config/config.ts';
 
@@ -20,18 +22,19 @@ export function realDataPresent(): boolean {
   return existsSync(ZTF_DATA) && existsSync(FINK_DATA);
 }
 
-/** True when the real data is present; otherwise marks the test skipped with the reason. */
+/** True when the real data is present; otherwise skips the test with the reason (fails it under CI=true). */
 export function haveRealData(t: TestContext): boolean {
-  if (realDataPresent()) return true;
-  t.skip(`real alerts not found at ${SHARED_DATA} (the shared data folder beside the project)`);
-  return false;
+  return realDataPresent() || prerequisiteMissing(t, `real alerts not found at ${SHARED_DATA} (the shared data folder beside the project)`);
 }
 
-/** True when the Rubin sample alerts are present; otherwise marks the test skipped with the reason. */
+/** True when the Rubin sample alerts are present; otherwise skips the test with the reason (fails it under CI=true). */
 export function haveLsstData(t: TestContext): boolean {
-  if (LSST_SAMPLES.every((f) => existsSync(f))) return true;
-  t.skip(`Rubin sample alerts not found at ${LSST_DATA} (the shared data folder beside the project)`);
-  return false;
+  return LSST_SAMPLES.every((f) => existsSync(f)) || prerequisiteMissing(t, `Rubin sample alerts not found at ${LSST_DATA} (the shared data folder beside the project)`);
+}
+
+/** True when a file or folder of the shared data is present; otherwise skips the test saying what is missing (fails it under CI=true). */
+export function haveSharedData(t: TestContext, path: string, what: string): boolean {
+  return existsSync(path) || prerequisiteMissing(t, `${what} not found at ${path} (the shared data folder beside the project)`);
 }
 
 /** Every alert of a file, decoded by avsc's own container reader (independent of ours). */

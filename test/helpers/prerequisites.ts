@@ -1,6 +1,7 @@
-// Prerequisites that are not part of the project (Python, kcat, the shared real data): a test
-// without one skips, saying which and how to get it; under CI=true, where .ci/run installs them,
-// it fails instead, so that a green CI run never hides a test that did not run.
+// Prerequisites that are not part of the project (Python, kcat, a browser, the shared real data in
+// ../shared/data, through test/helpers/data.ts): a test without one skips, saying which and how to
+// get it; under CI=true, where .ci/run installs them (and the data must be there), it fails instead,
+// so that a green CI run never hides a test that did not run.
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 

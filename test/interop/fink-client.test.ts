@@ -5,7 +5,7 @@ import { runCli } from '../helpers/cli.ts';
 import { FINK_DATA, realDataPresent, SHARED_DATA, ZTF_DATA } from '../helpers/data.ts';
 import { decodeWithKey, distributionSetup, readAll, type DistributionSetup } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { prerequisiteMissing } from '../helpers/prerequisites.ts';
+import { prerequisiteMissing, prerequisiteNoted } from '../helpers/prerequisites.ts';
 import { consumeWithFinkClient, finkClientPython, FINK_CLIENT_VERSION } from '../helpers/python.ts';
 
 interface Consumed {
@@ -40,6 +40,7 @@ describe(`fink-client ${FINK_CLIENT_VERSION} (PyPI) reads what the service distr
       prerequisiteMissing(t, found.reason);
       return;
     }
+    if (!real) prerequisiteNoted(t, `real alerts not found at ${SHARED_DATA} (the shared data folder beside the project)`, 'simulated alerts only');
     const { python } = found;
     const messages = await readAll(setup.config, 'distribution_test');
     assert.equal(messages.length, count);

@@ -1,7 +1,8 @@
 // The whole live chain, as a broker runs it: `fink start simulator` replays a ZTF night (the real
 // alerts of ../shared/data) and a Rubin night (simulated, in the Confluent wire format, its schema
 // in the managed schema registry) on a simulator cluster; `fink start stream2science` consumes it
-// into the science database and is SIGKILLed several times at seeded random moments on the way;
+// into the science database and is SIGKILLed several times at seeded random moments while the
+// survey's exposures flow (the replays loop until then, so a slow machine takes longer, not fewer);
 // `fink start distribution` runs all along and publishes on a second cluster, the community's.
 // Every alert must be on every topic its filter selects exactly once, its bytes as the survey sent
 // them: counted with the project's reader and with kcat.
@@ -35,11 +36,19 @@ import { waitFor } from '../helpers/wait.ts';
 const RUBIN_ALERTS = 240;
 /** stream2science is killed at least this many times while the simulators send. */
 const MIN_LIVES = 3;
-/**
- * Seconds between two exposures of the replay: the ZTF night's 14 exposures then last about 40 s, so
- * that a machine twice as slow still starts and kills stream2science several times within them.
- */
+/** A bound on the lives, so that a chain that never gets its kills in flight fails instead of running on. */
+const MAX_LIVES = 40;
+/** Seconds between two exposures of the replay (ZTF's 14 exposures of the shared night take about 40 s a pass). */
 const VISIT_INTERVAL_S = 3;
+/** An exposure sent, as the simulator logs it: its number over the replay and its id (ZTF jd, Rubin visit). */
+const EXPOSURE_SENT = /^exposure (\d+) \((?:jd|visit) ([^)]+)\)/gm;
+
+const exposuresOf = (simulator: FinkProcess) => [...simulator.output().matchAll(EXPOSURE_SENT)].map((m) => ({ number: Number(m[1]), id: m[2]! }));
+/** The replay has sent its whole night at least once: its first exposure came round again. */
+const replayedOnce = (simulator: FinkProcess) => {
+  const [first, ...rest] = exposuresOf(simulator);
+  return first !== undefined && rest.some((e) => e.id === first.id);
+};
 
 describe('the live chain: simulator cluster -> stream2science -> science database -> distribution -> community', { timeout: 1_800_000 }, () => {
   let upstream: TestCluster;
@@ -83,28 +92,33 @@ describe('the live chain: simulator cluster -> stream2science -> science databas
     await distribution.waitForOutput(SESSION_OPEN, 'the distribution to open its session');
 
     const simulators = [
-      spawnFink(['start', 'simulator', '--survey', 'ztf', '--night', night, '--visit-interval', String(VISIT_INTERVAL_S)], simulatorEnv),
-      spawnFink(['start', 'simulator', '--survey', 'lsst', '--simulate', String(RUBIN_ALERTS), '--profile', 'lsst', '--seed', '5', '--date', '20261125', '--visit-interval', String(VISIT_INTERVAL_S)], simulatorEnv),
+      spawnFink(['start', 'simulator', '--survey', 'ztf', '--night', night, '--visit-interval', String(VISIT_INTERVAL_S), '--loop'], simulatorEnv),
+      spawnFink(['start', 'simulator', '--survey', 'lsst', '--simulate', String(RUBIN_ALERTS), '--profile', 'lsst', '--seed', '5', '--date', '20261125', '--visit-interval', String(VISIT_INTERVAL_S), '--loop'], simulatorEnv),
     ];
     running.push(...simulators);
 
-    // stream2science's lives: each killed at a random moment, for as long as the survey's stream
-    // flows (the replay's exposures are VISIT_INTERVAL_S apart, so it outlasts several lives).
-    const simulating = () => simulators.some((s) => s.child.exitCode === null && s.child.signalCode === null);
+    // stream2science's lives: each killed at a random moment. A kill counts when the simulators'
+    // logs show an exposure sent while that life ran: the survey's messages were in flight into it.
+    // The replays loop (the same alerts again, which the store keeps once) until MIN_LIVES kills
+    // counted, however long a slow machine takes, and each night went out whole at least once.
+    const exposuresSent = () => simulators.reduce((n, s) => n + exposuresOf(s).length, 0);
     let killsDuringStream = 0;
-    for (let life = 1; simulating() || life <= MIN_LIVES; life++) {
+    for (let life = 1; killsDuringStream < MIN_LIVES && life <= MAX_LIVES; life++) {
       const child = spawnFink(['start', 'stream2science'], stream.env);
       running.push(child);
       await child.waitForOutput(/partition assigned/, 'stream2science to assign itself the partitions');
+      const sentBefore = exposuresSent();
       const delay = 300 + random.below(2500);
       await sleep(delay);
-      const flowing = simulating();
       child.child.kill('SIGKILL');
       await child.exited;
-      if (flowing) killsDuringStream++;
-      t.diagnostic(`stream2science life ${life}: SIGKILL after ${delay} ms${flowing ? ' while the simulators sent' : ''}; ${readStored(setup.dbDir).length} alerts stored so far`);
+      const sentDuring = exposuresSent() - sentBefore;
+      if (sentDuring > 0) killsDuringStream++;
+      t.diagnostic(`stream2science life ${life}: SIGKILL after ${delay} ms${sentDuring > 0 ? `, ${sentDuring} exposure(s) sent while it ran` : ', no exposure sent while it ran'}; ${readStored(setup.dbDir).length} alerts stored so far`);
     }
-    assert.ok(killsDuringStream >= MIN_LIVES, `stream2science was killed ${killsDuringStream} times while the stream flowed`);
+    assert.ok(killsDuringStream >= MIN_LIVES, `stream2science was killed ${killsDuringStream} times while exposures were sent, in ${MAX_LIVES} lives`);
+    await waitFor('each simulator to send its whole night once', () => simulators.every(replayedOnce), { timeoutMs: 600_000, everyMs: 500, detail: () => simulators.map((s) => s.output()).join('\n') });
+    for (const s of simulators) s.child.kill('SIGTERM');
     for (const s of simulators) assert.equal(await s.exited, 0, `the simulator failed:\n${s.output()}`);
 
     // The survey's side, as it was sent: the Rubin alerts read back from the simulator cluster,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -41,6 +41,16 @@ describe(`${LIBRARY} as this project relies on it`, () => {
     const installed = (JSON.parse(readFileSync(join(packageRoot(), 'node_modules', LIBRARY, 'package.json'), 'utf8')) as { version: string }).version;
     assert.match(declared ?? '', /^\d+\.\d+\.\d+$/, `${LIBRARY} must be pinned without a range in package.json`);
     assert.equal(declared, installed);
+  });
+
+  // lz4-in-place.ts runs the client's WebAssembly codec module: declared and pinned like the client.
+  it('has @platformatic/wasm-utils declared exactly, at the version the client loads its codec module from', () => {
+    const wasmUtils = '@platformatic/wasm-utils';
+    const declared = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies[wasmUtils];
+    // The codec module sits in the package's dist/.
+    const loaded = (JSON.parse(readFileSync(join(dirname(codecModuleFile()), '..', 'package.json'), 'utf8')) as { name: string; version: string });
+    assert.match(declared ?? '', /^\d+\.\d+\.\d+$/, `${wasmUtils} must be pinned without a range in package.json`);
+    assert.deepEqual(loaded, { ...loaded, name: wasmUtils, version: declared });
   });
 
   // api-override.ts replaces what kGetApi hands out; transaction-state.ts asks the coordinator on

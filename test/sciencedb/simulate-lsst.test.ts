@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseAvroType, schemaFingerprint, type AvroSchema } from '../../src/avro/schema.ts';
 import { dayObsOfMjdTai } from '../../src/alert/lsst-fields.ts';
 import { lsstFields } from '../../src/alert/survey.ts';
 import { lsstAlertSchema } from '../../src/sciencedb/lsst-schema.ts';
-import { createSimulation, type AnyProfile } from '../../src/sciencedb/simulate.ts';
+import { createSimulation } from '../../src/sciencedb/simulate.ts';
+import type { AnyProfile } from '../../src/sciencedb/simulation.ts';
 import { runCli } from '../helpers/cli.ts';
-import { SHARED_DATA } from '../helpers/data.ts';
+import { haveSharedData, SHARED_DATA } from '../helpers/data.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const alerts = (profile: AnyProfile, seed: number, count: number) => {
@@ -38,7 +39,7 @@ function publishedV10(dir: string): AvroSchema {
 describe('simulated Rubin alerts', () => {
   test("the schema written in the repository is Rubin's lsst.v10_0 (same Parsing Canonical Form)", (t) => {
     const dir = join(SHARED_DATA, 'lsst', 'schema', '10', '0');
-    if (!existsSync(dir)) return t.skip(`Rubin's schemas not found at ${dir} (the shared data folder beside the project)`);
+    if (!haveSharedData(t, dir, "Rubin's schemas")) return;
     assert.equal(schemaFingerprint(parseAvroType(lsstAlertSchema())), schemaFingerprint(parseAvroType(publishedV10(dir))));
   });
 
