@@ -16,7 +16,7 @@ export class GroupCommits {
   readonly #metrics: Stream2ScienceMetrics;
   readonly #log: Logger;
   #uncommitted = new Set<Assigned>();
-  #committedAt = 0;
+  #committedAt = -Infinity;
 
   constructor(consumer: Consumer, group: string, metrics: Stream2ScienceMetrics, log: Logger) {
     this.#consumer = consumer;
