@@ -9,6 +9,8 @@ import { errorIds, unreachableMessage } from '../kafka/errors.ts';
 import { ensureTopic, messageLimits } from '../kafka/topics.ts';
 import { classifyKafkaError, FencedError, TransactionalSession } from '../kafka/transactional-session.ts';
 import { openReader, StoreReplacedError, type AlertReader, type Checkpoint } from '../sciencedb/reader.ts';
+import { Outage } from '../service/outage.ts';
+import { Progress } from '../service/progress.ts';
 import { BrokerWatch } from './brokers.ts';
 import { buildBatch, DEFAULT_MAX_MESSAGE_BYTES, type Batch, type TopicTarget } from './batch.ts';
 import { checkpointMessage, readCheckpoint, stillValid } from './checkpoint.ts';
@@ -20,8 +22,6 @@ import { sizedTopics, type DistributionSettings } from './settings.ts';
 import { planTopics, topicCompression, type TopicPlan } from './topics.ts';
 import { planWaves } from './waves.ts';
 import { WireSchemas } from './wire.ts';
-import { Outage } from '../service/outage.ts';
-import { Progress } from '../service/progress.ts';
 
 export interface DistributionOptions {
   /** Distribute what is stored at start, then return. */
