@@ -26,7 +26,11 @@ export function parseResetTarget(text: string): ResetTarget {
 
 function byTopic(partitions: readonly PartitionRef[]): Map<string, number[]> {
   const out = new Map<string, number[]>();
-  for (const p of partitions) out.set(p.topic, [...(out.get(p.topic) ?? []), p.partition]);
+  for (const p of partitions) {
+    const list = out.get(p.topic);
+    if (list === undefined) out.set(p.topic, [p.partition]);
+    else list.push(p.partition);
+  }
   return out;
 }
 

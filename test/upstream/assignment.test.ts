@@ -87,3 +87,19 @@ test('advance moves the partitions past their messages; lags count from there to
   assignment.advance([{ topic: 'ztf_a', partition: 0, next: 40n }]);
   assert.equal(assignment.caughtUp(), true);
 });
+
+test('a refresh that fails before the start positions are known assigns nothing, and the next one assigns them', async () => {
+  const assignment = new Assignment(new Map(), () => {});
+  const { admin, consumer } = fakes();
+  const listCommittedOffsets = consumer.listCommittedOffsets.bind(consumer);
+  let failures = 1;
+  Object.assign(consumer, { listCommittedOffsets: async (...args: Parameters<Consumer['listCommittedOffsets']>) => {
+    if (failures-- > 0) throw new Error('coordinator away');
+    return listCommittedOffsets(...args);
+  } });
+  await assert.rejects(assignment.refresh(admin, consumer, SETTINGS), /coordinator away/);
+  assert.deepEqual(assignment.all(), []);
+  assert.equal(assignment.refreshDue(60_000), true);
+  await assignment.refresh(admin, consumer, SETTINGS);
+  assert.deepEqual(assignment.all().map((a) => [a.partition, a.next]), [[0, 2n], [1, 30n]]);
+});
