@@ -13,16 +13,18 @@ const ROOMS = {
   avro: ['config'],
   alert: ['config', 'avro'],
   sciencedb: ['config', 'avro', 'alert'],
-  distribution: ['config', 'kafka', 'avro', 'alert', 'sciencedb'],
+  // What both long-running services share: one instance, signals, metrics, outages, progress.
+  service: ['config', 'kafka', 'sciencedb'],
+  distribution: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'service'],
   consumer: ['config', 'kafka', 'avro', 'alert'],
   // The live web page: reads topics as a consumer does, looks alerts up in the science database.
-  console: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'consumer'],
+  console: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'consumer', 'service'],
   // The survey's side of the live chain: replays alerts on the simulator cluster.
   simulator: ['config', 'kafka', 'avro', 'alert', 'sciencedb'],
   // stream2science: the survey's stream into the science database (no other room uses it).
-  upstream: ['config', 'kafka', 'avro', 'alert', 'sciencedb'],
+  upstream: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'service'],
   // Helpers of the entry points: they may use every room, and no room uses them.
-  cli: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'distribution', 'consumer', 'console', 'simulator', 'upstream'],
+  cli: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'service', 'distribution', 'consumer', 'console', 'simulator', 'upstream'],
 };
 const ALL = [...Object.keys(ROOMS)];
 

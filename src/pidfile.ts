@@ -1,9 +1,9 @@
-// Pid files of the long-running processes (brokers, the distribution service). A pid file holds
+// Pid files of the long-running processes (brokers, the distribution service, stream2science). A pid file holds
 // the pid and the process's start time (field 22 of /proc/<pid>/stat): a process is ours only if
 // both match and its command line has the expected marker, so neither a stale file left by a
 // crash nor a later process that reused the pid is ever taken for ours (or sent a signal).
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { replaceFile } from './files.ts';
 
 /**
@@ -57,4 +57,10 @@ export function removePid(file: string, pid = process.pid): void {
   } catch {
     // already gone
   }
+}
+
+/** A long-running service of this machine: its pid file (`<id>.pid` in its state folder), and its pid if it runs. */
+export function servicePid(stateDir: string, id: string, marker: string): { file: string; pid: number | undefined } {
+  const file = join(stateDir, `${id}.pid`);
+  return { file, pid: livePid(file, marker) };
 }

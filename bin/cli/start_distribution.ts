@@ -1,14 +1,12 @@
 // `fink start distribution [--until-caught-up]`
 import { join } from 'node:path';
 import { commandArgs } from '../../src/cli/args.ts';
-import { serveConfiguredMetrics, stopOnSignals } from '../../src/cli/service.ts';
-import { FinkError } from '../../src/errors.ts';
-import { livePid, removePid, writePid } from '../../src/pidfile.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
-import { streamLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/distribution/metrics.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
+import { runService } from '../../src/service/run.ts';
+import { DISTRIBUTION_SERVICE, serviceProcess as distributionProcess } from '../../src/service/services.ts';
 
 const USAGE = `usage: fink start distribution [--until-caught-up] [--conf FILE]
 
@@ -25,14 +23,12 @@ Logs go to stderr, one structured line per event; DISTRIBUTION_METRICS_PORT serv
 metrics at /metrics.
 `;
 
-/** What marks our service in /proc/<pid>/cmdline. */
-const MARKER = 'distribution';
-
-/** The service of DISTRIBUTION_ID on this machine: its pid file, and its pid if it runs. */
+/**
+ * Kept for bin/cli/start_console.ts (another part of this change) until it imports
+ * serviceProcess(config, DISTRIBUTION_SERVICE) from src/service/services.ts itself.
+ */
 export function serviceProcess(config: Config): { id: string; file: string; pid: number | undefined } {
-  const id = config.require('DISTRIBUTION_ID');
-  const file = join(config.require('DISTRIBUTION_STATE_DIR'), `${id}.pid`);
-  return { id, file, pid: livePid(file, MARKER) };
+  return distributionProcess(config, DISTRIBUTION_SERVICE);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -40,16 +36,10 @@ export async function run(argv: string[]): Promise<number> {
   if (args === undefined) return 0;
   const { values } = args;
   const config = loadConfig({ confFile: values.conf });
-  const { id, file: pids, pid: running } = serviceProcess(config);
-  if (running !== undefined && running !== process.pid) {
-    throw new FinkError(`a distribution service with DISTRIBUTION_ID=${id} already runs (pid ${running}); 'fink stop distribution' stops it`);
-  }
-  writePid(pids);
-  const log = streamLogger();
-  const signal = stopOnSignals(log, 'the open transaction is aborted by Kafka');
+  const { identity, file } = distributionProcess(config, DISTRIBUTION_SERVICE);
   const metrics = new Metrics();
-  const server = await serveConfiguredMetrics(metrics, config.get('DISTRIBUTION_METRICS_PORT'), log);
-  try {
+  const service = { label: `a distribution service with ${identity}`, stopCommand: 'fink stop distribution', pidFile: file, marker: DISTRIBUTION_SERVICE.marker, metrics, metricsPort: config.get('DISTRIBUTION_METRICS_PORT'), onSecondSignal: 'the open transaction is aborted by Kafka' };
+  return runService(service, async (log, signal) => {
     const summary = await runDistribution(distributionSettings(config), { untilCaughtUp: values['until-caught-up'] === true, signal, log, metrics });
     const mb = Object.values(summary.topics).reduce((s, t) => s + t.bytes, 0) / 1e6;
     const rate = summary.seconds > 0 ? summary.alerts / summary.seconds : 0;
@@ -58,8 +48,5 @@ export async function run(argv: string[]): Promise<number> {
     if (summary.filterErrors > 0) process.stdout.write(`  ${summary.filterErrors} filter errors (alerts counted as not matching; see the log)\n`);
     if (summary.skipped > 0) process.stdout.write(`  ${summary.skipped} messages skipped as too large (recorded in ${join(config.require('DISTRIBUTION_STATE_DIR'), 'skipped.jsonl')})\n`);
     return 0;
-  } finally {
-    server?.close();
-    removePid(pids);
-  }
+  });
 }

@@ -1,11 +1,8 @@
 // `fink start stream2science [--reset-to DATE|earliest|latest] [--until-caught-up]`
-import { join } from 'node:path';
 import { commandArgs } from '../../src/cli/args.ts';
-import { serveConfiguredMetrics, stopOnSignals } from '../../src/cli/service.ts';
-import { loadConfig, type Config } from '../../src/config/config.ts';
-import { FinkError } from '../../src/errors.ts';
-import { streamLogger } from '../../src/log.ts';
-import { livePid, removePid, writePid } from '../../src/pidfile.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { runService } from '../../src/service/run.ts';
+import { serviceProcess, STREAM2SCIENCE_SERVICE } from '../../src/service/services.ts';
 import { deadLetterFile } from '../../src/upstream/dead-letters.ts';
 import { Stream2ScienceMetrics } from '../../src/upstream/metrics.ts';
 import { parseResetTarget } from '../../src/upstream/offsets.ts';
@@ -31,16 +28,6 @@ Logs go to stderr, one structured line per event, with a progress line every 5 s
 dead letters); UPSTREAM_METRICS_PORT serves Prometheus metrics at /metrics.
 `;
 
-/** What marks our process in /proc/<pid>/cmdline. */
-const MARKER = 'stream2science';
-
-/** The stream2science of UPSTREAM_GROUP_ID on this machine: its pid file, and its pid if it runs. */
-export function stream2scienceProcess(config: Config): { group: string; file: string; pid: number | undefined } {
-  const group = config.require('UPSTREAM_GROUP_ID');
-  const file = join(config.require('UPSTREAM_STATE_DIR'), `${group}.pid`);
-  return { group, file, pid: livePid(file, MARKER) };
-}
-
 export async function run(argv: string[]): Promise<number> {
   const args = commandArgs(argv, USAGE, { 'reset-to': { type: 'string' }, 'until-caught-up': { type: 'boolean' } });
   if (args === undefined) return 0;
@@ -48,24 +35,15 @@ export async function run(argv: string[]): Promise<number> {
   const resetTo = values['reset-to'] === undefined ? undefined : parseResetTarget(values['reset-to']);
   const config = loadConfig({ confFile: values.conf });
   const settings = stream2scienceSettings(config);
-  const { group, file: pids, pid: running } = stream2scienceProcess(config);
-  if (running !== undefined && running !== process.pid) {
-    throw new FinkError(`stream2science with UPSTREAM_GROUP_ID=${group} already runs (pid ${running}); 'fink stop stream2science' stops it`);
-  }
-  writePid(pids);
-  const log = streamLogger();
-  const signal = stopOnSignals(log, 'what was not committed is read again on restart');
+  const { id: group, identity, file } = serviceProcess(config, STREAM2SCIENCE_SERVICE);
   const metrics = new Stream2ScienceMetrics();
-  const server = await serveConfiguredMetrics(metrics, config.get('UPSTREAM_METRICS_PORT'), log);
-  try {
+  const service = { label: `stream2science with ${identity}`, stopCommand: 'fink stop stream2science', pidFile: file, marker: STREAM2SCIENCE_SERVICE.marker, metrics, metricsPort: config.get('UPSTREAM_METRICS_PORT'), onSecondSignal: 'what was not committed is read again on restart' };
+  return runService(service, async (log, signal) => {
     log('info', 'stream2science starting', { servers: settings.connection.bootstrapBrokers.join(','), group, topics: config.list('UPSTREAM_TOPICS').join(','), formats: config.list('UPSTREAM_FORMAT').join(',') });
     const summary = await runStream2Science(settings, { signal, log, metrics, resetTo, untilCaughtUp: values['until-caught-up'] === true });
     const rate = summary.seconds > 0 ? summary.alerts / summary.seconds : 0;
     process.stdout.write(`stored ${summary.alerts} alerts from ${summary.messages} upstream messages in ${summary.seconds.toFixed(1)} s (${rate.toFixed(0)} alerts/s)\n`);
     if (summary.deadLetters > 0) process.stdout.write(`  ${summary.deadLetters} messages did not decode (recorded in ${deadLetterFile(settings.stateDir)})\n`);
     return 0;
-  } finally {
-    server?.close();
-    removePid(pids);
-  }
+  });
 }

@@ -1,8 +1,6 @@
 // `fink stop distribution`
-import { commandArgs } from '../../src/cli/args.ts';
-import { stopProcess } from '../../src/cli/stop.ts';
-import { loadConfig } from '../../src/config/config.ts';
-import { serviceProcess } from './start_distribution.ts';
+import { stopServiceCommand } from '../../src/cli/stop.ts';
+import { DISTRIBUTION_SERVICE } from '../../src/service/services.ts';
 
 const USAGE = `usage: fink stop distribution [--conf FILE]
 
@@ -11,10 +9,5 @@ flight is committed (or, if Kafka is away, aborted), never half. Waits until it 
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = commandArgs(argv, USAGE, {});
-  if (args === undefined) return 0;
-  const config = loadConfig({ confFile: args.values.conf });
-  const { id } = serviceProcess(config);
-  await stopProcess('distribution service', `DISTRIBUTION_ID=${id}`, () => serviceProcess(config).pid);
-  return 0;
+  return stopServiceCommand(argv, USAGE, DISTRIBUTION_SERVICE);
 }

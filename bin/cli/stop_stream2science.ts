@@ -1,8 +1,6 @@
 // `fink stop stream2science`
-import { commandArgs } from '../../src/cli/args.ts';
-import { stopProcess } from '../../src/cli/stop.ts';
-import { loadConfig } from '../../src/config/config.ts';
-import { stream2scienceProcess } from './start_stream2science.ts';
+import { stopServiceCommand } from '../../src/cli/stop.ts';
+import { STREAM2SCIENCE_SERVICE } from '../../src/service/services.ts';
 
 const USAGE = `usage: fink stop stream2science [--conf FILE]
 
@@ -11,10 +9,5 @@ flight is committed with its positions, never half. Waits until it has exited.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = commandArgs(argv, USAGE, {});
-  if (args === undefined) return 0;
-  const config = loadConfig({ confFile: args.values.conf });
-  const { group } = stream2scienceProcess(config);
-  await stopProcess('stream2science', `UPSTREAM_GROUP_ID=${group}`, () => stream2scienceProcess(config).pid);
-  return 0;
+  return stopServiceCommand(argv, USAGE, STREAM2SCIENCE_SERVICE);
 }

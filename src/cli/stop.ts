@@ -2,6 +2,19 @@
 // in flight), then waiting until it has exited.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FinkError } from '../errors.ts';
+import { loadConfig } from '../config/config.ts';
+import { serviceProcess, type ServiceKind } from '../service/services.ts';
+import { commandArgs } from './args.ts';
+
+/** `fink stop distribution`, `fink stop stream2science`: the configured instance of `kind`, stopped. */
+export async function stopServiceCommand(argv: string[], usage: string, kind: ServiceKind): Promise<number> {
+  const args = commandArgs(argv, usage, {});
+  if (args === undefined) return 0;
+  const config = loadConfig({ confFile: args.values.conf });
+  const { identity } = serviceProcess(config, kind);
+  await stopProcess(kind.name, identity, () => serviceProcess(config, kind).pid);
+  return 0;
+}
 
 /**
  * Stops the process `running()` names (undefined: none runs); `what` names it in messages, and

@@ -3,11 +3,12 @@
 // and only the newest few messages since the last update are decoded: the page gets at most
 // `keep` alerts per topic an update, however fast they flow, so a thousand alerts a second cost
 // the console a handful of fetches and decodes, not a thousand.
-import { setTimeout as sleep } from 'node:timers/promises';
+import { kafkaBackoff } from '../backoff.ts';
 import { DecodeError, type SchemaFileDecoder } from '../consumer/schema-file-decoder.ts';
 import { messageWhere } from '../consumer/messages.ts';
 import type { KafkaConnection } from '../kafka/client-options.ts';
 import { readTopic, type ConsumedMessage } from '../kafka/topic-reader.ts';
+import { pause } from '../pause.ts';
 import { holdAlert, rowMessage, type HeldAlert, type HeldAlerts, type RowMessage } from './held.ts';
 
 export interface TopicCounts {
@@ -26,8 +27,6 @@ export interface TopicCounts {
   reading: 'ok' | 'retrying';
 }
 
-const BACKOFF_MS = [500, 1000, 2000, 5000, 15000];
-
 export class TopicFeed {
   readonly topic: string;
   readonly counts: TopicCounts = { committed: 0, messages: 0, bytes: 0, latest: [], ends: [], decodeErrors: 0, lastError: null, reading: 'ok' };
@@ -42,7 +41,7 @@ export class TopicFeed {
 
   /** Follows the topic until `signal` aborts, starting `tail` messages before each partition's end; reading again after a failure. */
   async follow(connection: KafkaConnection, tail: number, signal: AbortSignal): Promise<void> {
-    let failures = 0;
+    const backoff = kafkaBackoff();
     while (!signal.aborted) {
       try {
         const onStableEnds = (ends: readonly bigint[]) => {
@@ -54,7 +53,7 @@ export class TopicFeed {
         // Small fetches: a live view needs the last few alerts, not megabytes of them.
         for await (const message of readTopic(connection, this.topic, { follow: true, signal, tail, onStableEnds, partitionMaxBytes: 1 << 20 })) {
           this.counts.reading = 'ok';
-          failures = 0;
+          backoff.reset();
           this.counts.messages++;
           this.counts.latest[message.partition] = Math.max(this.counts.latest[message.partition] ?? -1, Number(message.offset));
           this.counts.bytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
@@ -65,7 +64,7 @@ export class TopicFeed {
         if (signal.aborted) return;
         this.counts.reading = 'retrying';
         this.counts.lastError = (err as Error).message;
-        await sleep(BACKOFF_MS[Math.min(failures++, BACKOFF_MS.length - 1)]!, undefined, { signal }).catch(() => undefined);
+        await pause(backoff.next(), signal);
       }
     }
   }

@@ -2,21 +2,21 @@
 // topic's filter evaluated on each alert in one pass, and each batch produced with its new
 // checkpoint in one Kafka transaction (docs/architecture.md, Exactly once).
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FinkError } from '../errors.ts';
+import { pause } from '../pause.ts';
 import { appendRecord } from '../files.ts';
 import { classifyKafkaError, errorIds, unreachableMessage } from '../kafka/errors.ts';
 import { ensureTopic, messageLimits } from '../kafka/topics.ts';
 import { FencedError, TransactionalSession } from '../kafka/transactional-session.ts';
 import { openReader, StoreReplacedError, type AlertReader, type Checkpoint } from '../sciencedb/reader.ts';
+import { Outage } from '../service/outage.ts';
+import { Progress } from '../service/progress.ts';
 import { BrokerWatch } from './brokers.ts';
 import { buildBatch, DEFAULT_MAX_MESSAGE_BYTES, type Batch, type TopicTarget } from './batch.ts';
 import { checkpointMessage, readCheckpoint, stillValid } from './checkpoint.ts';
 import { loadFilters } from './filters.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { Metrics } from './metrics.ts';
-import { Outage } from './outage.ts';
-import { Progress } from './progress.ts';
 import { SchemaFiles } from './schema-files.ts';
 import { sizedTopics, type DistributionSettings } from './settings.ts';
 import { planTopics, topicCompression, type TopicPlan } from './topics.ts';
@@ -74,7 +74,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const session = new TransactionalSession({ connection: settings.connection, transactionalId: settings.id, clientId: `fink-distribution-${settings.id}`, compression: settings.compression });
   const outage = new Outage(log);
   const brokers = new BrokerWatch(() => session.brokers(), log);
-  const progress = new Progress(metrics, options.progressEvery ?? 5, log);
+  const progress = new Progress(options.progressEvery ?? 5, log, () => ({ alerts: metrics.alerts, bytes: metrics.totalBytes() }));
   const target = options.untilCaughtUp === true ? reader.head() : undefined;
   /** What each topic accepts; undefined until the topics are ready, which is the first thing Kafka is asked. */
   let limits: Map<string, number> | undefined;
@@ -95,7 +95,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
         if (alerts.length === 0) {
           metrics.lag = 0;
           if (target !== undefined) break;
-          await sleep(settings.pollMs, undefined, { signal: options.signal }).catch(() => {});
+          await pause(settings.pollMs, options.signal);
           continue;
         }
         const batch = buildBatch(alerts, position.targets, wire, settings.oversize);
@@ -107,7 +107,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
         position = { ...position, checkpoint: next, alerts: saved.alerts };
         last = next;
         metrics.countBatch(alerts.length, batch.messages, (performance.now() - batchStart) / 1000);
-        progress.tick(() => reader.lag(next));
+        progress.tick(() => ({ lag: (metrics.lag = reader.lag(next)) }));
       } catch (err) {
         // Distributing what is there is a one-off job: a Kafka that never answered is a mistake to name.
         if (limits === undefined && options.untilCaughtUp === true && classifyKafkaError(err) === 'unreachable') throw new FinkError(unreachableMessage(settings.connection.bootstrapBrokers, err), { code: 'FINK_KAFKA_UNREACHABLE' });
@@ -116,7 +116,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
         // committed: start over from a new session.
         if (await session.close()) metrics.transactionsAborted++;
         position = undefined;
-        await sleep(wait, undefined, { signal: options.signal }).catch(() => {});
+        await pause(wait, options.signal);
       }
     }
   } finally {

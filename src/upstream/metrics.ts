@@ -15,8 +15,14 @@ export class Stream2ScienceMetrics {
   readonly lag = new Map<string, { topic: string; partition: number; messages: number }>();
   readonly errors = new Map<string, number>();
 
-  countMessage(topic: string): void {
-    this.messages.set(topic, (this.messages.get(topic) ?? 0) + 1);
+  countMessages(topic: string, count = 1): void {
+    this.messages.set(topic, (this.messages.get(topic) ?? 0) + count);
+  }
+
+  totalMessages(): number {
+    let sum = 0;
+    for (const n of this.messages.values()) sum += n;
+    return sum;
   }
 
   countError(kind: string): void {

@@ -26,7 +26,11 @@ export function parseResetTarget(text: string): ResetTarget {
 
 function byTopic(partitions: readonly PartitionRef[]): Map<string, number[]> {
   const out = new Map<string, number[]>();
-  for (const p of partitions) out.set(p.topic, [...(out.get(p.topic) ?? []), p.partition]);
+  for (const p of partitions) {
+    const list = out.get(p.topic);
+    if (list === undefined) out.set(p.topic, [p.partition]);
+    else list.push(p.partition);
+  }
   return out;
 }
 
@@ -52,9 +56,14 @@ export async function groupOffsets(consumer: Consumer, partitions: readonly Part
 /**
  * Commits positions to the upstream group, for monitoring (Kafka's tools show the group's lag). The
  * consumer never joins the group (it assigns its partitions itself), so it commits as a simple
- * consumer: generation -1 and an empty member id, which a group without members accepts. (The
- * client's member id before joining is null, which OffsetCommit cannot carry: the broker closes
- * the connection on it.)
+ * consumer: generation -1 and an empty member id, which a group without members accepts.
+ *
+ * Workaround of @platformatic/kafka 2.12.1 (docs/architecture.md, Library workarounds): its commit
+ * sends the client's own generationId and memberId, and a client that has not joined holds a null
+ * member id, which OffsetCommit cannot carry (the broker closes the connection on it); so both are
+ * set on the client before each commit. It can go once the library commits for a group without
+ * joining it (a simple consumer's commit) or starts with an empty member id;
+ * test/kafka/library-workarounds.test.ts says when.
  */
 export async function commitToGroup(consumer: Consumer, positions: readonly (PartitionRef & { next: bigint })[]): Promise<void> {
   if (positions.length === 0) return;

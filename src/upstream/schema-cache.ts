@@ -4,11 +4,12 @@
 // good in a registry, so a cached text never goes stale.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fetchSchemaById, RegistryError } from '../avro/schema-registry.ts';
+import { Backoff } from '../backoff.ts';
 import { FinkError } from '../errors.ts';
 import { replaceFile } from '../files.ts';
 import type { Logger } from '../log.ts';
+import { pause } from '../pause.ts';
 
 /** An id the registry does not know, after the retries: its messages are dead letters. */
 export class UnknownSchemaError extends FinkError {
@@ -79,7 +80,9 @@ export class RegistrySchemaCache {
     if (givenUp !== undefined && givenUp > Date.now()) throw new UnknownSchemaError(`schema id ${id} is unknown to the registry at ${this.#url} (given up less than ${GIVEN_UP_MS / 1000} s ago)`);
     let unknownTries = 0;
     let unreachableSaid = false;
-    for (let delay = firstDelayMs; ; delay = Math.min(delay * 2, maxDelayMs)) {
+    const backoff = new Backoff(firstDelayMs, maxDelayMs);
+    for (;;) {
+      const delay = backoff.next();
       try {
         const text = await fetchSchemaById(this.#url, id);
         if (unreachableSaid) log('info', 'schema registry is back', { url: this.#url });
@@ -99,7 +102,7 @@ export class RegistrySchemaCache {
         }
       }
       if (signal?.aborted === true) throw new FinkError(`stopped while waiting for schema id ${id} from the registry`);
-      await sleep(delay, undefined, { signal }).catch(() => undefined);
+      await pause(delay, signal);
     }
   }
 }

@@ -65,6 +65,21 @@ describe(`${LIBRARY} as this project relies on it`, () => {
   it("has no admin call for DescribeTransactions (transaction-state.ts sends the request itself; it can use the library's call once there is one)", () => {
     assert.equal('describeTransactions' in Admin.prototype, false, 'Admin.describeTransactions exists now: transaction-state.ts can use it instead of kGetBootstrapConnection/kGetConnection');
   });
+
+  // offsets.ts (commitToGroup) commits for a group it never joins by setting the client's
+  // generationId and memberId first: the library sends those two fields as they stand, and holds a
+  // null member id until it joins, which OffsetCommit cannot carry.
+  it("commits with the generationId and memberId the client holds, and holds a null member id before joining (commitToGroup in offsets.ts sets -1 and '' first)", async () => {
+    const consumer = new Consumer({ clientId: 'workarounds', groupId: 'never-joined', bootstrapBrokers: ['127.0.0.1:1'] });
+    try {
+      assert.equal(consumer.memberId, null, "a consumer that has not joined no longer holds a null member id: the consumer-group commit workaround of offsets.ts (generationId -1, memberId '') may be able to go");
+    } finally {
+      await consumer.close();
+    }
+    const source = readFileSync(join(packageRoot(), 'node_modules', LIBRARY, 'dist', 'clients', 'consumer', 'consumer.js'), 'utf8');
+    const offsetCommit = /this\[kGetApi\]\('OffsetCommit'[\s\S]*?api\(connection, this\.groupId, this\.#useConsumerGroupProtocol \? this\.#memberEpoch : this\.generationId, this\.memberId,/;
+    assert.match(source, offsetCommit, "Consumer.commit no longer sends the client's own generationId and memberId: the consumer-group commit workaround of offsets.ts (commitToGroup) must find another way to commit as a simple consumer");
+  });
 });
 
 describe(`${LIBRARY} against a real broker`, { timeout: 240_000 }, () => {

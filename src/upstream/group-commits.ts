@@ -1,0 +1,47 @@
+// The positions stream2science commits to the upstream group, for monitoring only (Kafka's tools
+// then show the group's lag; the positions that count are in the science database): at most one
+// commit a second while running, and what is left when the service stops.
+import type { Consumer } from '@platformatic/kafka';
+import { classifyKafkaError, rootCauses } from '../kafka/errors.ts';
+import type { Logger } from '../log.ts';
+import type { Assigned } from './assignment.ts';
+import type { Stream2ScienceMetrics } from './metrics.ts';
+import { commitToGroup } from './offsets.ts';
+
+const GROUP_COMMIT_MS = 1000;
+
+export class GroupCommits {
+  readonly #consumer: Consumer;
+  readonly #group: string;
+  readonly #metrics: Stream2ScienceMetrics;
+  readonly #log: Logger;
+  #uncommitted = new Set<Assigned>();
+  #committedAt = -Infinity;
+
+  constructor(consumer: Consumer, group: string, metrics: Stream2ScienceMetrics, log: Logger) {
+    this.#consumer = consumer;
+    this.#group = group;
+    this.#metrics = metrics;
+    this.#log = log;
+  }
+
+  /** Partitions that moved: their positions go with the next commit. */
+  note(moved: readonly Assigned[]): void {
+    for (const a of moved) this.#uncommitted.add(a);
+  }
+
+  /** Commits the positions moved since the last commit: if a second has passed, or at once when `final`. */
+  async flush({ final }: { final: boolean }): Promise<void> {
+    if (this.#uncommitted.size === 0 || (!final && performance.now() - this.#committedAt < GROUP_COMMIT_MS)) return;
+    const batch = [...this.#uncommitted].map((a) => ({ topic: a.topic, partition: a.partition, next: a.next }));
+    this.#uncommitted = new Set();
+    this.#committedAt = performance.now();
+    try {
+      await commitToGroup(this.#consumer, batch);
+    } catch (err) {
+      if (classifyKafkaError(err) === undefined) throw err;
+      this.#metrics.countError('group_commit');
+      this.#log('warn', 'could not commit offsets to the upstream group (monitoring only: positions are in the science database)', { group: this.#group, error: rootCauses(err).join('; ') });
+    }
+  }
+}

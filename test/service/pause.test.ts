@@ -1,0 +1,23 @@
+// The interruptible pause: a stop ends it at once, quietly.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pause } from '../../src/pause.ts';
+
+test('a pause ends when its time is up', async () => {
+  const started = performance.now();
+  await pause(20);
+  assert.ok(performance.now() - started >= 19);
+});
+
+test('an abort ends a long pause at once, without an error', async () => {
+  const controller = new AbortController();
+  const paused = pause(600_000, controller.signal);
+  controller.abort();
+  const started = performance.now();
+  await paused;
+  assert.ok(performance.now() - started < 10_000, 'the pause did not wait out its time');
+});
+
+test('a signal already aborted does not pause at all', async () => {
+  await pause(600_000, AbortSignal.abort());
+});
