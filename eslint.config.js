@@ -9,19 +9,21 @@ import tseslint from 'typescript-eslint';
 const ROOMS = {
   config: [],
   kafka: ['config'],
+  // The managed clusters: provisioning, properties, processes, security, the registry (fink_kafka's side).
+  cluster: ['config', 'kafka'],
   avro: ['config'],
   alert: ['config', 'avro'],
   sciencedb: ['config', 'avro', 'alert'],
-  distribution: ['config', 'kafka', 'avro', 'alert', 'sciencedb'],
+  distribution: ['config', 'kafka', 'cluster', 'avro', 'alert', 'sciencedb'],
   consumer: ['config', 'kafka', 'avro', 'alert'],
   // The live web page: reads topics as a consumer does, looks alerts up in the science database.
   console: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'consumer'],
   // The survey's side of the live chain: replays alerts on the simulator cluster.
-  simulator: ['config', 'kafka', 'avro', 'alert', 'sciencedb'],
+  simulator: ['config', 'kafka', 'cluster', 'avro', 'alert', 'sciencedb'],
   // stream2science: the survey's stream into the science database (no other room uses it).
   upstream: ['config', 'kafka', 'avro', 'alert', 'sciencedb'],
   // Helpers of the entry points: they may use every room, and no room uses them.
-  cli: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'distribution', 'consumer', 'console', 'simulator', 'upstream'],
+  cli: ['config', 'kafka', 'cluster', 'avro', 'alert', 'sciencedb', 'distribution', 'consumer', 'console', 'simulator', 'upstream'],
 };
 const ALL = [...Object.keys(ROOMS)];
 

@@ -16,9 +16,9 @@ import { fetchSchemaById } from '../src/avro/schema-registry.ts';
 import { NODE_FLAGS } from '../src/cli/runtime.ts';
 import type { Config } from '../src/config/config.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../src/kafka/client-options.ts';
-import { startCluster, stopCluster } from '../src/kafka/cluster.ts';
-import { clusterConfig } from '../src/kafka/clusters.ts';
-import { startRegistry, stopRegistry } from '../src/kafka/registry.ts';
+import { startCluster, stopCluster } from '../src/cluster/cluster.ts';
+import { clusterConfig } from '../src/cluster/settings.ts';
+import { startRegistry, stopRegistry } from '../src/cluster/registry.ts';
 import { readTopic } from '../src/kafka/topic-reader.ts';
 import { deleteTopic, ensureTopic } from '../src/kafka/topics.ts';
 

@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs';
 import { intFlag, parseFlags, runCommand } from '../../src/cli/args.ts';
 import { FinkError, UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { clusterLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
-import { diskUsage, fileSystemSpace, humanBytes } from '../../src/kafka/disk.ts';
-import { ensureKafkaJars } from '../../src/kafka/provision.ts';
-import { CLUSTER_NAMES, clusterConfig, type ClusterName } from '../../src/kafka/clusters.ts';
-import { ensureRegistryBuild, registryLayout, registryPid, startRegistry, stopRegistry } from '../../src/kafka/registry.ts';
+import { clusterLayout, runningPid, startCluster, stopCluster } from '../../src/cluster/cluster.ts';
+import { diskUsage, fileSystemSpace, humanBytes } from '../../src/cluster/disk.ts';
+import { ensureKafkaJars } from '../../src/cluster/provision.ts';
+import { CLUSTER_NAMES, clusterConfig, type ClusterName } from '../../src/cluster/settings.ts';
+import { ensureRegistryBuild, registryLayout, registryPid, startRegistry, stopRegistry } from '../../src/cluster/registry.ts';
 import type { Config } from '../../src/config/config.ts';
 import { isSecured, kafkaClientOptions } from '../../src/kafka/client-options.ts';
-import { addScramUser, deleteScramUser, grant, listAcls, revoke, revokedAcls, roleAcls } from '../../src/kafka/security.ts';
+import { addScramUser, deleteScramUser, grant, listAcls, revoke, revokedAcls, roleAcls } from '../../src/cluster/security.ts';
 import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
 
 export const USAGE = `usage: fink_kafka [--cluster distribution|simulator] <command> [options]

@@ -3,7 +3,7 @@ import { commandArgs, intFlag } from '../../src/cli/args.ts';
 import { UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { SURVEYS, type Survey } from '../../src/alert/survey.ts';
-import { clusterConfig } from '../../src/kafka/clusters.ts';
+import { clusterConfig } from '../../src/cluster/settings.ts';
 import { simulationOptions } from '../../src/cli/simulation-options.ts';
 import { fileExposures, simulatedExposures, type Exposure } from '../../src/simulator/exposures.ts';
 import { replay } from '../../src/simulator/replay.ts';

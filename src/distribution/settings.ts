@@ -3,7 +3,7 @@
 import type { Config } from '../config/config.ts';
 import { UsageError } from '../errors.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
-import { fileSystemSpace } from '../kafka/disk.ts';
+import { fileSystemSpace } from '../cluster/disk.ts';
 import type { TopicSettings } from '../kafka/topics.ts';
 import type { Compression } from '../kafka/transactional-producer.ts';
 import type { TopicSelection } from './topics.ts';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config/config.ts';
-import { nodeLayout, portIsFree, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
+import { nodeLayout, portIsFree, runningPid, startCluster, stopCluster } from '../../src/cluster/cluster.ts';
 import { testEnv } from './cli.ts';
 import { tempDir } from './temp.ts';
 import { waitFor } from './wait.ts';

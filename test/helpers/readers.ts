@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import type { Config } from '../../src/config/config.ts';
-import { ensureKafkaJars } from '../../src/kafka/provision.ts';
+import { ensureKafkaJars } from '../../src/cluster/provision.ts';
 import { prerequisiteMissing, prerequisiteNoted } from './prerequisites.ts';
 
 const KCAT_TIMEOUT_MS = 180_000;

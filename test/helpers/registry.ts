@@ -2,7 +2,7 @@
 // its own state folder, started and stopped with the project's own code.
 import { rmSync } from 'node:fs';
 import { loadConfig } from '../../src/config/config.ts';
-import { CCOMPAT_PATH, startRegistry, stopRegistry } from '../../src/kafka/registry.ts';
+import { CCOMPAT_PATH, startRegistry, stopRegistry } from '../../src/cluster/registry.ts';
 import { testEnv } from './cli.ts';
 import { freePortPair } from './kafka.ts';
 import { tempDir } from './temp.ts';

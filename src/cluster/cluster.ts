@@ -12,7 +12,7 @@ import { FinkError } from '../errors.ts';
 import { privateFolder, replaceFile } from '../files.ts';
 import { livePid, processStartTime, writePid } from '../pidfile.ts';
 import type { Config } from '../config/config.ts';
-import { isSecured, withAdmin, kafkaClientOptions } from './client-options.ts';
+import { isSecured, withAdmin, kafkaClientOptions } from '../kafka/client-options.ts';
 import { ensureKafkaJars } from './provision.ts';
 import { checkPassword } from './security.ts';
 

@@ -3,7 +3,7 @@ import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { AclOperations, AclPermissionTypes, Connection, ResourcePatternTypes, ResourceTypes, ScramMechanisms, alterUserScramCredentialsV0, protocolErrorsCodesById, type Acl, type AclOperationValue } from '@platformatic/kafka';
 import { FinkError } from '../errors.ts';
 import type { Config } from '../config/config.ts';
-import { closeQuietly, kafkaClientOptions, withAdmin } from './client-options.ts';
+import { closeQuietly, kafkaClientOptions, withAdmin } from '../kafka/client-options.ts';
 
 /** Characters that the broker's JAAS and StorageTool's --add-scram syntaxes cannot carry safely. */
 export function checkPassword(what: string, password: string): void {

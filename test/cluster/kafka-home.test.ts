@@ -3,7 +3,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
-import { ensureKafkaJars } from '../../src/kafka/provision.ts';
+import { ensureKafkaJars } from '../../src/cluster/provision.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
 import { freePortPair } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';

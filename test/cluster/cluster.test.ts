@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { newClusterId, portIsFree } from '../../src/kafka/cluster.ts';
+import { newClusterId, portIsFree } from '../../src/cluster/cluster.ts';
 import { runCli } from '../helpers/cli.ts';
 import { freePortPair } from '../helpers/kafka.ts';
 import { haveKcat, kcat, kcatReadCommitted } from '../helpers/readers.ts';
