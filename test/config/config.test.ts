@@ -103,3 +103,35 @@ describe('configuration keys are typed', () => {
     assert.equal(config.get('DISTRIBUTION_SERVER'), undefined);
   });
 });
+
+describe('enumerated and optional keys', () => {
+  it('gives an enumerated key its value, typed by the table: a value outside it does not compile', () => {
+    const config = loadConfig({ env: { FINK_HOME: tempDir('keys'), DISTRIBUTION_COMPRESSION: 'zstd' } });
+    const compression: 'lz4' | 'zstd' | 'gzip' | 'snappy' | 'none' = config.enum('DISTRIBUTION_COMPRESSION');
+    assert.equal(compression, 'zstd');
+    // @ts-expect-error a compression is not an oversize policy
+    const policy: 'stop' | 'skip' = config.enum('DISTRIBUTION_COMPRESSION');
+    assert.equal(policy, 'zstd');
+  });
+
+  it('refuses, naming the key, an enumerated value that did not come through validation', () => {
+    const config = loadConfig({ env: { FINK_HOME: tempDir('keys') } }).with({ DISTRIBUTION_OVERSIZE: 'ignore' });
+    assert.throws(() => config.enum('DISTRIBUTION_OVERSIZE'), (err: unknown) => err instanceof UsageError && /DISTRIBUTION_OVERSIZE=ignore: expected one of stop, skip/.test(err.message));
+  });
+
+  it('does not compile an enumerated read of a key that is not enumerated', () => {
+    const config = loadConfig({ env: { FINK_HOME: tempDir('keys') } });
+    // @ts-expect-error SUBSTREAM_PREFIX is a free string
+    assert.throws(() => config.enum('SUBSTREAM_PREFIX'), UsageError);
+  });
+
+  it('reads an unset whole-number key as undefined', () => {
+    const config = loadConfig({ env: { FINK_HOME: tempDir('keys') } });
+    assert.equal(config.optionalInt('DISTRIBUTION_METRICS_PORT'), undefined);
+  });
+
+  it('reads a set whole-number key as its number', () => {
+    const config = loadConfig({ env: { FINK_HOME: tempDir('keys'), DISTRIBUTION_METRICS_PORT: '9464' } });
+    assert.equal(config.optionalInt('DISTRIBUTION_METRICS_PORT'), 9464);
+  });
+});
