@@ -21,6 +21,7 @@ import { readTopic } from '../src/kafka/topic-reader.ts';
 import { WireSchemas } from '../src/distribution/wire.ts';
 import { startCluster, stopCluster } from '../src/cluster/cluster.ts';
 import { ensureKafkaJars } from '../src/cluster/provision.ts';
+import { clusterSettings } from '../src/cluster/settings.ts';
 import { deleteTopic, ensureTopic, topicLogBytes } from '../src/kafka/topics.ts';
 import { openReader } from '../src/sciencedb/reader.ts';
 import { createSimulation, simulateIntoDb } from '../src/sciencedb/simulate.ts';
@@ -205,8 +206,9 @@ const table: string[][] = [];
 
 async function main(): Promise<void> {
   say(`fink-distribution benchmark: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${repeat} runs per measurement (median)`);
-  const libs = ensureKafkaJars(base, say);
-  const started = await startCluster(base, say);
+  const cluster = clusterSettings(base, 'distribution');
+  const libs = ensureKafkaJars(cluster, say);
+  const started = await startCluster(cluster, say);
   say(started.alreadyRunning ? `using the running cluster at ${bootstrap}` : `started the managed cluster at ${bootstrap}`);
   try {
     if (cases.has('throughput')) {
@@ -398,7 +400,7 @@ async function main(): Promise<void> {
     }
   } finally {
     if (!started.alreadyRunning) {
-      await stopCluster(base);
+      await stopCluster(cluster);
       say('stopped the cluster the benchmark started');
     }
   }

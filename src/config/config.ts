@@ -50,18 +50,13 @@ export class Config {
   enum<K extends EnumKeyName>(name: K): EnumValue<K> {
     const value = this.require(name);
     const spec = SPECS.find((s) => s.name === name);
-    // Loaded values were validated; this guards values set otherwise (`with`).
+    // Loaded values were validated; this guards values given to the constructor directly.
     if (spec?.type.kind !== 'enum' || !spec.type.values.includes(value)) throw new UsageError(`${name}=${value}: expected one of ${spec?.type.kind === 'enum' ? spec.type.values.join(', ') : '(not an enumerated key)'}`);
     return value as EnumValue<K>;
   }
 
   list(name: KeyName): string[] {
     return splitList(this.get(name) ?? '');
-  }
-
-  /** This configuration with some keys set otherwise (the simulator cluster's view of the Kafka keys). */
-  with(overrides: ConfigValues): Config {
-    return new Config({ ...this.#values, ...overrides }, this.file);
   }
 
   /** Key=value pairs for display; secrets masked. */

@@ -13,7 +13,7 @@ export interface KafkaConnection {
   tls?: ConnectionOptions;
 }
 
-export function isSecured(config: Config): boolean {
+function isSecured(config: Config): boolean {
   return config.get('KAFKA_SECURITY_PROTOCOL') === 'SASL_PLAINTEXT';
 }
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig, packageRoot } from '../../src/config/config.ts';
+import { Config, loadConfig, packageRoot } from '../../src/config/config.ts';
 import { UsageError } from '../../src/errors.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -115,7 +115,7 @@ describe('enumerated and optional keys', () => {
   });
 
   it('refuses, naming the key, an enumerated value that did not come through validation', () => {
-    const config = loadConfig({ env: { FINK_HOME: tempDir('keys') } }).with({ DISTRIBUTION_OVERSIZE: 'ignore' });
+    const config = new Config({ DISTRIBUTION_OVERSIZE: 'ignore' }, undefined);
     assert.throws(() => config.enum('DISTRIBUTION_OVERSIZE'), (err: unknown) => err instanceof UsageError && /DISTRIBUTION_OVERSIZE=ignore: expected one of stop, skip/.test(err.message));
   });
 

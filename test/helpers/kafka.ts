@@ -4,7 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config/config.ts';
-import { nodeLayout, portIsFree, runningPid, startCluster, stopCluster } from '../../src/cluster/cluster.ts';
+import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
+import { nodeLayout } from '../../src/cluster/layout.ts';
+import { portIsFree, runningPid } from '../../src/cluster/processes.ts';
+import { clusterSettings } from '../../src/cluster/settings.ts';
 import { testEnv } from './cli.ts';
 import { tempDir } from './temp.ts';
 import { waitFor } from './wait.ts';
@@ -76,7 +79,7 @@ async function startTestClusterOnce(options: { brokers?: number; secured?: boole
       KAFKA_SASL_PASSWORD: password,
     });
   }
-  const config = loadConfig({ env: testEnv(env) });
+  const config = clusterSettings(loadConfig({ env: testEnv(env) }), 'distribution');
   let started: Awaited<ReturnType<typeof startCluster>>;
   try {
     started = await startCluster(config, () => {}, brokers);

@@ -3,6 +3,7 @@
 import { rmSync } from 'node:fs';
 import { loadConfig } from '../../src/config/config.ts';
 import { CCOMPAT_PATH, startRegistry, stopRegistry } from '../../src/cluster/registry.ts';
+import { registrySettings } from '../../src/cluster/settings.ts';
 import { testEnv } from './cli.ts';
 import { freePortPair } from './kafka.ts';
 import { tempDir } from './temp.ts';
@@ -20,7 +21,7 @@ export async function startTestRegistry(): Promise<TestRegistry> {
   const stateDir = tempDir('registry-test');
   const port = await freePortPair(1);
   const env = { REGISTRY_PORT: String(port), SIMULATOR_STATE_DIR: stateDir, SIMULATOR_REGISTRY_URL: `http://127.0.0.1:${port}${CCOMPAT_PATH}` };
-  const config = loadConfig({ env: testEnv(env) });
+  const config = registrySettings(loadConfig({ env: testEnv(env) }));
   const started = await startRegistry(config, (line) => process.stderr.write(`# ${line}\n`));
   return {
     url: env.SIMULATOR_REGISTRY_URL,
