@@ -95,7 +95,7 @@ export async function startCluster(cluster: ClusterSettings, log: (line: string)
   const formatted = existsSync(join(nodeLayout(cluster, 0).dir, 'data', 'meta.properties'));
   const n = brokers ?? nodeCount(cluster);
   if (formatted && n !== nodeCount(cluster)) {
-    throw new FinkError(`the cluster in ${stateDir} was formatted with ${nodeCount(cluster)} node(s), not ${n}; use another KAFKA_STATE_DIR (or delete this one) for a cluster of ${n}`);
+    throw new FinkError(`the cluster in ${stateDir} was formatted with ${nodeCount(cluster)} node(s), not ${n}; use another ${cluster.keys.stateDir} (or delete this one) for a cluster of ${n}`);
   }
   const nodes = Array.from({ length: n }, (_, i) => nodeLayout(cluster, i));
   const bootstrap = nodes.map((l) => `${l.host}:${l.port}`).join(',');
@@ -153,7 +153,7 @@ async function startNode(layout: NodeLayout, { index, nodes, libs, clusterId, cl
   }
   for (const [host, port] of [[layout.host, layout.port], [CONTROLLER_HOST, layout.controllerPort]] as const) {
     if (!(await portIsFree(host, port))) {
-      throw new FinkError(`port ${port} on ${host} is taken by another program; stop it or choose another port in DISTRIBUTION_SERVERS`);
+      throw new FinkError(`port ${port} on ${host} is taken by another program; stop it or choose another port in ${cluster.keys.servers}`);
     }
   }
   privateFolder(layout.dir);

@@ -23,7 +23,7 @@ export interface NodeLayout {
 }
 
 /** What places the nodes of a cluster. */
-export type Placement = Pick<ClusterSettings, 'servers' | 'stateDir'>;
+export type Placement = Pick<ClusterSettings, 'servers' | 'stateDir' | 'keys'>;
 
 /**
  * Node i of the cluster: clients on the first server's port + 2i, its controller on the port after
@@ -33,7 +33,7 @@ export function nodeLayout(cluster: Placement, index = 0): NodeLayout {
   const dir = join(cluster.stateDir, `node-${index}`);
   const first = cluster.servers[0] ?? '127.0.0.1:9092';
   const m = /^(.*):(\d+)$/.exec(first);
-  if (!m) throw new FinkError(`DISTRIBUTION_SERVERS: '${first}' is not host:port`);
+  if (!m) throw new FinkError(`${cluster.keys.servers}: '${first}' is not host:port`);
   const port = Number(m[2]) + 2 * index;
   return { dir, host: m[1] as string, port, controllerPort: port + 1, pidFile: join(dir, 'kafka.pid'), logFile: join(dir, 'kafka.log') };
 }

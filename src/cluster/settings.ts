@@ -33,6 +33,8 @@ export interface RegistrySettings {
 
 export interface ClusterSettings extends KafkaJars {
   name: ClusterName;
+  /** The keys its servers and state folder come from, for messages. */
+  keys: { servers: 'DISTRIBUTION_SERVERS' | 'SIMULATOR_SERVERS'; stateDir: 'KAFKA_STATE_DIR' | 'SIMULATOR_STATE_DIR' };
   /** The bootstrap servers; node i takes the first one's port + 2i. */
   servers: string[];
   /** Data, logs and pid files of its nodes; readable by its owner only. */
@@ -79,11 +81,13 @@ export function clusterSettings(config: Config, name: ClusterName): ClusterSetti
     maxMessageBytes: config.int('DISTRIBUTION_MAX_MESSAGE_BYTES'),
   };
   if (name === 'simulator') {
-    return { ...common, servers: config.list('SIMULATOR_SERVERS'), stateDir: config.require('SIMULATOR_STATE_DIR'), secured: false, registry: registrySettings(config) };
+    const keys = { servers: 'SIMULATOR_SERVERS', stateDir: 'SIMULATOR_STATE_DIR' } as const;
+    return { ...common, keys, servers: config.list('SIMULATOR_SERVERS'), stateDir: config.require('SIMULATOR_STATE_DIR'), secured: false, registry: registrySettings(config) };
   }
   const secured = config.enum('KAFKA_SECURITY_PROTOCOL') === 'SASL_PLAINTEXT';
   return {
     ...common,
+    keys: { servers: 'DISTRIBUTION_SERVERS', stateDir: 'KAFKA_STATE_DIR' },
     servers: config.list('DISTRIBUTION_SERVERS'),
     stateDir: config.require('KAFKA_STATE_DIR'),
     secured,

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { nodeLayout } from '../../src/cluster/layout.ts';
 import { LOG4J2, securityProperties, serverProperties } from '../../src/cluster/server-properties.ts';
 
-const placement = { servers: ['127.0.0.1:9092'], stateDir: '/state' };
+const placement = { servers: ['127.0.0.1:9092'], stateDir: '/state', keys: { servers: 'DISTRIBUTION_SERVERS', stateDir: 'KAFKA_STATE_DIR' } as const };
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => nodeLayout(placement, i));
 const lines = (text: string) => text.split('\n');
 const MB = 1024 * 1024;
