@@ -23,13 +23,13 @@ export interface NodeLayout {
 }
 
 /** What places the nodes of a cluster. */
-export type Placement = Pick<ClusterSettings, 'servers' | 'stateDir' | 'keys'>;
+export type ClusterPlacement = Pick<ClusterSettings, 'servers' | 'stateDir' | 'keys'>;
 
 /**
  * Node i of the cluster: clients on the first server's port + 2i, its controller on the port after
  * that, files under the state folder's node-i.
  */
-export function nodeLayout(cluster: Placement, index = 0): NodeLayout {
+export function nodeLayout(cluster: ClusterPlacement, index = 0): NodeLayout {
   const dir = join(cluster.stateDir, `node-${index}`);
   const first = cluster.servers[0] ?? '127.0.0.1:9092';
   const m = /^(.*):(\d+)$/.exec(first);
@@ -39,11 +39,11 @@ export function nodeLayout(cluster: Placement, index = 0): NodeLayout {
 }
 
 /** How many nodes the cluster under its state folder was formatted with (1 before the first start). */
-export function nodeCount(cluster: Placement): number {
+export function nodeCount(cluster: ClusterPlacement): number {
   const file = join(cluster.stateDir, 'nodes');
   return existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : 1;
 }
 
-export function clusterLayout(cluster: Placement): NodeLayout[] {
+export function clusterLayout(cluster: ClusterPlacement): NodeLayout[] {
   return Array.from({ length: nodeCount(cluster) }, (_, i) => nodeLayout(cluster, i));
 }
