@@ -92,9 +92,9 @@ describe('the managed schema registry', { timeout: 900_000 }, () => {
   });
 
   it('stops gracefully: the process is gone, its pid file and port released', async () => {
-    const config = registrySettings(loadConfig({ env: testEnv(registry.env) }));
-    const layout = registryLayout(config);
-    assert.equal(await stopRegistry(config), registry.pid);
+    const settings = registrySettings(loadConfig({ env: testEnv(registry.env) }));
+    const layout = registryLayout(settings);
+    assert.equal(await stopRegistry(settings), registry.pid);
     assert.equal(registryPid(layout), undefined);
     assert.equal(existsSync(layout.pidFile), false);
     assert.ok(await portIsFree('127.0.0.1', layout.port));
