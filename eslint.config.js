@@ -9,22 +9,26 @@ import tseslint from 'typescript-eslint';
 /** The rooms, in the order of the flow; each may use those listed before it (and shared helpers). */
 const ROOMS = {
   config: [],
-  kafka: ['config'],
   avro: ['config'],
   alert: ['config', 'avro'],
+  // The Kafka client: options, the read_committed reader, transactional sessions, record batches.
+  kafka: ['config'],
+  // The managed clusters: provisioning, properties, processes, security, the registry (fink_kafka's side).
+  cluster: ['config', 'kafka'],
   sciencedb: ['config', 'avro', 'alert'],
   // What both long-running services share: one instance, signals, metrics, outages, progress.
   service: ['config', 'kafka', 'sciencedb'],
-  distribution: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'service'],
-  consumer: ['config', 'kafka', 'avro', 'alert'],
-  // The live web page: reads topics as a consumer does, looks alerts up in the science database.
-  console: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'consumer', 'service'],
-  // The survey's side of the live chain: replays alerts on the simulator cluster.
-  simulator: ['config', 'kafka', 'avro', 'alert', 'sciencedb'],
+  distribution: ['config', 'avro', 'alert', 'kafka', 'cluster', 'sciencedb', 'service'],
   // stream2science: the survey's stream into the science database (no other room uses it).
-  upstream: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'service'],
+  upstream: ['config', 'avro', 'alert', 'kafka', 'sciencedb', 'service'],
+  // The survey's side of the live chain: replays alerts on the simulator cluster.
+  simulator: ['config', 'avro', 'alert', 'kafka', 'cluster', 'sciencedb'],
+  // Reads topics back as any consumer does: no science database, no distribution.
+  consumer: ['config', 'avro', 'alert', 'kafka'],
+  // The live web page: reads topics as a consumer does, looks alerts up in the science database.
+  console: ['config', 'avro', 'alert', 'kafka', 'sciencedb', 'service', 'consumer'],
   // Helpers of the entry points: they may use every room, and no room uses them.
-  cli: ['config', 'kafka', 'avro', 'alert', 'sciencedb', 'service', 'distribution', 'consumer', 'console', 'simulator', 'upstream'],
+  cli: ['config', 'avro', 'alert', 'kafka', 'cluster', 'sciencedb', 'service', 'distribution', 'upstream', 'simulator', 'consumer', 'console'],
 };
 const ALL = [...Object.keys(ROOMS)];
 

@@ -15,8 +15,9 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.ts';
-import { startCluster, stopCluster } from '../src/kafka/cluster.ts';
-import { ensureKafkaJars } from '../src/kafka/provision.ts';
+import { startCluster, stopCluster } from '../src/cluster/cluster.ts';
+import { ensureKafkaJars } from '../src/cluster/provision.ts';
+import { clusterSettings } from '../src/cluster/settings.ts';
 import { topicLogBytes } from '../src/kafka/topics.ts';
 import { openReader } from '../src/sciencedb/reader.ts';
 import { createSimulation } from '../src/sciencedb/simulate.ts';
@@ -305,9 +306,10 @@ async function main(): Promise<void> {
   const bootstrap = base.list('DISTRIBUTION_SERVERS').join(',');
 
   say(`fink-distribution benchmark: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${repeat} runs per measurement (median)`);
-  const libs = ensureKafkaJars(base, say);
+  const cluster = clusterSettings(base, 'distribution');
+  const libs = ensureKafkaJars(cluster, say);
   const bench: Bench = { base, partitions, bootstrap, compression, repeat, libs, freshName: nameMaker() };
-  const started = await startCluster(base, say);
+  const started = await startCluster(cluster, say);
   say(started.alreadyRunning ? `using the running cluster at ${bootstrap}` : `started the managed cluster at ${bootstrap}`);
   const report: Record<string, unknown> = {};
   const table: string[][] = [];
@@ -319,7 +321,7 @@ async function main(): Promise<void> {
     }
   } finally {
     if (!started.alreadyRunning) {
-      await stopCluster(base);
+      await stopCluster(cluster);
       say('stopped the cluster the benchmark started');
     }
   }

@@ -16,9 +16,10 @@ import { fetchSchemaById } from '../src/avro/schema-registry.ts';
 import { NODE_FLAGS } from '../src/cli/runtime.ts';
 import type { Config } from '../src/config/config.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../src/kafka/client-options.ts';
-import { startCluster, stopCluster } from '../src/kafka/cluster.ts';
-import { clusterConfig } from '../src/kafka/clusters.ts';
-import { startRegistry, stopRegistry } from '../src/kafka/registry.ts';
+import { startCluster, stopCluster } from '../src/cluster/cluster.ts';
+import { clusterConnection, clusterSettings, registrySettings } from '../src/cluster/settings.ts';
+import { startRegistry, stopRegistry } from '../src/cluster/registry.ts';
+import { simulatorSettings } from '../src/simulator/settings.ts';
 import { readTopic } from '../src/kafka/topic-reader.ts';
 import { deleteTopic, ensureTopic } from '../src/kafka/topics.ts';
 
@@ -94,11 +95,12 @@ async function freshUpstreamTopic(connection: KafkaConnection, topic: string, pa
 }
 
 export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
-  const simulator = clusterConfig(o.base, 'simulator');
+  const simulator = clusterSettings(o.base, 'simulator');
+  const registrySetup = registrySettings(o.base);
+  const { registryUrl, partitions } = simulatorSettings(o.base);
   const cluster = await startCluster(simulator, o.say);
-  const registry = await startRegistry(simulator, o.say);
-  const registryUrl = simulator.require('SIMULATOR_REGISTRY_URL');
-  const simulatorServers = simulator.list('DISTRIBUTION_SERVERS').join(',');
+  const registry = await startRegistry(registrySetup, o.say);
+  const simulatorServers = simulator.servers.join(',');
   rmSync(o.workDir, { recursive: true, force: true });
   const db = join(o.workDir, 'science');
   const streamEnv = {
@@ -114,7 +116,7 @@ export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
   };
   const services: Service[] = [];
   try {
-    await freshUpstreamTopic(kafkaClientOptions(simulator, 'admin'), UPSTREAM_TOPIC, simulator.int('SIMULATOR_PARTITIONS'));
+    await freshUpstreamTopic(clusterConnection(simulator), UPSTREAM_TOPIC, partitions);
     // Only what the simulator sends from now on.
     services.push(await startService(o.root, ['start', 'stream2science', '--reset-to', 'latest'], streamEnv, /positions reset/));
     services.push(await startService(o.root, ['start', 'distribution'], { ...o.distributionEnv, SCIENCE_DB_PATH: db }, /no checkpoint yet|resuming/));
@@ -154,7 +156,7 @@ export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
     // The survey's side: when each alert was produced, from its upstream message.
     const sentAt = new Map<bigint, number>();
     const schemas = new Map<number, AvroType>();
-    const upstreamConnection = kafkaClientOptions(simulator);
+    const upstreamConnection = clusterConnection(simulator);
     if (!replayOut.includes(UPSTREAM_TOPIC)) throw new Error(`the simulator did not write ${UPSTREAM_TOPIC}:\n${replayOut}`);
     for await (const m of readTopic(upstreamConnection, UPSTREAM_TOPIC)) {
       const { schemaId, datum } = decodeConfluent(m.value!);
@@ -178,7 +180,7 @@ export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
     };
   } finally {
     for (const s of services.reverse()) await s.stop();
-    if (!registry.alreadyRunning) await stopRegistry(simulator);
+    if (!registry.alreadyRunning) await stopRegistry(registrySetup);
     if (!cluster.alreadyRunning) await stopCluster(simulator);
   }
 }

@@ -3,14 +3,15 @@ import { readFileSync } from 'node:fs';
 import { intFlag, parseFlags, runCommand } from '../../src/cli/args.ts';
 import { FinkError, UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { clusterLayout, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
-import { diskUsage, fileSystemSpace, humanBytes } from '../../src/kafka/disk.ts';
-import { ensureKafkaJars } from '../../src/kafka/provision.ts';
-import { CLUSTER_NAMES, clusterConfig, type ClusterName } from '../../src/kafka/clusters.ts';
-import { ensureRegistryBuild, registryLayout, registryPid, startRegistry, stopRegistry } from '../../src/kafka/registry.ts';
+import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
+import { diskUsage, fileSystemSpace, humanBytes } from '../../src/cluster/disk.ts';
+import { clusterLayout } from '../../src/cluster/layout.ts';
+import { runningPid } from '../../src/cluster/processes.ts';
+import { ensureKafkaJars } from '../../src/cluster/provision.ts';
+import { ensureRegistryBuild, registryLayout, registryPid, startRegistry, stopRegistry } from '../../src/cluster/registry.ts';
+import { addScramUser, deleteScramUser, grant, listAcls, revoke, revokedAcls, roleAcls } from '../../src/cluster/security.ts';
+import { CLUSTER_NAMES, clusterConnection, clusterSettings, type ClusterName, type ClusterSettings } from '../../src/cluster/settings.ts';
 import type { Config } from '../../src/config/config.ts';
-import { isSecured, kafkaClientOptions } from '../../src/kafka/client-options.ts';
-import { addScramUser, deleteScramUser, grant, listAcls, revoke, revokedAcls, roleAcls } from '../../src/kafka/security.ts';
 import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
 
 export const USAGE = `usage: fink_kafka [--cluster distribution|simulator] <command> [options]
@@ -108,22 +109,135 @@ function newUserPassword(values: { password?: string; 'password-stdin'?: boolean
 }
 
 /** How the messages name a cluster: the redistribution cluster keeps the plain name it always had. */
-const title = (cluster: ClusterName) => (cluster === 'distribution' ? 'Kafka' : 'the simulator cluster');
+const title = (cluster: ClusterSettings) => (cluster.name === 'distribution' ? 'Kafka' : 'the simulator cluster');
 
-function status(config: Config, cluster: ClusterName): void {
-  const nodes = clusterLayout(config);
+type Values = ReturnType<typeof parseFlags<typeof OPTIONS>>['values'];
+
+/** One run of fink_kafka: its flags, the configuration, and the cluster it acts on. */
+interface Invocation {
+  values: Values;
+  config: Config;
+  cluster: ClusterSettings;
+}
+
+function status(cluster: ClusterSettings): void {
+  const nodes = clusterLayout(cluster);
   const pids = nodes.map(runningPid);
   const up = nodes.filter((_, i) => pids[i] !== undefined);
-  const stateDir = config.require('KAFKA_STATE_DIR');
+  const { stateDir } = cluster;
   if (up.length === 0) say(`${title(cluster)} is not running (state in ${stateDir})`);
   else say(`${title(cluster)} is running: pid ${pids.filter((p) => p !== undefined).join(', ')}, bootstrap servers ${up.map((l) => `${l.host}:${l.port}`).join(',')}, ${up.length} of ${nodes.length} node(s) up, state in ${stateDir}`);
-  if (cluster === 'simulator') {
-    const layout = registryLayout(config);
+  if (cluster.registry !== undefined) {
+    const layout = registryLayout(cluster.registry);
     const pid = registryPid(layout);
     say(pid === undefined ? `the schema registry is not running (port ${layout.port})` : `the schema registry is running: pid ${pid}, ${layout.url} (Confluent-compatible API under /apis/ccompat/v7)`);
   }
   const space = fileSystemSpace(stateDir);
   say(`disk: ${humanBytes(diskUsage(stateDir))} used by ${stateDir}, ${humanBytes(space.free)} free of ${humanBytes(space.total)} on its file system`);
+}
+
+/** The commands given as a positional argument. */
+const COMMANDS: Readonly<Record<string, (run: Invocation) => Promise<void>>> = {
+  async install({ cluster }) {
+    const libs = ensureKafkaJars(cluster, say);
+    say(`Kafka jars: ${libs}`);
+    if (cluster.registry !== undefined) say(`schema registry: ${ensureRegistryBuild(cluster.registry, say)}`);
+  },
+  async start({ values, cluster }) {
+    const brokers = intFlag('brokers', values.brokers, 1, 9);
+    const result = await startCluster(cluster, say, brokers);
+    const pids = result.pids.join(', ');
+    say(result.alreadyRunning ? `${title(cluster)} is already running (pid ${pids}) at ${result.bootstrap}` : `${title(cluster)} started (pid ${pids}); bootstrap servers: ${result.bootstrap}`);
+    if (cluster.registry !== undefined) {
+      const registry = await startRegistry(cluster.registry, say);
+      say(registry.alreadyRunning ? `the schema registry is already running (pid ${registry.pid}) at ${registry.url}` : `the schema registry started (pid ${registry.pid}) at ${registry.url}`);
+    }
+  },
+  async stop({ cluster }) {
+    // The registry first: its clients are the simulator's producers, gone with the cluster anyway.
+    if (cluster.registry !== undefined) {
+      const pid = await stopRegistry(cluster.registry);
+      say(pid === undefined ? 'the schema registry is not running' : `the schema registry stopped (pid ${pid})`);
+    }
+    const pids = await stopCluster(cluster);
+    say(pids.length === 0 ? `${title(cluster)} is not running` : `${title(cluster)} stopped (pid ${pids.join(', ')})`);
+  },
+  async status({ values, config, cluster }) {
+    // Both clusters unless one is named.
+    for (const shown of values.cluster === undefined ? CLUSTER_NAMES : [cluster.name]) status(clusterSettings(config, shown));
+  },
+};
+
+/** Users and ACLs are secured mode's. */
+function securedOnly(cluster: ClusterSettings): void {
+  if (!cluster.secured) throw new FinkError('users and ACLs need secured mode: set KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT (and KAFKA_ADMIN_PASSWORD)');
+}
+
+/** -a or -d, and -u USER: what --authentication and --authorization act on. */
+function addOrDelete(values: Values): { add: boolean; user: string } {
+  if (values.add === values.delete) throw new UsageError('give one of -a (add) or -d (delete)');
+  const user = values.user;
+  if (user === undefined) throw new UsageError('-u USER is required');
+  return { add: values.add === true, user };
+}
+
+/** The commands given as a flag. */
+const ACTIONS = {
+  async 'create-topic'({ values, config, cluster }: Invocation) {
+    const name = values['create-topic'] as string;
+    const partitions = intFlag('partitions', values.partitions, 1, 10000) ?? config.int('DISTRIBUTION_PARTITIONS');
+    const replicationFactor = intFlag('replication-factor', values['replication-factor'], 1, 100) ?? config.int('DISTRIBUTION_REPLICATION');
+    const created = await ensureTopic(clusterConnection(cluster), name, { partitions, replicationFactor });
+    say(created ? `created topic ${name} (${partitions} partitions, replication factor ${replicationFactor})` : `topic ${name} exists already`);
+  },
+  async 'delete-topic'({ values, cluster }: Invocation) {
+    const name = values['delete-topic'] as string;
+    if (!(await deleteTopic(clusterConnection(cluster), name))) throw new FinkError(`topic ${name} does not exist`);
+    say(`deleted topic ${name}`);
+  },
+  async 'list-topics'({ cluster }: Invocation) {
+    for (const topic of await listTopics(clusterConnection(cluster))) say(topic);
+  },
+  async 'describe-topic'({ values, cluster }: Invocation) {
+    const name = values['describe-topic'] as string;
+    const topic = await describeTopic(clusterConnection(cluster), name);
+    if (topic === undefined) throw new FinkError(`topic ${name} does not exist`);
+    say(`topic ${topic.name}  id ${topic.id}  partitions ${topic.partitions.length}  replication factor ${topic.partitions[0]?.replicas.length ?? 0}`);
+    for (const p of topic.partitions) say(`  partition ${p.partition}  leader ${p.leader}  replicas ${p.replicas.join(',')}  isr ${p.isr.join(',')}`);
+  },
+  async authentication({ values, cluster }: Invocation) {
+    securedOnly(cluster);
+    const { add, user } = addOrDelete(values);
+    if (add) {
+      await addScramUser(cluster, user, newUserPassword(values));
+      say(`added user ${user} (SCRAM-SHA-512)`);
+    } else {
+      await deleteScramUser(cluster, user);
+      say(`deleted user ${user}`);
+    }
+  },
+  async authorization({ values, cluster }: Invocation) {
+    securedOnly(cluster);
+    const { add, user } = addOrDelete(values);
+    if (values.topic === undefined) throw new UsageError('-t TOPIC is required');
+    if ((values.consumer === undefined) === (values.producer !== true)) throw new UsageError('give one of -c GROUP (consumer) or -p (producer)');
+    const role = values.consumer !== undefined ? { consumer: values.consumer } : { producer: true as const };
+    const what = 'consumer' in role ? `consumer rights on ${values.topic} (groups ${role.consumer}*)` : `producer rights on ${values.topic}`;
+    if (add) await grant(cluster, roleAcls(user, role, values.topic));
+    else await revoke(cluster, revokedAcls(user, role, values.topic));
+    say(`${add ? 'granted' : 'revoked'} ${what} ${add ? 'to' : 'from'} ${user}`);
+  },
+  async 'list-acl'({ cluster }: Invocation) {
+    securedOnly(cluster);
+    for (const line of await listAcls(cluster)) say(line);
+  },
+} as const;
+const ACTION_NAMES = Object.keys(ACTIONS) as (keyof typeof ACTIONS)[];
+
+function clusterName(value: string | undefined): ClusterName {
+  const name = value ?? 'distribution';
+  if (!(CLUSTER_NAMES as readonly string[]).includes(name)) throw new UsageError(`--cluster: '${name}' is not one of ${CLUSTER_NAMES.join(', ')}`);
+  return name as ClusterName;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -135,108 +249,17 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    const base = loadConfig({ confFile: values.conf });
-    const name = values.cluster ?? 'distribution';
-    if (!(CLUSTER_NAMES as readonly string[]).includes(name)) throw new UsageError(`--cluster: '${name}' is not one of ${CLUSTER_NAMES.join(', ')}`);
-    const cluster = name as ClusterName;
-    const config = clusterConfig(base, cluster);
-    const topicActions = ['create-topic', 'delete-topic', 'list-topics', 'describe-topic', 'authentication', 'authorization', 'list-acl'].filter((k) => values[k as keyof typeof values] !== undefined);
+    const config = loadConfig({ confFile: values.conf });
+    const cluster = clusterSettings(config, clusterName(values.cluster));
+    const actions = ACTION_NAMES.filter((k) => values[k] !== undefined);
     const command = positionals[0];
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-    if (topicActions.length + (command === undefined ? 0 : 1) !== 1) {
-      throw new UsageError(command === undefined && topicActions.length === 0 ? 'no command given' : 'give one command at a time');
+    if (actions.length + (command === undefined ? 0 : 1) !== 1) {
+      throw new UsageError(command === undefined && actions.length === 0 ? 'no command given' : 'give one command at a time');
     }
-
-    if (values['create-topic'] !== undefined) {
-      const name = values['create-topic'];
-      const partitions = intFlag('partitions', values.partitions, 1, 10000) ?? config.int('DISTRIBUTION_PARTITIONS');
-      const replicationFactor = intFlag('replication-factor', values['replication-factor'], 1, 100) ?? config.int('DISTRIBUTION_REPLICATION');
-      const created = await ensureTopic(kafkaClientOptions(config, 'admin'), name, { partitions, replicationFactor });
-      say(created ? `created topic ${name} (${partitions} partitions, replication factor ${replicationFactor})` : `topic ${name} exists already`);
-      return 0;
-    }
-    if (values['delete-topic'] !== undefined) {
-      const name = values['delete-topic'];
-      if (!(await deleteTopic(kafkaClientOptions(config, 'admin'), name))) throw new FinkError(`topic ${name} does not exist`);
-      say(`deleted topic ${name}`);
-      return 0;
-    }
-    if (values.authentication === true || values.authorization === true || values['list-acl'] === true) {
-      if (!isSecured(config)) throw new FinkError('users and ACLs need secured mode: set KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT (and KAFKA_ADMIN_PASSWORD)');
-      if (values['list-acl'] === true) {
-        for (const line of await listAcls(config)) say(line);
-        return 0;
-      }
-      if (values.add === values.delete) throw new UsageError('give one of -a (add) or -d (delete)');
-      const user = values.user;
-      if (user === undefined) throw new UsageError('-u USER is required');
-      if (values.authentication === true) {
-        if (values.add === true) {
-          await addScramUser(config, user, newUserPassword(values));
-          say(`added user ${user} (SCRAM-SHA-512)`);
-        } else {
-          await deleteScramUser(config, user);
-          say(`deleted user ${user}`);
-        }
-        return 0;
-      }
-      if (values.topic === undefined) throw new UsageError('-t TOPIC is required');
-      if ((values.consumer === undefined) === (values.producer !== true)) throw new UsageError('give one of -c GROUP (consumer) or -p (producer)');
-      const role = values.consumer !== undefined ? { consumer: values.consumer } : { producer: true as const };
-      const acls = roleAcls(user, role, values.topic);
-      const what = 'consumer' in role ? `consumer rights on ${values.topic} (groups ${role.consumer}*)` : `producer rights on ${values.topic}`;
-      if (values.add === true) await grant(config, acls);
-      else await revoke(config, revokedAcls(user, role, values.topic));
-      say(`${values.add === true ? 'granted' : 'revoked'} ${what} ${values.add === true ? 'to' : 'from'} ${user}`);
-      return 0;
-    }
-    if (values['list-topics'] === true) {
-      for (const topic of await listTopics(kafkaClientOptions(config, 'admin'))) say(topic);
-      return 0;
-    }
-    if (values['describe-topic'] !== undefined) {
-      const name = values['describe-topic'];
-      const topic = await describeTopic(kafkaClientOptions(config, 'admin'), name);
-      if (topic === undefined) throw new FinkError(`topic ${name} does not exist`);
-      say(`topic ${topic.name}  id ${topic.id}  partitions ${topic.partitions.length}  replication factor ${topic.partitions[0]?.replicas.length ?? 0}`);
-      for (const p of topic.partitions) say(`  partition ${p.partition}  leader ${p.leader}  replicas ${p.replicas.join(',')}  isr ${p.isr.join(',')}`);
-      return 0;
-    }
-
-    switch (command) {
-      case 'install': {
-        const libs = ensureKafkaJars(config, say);
-        say(`Kafka jars: ${libs}`);
-        if (cluster === 'simulator') say(`schema registry: ${ensureRegistryBuild(config, say)}`);
-        return 0;
-      }
-      case 'start': {
-        const brokers = intFlag('brokers', values.brokers, 1, 9);
-        const result = await startCluster(config, say, brokers);
-        const pids = result.pids.join(', ');
-        say(result.alreadyRunning ? `${title(cluster)} is already running (pid ${pids}) at ${result.bootstrap}` : `${title(cluster)} started (pid ${pids}); bootstrap servers: ${result.bootstrap}`);
-        if (cluster === 'simulator') {
-          const registry = await startRegistry(config, say);
-          say(registry.alreadyRunning ? `the schema registry is already running (pid ${registry.pid}) at ${registry.url}` : `the schema registry started (pid ${registry.pid}) at ${registry.url}`);
-        }
-        return 0;
-      }
-      case 'stop': {
-        // The registry first: its clients are the simulator's producers, gone with the cluster anyway.
-        if (cluster === 'simulator') {
-          const pid = await stopRegistry(config);
-          say(pid === undefined ? 'the schema registry is not running' : `the schema registry stopped (pid ${pid})`);
-        }
-        const pids = await stopCluster(config);
-        say(pids.length === 0 ? `${title(cluster)} is not running` : `${title(cluster)} stopped (pid ${pids.join(', ')})`);
-        return 0;
-      }
-      case 'status': {
-        for (const shown of values.cluster === undefined ? CLUSTER_NAMES : [cluster]) status(clusterConfig(base, shown), shown);
-        return 0;
-      }
-      default:
-        throw new UsageError(`unknown command '${command}'`);
-    }
+    const run = actions[0] === undefined ? COMMANDS[command as string] : ACTIONS[actions[0]];
+    if (run === undefined) throw new UsageError(`unknown command '${command}'`);
+    await run({ values, config, cluster });
+    return 0;
   });
 }

@@ -3,10 +3,10 @@ import { commandArgs, intFlag } from '../../src/cli/args.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { LiveConsole } from '../../src/console/live.ts';
 import { consoleServer, listen } from '../../src/console/server.ts';
+import { consoleSettings } from '../../src/console/settings.ts';
 import { readCheckpoint } from '../../src/distribution/checkpoint.ts';
-import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { TopicMissingError } from '../../src/kafka/topic-reader.ts';
-import { serviceProcess } from './start_distribution.ts';
+import { DISTRIBUTION_SERVICE, serviceProcess } from '../../src/service/services.ts';
 
 const USAGE = `usage: fink start console [--port P] [--conf FILE]
 
@@ -25,31 +25,24 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = args;
   const port = intFlag('port', values.port, 0, 65535);
   const config = loadConfig({ confFile: values.conf, flags: port === undefined ? {} : { CONSOLE_PORT: String(port) } });
-  const connection = kafkaClientOptions(config);
-  const checkpointTopic = config.require('DISTRIBUTION_CHECKPOINT_TOPIC');
-  const id = config.require('DISTRIBUTION_ID');
+  const settings = consoleSettings(config);
   const live = new LiveConsole({
-    connection,
-    schemaBase: config.require('DISTRIBUTION_SCHEMA'),
-    testTopic: config.require('DISTRIBUTION_TEST_TOPIC'),
-    prefix: config.require('SUBSTREAM_PREFIX'),
-    scienceDb: config.require('SCIENCE_DB_PATH'),
-    metricsPort: config.get('DISTRIBUTION_METRICS_PORT') === undefined ? undefined : config.int('DISTRIBUTION_METRICS_PORT'),
+    ...settings,
     probe: {
       process: () => {
-        const { id: serviceId, pid } = serviceProcess(config);
+        const { id: serviceId, pid } = serviceProcess(config, DISTRIBUTION_SERVICE);
         return { id: serviceId, pid };
       },
       // Before the service's first start the checkpoint topic does not exist: nothing committed yet.
-      checkpoint: async () => (await readCheckpoint(connection, checkpointTopic, id, 0).catch((err: unknown) => {
+      checkpoint: async () => (await readCheckpoint(settings.connection, settings.checkpointTopic, settings.serviceId, 0).catch((err: unknown) => {
         if (err instanceof TopicMissingError) return { saved: null };
         throw err;
       })).saved?.checkpoint ?? null,
     },
   });
   const server = consoleServer(live);
-  const host = config.require('CONSOLE_HOST');
-  const listening = await listen(server, host, config.int('CONSOLE_PORT'));
+  const { host } = settings;
+  const listening = await listen(server, host, settings.port);
   live.start();
   process.stdout.write(`fink console at http://${host}:${listening}/ (Ctrl-C stops it)\n`);
   await new Promise<void>((resolve) => {

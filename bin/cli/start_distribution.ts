@@ -1,12 +1,12 @@
 // `fink start distribution [--until-caught-up]`
 import { join } from 'node:path';
 import { commandArgs } from '../../src/cli/args.ts';
-import { loadConfig, type Config } from '../../src/config/config.ts';
+import { loadConfig } from '../../src/config/config.ts';
 import { Metrics } from '../../src/distribution/metrics.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
 import { runService } from '../../src/service/run.ts';
-import { DISTRIBUTION_SERVICE, serviceProcess as distributionProcess } from '../../src/service/services.ts';
+import { DISTRIBUTION_SERVICE, serviceProcess } from '../../src/service/services.ts';
 
 const USAGE = `usage: fink start distribution [--until-caught-up] [--conf FILE]
 
@@ -23,20 +23,12 @@ Logs go to stderr, one structured line per event; DISTRIBUTION_METRICS_PORT serv
 metrics at /metrics.
 `;
 
-/**
- * Kept for bin/cli/start_console.ts (another part of this change) until it imports
- * serviceProcess(config, DISTRIBUTION_SERVICE) from src/service/services.ts itself.
- */
-export function serviceProcess(config: Config): { id: string; file: string; pid: number | undefined } {
-  return distributionProcess(config, DISTRIBUTION_SERVICE);
-}
-
 export async function run(argv: string[]): Promise<number> {
   const args = commandArgs(argv, USAGE, { 'until-caught-up': { type: 'boolean' } });
   if (args === undefined) return 0;
   const { values } = args;
   const config = loadConfig({ confFile: values.conf });
-  const { identity, file } = distributionProcess(config, DISTRIBUTION_SERVICE);
+  const { identity, file } = serviceProcess(config, DISTRIBUTION_SERVICE);
   const metrics = new Metrics();
   const service = { label: `a distribution service with ${identity}`, stopCommand: 'fink stop distribution', pidFile: file, marker: DISTRIBUTION_SERVICE.marker, metrics, metricsPort: config.get('DISTRIBUTION_METRICS_PORT'), onSecondSignal: 'the open transaction is aborted by Kafka' };
   return runService(service, async (log, signal) => {

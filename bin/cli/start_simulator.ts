@@ -3,10 +3,10 @@ import { commandArgs, intFlag } from '../../src/cli/args.ts';
 import { UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { SURVEYS, type Survey } from '../../src/alert/survey.ts';
-import { clusterConfig } from '../../src/kafka/clusters.ts';
 import { simulationOptions } from '../../src/cli/simulation-options.ts';
 import { fileExposures, simulatedExposures, type Exposure } from '../../src/simulator/exposures.ts';
 import { replay } from '../../src/simulator/replay.ts';
+import { simulatorSettings } from '../../src/simulator/settings.ts';
 
 /** Seconds between two exposures: Rubin's visits (~40 s), ZTF's exposures (30 s and the readout). */
 const CADENCE: Readonly<Record<Survey, number>> = { ztf: 30, lsst: 40 };
@@ -66,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
     planned = `${count} simulated ${options.profile} alerts (night ${options.night}, seed ${options.seed})`;
   }
 
-  const simulator = clusterConfig(config, 'simulator');
+  const simulator = simulatorSettings(config);
   const controller = new AbortController();
   const stop = () => {
     if (!controller.signal.aborted) say('stopping after the exposure in flight');
@@ -74,9 +74,9 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  say(`replaying ${planned} on ${simulator.list('DISTRIBUTION_SERVERS').join(',')}: one exposure every ${(interval / speed).toFixed(3)} s (${interval} s at speed ${speed})${values.loop === true ? ', looping' : ''}`);
+  say(`replaying ${planned} on ${simulator.connection.bootstrapBrokers.join(',')}: one exposure every ${(interval / speed).toFixed(3)} s (${interval} s at speed ${speed})${values.loop === true ? ', looping' : ''}`);
   const began = performance.now();
-  const report = await replay(simulator, config.require('SIMULATOR_REGISTRY_URL'), source, {
+  const report = await replay(simulator, source, {
     intervalMs: (interval * 1000) / speed,
     loop: values.loop === true,
     signal: controller.signal,

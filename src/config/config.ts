@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
-import { isKeyName, SPECS, type KeyName, type KeySpec } from './keys.ts';
+import { isKeyName, SPECS, type EnumKeyName, type EnumValue, type KeyName, type KeySpec } from './keys.ts';
 
 export type ConfigValues = Readonly<Partial<Record<KeyName, string>>>;
 
@@ -41,13 +41,22 @@ export class Config {
     return Number(this.require(name));
   }
 
-  list(name: KeyName): string[] {
-    return splitList(this.get(name) ?? '');
+  /** A whole number, or undefined when the key is unset (a key with no default: a port to serve on, a fixed size). */
+  optionalInt(name: KeyName): number | undefined {
+    return this.get(name) === undefined ? undefined : this.int(name);
   }
 
-  /** This configuration with some keys set otherwise (the simulator cluster's view of the Kafka keys). */
-  with(overrides: ConfigValues): Config {
-    return new Config({ ...this.#values, ...overrides }, this.file);
+  /** An enumerated key's value, typed by the values the table allows (so no caller casts it). */
+  enum<K extends EnumKeyName>(name: K): EnumValue<K> {
+    const value = this.require(name);
+    const spec = SPECS.find((s) => s.name === name);
+    // Loaded values were validated; this guards values given to the constructor directly.
+    if (spec?.type.kind !== 'enum' || !spec.type.values.includes(value)) throw new UsageError(`${name}=${value}: expected one of ${spec?.type.kind === 'enum' ? spec.type.values.join(', ') : '(not an enumerated key)'}`);
+    return value as EnumValue<K>;
+  }
+
+  list(name: KeyName): string[] {
+    return splitList(this.get(name) ?? '');
   }
 
   /** Key=value pairs for display; secrets masked. */

@@ -88,6 +88,14 @@ export const KEYS = [
 /** The name of a configuration key: a name that is not in the table does not compile. */
 export type KeyName = (typeof KEYS)[number]['name'];
 
+type EnumKey = Extract<(typeof KEYS)[number], { readonly type: { readonly kind: 'enum' } }>;
+
+/** A key whose values form a closed list in the table. */
+export type EnumKeyName = EnumKey['name'];
+
+/** The values the table allows for enumerated key `K`. */
+export type EnumValue<K extends EnumKeyName> = Extract<EnumKey, { readonly name: K }>['type']['values'][number];
+
 export const KEY_NAMES: ReadonlySet<string> = new Set(KEYS.map((k) => k.name));
 
 /** The table, seen as specs (the literal table above keeps the names for KeyName). */

@@ -3,21 +3,15 @@
 // updates pushed to every open page on a fixed beat, whatever the rate of alerts.
 import { extendRecord, type RecordSchema } from '../avro/schema.ts';
 import { SchemaFileDecoder } from '../consumer/schema-file-decoder.ts';
-import type { KafkaConnection } from '../kafka/client-options.ts';
 import { listTopics } from '../kafka/topics.ts';
 import { findAlerts, type AlertKey } from '../sciencedb/lookup.ts';
 import { decodeHeld, holdAlert, HeldAlerts, rowMessage, typeOf, type HeldAlert, type RowMessage } from './held.ts';
 import { ServicePanel, type PanelSnapshot, type ServiceProbe } from './panel.ts';
+import type { ConsoleSettings } from './settings.ts';
 import { TopicFeed } from './stream.ts';
 
-export interface ConsoleSettings {
-  connection: KafkaConnection;
-  schemaBase: string;
-  testTopic: string;
-  /** Science topics are those whose name starts with this. */
-  prefix: string;
-  scienceDb: string;
-  metricsPort: number | undefined;
+/** What the live state needs: the console's settings it reads, and how it looks at the service. */
+export interface LiveOptions extends Pick<ConsoleSettings, 'connection' | 'schemaBase' | 'testTopic' | 'prefix' | 'scienceDb' | 'metricsPort'> {
   probe: ServiceProbe;
   /** Time between two updates of the page (ms). */
   updateMs?: number;
@@ -32,7 +26,7 @@ export type ConsoleEvent =
 const ROWS_KEPT = 50;
 
 export class LiveConsole {
-  readonly #settings: ConsoleSettings;
+  readonly #settings: LiveOptions;
   readonly #decoder: SchemaFileDecoder;
   readonly #feeds = new Map<string, TopicFeed>();
   readonly #held = new HeldAlerts(500);
@@ -44,7 +38,7 @@ export class LiveConsole {
   #beat: NodeJS.Timeout | undefined;
   #sampling = false;
 
-  constructor(settings: ConsoleSettings) {
+  constructor(settings: LiveOptions) {
     this.#settings = settings;
     this.#decoder = new SchemaFileDecoder(settings.schemaBase);
     this.#panel = new ServicePanel(settings.probe, settings.connection, settings.scienceDb, settings.metricsPort);

@@ -3,7 +3,7 @@
 import type { Config } from '../config/config.ts';
 import { UsageError } from '../errors.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
-import { fileSystemSpace } from '../kafka/disk.ts';
+import { fileSystemSpace } from '../cluster/disk.ts';
 import type { TopicSettings } from '../kafka/topics.ts';
 import type { Compression } from '../kafka/transactional-producer.ts';
 import type { TopicSelection } from './topics.ts';
@@ -79,8 +79,8 @@ export function distributionSettings(config: Config): DistributionSettings {
   return {
     id: config.require('DISTRIBUTION_ID'),
     connection: kafkaClientOptions(config),
-    compression: config.require('DISTRIBUTION_COMPRESSION') as Compression,
-    lightCompression: config.require('DISTRIBUTION_LIGHT_COMPRESSION') as Compression,
+    compression: config.enum('DISTRIBUTION_COMPRESSION'),
+    lightCompression: config.enum('DISTRIBUTION_LIGHT_COMPRESSION'),
     user: config.get('KAFKA_SASL_USERNAME'),
     scienceDbPath: config.require('SCIENCE_DB_PATH'),
     topics: { testTopic: config.require('DISTRIBUTION_TEST_TOPIC'), prefix: config.get('SUBSTREAM_PREFIX') ?? '', wanted: config.list('DISTRIBUTION_TOPICS'), filtersDir: config.require('FILTERS_DIR') },
@@ -90,7 +90,7 @@ export function distributionSettings(config: Config): DistributionSettings {
     batchSize: config.int('DISTRIBUTION_BATCH'),
     batchBytes: config.int('DISTRIBUTION_BATCH_BYTES'),
     pollMs: config.int('DISTRIBUTION_POLL_MS'),
-    oversize: config.require('DISTRIBUTION_OVERSIZE') === 'skip' ? 'skip' : 'stop',
+    oversize: config.enum('DISTRIBUTION_OVERSIZE'),
     stateDir: config.require('DISTRIBUTION_STATE_DIR'),
     schemaFile: config.require('DISTRIBUTION_SCHEMA'),
   };

@@ -13,7 +13,7 @@ export interface KafkaConnection {
   tls?: ConnectionOptions;
 }
 
-export function isSecured(config: Config): boolean {
+function isSecured(config: Config): boolean {
   return config.get('KAFKA_SECURITY_PROTOCOL') === 'SASL_PLAINTEXT';
 }
 
@@ -34,14 +34,14 @@ export function kafkaClientOptions(config: Config, who: 'client' | 'admin' = 'cl
 export function upstreamClientOptions(config: Config): KafkaConnection {
   const bootstrapBrokers = config.list('UPSTREAM_SERVERS');
   if (bootstrapBrokers.length === 0) throw new UsageError('UPSTREAM_SERVERS is not set: stream2science needs the bootstrap servers of the survey\'s cluster');
-  const protocol = config.require('UPSTREAM_SECURITY_PROTOCOL');
+  const protocol = config.enum('UPSTREAM_SECURITY_PROTOCOL');
   const connection: KafkaConnection = { bootstrapBrokers };
   if (protocol === 'SSL' || protocol === 'SASL_SSL') connection.tls = {};
   if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {
     const username = config.get('UPSTREAM_SASL_USERNAME');
     const password = config.get('UPSTREAM_SASL_PASSWORD');
     if (username === undefined || password === undefined) throw new UsageError(`UPSTREAM_SECURITY_PROTOCOL=${protocol} needs UPSTREAM_SASL_USERNAME and UPSTREAM_SASL_PASSWORD`);
-    connection.sasl = { mechanism: config.require('UPSTREAM_SASL_MECHANISM') as SaslMechanism, username, password };
+    connection.sasl = { mechanism: config.enum('UPSTREAM_SASL_MECHANISM'), username, password };
   }
   return connection;
 }

@@ -2,12 +2,12 @@
 // (its alerts sent together, as the survey's alert system does after each exposure), the next one
 // scheduled from the start of the replay so that slow sends do not stretch the night.
 import { Producer } from '@platformatic/kafka';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../config/config.ts';
-import { closeQuietly, kafkaClientOptions } from '../kafka/client-options.ts';
+import { closeQuietly } from '../kafka/client-options.ts';
 import { ensureTopic } from '../kafka/topics.ts';
+import { pause } from '../pause.ts';
 import type { Exposure } from './exposures.ts';
 import { SurveyEncoder } from './messages.ts';
+import type { SimulatorSettings } from './settings.ts';
 
 /** Bytes of messages per produce request: a Rubin visit is hundreds of MB. */
 const SEND_BYTES = 8 * 1024 * 1024;
@@ -39,23 +39,19 @@ export interface ReplayReport {
   stopped: boolean;
 }
 
-/**
- * Sends the exposures of `source()` (called again for each loop) to the simulator cluster;
- * `config` is the simulator cluster's view (clusterConfig), `registryUrl` the Confluent-compatible API.
- */
-export async function replay(config: Config, registryUrl: string, source: () => Iterable<Exposure>, options: ReplayOptions): Promise<ReplayReport> {
-  const connection = kafkaClientOptions(config);
+/** Sends the exposures of `source()` (called again for each loop) to the simulator cluster. */
+export async function replay(settings: SimulatorSettings, source: () => Iterable<Exposure>, options: ReplayOptions): Promise<ReplayReport> {
+  const { connection, partitions, registryUrl } = settings;
   const producer = new Producer({ clientId: 'fink-simulator', ...connection, retries: 20, retryDelay: 500 });
   const encoder = new SurveyEncoder(registryUrl);
   const topics = new Map<string, number>();
   const report: ReplayReport = { exposures: 0, alerts: 0, topics: [], stopped: false };
   const start = Date.now();
-  const partitions = config.int('SIMULATOR_PARTITIONS');
   try {
     do {
       for (const exposure of source()) {
         const due = start + report.exposures * options.intervalMs;
-        if (report.exposures > 0 && due > Date.now()) await sleep(due - Date.now(), undefined, { signal: options.signal }).catch(() => undefined);
+        if (report.exposures > 0 && due > Date.now()) await pause(due - Date.now(), options.signal);
         if (options.signal?.aborted === true) break;
         const began = performance.now();
         let batch: { topic: string; partition: number; value: Buffer }[] = [];

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig, packageRoot } from '../../src/config/config.ts';
+import { Config, loadConfig, packageRoot } from '../../src/config/config.ts';
 import { UsageError } from '../../src/errors.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -101,5 +101,37 @@ describe('configuration keys are typed', () => {
     assert.equal(config.require('SUBSTREAM_PREFIX'), 'fink_');
     // @ts-expect-error DISTRIBUTION_SERVER is not a configuration key (DISTRIBUTION_SERVERS is)
     assert.equal(config.get('DISTRIBUTION_SERVER'), undefined);
+  });
+});
+
+describe('enumerated and optional keys', () => {
+  it('gives an enumerated key its value, typed by the table: a value outside it does not compile', () => {
+    const config = loadConfig({ env: { FINK_HOME: tempDir('keys'), DISTRIBUTION_COMPRESSION: 'zstd' } });
+    const compression: 'lz4' | 'zstd' | 'gzip' | 'snappy' | 'none' = config.enum('DISTRIBUTION_COMPRESSION');
+    assert.equal(compression, 'zstd');
+    // @ts-expect-error a compression is not an oversize policy
+    const policy: 'stop' | 'skip' = config.enum('DISTRIBUTION_COMPRESSION');
+    assert.equal(policy, 'zstd');
+  });
+
+  it('refuses, naming the key, an enumerated value that did not come through validation', () => {
+    const config = new Config({ DISTRIBUTION_OVERSIZE: 'ignore' }, undefined);
+    assert.throws(() => config.enum('DISTRIBUTION_OVERSIZE'), (err: unknown) => err instanceof UsageError && /DISTRIBUTION_OVERSIZE=ignore: expected one of stop, skip/.test(err.message));
+  });
+
+  it('does not compile an enumerated read of a key that is not enumerated', () => {
+    const config = loadConfig({ env: { FINK_HOME: tempDir('keys') } });
+    // @ts-expect-error SUBSTREAM_PREFIX is a free string
+    assert.throws(() => config.enum('SUBSTREAM_PREFIX'), UsageError);
+  });
+
+  it('reads an unset whole-number key as undefined', () => {
+    const config = loadConfig({ env: { FINK_HOME: tempDir('keys') } });
+    assert.equal(config.optionalInt('DISTRIBUTION_METRICS_PORT'), undefined);
+  });
+
+  it('reads a set whole-number key as its number', () => {
+    const config = loadConfig({ env: { FINK_HOME: tempDir('keys'), DISTRIBUTION_METRICS_PORT: '9464' } });
+    assert.equal(config.optionalInt('DISTRIBUTION_METRICS_PORT'), 9464);
   });
 });

@@ -4,7 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config/config.ts';
-import { nodeLayout, portIsFree, runningPid, startCluster, stopCluster } from '../../src/kafka/cluster.ts';
+import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
+import { nodeLayout } from '../../src/cluster/layout.ts';
+import { portIsFree, runningPid } from '../../src/cluster/processes.ts';
+import { clusterSettings } from '../../src/cluster/settings.ts';
 import { testEnv } from './cli.ts';
 import { tempDir } from './temp.ts';
 import { waitFor } from './wait.ts';
@@ -76,13 +79,13 @@ async function startTestClusterOnce(options: { brokers?: number; secured?: boole
       KAFKA_SASL_PASSWORD: password,
     });
   }
-  const config = loadConfig({ env: testEnv(env) });
+  const cluster = clusterSettings(loadConfig({ env: testEnv(env) }), 'distribution');
   let started: Awaited<ReturnType<typeof startCluster>>;
   try {
-    started = await startCluster(config, () => {}, brokers);
+    started = await startCluster(cluster, () => {}, brokers);
   } catch (err) {
     // Nodes that did start would outlive the test file.
-    await stopCluster(config).catch(() => {});
+    await stopCluster(cluster).catch(() => {});
     throw err;
   }
   return {
@@ -90,22 +93,22 @@ async function startTestClusterOnce(options: { brokers?: number; secured?: boole
     env,
     stateDir,
     async stop() {
-      await stopCluster(config);
+      await stopCluster(cluster);
       rmSync(stateDir, { recursive: true, force: true });
     },
     async killBroker(index: number) {
-      const layout = nodeLayout(config, index);
+      const layout = nodeLayout(cluster, index);
       const pid = runningPid(layout);
       if (pid === undefined) throw new Error(`node ${index} is not running`);
       process.kill(pid, 'SIGKILL');
       await waitFor(`node ${index} (pid ${pid}) to be gone after SIGKILL`, () => runningPid(layout) === undefined);
     },
     async restart() {
-      await stopCluster(config);
-      await startCluster(config, () => {}, brokers);
+      await stopCluster(cluster);
+      await startCluster(cluster, () => {}, brokers);
     },
     async revive() {
-      await startCluster(config, () => {}, brokers);
+      await startCluster(cluster, () => {}, brokers);
     },
   };
 }

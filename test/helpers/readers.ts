@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import type { Config } from '../../src/config/config.ts';
-import { ensureKafkaJars } from '../../src/kafka/provision.ts';
+import { ensureKafkaJars } from '../../src/cluster/provision.ts';
+import { clusterSettings } from '../../src/cluster/settings.ts';
 import { prerequisiteMissing, prerequisiteNoted } from './prerequisites.ts';
 
 const KCAT_TIMEOUT_MS = 180_000;
@@ -47,7 +48,7 @@ export function kcatReadCommitted(bootstrap: string, topic: string, format: stri
 
 /** The first `count` committed values of a topic as Kafka's console consumer reads them (as text). */
 export function consoleConsumerReadCommitted(config: Config, bootstrap: string, topic: string, count: number): string[] {
-  const libs = ensureKafkaJars(config);
+  const libs = ensureKafkaJars(clusterSettings(config, 'distribution'));
   const out = execFileSync('java', ['-cp', `${libs}/*`, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', bootstrap, '--topic', topic, '--from-beginning', '--isolation-level', 'read_committed', '--max-messages', String(count), '--timeout-ms', '120000'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 300_000 }).toString();
   return out.split('\n').slice(0, -1);
 }

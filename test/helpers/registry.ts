@@ -2,7 +2,8 @@
 // its own state folder, started and stopped with the project's own code.
 import { rmSync } from 'node:fs';
 import { loadConfig } from '../../src/config/config.ts';
-import { CCOMPAT_PATH, startRegistry, stopRegistry } from '../../src/kafka/registry.ts';
+import { CCOMPAT_PATH, startRegistry, stopRegistry } from '../../src/cluster/registry.ts';
+import { registrySettings } from '../../src/cluster/settings.ts';
 import { testEnv } from './cli.ts';
 import { freePortPair } from './kafka.ts';
 import { tempDir } from './temp.ts';
@@ -20,14 +21,14 @@ export async function startTestRegistry(): Promise<TestRegistry> {
   const stateDir = tempDir('registry-test');
   const port = await freePortPair(1);
   const env = { REGISTRY_PORT: String(port), SIMULATOR_STATE_DIR: stateDir, SIMULATOR_REGISTRY_URL: `http://127.0.0.1:${port}${CCOMPAT_PATH}` };
-  const config = loadConfig({ env: testEnv(env) });
-  const started = await startRegistry(config, (line) => process.stderr.write(`# ${line}\n`));
+  const settings = registrySettings(loadConfig({ env: testEnv(env) }));
+  const started = await startRegistry(settings, (line) => process.stderr.write(`# ${line}\n`));
   return {
     url: env.SIMULATOR_REGISTRY_URL,
     pid: started.pid,
     env,
     async stop() {
-      await stopRegistry(config);
+      await stopRegistry(settings);
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

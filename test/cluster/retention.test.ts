@@ -1,4 +1,4 @@
-// The managed brokers enforce a topic's size limit within seconds (src/kafka/cluster.ts): with
+// The managed brokers enforce a topic's size limit within seconds (src/cluster/server-properties.ts): with
 // Kafka's own 5-minute check, a topic written at Rubin's rates passes its retention.bytes by tens
 // of GB before anything is deleted.
 import assert from 'node:assert/strict';

@@ -2,8 +2,8 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { AclOperations, AclPermissionTypes, Connection, ResourcePatternTypes, ResourceTypes, ScramMechanisms, alterUserScramCredentialsV0, protocolErrorsCodesById, type Acl, type AclOperationValue } from '@platformatic/kafka';
 import { FinkError } from '../errors.ts';
-import type { Config } from '../config/config.ts';
-import { closeQuietly, kafkaClientOptions, withAdmin } from './client-options.ts';
+import { closeQuietly, withAdmin } from '../kafka/client-options.ts';
+import { clusterConnection, type ClusterSettings } from './settings.ts';
 
 /** Characters that the broker's JAAS and StorageTool's --add-scram syntaxes cannot carry safely. */
 export function checkPassword(what: string, password: string): void {
@@ -16,8 +16,8 @@ const ITERATIONS = 4096;
 
 // The admin client of @platformatic/kafka has no call for SCRAM users: the protocol's own request is
 // sent on a connection authenticated as the super user, and the password salted here as RFC 5802 says.
-async function alterScram(config: Config, body: (connection: Connection) => Promise<alterUserScramCredentialsV0.AlterUserScramCredentialsResponse>) {
-  const options = kafkaClientOptions(config, 'admin');
+async function alterScram(cluster: ClusterSettings, body: (connection: Connection) => Promise<alterUserScramCredentialsV0.AlterUserScramCredentialsResponse>) {
+  const options = clusterConnection(cluster);
   const [host, port] = (options.bootstrapBrokers[0] as string).split(':');
   const connection = new Connection('fink_kafka', options.sasl === undefined ? {} : { sasl: options.sasl });
   try {
@@ -31,15 +31,15 @@ async function alterScram(config: Config, body: (connection: Connection) => Prom
   }
 }
 
-export async function addScramUser(config: Config, user: string, password: string): Promise<void> {
+export async function addScramUser(cluster: ClusterSettings, user: string, password: string): Promise<void> {
   checkPassword(`user ${user}`, password);
   const salt = randomBytes(32);
   const saltedPassword = pbkdf2Sync(password, salt, ITERATIONS, 64, 'sha512');
-  await alterScram(config, (c) => alterUserScramCredentialsV0.api.async(c, [], [{ name: user, mechanism: ScramMechanisms.SCRAM_SHA_512, iterations: ITERATIONS, salt, saltedPassword }]));
+  await alterScram(cluster, (c) => alterUserScramCredentialsV0.api.async(c, [], [{ name: user, mechanism: ScramMechanisms.SCRAM_SHA_512, iterations: ITERATIONS, salt, saltedPassword }]));
 }
 
-export async function deleteScramUser(config: Config, user: string): Promise<void> {
-  await alterScram(config, (c) => alterUserScramCredentialsV0.api.async(c, [{ name: user, mechanism: ScramMechanisms.SCRAM_SHA_512 }], []));
+export async function deleteScramUser(cluster: ClusterSettings, user: string): Promise<void> {
+  await alterScram(cluster, (c) => alterUserScramCredentialsV0.api.async(c, [{ name: user, mechanism: ScramMechanisms.SCRAM_SHA_512 }], []));
 }
 
 export type Role = { consumer: string } | { producer: true };
@@ -91,18 +91,18 @@ export function revokedAcls(user: string, role: Role, topic: string): Acl[] {
   return [...acls, ...older];
 }
 
-export async function grant(config: Config, acls: Acl[]): Promise<void> {
-  await withAdmin(kafkaClientOptions(config, 'admin'), (admin) => admin.createAcls({ creations: acls }));
+export async function grant(cluster: ClusterSettings, acls: Acl[]): Promise<void> {
+  await withAdmin(clusterConnection(cluster), (admin) => admin.createAcls({ creations: acls }));
 }
 
-export async function revoke(config: Config, acls: Acl[]): Promise<void> {
-  await withAdmin(kafkaClientOptions(config, 'admin'), (admin) => admin.deleteAcls({ filters: acls }));
+export async function revoke(cluster: ClusterSettings, acls: Acl[]): Promise<void> {
+  await withAdmin(clusterConnection(cluster), (admin) => admin.deleteAcls({ filters: acls }));
 }
 
 const name = <T extends Record<string, number>>(table: T, value: number): string => Object.keys(table).find((k) => table[k] === value) ?? String(value);
 
-export async function listAcls(config: Config): Promise<string[]> {
-  const resources = await withAdmin(kafkaClientOptions(config, 'admin'), (admin) =>
+export async function listAcls(cluster: ClusterSettings): Promise<string[]> {
+  const resources = await withAdmin(clusterConnection(cluster), (admin) =>
     admin.describeAcls({
       filter: { resourceType: ResourceTypes.ANY, resourceName: null, resourcePatternType: ResourcePatternTypes.ANY, principal: null, host: null, operation: AclOperations.ANY, permissionType: AclPermissionTypes.ANY },
     }),

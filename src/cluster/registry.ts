@@ -1,7 +1,8 @@
 // The managed schema registry of the simulator cluster: Apicurio Registry with in-memory storage,
 // whose Confluent-compatible API (/apis/ccompat/v7) holds the schemas of the Rubin stream. Built
 // once by Maven from registry/pom.xml into REGISTRY_CACHE_DIR (everything after runs offline),
-// run detached on 127.0.0.1:REGISTRY_PORT with its files under SIMULATOR_STATE_DIR/registry.
+// run detached on 127.0.0.1:REGISTRY_PORT with its files under SIMULATOR_STATE_DIR/registry
+// (RegistrySettings, resolved in settings.ts).
 // In-memory storage: a restart forgets every schema, as a fresh survey stream would register anew.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,9 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FinkError } from '../errors.ts';
 import { privateFolder } from '../files.ts';
 import { livePid } from '../pidfile.ts';
-import { packageRoot, type Config } from '../config/config.ts';
-import { portIsFree, startJava, stopProcesses } from './cluster.ts';
+import { packageRoot } from '../config/config.ts';
+import { portIsFree, startJava, stopProcesses } from './processes.ts';
 import { requireTool } from './provision.ts';
+import type { RegistrySettings } from './settings.ts';
 
 const MARKER = '.complete';
 /** Where the registry listens, whatever else the configuration says: it is a local service. */
@@ -23,13 +25,13 @@ export const CCOMPAT_PATH = '/apis/ccompat/v7';
 const RUNNER = 'fink-distribution-registry-1-runner.jar';
 
 /** The runnable registry, building it first when needed (a few minutes and ~130 MB, once). */
-export function ensureRegistryBuild(config: Config, log: (line: string) => void = () => {}): string {
-  const cache = config.require('REGISTRY_CACHE_DIR');
+export function ensureRegistryBuild(registry: RegistrySettings, log: (line: string) => void = () => {}): string {
+  const cache = registry.cacheDir;
   const runner = join(cache, RUNNER);
   if (existsSync(join(cache, MARKER))) return runner;
   requireTool('java', 'to run the schema registry', '');
   requireTool('mvn', 'to build the schema registry once', '');
-  const version = config.require('REGISTRY_VERSION');
+  const { version } = registry;
   log(`building Apicurio Registry ${version} with Maven into ${cache} (once; a few minutes)...`);
   // A half-done build is redone from scratch: the marker is written only after a full success.
   rmSync(cache, { recursive: true, force: true });
@@ -58,9 +60,8 @@ export interface RegistryLayout {
   logFile: string;
 }
 
-export function registryLayout(config: Config): RegistryLayout {
-  const dir = join(config.require('SIMULATOR_STATE_DIR'), 'registry');
-  const port = config.int('REGISTRY_PORT');
+export function registryLayout(registry: RegistrySettings): RegistryLayout {
+  const { dir, port } = registry;
   return { dir, port, url: `http://${REGISTRY_HOST}:${port}`, pidFile: join(dir, 'registry.pid'), logFile: join(dir, 'registry.log') };
 }
 
@@ -100,11 +101,11 @@ export interface RegistryStart {
   url: string;
 }
 
-export async function startRegistry(config: Config, log: (line: string) => void): Promise<RegistryStart> {
-  const layout = registryLayout(config);
+export async function startRegistry(registry: RegistrySettings, log: (line: string) => void): Promise<RegistryStart> {
+  const layout = registryLayout(registry);
   const running = registryPid(layout);
   if (running !== undefined) return { alreadyRunning: true, pid: running, url: layout.url };
-  const runner = ensureRegistryBuild(config, log);
+  const runner = ensureRegistryBuild(registry, log);
   if (existsSync(layout.pidFile)) {
     log(`removing a stale pid file (${layout.pidFile}): its process is gone`);
     rmSync(layout.pidFile);
@@ -113,9 +114,8 @@ export async function startRegistry(config: Config, log: (line: string) => void)
     throw new FinkError(`port ${layout.port} on ${REGISTRY_HOST} is taken by another program; stop it or choose another REGISTRY_PORT`);
   }
   privateFolder(layout.dir);
-  const heap = (config.get('REGISTRY_HEAP_OPTS') ?? '').split(/\s+/).filter((s) => s !== '');
   const { pid, exited } = startJava([
-    ...heap, marker(layout),
+    ...registry.heapOpts, marker(layout),
     // Quarkus listens on every interface by default; this one is for this machine only.
     `-Dquarkus.http.host=${REGISTRY_HOST}`, `-Dquarkus.http.port=${layout.port}`,
     `-Dvertx.cacheDirBase=${join(layout.dir, 'vertx-cache')}`,
@@ -133,8 +133,8 @@ export async function startRegistry(config: Config, log: (line: string) => void)
 }
 
 /** SIGTERM to the registry, SIGKILL after `graceMs`; the pid stopped, if it was running. */
-export async function stopRegistry(config: Config, graceMs = 30_000): Promise<number | undefined> {
-  const layout = registryLayout(config);
+export async function stopRegistry(registry: RegistrySettings, graceMs = 30_000): Promise<number | undefined> {
+  const layout = registryLayout(registry);
   const pid = registryPid(layout);
   if (pid !== undefined) await stopProcesses([pid], graceMs);
   rmSync(layout.pidFile, { force: true });

@@ -8,8 +8,9 @@ import { parseAvroType } from '../../src/avro/schema.ts';
 import { fetchSchemaById, registerSchema } from '../../src/avro/schema-registry.ts';
 import { loadConfig, packageRoot } from '../../src/config/config.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
-import { portIsFree } from '../../src/kafka/cluster.ts';
-import { registryLayout, registryPid, stopRegistry } from '../../src/kafka/registry.ts';
+import { portIsFree } from '../../src/cluster/processes.ts';
+import { registryLayout, registryPid, stopRegistry } from '../../src/cluster/registry.ts';
+import { registrySettings } from '../../src/cluster/settings.ts';
 import { readTopic } from '../../src/kafka/topic-reader.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { testEnv } from '../helpers/cli.ts';
@@ -30,7 +31,7 @@ describe('the managed schema registry', { timeout: 900_000 }, () => {
   });
 
   it('starts with a pid file, answers on 127.0.0.1 only, with no subject', async () => {
-    const layout = registryLayout(loadConfig({ env: testEnv(registry.env) }));
+    const layout = registryLayout(registrySettings(loadConfig({ env: testEnv(registry.env) })));
     assert.equal(registryPid(layout), registry.pid);
     assert.ok(existsSync(layout.pidFile));
     const subjects = await (await fetch(`${registry.url}/subjects`)).json();
@@ -91,9 +92,9 @@ describe('the managed schema registry', { timeout: 900_000 }, () => {
   });
 
   it('stops gracefully: the process is gone, its pid file and port released', async () => {
-    const config = loadConfig({ env: testEnv(registry.env) });
-    const layout = registryLayout(config);
-    assert.equal(await stopRegistry(config), registry.pid);
+    const settings = registrySettings(loadConfig({ env: testEnv(registry.env) }));
+    const layout = registryLayout(settings);
+    assert.equal(await stopRegistry(settings), registry.pid);
     assert.equal(registryPid(layout), undefined);
     assert.equal(existsSync(layout.pidFile), false);
     assert.ok(await portIsFree('127.0.0.1', layout.port));

@@ -3,7 +3,8 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
-import { ensureKafkaJars } from '../../src/kafka/provision.ts';
+import { ensureKafkaJars } from '../../src/cluster/provision.ts';
+import { clusterSettings } from '../../src/cluster/settings.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
 import { freePortPair } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -16,7 +17,7 @@ describe('KAFKA_HOME: an existing Kafka installation instead of the managed one'
   it('runs the cluster from that installation\'s libs/, never from the Maven cache', async () => {
     // An installation laid out as Apache Kafka's binary release is: its jars in libs/.
     const home = tempDir('kafka-home');
-    symlinkSync(ensureKafkaJars(loadConfig({ env: testEnv({}) })), join(home, 'libs'));
+    symlinkSync(ensureKafkaJars(clusterSettings(loadConfig({ env: testEnv({}) }), 'distribution')), join(home, 'libs'));
     const port = await freePortPair();
     Object.assign(env, { KAFKA_HOME: home, KAFKA_CACHE_DIR: join(home, 'no-cache-here'), DISTRIBUTION_SERVERS: `127.0.0.1:${port}` });
     const started = runCli('fink_kafka', ['start'], env);

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FinkError } from '../errors.ts';
-import { packageRoot, type Config } from '../config/config.ts';
+import { packageRoot } from '../config/config.ts';
+import type { KafkaJars } from './settings.ts';
 
 const MARKER = '.complete';
 
@@ -19,8 +20,8 @@ export function requireTool(tool: string, why: string, otherwise = ', or set KAF
 }
 
 /** The folder of Kafka jars to put on the classpath, fetching them first when needed. */
-export function ensureKafkaJars(config: Config, log: (line: string) => void = () => {}): string {
-  const home = config.get('KAFKA_HOME');
+export function ensureKafkaJars(jars: KafkaJars, log: (line: string) => void = () => {}): string {
+  const home = jars.kafkaHome;
   if (home !== undefined && home !== '') {
     const libs = join(home, 'libs');
     if (!existsSync(libs) || !readdirSync(libs).some((f) => /^kafka_2\.\d+-.*\.jar$/.test(f))) {
@@ -28,19 +29,19 @@ export function ensureKafkaJars(config: Config, log: (line: string) => void = ()
     }
     return libs;
   }
-  const libs = join(config.require('KAFKA_CACHE_DIR'), 'libs');
+  const libs = join(jars.cacheDir, 'libs');
   if (existsSync(join(libs, MARKER))) return libs;
 
   requireTool('java', 'to run Apache Kafka');
   requireTool('mvn', 'to fetch the Apache Kafka jars once');
-  log(`fetching Apache Kafka ${config.require('KAFKA_VERSION')} with Maven into ${libs} (once)...`);
+  log(`fetching Apache Kafka ${jars.kafkaVersion} with Maven into ${libs} (once)...`);
   // A half-done copy is redone from scratch: the marker is written only after a full success.
   rmSync(libs, { recursive: true, force: true });
   mkdirSync(libs, { recursive: true });
   const result = spawnSync(
     'mvn',
     ['-q', '-B', '-f', join(packageRoot(), 'kafka', 'pom.xml'), 'dependency:copy-dependencies',
-      `-DoutputDirectory=${libs}`, '-DincludeScope=runtime', `-Dkafka.version=${config.require('KAFKA_VERSION')}`],
+      `-DoutputDirectory=${libs}`, '-DincludeScope=runtime', `-Dkafka.version=${jars.kafkaVersion}`],
     { encoding: 'utf8' },
   );
   if (result.status !== 0) {

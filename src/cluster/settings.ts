@@ -1,0 +1,108 @@
+// The clusters that fink_kafka manages, resolved once from the configuration at the entry point:
+// the redistribution cluster (DISTRIBUTION_SERVERS, KAFKA_STATE_DIR) and the simulator cluster, the
+// survey's side of the live chain (SIMULATOR_SERVERS, SIMULATOR_STATE_DIR, with its schema
+// registry). Both are run by the same code over these settings; no key is looked up further in.
+import { join } from 'node:path';
+import type { Config } from '../config/config.ts';
+import type { KafkaConnection } from '../kafka/client-options.ts';
+import { UsageError } from '../errors.ts';
+
+export type ClusterName = 'distribution' | 'simulator';
+export const CLUSTER_NAMES: readonly ClusterName[] = ['distribution', 'simulator'];
+
+/** Where the managed Kafka's jars come from (provision.ts). */
+export interface KafkaJars {
+  /** An existing installation whose libs/ is used instead of the managed jars. */
+  kafkaHome?: string;
+  /** Where Maven puts the managed jars. */
+  cacheDir: string;
+  kafkaVersion: string;
+}
+
+/** The simulator cluster's schema registry (registry.ts). */
+export interface RegistrySettings {
+  /** Where Maven builds it. */
+  cacheDir: string;
+  version: string;
+  /** On 127.0.0.1. */
+  port: number;
+  heapOpts: string[];
+  /** Its files: pid, log, Vert.x cache. */
+  dir: string;
+}
+
+export interface ClusterSettings extends KafkaJars {
+  name: ClusterName;
+  /** The keys its servers and state folder come from, for messages. */
+  keys: { servers: 'DISTRIBUTION_SERVERS' | 'SIMULATOR_SERVERS'; stateDir: 'KAFKA_STATE_DIR' | 'SIMULATOR_STATE_DIR' };
+  /** The bootstrap servers; node i takes the first one's port + 2i. */
+  servers: string[];
+  /** Data, logs and pid files of its nodes; readable by its owner only. */
+  stateDir: string;
+  /** SASL_PLAINTEXT with SCRAM users and ACLs. */
+  secured: boolean;
+  /**
+   * The super user in secured mode. Its password is checked where it is used: `status` needs none,
+   * and a missing one is named by what needs it.
+   */
+  admin?: { username: string; password: string | undefined };
+  /** JVM heap options of each node. */
+  heapOpts: string[];
+  /** message.max.bytes of the brokers: the largest alert a topic accepts. */
+  maxMessageBytes: number;
+  /** The simulator cluster's schema registry, started and stopped with it. */
+  registry?: RegistrySettings;
+}
+
+/** JVM options as a list (an empty value: none). */
+const jvmOptions = (value: string | undefined): string[] => (value ?? '').split(/\s+/).filter((s) => s !== '');
+
+export function registrySettings(config: Config): RegistrySettings {
+  return {
+    cacheDir: config.require('REGISTRY_CACHE_DIR'),
+    version: config.require('REGISTRY_VERSION'),
+    port: config.int('REGISTRY_PORT'),
+    heapOpts: jvmOptions(config.get('REGISTRY_HEAP_OPTS')),
+    dir: join(config.require('SIMULATOR_STATE_DIR'), 'registry'),
+  };
+}
+
+/**
+ * The settings of cluster `name`. The simulator cluster is always PLAINTEXT: it stands for the
+ * survey's public stream, and the redistribution cluster's credentials are not its own.
+ */
+export function clusterSettings(config: Config, name: ClusterName): ClusterSettings {
+  const common = {
+    name,
+    kafkaHome: config.get('KAFKA_HOME') || undefined,
+    cacheDir: config.require('KAFKA_CACHE_DIR'),
+    kafkaVersion: config.require('KAFKA_VERSION'),
+    heapOpts: jvmOptions(config.get('KAFKA_HEAP_OPTS')),
+    maxMessageBytes: config.int('DISTRIBUTION_MAX_MESSAGE_BYTES'),
+  };
+  if (name === 'simulator') {
+    const keys = { servers: 'SIMULATOR_SERVERS', stateDir: 'SIMULATOR_STATE_DIR' } as const;
+    return { ...common, keys, servers: config.list('SIMULATOR_SERVERS'), stateDir: config.require('SIMULATOR_STATE_DIR'), secured: false, registry: registrySettings(config) };
+  }
+  const secured = config.enum('KAFKA_SECURITY_PROTOCOL') === 'SASL_PLAINTEXT';
+  return {
+    ...common,
+    keys: { servers: 'DISTRIBUTION_SERVERS', stateDir: 'KAFKA_STATE_DIR' },
+    servers: config.list('DISTRIBUTION_SERVERS'),
+    stateDir: config.require('KAFKA_STATE_DIR'),
+    secured,
+    ...(secured ? { admin: { username: config.require('KAFKA_ADMIN_USERNAME'), password: config.get('KAFKA_ADMIN_PASSWORD') } } : {}),
+  };
+}
+
+/**
+ * The connection of fink_kafka's own clients to the cluster: the super user's in secured mode. The
+ * simulator cluster is never secured, so this is every client's connection to it.
+ */
+export function clusterConnection(settings: ClusterSettings): KafkaConnection {
+  const bootstrapBrokers = settings.servers;
+  if (settings.admin === undefined) return { bootstrapBrokers };
+  const { username, password } = settings.admin;
+  if (password === undefined || password === '') throw new UsageError('KAFKA_ADMIN_PASSWORD is not set: set it in the configuration file (conf/fink.conf or --conf) or in the environment');
+  return { bootstrapBrokers, sasl: { mechanism: 'SCRAM-SHA-512', username, password } };
+}
