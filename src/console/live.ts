@@ -88,6 +88,9 @@ export class LiveConsole {
     try {
       await this.#panel.sample([...this.#feeds.values()]);
       this.#emit(this.serviceEvent());
+    } catch (err) {
+      // A sample that fails is skipped (the next one comes in 2 s); it never ends the console.
+      process.stderr.write(`console: the service panel's sample failed: ${(err as Error).message}\n`);
     } finally {
       this.#sampling = false;
     }
