@@ -13,6 +13,7 @@ import { cutoutBytes, CUTOUT_KINDS, jsonFields, lightCurve, type CutoutKind } fr
 import { CutoutCache } from './cutout-cache.ts';
 import { FitsError } from './fits.ts';
 import { Gate, parseTarget, SECURITY_HEADERS } from './gate.ts';
+import type { HeldAlert } from './held.ts';
 import type { ConsoleEvent, LiveConsole } from './live.ts';
 import { login, sendLoginForm } from './login.ts';
 
@@ -80,28 +81,32 @@ function events(live: LiveConsole, req: IncomingMessage, res: ServerResponse, on
   if (closed) unsubscribe();
 }
 
-function detail(live: LiveConsole, cutouts: CutoutCache, id: string, rest: string, res: ServerResponse): void {
+async function cutout(live: LiveConsole, cutouts: CutoutCache, alert: HeldAlert, kind: CutoutKind, res: ServerResponse): Promise<void> {
+  // A cutout seen before costs no decoding of its alert (whose stamps may weigh megabytes).
+  let png = cutouts.cached(alert.id, kind);
+  if (png === undefined) {
+    const bytes = cutoutBytes(alert.survey, live.decode(alert), kind);
+    if (bytes === null) return json(res, 404, { error: `alert ${alert.id} has no ${kind} cutout` });
+    png = await cutouts.render(alert.id, kind, bytes, `${alert.origin} ${kind} cutout`);
+  }
+  if (png instanceof FitsError) return json(res, 422, { error: png.message });
+  send(res, 200, 'image/png', png);
+}
+
+async function detail(live: LiveConsole, cutouts: CutoutCache, id: string, rest: string, res: ServerResponse): Promise<void> {
   const alert = live.alert(id);
   if (alert === undefined) return json(res, 404, { error: `alert ${id} is no longer held by the console (it keeps the latest 500); search for it` });
-  const record = live.decode(alert);
-  if (rest === '') {
-    const fields = jsonFields(Object.fromEntries(Object.entries(record).filter(([k]) => !k.startsWith('cutout'))));
-    const kinds = CUTOUT_KINDS.filter((kind) => cutoutBytes(alert.survey, record, kind) !== null);
-    return json(res, 200, { id, origin: alert.origin, topic: alert.topic, row: alert.row, survey: alert.survey, schema: alert.schema.name, cutouts: kinds, lightCurve: lightCurve(alert.survey, record), fields });
-  }
+  const kind = /^\/cutout\/(science|template|difference)\.png$/.exec(rest)?.[1] as CutoutKind | undefined;
+  if (kind !== undefined) return cutout(live, cutouts, alert, kind, res);
   if (rest === '/alert.avro') {
     const name = `${alert.row.object || 'alert'}-${alert.row.source || alert.id}.avro`.replace(/[^\w.-]/g, '_');
     return send(res, 200, 'application/avro', encodeContainer(alert.schema, [alert.value]), { 'content-disposition': `attachment; filename="${name}"` });
   }
-  const cutout = /^\/cutout\/(science|template|difference)\.png$/.exec(rest);
-  if (cutout !== null) {
-    const kind = cutout[1] as CutoutKind;
-    const png = cutouts.png(alert.id, kind, () => cutoutBytes(alert.survey, record, kind), `${alert.origin} ${kind} cutout`);
-    if (png === null) return json(res, 404, { error: `alert ${id} has no ${kind} cutout` });
-    if (png instanceof FitsError) return json(res, 422, { error: png.message });
-    return send(res, 200, 'image/png', png);
-  }
-  json(res, 404, { error: `no such view of an alert: ${rest}` });
+  if (rest !== '') return json(res, 404, { error: `no such view of an alert: ${rest}` });
+  const record = live.decode(alert);
+  const fields = jsonFields(Object.fromEntries(Object.entries(record).filter(([k]) => !k.startsWith('cutout'))));
+  const kinds = CUTOUT_KINDS.filter((k) => cutoutBytes(alert.survey, record, k) !== null);
+  json(res, 200, { id, origin: alert.origin, topic: alert.topic, row: alert.row, survey: alert.survey, schema: alert.schema.name, cutouts: kinds, lightCurve: lightCurve(alert.survey, record), fields });
 }
 
 function search(live: LiveConsole, query: string, res: ServerResponse): void {
@@ -146,12 +151,14 @@ export function consoleServer(live: LiveConsole, options: Partial<ServerOptions>
     json(res, 404, { error: `nothing at ${target.pathname.slice(0, 200)}` });
   }
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     // A page gone mid-answer: its socket errors are its own, not the console's.
     res.on('error', () => undefined);
     route(req, res).catch((err: unknown) => fail(res, err, req, settings.log));
   });
+  server.on('close', () => void cutouts.close());
+  return server;
 }
 
 /** Listens on host:port (0: a free port); resolves with the port, or names the port in use. */
