@@ -172,11 +172,19 @@ function drawCurve(curve) {
   $('#curve-bands').replaceChildren(...curve.bands.map((b) => el('li', { 'data-band': b.band, 'data-points': b.points.length, 'data-limits': b.limits.length }, `${b.band}: ${b.points.length} detection${b.points.length === 1 ? '' : 's'}${b.limits.length > 0 ? `, ${b.limits.length} upper limit${b.limits.length === 1 ? '' : 's'} (hollow)` : ''}`)));
 }
 
+// A console with a token whose cookie is gone (restarted with another token): back to its login form.
+function loggedOut(response) {
+  if (response.status !== 401) return false;
+  window.location.assign('/');
+  return true;
+}
+
 async function openAlert(id) {
   openId = id;
   schedule();
   const base = `/api/alert/${encodeURIComponent(id)}`;
   const response = await fetch(base);
+  if (loggedOut(response)) return;
   const detail = await response.json();
   const pane = $('#alert');
   pane.hidden = false;
@@ -196,6 +204,7 @@ async function openAlert(id) {
 
 async function search(q) {
   const response = await fetch(`/api/search?q=${encodeURIComponent(q)}`);
+  if (loggedOut(response)) return;
   const result = await response.json();
   const box = $('#search-results');
   box.hidden = false;

@@ -3,7 +3,7 @@ import { commandArgs, intFlag } from '../../src/cli/args.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { LiveConsole } from '../../src/console/live.ts';
 import { consoleServer, listen } from '../../src/console/server.ts';
-import { consoleSettings } from '../../src/console/settings.ts';
+import { checkExposure, consoleSettings } from '../../src/console/settings.ts';
 import { readCheckpoint } from '../../src/distribution/checkpoint.ts';
 import { TopicMissingError } from '../../src/kafka/topic-reader.ts';
 import { DISTRIBUTION_SERVICE, serviceProcess } from '../../src/service/services.ts';
@@ -16,6 +16,10 @@ decoded with the schema files), one alert's cutouts, light curve, fields and Avr
 distribution service's state (running, rates per topic, lag per night, errors, brokers), and a
 search by objectId or candid over the science database. Stop it with Ctrl-C.
 
+Only requests whose Host names the console (127.0.0.1, localhost, [::1] or CONSOLE_HOST, with its
+port) are answered. With CONSOLE_TOKEN set, every request needs it (the page asks for it once;
+scripts send Authorization: Bearer TOKEN); CONSOLE_HOST other than a loopback address needs it.
+
   --port P   port to listen on (default CONSOLE_PORT; 0 for any free port)
 `;
 
@@ -26,12 +30,18 @@ export async function run(argv: string[]): Promise<number> {
   const port = intFlag('port', values.port, 0, 65535);
   const config = loadConfig({ confFile: values.conf, flags: port === undefined ? {} : { CONSOLE_PORT: String(port) } });
   const settings = consoleSettings(config);
+  checkExposure(settings);
   const live = new LiveConsole({
     ...settings,
     probe: {
+      // A pid file removed between two reads (the service stopping) is a service not running.
       process: () => {
-        const { id: serviceId, pid } = serviceProcess(config, DISTRIBUTION_SERVICE);
-        return { id: serviceId, pid };
+        try {
+          const { id: serviceId, pid } = serviceProcess(config, DISTRIBUTION_SERVICE);
+          return { id: serviceId, pid };
+        } catch {
+          return { id: settings.serviceId, pid: undefined };
+        }
       },
       // Before the service's first start the checkpoint topic does not exist: nothing committed yet.
       checkpoint: async () => (await readCheckpoint(settings.connection, settings.checkpointTopic, settings.serviceId, 0).catch((err: unknown) => {
@@ -40,11 +50,14 @@ export async function run(argv: string[]): Promise<number> {
       })).saved?.checkpoint ?? null,
     },
   });
-  const server = consoleServer(live);
+  const server = consoleServer(live, settings);
+  // No request or sample may end the console: a rejection nobody awaited is logged, not fatal.
+  process.on('unhandledRejection', (err: unknown) => process.stderr.write(`console: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
   const { host } = settings;
   const listening = await listen(server, host, settings.port);
   live.start();
-  process.stdout.write(`fink console at http://${host}:${listening}/ (Ctrl-C stops it)\n`);
+  const shown = host.includes(':') ? `[${host}]` : host;
+  process.stdout.write(`fink console at http://${shown}:${listening}/ (Ctrl-C stops it)\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

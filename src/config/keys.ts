@@ -83,6 +83,8 @@ export const KEYS = [
   { name: 'UPSTREAM_METRICS_PORT', type: { kind: 'int', min: 0, max: 65535 }, doc: 'serve stream2science\'s Prometheus metrics on this port (unset: no endpoint)' },
   { name: 'CONSOLE_HOST', type: str, default: '127.0.0.1', doc: 'address the console (fink start console) listens on' },
   { name: 'CONSOLE_PORT', type: { kind: 'int', min: 0, max: 65535 }, default: '8480', doc: 'port of the console\'s web page' },
+  { name: 'CONSOLE_TOKEN', type: str, secret: true, doc: 'the console\'s access token (16 characters or more): required when CONSOLE_HOST is not a loopback address; when set, every request must carry it (the page asks for it once)' },
+  { name: 'CONSOLE_MAX_CLIENTS', type: { kind: 'int', min: 1, max: 1000 }, default: '16', doc: 'live pages the console feeds at once (one more gets 503)' },
 ] as const satisfies readonly KeySpec[];
 
 /** The name of a configuration key: a name that is not in the table does not compile. */

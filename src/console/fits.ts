@@ -21,8 +21,11 @@ export interface FitsImage {
 
 const BLOCK = 2880;
 const CARD = 80;
-// A cutout is tens of kilobytes; the cap keeps a hostile stamp from inflating without end.
-const MAX_BYTES = 64 << 20;
+// A cutout is tens of kilobytes (63x63 for ZTF, a few hundred pixels a side for Rubin). The caps
+// keep a hostile or mistaken stamp from costing the console seconds and memory: the largest image
+// allowed is 1024x1024, and its file at 64 bits a pixel with a generous header fits in MAX_BYTES.
+export const MAX_SIDE = 1024;
+export const MAX_BYTES = 9 << 20;
 
 function cardValue(text: string): string | number | boolean {
   const raw = text.trim();
@@ -60,11 +63,13 @@ function intKey(header: ReadonlyMap<string, unknown>, key: string, where: string
 /** Reads a FITS image, gunzipping it first when it starts with the gzip magic. */
 export function readFits(input: Uint8Array, where = 'cutout'): FitsImage {
   let bytes = input;
+  if (bytes.length > MAX_BYTES) throw new FitsError(`${where}: a FITS stamp of ${bytes.length} bytes is refused (the console shows stamps of ${MAX_BYTES >> 20} MiB at most)`);
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: MAX_BYTES });
     } catch (err) {
-      throw new FitsError(`${where}: the gzipped FITS does not inflate (${(err as Error).message})`);
+      const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+      throw new FitsError(tooLarge ? `${where}: the gzipped FITS inflates past ${MAX_BYTES >> 20} MiB, refused` : `${where}: the gzipped FITS does not inflate (${(err as Error).message})`);
     }
   }
   const { header, dataStart } = readHeader(bytes, where);
@@ -73,7 +78,7 @@ export function readFits(input: Uint8Array, where = 'cutout'): FitsImage {
   if (naxis !== 2) throw new FitsError(`${where}: a cutout has two axes, this FITS image has NAXIS=${naxis}`);
   const width = intKey(header, 'NAXIS1', where);
   const height = intKey(header, 'NAXIS2', where);
-  if (width < 1 || height < 1 || width * height > MAX_BYTES) throw new FitsError(`${where}: FITS image of ${width}x${height} pixels refused`);
+  if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE) throw new FitsError(`${where}: a FITS image of ${width}x${height} pixels is refused (the console shows cutouts of ${MAX_SIDE}x${MAX_SIDE} at most)`);
   const size = Math.abs(bitpix) / 8;
   if (![8, 16, 32, 64, -32, -64].includes(bitpix)) throw new FitsError(`${where}: BITPIX=${bitpix} is not a FITS pixel type`);
   const need = dataStart + width * height * size;

@@ -50,7 +50,12 @@ export class LiveConsole {
     this.#timers.push(setInterval(() => void this.#discover(), 10_000));
     // Each update is timed from the end of the previous one (an interval would bunch its late ticks together).
     const beat = () => {
-      this.#update();
+      try {
+        this.#update();
+      } catch (err) {
+        // An update that fails (a held alert's schema refused, say) is skipped; the beat goes on.
+        process.stderr.write(`console: an update of the page failed: ${(err as Error).message}\n`);
+      }
       this.#beat = setTimeout(beat, this.#settings.updateMs ?? 400);
     };
     this.#beat = setTimeout(beat, this.#settings.updateMs ?? 400);
@@ -88,6 +93,9 @@ export class LiveConsole {
     try {
       await this.#panel.sample([...this.#feeds.values()]);
       this.#emit(this.serviceEvent());
+    } catch (err) {
+      // A sample that fails is skipped (the next one comes in 2 s); it never ends the console.
+      process.stderr.write(`console: the service panel's sample failed: ${(err as Error).message}\n`);
     } finally {
       this.#sampling = false;
     }

@@ -1,7 +1,9 @@
 // What the console reads of the configuration, resolved once at the entry point, as the two
 // services do: the page's address, the topics it follows, the science database, and where the
 // distribution service's checkpoint and metrics are.
+import { isIP } from 'node:net';
 import type { Config } from '../config/config.ts';
+import { FinkError } from '../errors.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
 
 export interface ConsoleSettings {
@@ -18,6 +20,10 @@ export interface ConsoleSettings {
   /** Where the page listens. */
   host: string;
   port: number;
+  /** CONSOLE_TOKEN: when set, every request must carry it; required beyond loopback. */
+  token: string | undefined;
+  /** Live pages fed at once. */
+  maxClients: number;
   /** The distribution service's checkpoint: its topic, and the service id that keys it. */
   checkpointTopic: string;
   serviceId: string;
@@ -33,7 +39,33 @@ export function consoleSettings(config: Config): ConsoleSettings {
     metricsPort: config.optionalInt('DISTRIBUTION_METRICS_PORT'),
     host: config.require('CONSOLE_HOST'),
     port: config.int('CONSOLE_PORT'),
+    token: config.get('CONSOLE_TOKEN') || undefined,
+    maxClients: config.int('CONSOLE_MAX_CLIENTS'),
     checkpointTopic: config.require('DISTRIBUTION_CHECKPOINT_TOPIC'),
     serviceId: config.require('DISTRIBUTION_ID'),
   };
+}
+
+/** A name or address that only this machine reaches: localhost, 127.0.0.0/8, ::1. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1' || bare === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(bare);
+}
+
+export const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * The page shows the science stream and the service's state to whoever reaches it: bound beyond
+ * loopback, only with a token (refused before listening otherwise); a token too short to resist
+ * guessing is refused wherever the console listens.
+ */
+export function checkExposure(settings: Pick<ConsoleSettings, 'host' | 'token'>): void {
+  if (settings.token !== undefined && settings.token.length < MIN_TOKEN_LENGTH) {
+    throw new FinkError(`CONSOLE_TOKEN is too short (${settings.token.length} characters): give it ${MIN_TOKEN_LENGTH} or more (e.g. openssl rand -hex 24)`);
+  }
+  if (settings.token === undefined && !isLoopback(settings.host)) {
+    throw new FinkError(`CONSOLE_HOST=${settings.host} is not a loopback address: set CONSOLE_TOKEN (16 characters or more) so that only its holders read the console, or keep CONSOLE_HOST=127.0.0.1 and reach it through an SSH tunnel (ssh -L 8480:127.0.0.1:8480 HOST)`);
+  }
 }

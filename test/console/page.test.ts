@@ -191,6 +191,33 @@ describe('the console page, in Chromium, on a live distribution', { timeout: 900
     });
   });
 
+  test('with a token (as beyond loopback), the page asks for it once, then shows the stream; its cookie is not the script\'s', async (t) => {
+    if (browser === undefined) return prerequisiteSkipped(t);
+    const token = 'the-page-test-token-0123456789';
+    const guarded = await startConsole({ ...setup.env, CONSOLE_TOKEN: token });
+    const tab = await browser.newPage();
+    try {
+      await withScreenshot('login', async () => {
+        const first = await tab.goto(guarded.url, { waitUntil: 'load' });
+        assert.equal(first?.status(), 401);
+        await tab.waitForSelector('#login input[name="token"]', { timeout: DEADLINE });
+        await tab.type('#login input[name="token"]', 'not-the-token-0123456789');
+        await Promise.all([tab.waitForNavigation({ timeout: DEADLINE }), tab.click('#login button')]);
+        assert.equal(await tab.$eval('#login-message', (e) => e.textContent), 'Wrong token.');
+        await tab.type('#login input[name="token"]', token);
+        await Promise.all([tab.waitForNavigation({ timeout: DEADLINE }), tab.click('#login button')]);
+        await tab.waitForFunction(() => document.querySelector('#connection')?.textContent === 'live', { timeout: DEADLINE });
+        await tab.waitForFunction(() => document.querySelectorAll('#rows tr[data-id]').length > 0, { timeout: DEADLINE });
+        assert.equal(await tab.evaluate('document.cookie'), '', 'the cookie is HttpOnly: no script of the page reads it');
+        // Whoever has not logged in (here: a client without the cookie) gets 401.
+        assert.equal((await fetch(`${guarded.url}api/search?q=ZTF`)).status, 401);
+      });
+    } finally {
+      await tab.close();
+      await guarded.stop();
+    }
+  });
+
   test('the service panel: rates from the metrics endpoint, no lag once committed, the broker up, and the service seen stopping', async (t) => {
     if (browser === undefined) return prerequisiteSkipped(t);
     await withScreenshot('panel', async () => {
