@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { intFlag, parseFlags, runCommand } from '../../src/cli/args.ts';
 import { FinkError, UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { clientCaFile } from '../../src/cluster/certificates.ts';
 import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
 import { diskUsage, fileSystemSpace, humanBytes } from '../../src/cluster/disk.ts';
 import { clusterLayout } from '../../src/cluster/layout.ts';
@@ -37,7 +38,9 @@ commands:
   --list-topics                             list the topics
   --describe-topic T                        partitions, leaders and replicas of topic T
 
-secured mode (KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT; fink_kafka acts as KAFKA_ADMIN_USERNAME):
+secured mode (KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT, or SASL_SSL: the same over TLS, with a CA and
+broker certificates made once in KAFKA_STATE_DIR/tls or KAFKA_SSL_KEYSTORE_FILE's; start and status
+print the CA file that clients trust; fink_kafka acts as KAFKA_ADMIN_USERNAME):
   --authentication -a|-d -u USER [--password-stdin | --password-file F]
                                             add (with its password: the first line of standard
                                             input, of file F, or $FINK_KAFKA_USER_PASSWORD) or
@@ -120,6 +123,12 @@ interface Invocation {
   cluster: ClusterSettings;
 }
 
+/** In SASL_SSL mode, the CA file that clients need, said by start and status. */
+function sayCaFile(cluster: ClusterSettings): void {
+  const ca = clientCaFile(cluster);
+  if (ca !== undefined) say(`TLS (SASL_SSL): clients trust the certificate authority in ${ca} (KAFKA_SSL_CA_FILE; fink-client, confluent-kafka: ssl.ca.location)`);
+}
+
 function status(cluster: ClusterSettings): void {
   const nodes = clusterLayout(cluster);
   const pids = nodes.map(runningPid);
@@ -127,6 +136,7 @@ function status(cluster: ClusterSettings): void {
   const { stateDir } = cluster;
   if (up.length === 0) say(`${title(cluster)} is not running (state in ${stateDir})`);
   else say(`${title(cluster)} is running: pid ${pids.filter((p) => p !== undefined).join(', ')}, bootstrap servers ${up.map((l) => `${l.host}:${l.port}`).join(',')}, ${up.length} of ${nodes.length} node(s) up, state in ${stateDir}`);
+  sayCaFile(cluster);
   if (cluster.registry !== undefined) {
     const layout = registryLayout(cluster.registry);
     const pid = registryPid(layout);
@@ -148,6 +158,7 @@ const COMMANDS: Readonly<Record<string, (run: Invocation) => Promise<void>>> = {
     const result = await startCluster(cluster, say, brokers);
     const pids = result.pids.join(', ');
     say(result.alreadyRunning ? `${title(cluster)} is already running (pid ${pids}) at ${result.bootstrap}` : `${title(cluster)} started (pid ${pids}); bootstrap servers: ${result.bootstrap}`);
+    sayCaFile(cluster);
     if (cluster.registry !== undefined) {
       const registry = await startRegistry(cluster.registry, say);
       say(registry.alreadyRunning ? `the schema registry is already running (pid ${registry.pid}) at ${registry.url}` : `the schema registry started (pid ${registry.pid}) at ${registry.url}`);
@@ -170,7 +181,7 @@ const COMMANDS: Readonly<Record<string, (run: Invocation) => Promise<void>>> = {
 
 /** Users and ACLs are secured mode's. */
 function securedOnly(cluster: ClusterSettings): void {
-  if (!cluster.secured) throw new FinkError('users and ACLs need secured mode: set KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT (and KAFKA_ADMIN_PASSWORD)');
+  if (!cluster.secured) throw new FinkError('users and ACLs need secured mode: set KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or SASL_SSL (and KAFKA_ADMIN_PASSWORD)');
 }
 
 /** -a or -d, and -u USER: what --authentication and --authorization act on. */
