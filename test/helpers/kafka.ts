@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { clientCaFile } from '../../src/cluster/certificates.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
 import { nodeLayout } from '../../src/cluster/layout.ts';
@@ -106,7 +105,7 @@ async function startTestClusterOnce(options: TestClusterOptions): Promise<TestCl
     bootstrap: started.bootstrap,
     env,
     stateDir,
-    ...(options.tls === true ? { caFile: clientCaFile(cluster) as string } : {}),
+    ...(env.KAFKA_SSL_CA_FILE === undefined ? {} : { caFile: env.KAFKA_SSL_CA_FILE }),
     async stop() {
       await stopCluster(cluster);
       rmSync(stateDir, { recursive: true, force: true });
