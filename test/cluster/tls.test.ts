@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect } from 'node:tls';
 import { loadConfig } from '../../src/config/config.ts';
-import { kafkaClientOptions, withAdmin, type KafkaConnection } from '../../src/kafka/client-options.ts';
+import { kafkaClientOptions, upstreamClientOptions, withAdmin, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { freePortPair, startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 /** The brokers that `connection` sees, or why it sees none (one try, a few seconds). */
 async function brokersSeen(connection: KafkaConnection): Promise<string> {
@@ -85,6 +86,35 @@ describe('fink_kafka in secured mode over TLS (SASL_SSL)', { timeout: 300_000 },
     for (const f of files) assert.equal(statSync(join(tlsDir, f)).mode & 0o077, 0, `${f} is private`);
     const props = readFileSync(join(cluster.stateDir, 'node-0', 'server.properties'), 'utf8');
     assert.match(props, /^listeners=SASL_SSL:\/\/127\.0\.0\.1:\d+,CONTROLLER:/m);
+  });
+
+  test("stream2science's upstream connection over SASL_SSL, trusting UPSTREAM_SSL_CA_FILE, reaches the cluster", async () => {
+    const upstream = loadConfig({ env: testEnv({ UPSTREAM_SERVERS: cluster.bootstrap, UPSTREAM_SECURITY_PROTOCOL: 'SASL_SSL', UPSTREAM_SASL_USERNAME: cluster.env.KAFKA_ADMIN_USERNAME as string, UPSTREAM_SASL_PASSWORD: cluster.env.KAFKA_ADMIN_PASSWORD as string, UPSTREAM_SSL_CA_FILE: cluster.caFile as string }) });
+    assert.equal(await brokersSeen(upstreamClientOptions(upstream)), 'brokers 1');
+  });
+
+  test("a cluster given the operator's keystore and CA file serves TLS with them, makes none of its own, and prints the operator's CA", async () => {
+    // The operator's files: here a copy of the first cluster's, kept elsewhere.
+    const operator = tempDir('tls-operator');
+    for (const f of ['broker.p12', 'ca.pem']) copyFileSync(join(tlsDir, f), join(operator, f));
+    const env = {
+      ...cluster.env,
+      DISTRIBUTION_SERVERS: `127.0.0.1:${await freePortPair()}`,
+      KAFKA_STATE_DIR: tempDir('kafka-operator-tls'),
+      KAFKA_SSL_KEYSTORE_FILE: join(operator, 'broker.p12'),
+      KAFKA_SSL_KEYSTORE_PASSWORD: readFileSync(join(tlsDir, 'store.password'), 'utf8').trim(),
+      KAFKA_SSL_CA_FILE: join(operator, 'ca.pem'),
+    };
+    try {
+      const start = runCli('fink_kafka', ['start'], env);
+      assert.equal(start.status, 0, start.stderr);
+      assert.ok(start.stdout.includes(`certificate authority in ${env.KAFKA_SSL_CA_FILE}`), start.stdout);
+      assert.equal(existsSync(join(env.KAFKA_STATE_DIR, 'tls')), false, 'no CA of its own');
+      assert.equal(await brokersSeen(kafkaClientOptions(loadConfig({ env: testEnv(env) }), 'admin')), 'brokers 1');
+      assert.ok(!(start.stdout + start.stderr).includes(env.KAFKA_SSL_KEYSTORE_PASSWORD), 'the keystore password is not shown');
+    } finally {
+      runCli('fink_kafka', ['stop'], env);
+    }
   });
 
   test('the CA and keystores are made once: a restart reuses them, and clients keep the same CA file', async () => {
