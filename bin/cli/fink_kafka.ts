@@ -13,6 +13,8 @@ import { ensureRegistryBuild, registryLayout, registryPid, startRegistry, stopRe
 import { addScramUser, deleteScramUser, grant, listAcls, revoke, revokedAcls, roleAcls } from '../../src/cluster/security.ts';
 import { CLUSTER_NAMES, clusterConnection, clusterSettings, type ClusterName, type ClusterSettings } from '../../src/cluster/settings.ts';
 import type { Config } from '../../src/config/config.ts';
+import { tlsFailureHint } from '../../src/kafka/client-options.ts';
+import { classifyKafkaError, rootCauses } from '../../src/kafka/errors.ts';
 import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
 
 export const USAGE = `usage: fink_kafka [--cluster distribution|simulator] <command> [options]
@@ -245,6 +247,14 @@ const ACTIONS = {
 } as const;
 const ACTION_NAMES = Object.keys(ACTIONS) as (keyof typeof ACTIONS)[];
 
+/** One line for a cluster that did not answer (a TLS failure says what to check), or undefined for another error. */
+function notAnswering(cluster: ClusterSettings, err: unknown): FinkError | undefined {
+  const failure = classifyKafkaError(err);
+  const hint = tlsFailureHint(err, 'KAFKA');
+  if (hint === undefined && failure !== 'unreachable') return undefined;
+  return new FinkError(`${title(cluster)} does not answer at ${cluster.servers.join(',')} (${rootCauses(err).join('; ')}): ${hint ?? `start it with 'fink_kafka start', or set ${cluster.keys.servers} to a running cluster`}`, { code: 'FINK_KAFKA_UNREACHABLE' });
+}
+
 function clusterName(value: string | undefined): ClusterName {
   const name = value ?? 'distribution';
   if (!(CLUSTER_NAMES as readonly string[]).includes(name)) throw new UsageError(`--cluster: '${name}' is not one of ${CLUSTER_NAMES.join(', ')}`);
@@ -270,7 +280,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     const run = actions[0] === undefined ? COMMANDS[command as string] : ACTIONS[actions[0]];
     if (run === undefined) throw new UsageError(`unknown command '${command}'`);
-    await run({ values, config, cluster });
+    try {
+      await run({ values, config, cluster });
+    } catch (err) {
+      throw notAnswering(cluster, err) ?? err;
+    }
     return 0;
   });
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { connect } from 'node:tls';
+import { connect, rootCertificates } from 'node:tls';
 import { loadConfig } from '../../src/config/config.ts';
 import { kafkaClientOptions, upstreamClientOptions, withAdmin, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
@@ -86,6 +86,15 @@ describe('fink_kafka in secured mode over TLS (SASL_SSL)', { timeout: 300_000 },
     for (const f of files) assert.equal(statSync(join(tlsDir, f)).mode & 0o077, 0, `${f} is private`);
     const props = readFileSync(join(cluster.stateDir, 'node-0', 'server.properties'), 'utf8');
     assert.match(props, /^listeners=SASL_SSL:\/\/127\.0\.0\.1:\d+,CONTROLLER:/m);
+  });
+
+  test('fink_kafka says in one line what to check when the CA file did not sign the broker', () => {
+    const otherCa = join(tempDir('tls-other-ca'), 'other.pem');
+    writeFileSync(otherCa, rootCertificates[0] as string);
+    const untrusted = runCli('fink_kafka', ['--list-topics'], { ...cluster.env, KAFKA_SSL_CA_FILE: otherCa });
+    assert.equal(untrusted.status, 1);
+    assert.match(untrusted.stderr, /^fink_kafka: Kafka does not answer at .*the broker's TLS certificate is not trusted \([A-Z_]+\): KAFKA_SSL_CA_FILE must be/);
+    assert.equal(untrusted.stderr.trim().split('\n').length, 1, untrusted.stderr);
   });
 
   test("stream2science's upstream connection over SASL_SSL, trusting UPSTREAM_SSL_CA_FILE, reaches the cluster", async () => {
