@@ -1,5 +1,5 @@
 // `fink_kafka`: the managed Kafka cluster and its topics.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { intFlag, parseFlags, runCommand } from '../../src/cli/args.ts';
 import { FinkError, UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -128,7 +128,9 @@ interface Invocation {
 /** In SASL_SSL mode, the CA file that clients need, said by start and status. */
 function sayCaFile(cluster: ClusterSettings): void {
   const ca = clientCaFile(cluster);
-  if (ca !== undefined) say(`TLS (SASL_SSL): clients trust the certificate authority in ${ca} (KAFKA_SSL_CA_FILE; fink-client, confluent-kafka: ssl.ca.location)`);
+  if (ca === undefined) return;
+  const made = existsSync(ca) ? '' : cluster.tls?.keystore === undefined ? ", made at the first 'fink_kafka start'" : ', which does not exist';
+  say(`TLS (SASL_SSL): clients trust the certificate authority in ${ca}${made} (KAFKA_SSL_CA_FILE; fink-client, confluent-kafka: ssl.ca.location)`);
 }
 
 function status(cluster: ClusterSettings): void {
