@@ -1,8 +1,9 @@
 // `fink_kafka`: the managed Kafka cluster and its topics.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { intFlag, parseFlags, runCommand } from '../../src/cli/args.ts';
 import { FinkError, UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { clientCaFile } from '../../src/cluster/certificates.ts';
 import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
 import { diskUsage, fileSystemSpace, humanBytes } from '../../src/cluster/disk.ts';
 import { clusterLayout } from '../../src/cluster/layout.ts';
@@ -12,6 +13,8 @@ import { ensureRegistryBuild, registryLayout, registryPid, startRegistry, stopRe
 import { addScramUser, deleteScramUser, grant, listAcls, revoke, revokedAcls, roleAcls } from '../../src/cluster/security.ts';
 import { CLUSTER_NAMES, clusterConnection, clusterSettings, type ClusterName, type ClusterSettings } from '../../src/cluster/settings.ts';
 import type { Config } from '../../src/config/config.ts';
+import { tlsFailureHint } from '../../src/kafka/client-options.ts';
+import { classifyKafkaError, rootCauses } from '../../src/kafka/errors.ts';
 import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
 
 export const USAGE = `usage: fink_kafka [--cluster distribution|simulator] <command> [options]
@@ -37,7 +40,9 @@ commands:
   --list-topics                             list the topics
   --describe-topic T                        partitions, leaders and replicas of topic T
 
-secured mode (KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT; fink_kafka acts as KAFKA_ADMIN_USERNAME):
+secured mode (KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT, or SASL_SSL: the same over TLS, with a CA and
+broker certificates made once in KAFKA_STATE_DIR/tls or KAFKA_SSL_KEYSTORE_FILE's; start and status
+print the CA file that clients trust; fink_kafka acts as KAFKA_ADMIN_USERNAME):
   --authentication -a|-d -u USER [--password-stdin | --password-file F]
                                             add (with its password: the first line of standard
                                             input, of file F, or $FINK_KAFKA_USER_PASSWORD) or
@@ -120,6 +125,14 @@ interface Invocation {
   cluster: ClusterSettings;
 }
 
+/** In SASL_SSL mode, the CA file that clients need, said by start and status. */
+function sayCaFile(cluster: ClusterSettings): void {
+  const ca = clientCaFile(cluster);
+  if (ca === undefined) return;
+  const made = existsSync(ca) ? '' : cluster.tls?.keystore === undefined ? ", made at the first 'fink_kafka start'" : ', which does not exist';
+  say(`TLS (SASL_SSL): clients trust the certificate authority in ${ca}${made} (KAFKA_SSL_CA_FILE; fink-client, confluent-kafka: ssl.ca.location)`);
+}
+
 function status(cluster: ClusterSettings): void {
   const nodes = clusterLayout(cluster);
   const pids = nodes.map(runningPid);
@@ -127,6 +140,7 @@ function status(cluster: ClusterSettings): void {
   const { stateDir } = cluster;
   if (up.length === 0) say(`${title(cluster)} is not running (state in ${stateDir})`);
   else say(`${title(cluster)} is running: pid ${pids.filter((p) => p !== undefined).join(', ')}, bootstrap servers ${up.map((l) => `${l.host}:${l.port}`).join(',')}, ${up.length} of ${nodes.length} node(s) up, state in ${stateDir}`);
+  sayCaFile(cluster);
   if (cluster.registry !== undefined) {
     const layout = registryLayout(cluster.registry);
     const pid = registryPid(layout);
@@ -148,6 +162,7 @@ const COMMANDS: Readonly<Record<string, (run: Invocation) => Promise<void>>> = {
     const result = await startCluster(cluster, say, brokers);
     const pids = result.pids.join(', ');
     say(result.alreadyRunning ? `${title(cluster)} is already running (pid ${pids}) at ${result.bootstrap}` : `${title(cluster)} started (pid ${pids}); bootstrap servers: ${result.bootstrap}`);
+    sayCaFile(cluster);
     if (cluster.registry !== undefined) {
       const registry = await startRegistry(cluster.registry, say);
       say(registry.alreadyRunning ? `the schema registry is already running (pid ${registry.pid}) at ${registry.url}` : `the schema registry started (pid ${registry.pid}) at ${registry.url}`);
@@ -170,7 +185,7 @@ const COMMANDS: Readonly<Record<string, (run: Invocation) => Promise<void>>> = {
 
 /** Users and ACLs are secured mode's. */
 function securedOnly(cluster: ClusterSettings): void {
-  if (!cluster.secured) throw new FinkError('users and ACLs need secured mode: set KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT (and KAFKA_ADMIN_PASSWORD)');
+  if (!cluster.secured) throw new FinkError('users and ACLs need secured mode: set KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or SASL_SSL (and KAFKA_ADMIN_PASSWORD)');
 }
 
 /** -a or -d, and -u USER: what --authentication and --authorization act on. */
@@ -234,6 +249,14 @@ const ACTIONS = {
 } as const;
 const ACTION_NAMES = Object.keys(ACTIONS) as (keyof typeof ACTIONS)[];
 
+/** One line for a cluster that did not answer (a TLS failure says what to check), or undefined for another error. */
+function notAnswering(cluster: ClusterSettings, err: unknown): FinkError | undefined {
+  const failure = classifyKafkaError(err);
+  const hint = tlsFailureHint(err, 'KAFKA');
+  if (hint === undefined && failure !== 'unreachable') return undefined;
+  return new FinkError(`${title(cluster)} does not answer at ${cluster.servers.join(',')} (${rootCauses(err).join('; ')}): ${hint ?? `start it with 'fink_kafka start', or set ${cluster.keys.servers} to a running cluster`}`, { code: 'FINK_KAFKA_UNREACHABLE' });
+}
+
 function clusterName(value: string | undefined): ClusterName {
   const name = value ?? 'distribution';
   if (!(CLUSTER_NAMES as readonly string[]).includes(name)) throw new UsageError(`--cluster: '${name}' is not one of ${CLUSTER_NAMES.join(', ')}`);
@@ -259,7 +282,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     const run = actions[0] === undefined ? COMMANDS[command as string] : ACTIONS[actions[0]];
     if (run === undefined) throw new UsageError(`unknown command '${command}'`);
-    await run({ values, config, cluster });
+    try {
+      await run({ values, config, cluster });
+    } catch (err) {
+      throw notAnswering(cluster, err) ?? err;
+    }
     return 0;
   });
 }

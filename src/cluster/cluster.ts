@@ -14,6 +14,7 @@ import { withAdmin } from '../kafka/client-options.ts';
 import { classifyKafkaError } from '../kafka/errors.ts';
 import { clusterLayout, CONTROLLER_HOST, nodeCount, nodeLayout, type NodeLayout } from './layout.ts';
 import { portIsFree, privately, runningPid, startJava, stopProcesses } from './processes.ts';
+import { brokerTls } from './certificates.ts';
 import { ensureKafkaJars } from './provision.ts';
 import { checkPassword } from './security.ts';
 import { LOG4J2, serverProperties, type NodeSecurity } from './server-properties.ts';
@@ -24,7 +25,7 @@ export function clusterSecurity(cluster: ClusterSettings): Omit<NodeSecurity, 'c
   if (cluster.admin === undefined) return undefined;
   const { username, password } = cluster.admin;
   if (password === undefined || password === '') {
-    throw new FinkError('secured mode (KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT) needs KAFKA_ADMIN_PASSWORD: set it in the environment or in conf/fink.conf (it has no default)');
+    throw new FinkError(`secured mode (KAFKA_SECURITY_PROTOCOL=${cluster.tls === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL'}) needs KAFKA_ADMIN_PASSWORD: set it in the environment or in conf/fink.conf (it has no default)`);
   }
   checkPassword('KAFKA_ADMIN_PASSWORD', password);
   return { admin: username, password };
@@ -98,7 +99,8 @@ export async function startCluster(cluster: ClusterSettings, log: (line: string)
   const admin = clusterSecurity(cluster);
   const libs = ensureKafkaJars(cluster, log);
   privateFolder(stateDir);
-  const security = admin === undefined ? undefined : { ...admin, controllerSecret: controllerSecret(stateDir) };
+  // Made (once) before any node starts: every node presents the same broker certificate.
+  const security = admin === undefined ? undefined : { ...admin, controllerSecret: controllerSecret(stateDir), tls: brokerTls(cluster, nodes[0]!.host, log) };
   replaceFile(join(stateDir, 'nodes'), `${n}\n`, 0o600);
   const clusterId = newClusterId();
   const started: Array<{ pid: number; exited: () => boolean; ours: boolean }> = [];
@@ -119,7 +121,8 @@ export async function startCluster(cluster: ClusterSettings, log: (line: string)
     for (const [i, l] of nodes.entries()) if (started[i]?.ours === true) rmSync(l.pidFile, { force: true });
     const tails = nodes.map((l) => (existsSync(l.logFile) ? `${l.logFile}:\n${readFileSync(l.logFile, 'utf8').split('\n').slice(-10).join('\n')}` : '')).join('\n');
     const text = `${err instanceof Error ? err.message : String(err)}; the end of the logs:\n${tails}`;
-    throw new FinkError(security === undefined ? text : [security.password, security.controllerSecret].reduce((t, secret) => t.split(secret).join('********'), text));
+    const secrets = security === undefined ? [] : [security.password, security.controllerSecret, security.tls?.keystorePassword ?? ''];
+    throw new FinkError(secrets.filter((secret) => secret !== '').reduce((t, secret) => t.split(secret).join('********'), text));
   }
   return { alreadyRunning: false, pids: started.map((s) => s.pid), bootstrap };
 }

@@ -19,7 +19,7 @@ const ITERATIONS = 4096;
 async function alterScram(cluster: ClusterSettings, body: (connection: Connection) => Promise<alterUserScramCredentialsV0.AlterUserScramCredentialsResponse>) {
   const options = clusterConnection(cluster);
   const [host, port] = (options.bootstrapBrokers[0] as string).split(':');
-  const connection = new Connection('fink_kafka', options.sasl === undefined ? {} : { sasl: options.sasl });
+  const connection = new Connection('fink_kafka', { ...(options.sasl === undefined ? {} : { sasl: options.sasl }), ...(options.tls === undefined ? {} : { tls: options.tls }) });
   try {
     await connection.connect(host as string, Number(port));
     const response = await body(connection);

@@ -2,6 +2,8 @@
 // limits), the security lines of secured mode, and its log4j2 configuration. Text only: cluster.ts
 // writes the files, readable by their owner only (server.properties holds passwords).
 import { join } from 'node:path';
+import { FinkError } from '../errors.ts';
+import type { BrokerTls } from './certificates.ts';
 import { CONTROLLER_HOST, type NodeLayout } from './layout.ts';
 
 /** The super user of secured mode, as the nodes' listeners are configured with it. */
@@ -10,18 +12,48 @@ export interface NodeSecurity {
   password: string;
   /** The super user's password on the controller listener (SASL/PLAIN), generated, in the state folder. */
   controllerSecret: string;
+  /** SASL_SSL: the client (and inter-broker) listener over TLS; the controller listener stays on loopback. */
+  tls?: BrokerTls | undefined;
+}
+
+/** The protocol, and name, of the client listener. */
+export function clientListener(security: NodeSecurity | undefined): 'PLAINTEXT' | 'SASL_PLAINTEXT' | 'SASL_SSL' {
+  if (security === undefined) return 'PLAINTEXT';
+  return security.tls === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL';
+}
+
+/** A value in a .properties file: its backslashes escaped; a line break would end it. */
+function propertyValue(key: string, value: string): string {
+  if (/[\r\n]/.test(value)) throw new FinkError(`${key}: a value may not contain a line break`, { exitCode: 2, code: 'FINK_KAFKA' });
+  return value.replace(/\\/g, '\\\\');
+}
+
+function tlsProperties(tls: BrokerTls): string[] {
+  return [
+    'ssl.keystore.type=PKCS12',
+    `ssl.keystore.location=${propertyValue('KAFKA_SSL_KEYSTORE_FILE', tls.keystore)}`,
+    `ssl.keystore.password=${propertyValue('KAFKA_SSL_KEYSTORE_PASSWORD', tls.keystorePassword)}`,
+    `ssl.key.password=${propertyValue('KAFKA_SSL_KEYSTORE_PASSWORD', tls.keystorePassword)}`,
+    `ssl.truststore.type=${tls.truststoreType}`,
+    `ssl.truststore.location=${propertyValue('KAFKA_SSL_CA_FILE', tls.truststore)}`,
+    ...(tls.truststorePassword === undefined ? [] : [`ssl.truststore.password=${tls.truststorePassword}`]),
+    'ssl.enabled.protocols=TLSv1.3,TLSv1.2',
+    // Clients authenticate with SCRAM inside the TLS session; a certificate of theirs is not asked for.
+    'ssl.client.auth=none',
+  ];
 }
 
 export function securityProperties(security: NodeSecurity | undefined): string[] {
   if (security === undefined) return ['listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT', 'inter.broker.listener.name=PLAINTEXT'];
   const { admin, password, controllerSecret: secret } = security;
+  const listener = clientListener(security);
   return [
     // No listener lets an unauthenticated peer in: ANONYMOUS is nobody, and not a super user.
-    'listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
-    'inter.broker.listener.name=SASL_PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,${listener}:${listener}`,
+    `inter.broker.listener.name=${listener}`,
     'sasl.enabled.mechanisms=SCRAM-SHA-512',
     'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
-    `listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${admin}" password="${password}";`,
+    `listener.name.${listener.toLowerCase()}.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${admin}" password="${password}";`,
     // The controllers authenticate with PLAIN, not SCRAM: SCRAM credentials live in the metadata
     // log, which the controllers must reach each other to read. The super user's name with a secret
     // of its own, checked against this same line (user_<name>), on loopback only.
@@ -31,12 +63,13 @@ export function securityProperties(security: NodeSecurity | undefined): string[]
     'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
     `super.users=User:${admin}`,
     'allow.everyone.if.no.acl.found=false',
+    ...(security.tls === undefined ? [] : tlsProperties(security.tls)),
   ];
 }
 
 export function serverProperties(layout: NodeLayout, index: number, nodes: NodeLayout[], security: NodeSecurity | undefined, maxMessageBytes: number): string {
   const n = nodes.length;
-  const listener = security === undefined ? 'PLAINTEXT' : 'SASL_PLAINTEXT';
+  const listener = clientListener(security);
   // One node: a dynamic quorum formatted --standalone; several: a static quorum of every node.
   const quorum = n === 1
     ? `controller.quorum.bootstrap.servers=${CONTROLLER_HOST}:${layout.controllerPort}`

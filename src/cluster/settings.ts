@@ -4,7 +4,7 @@
 // registry). Both are run by the same code over these settings; no key is looked up further in.
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
-import type { KafkaConnection } from '../kafka/client-options.ts';
+import { tlsConnection, tlsFiles, type KafkaConnection, type TlsFiles } from '../kafka/client-options.ts';
 import { UsageError } from '../errors.ts';
 
 export type ClusterName = 'distribution' | 'simulator';
@@ -39,8 +39,10 @@ export interface ClusterSettings extends KafkaJars {
   servers: string[];
   /** Data, logs and pid files of its nodes; readable by its owner only. */
   stateDir: string;
-  /** SASL_PLAINTEXT with SCRAM users and ACLs. */
+  /** SASL_PLAINTEXT or SASL_SSL: SCRAM users and ACLs. */
   secured: boolean;
+  /** SASL_SSL: the client listener over TLS. */
+  tls?: ClusterTls;
   /**
    * The super user in secured mode. Its password is checked where it is used: `status` needs none,
    * and a missing one is named by what needs it.
@@ -52,6 +54,14 @@ export interface ClusterSettings extends KafkaJars {
   maxMessageBytes: number;
   /** The simulator cluster's schema registry, started and stopped with it. */
   registry?: RegistrySettings;
+}
+
+/** SASL_SSL: the brokers' keystore (generated once, or the operator's) and what the clients trust. */
+export interface ClusterTls {
+  /** The operator's PKCS12 keystore (KAFKA_SSL_KEYSTORE_*); unset: generated in the state folder. */
+  keystore?: { file: string; password: string };
+  /** The clients' files (KAFKA_SSL_CA_FILE and friends); fink_kafka's own admin clients use them too. */
+  client: TlsFiles;
 }
 
 /** JVM options as a list (an empty value: none). */
@@ -84,7 +94,8 @@ export function clusterSettings(config: Config, name: ClusterName): ClusterSetti
     const keys = { servers: 'SIMULATOR_SERVERS', stateDir: 'SIMULATOR_STATE_DIR' } as const;
     return { ...common, keys, servers: config.list('SIMULATOR_SERVERS'), stateDir: config.require('SIMULATOR_STATE_DIR'), secured: false, registry: registrySettings(config) };
   }
-  const secured = config.enum('KAFKA_SECURITY_PROTOCOL') === 'SASL_PLAINTEXT';
+  const protocol = config.enum('KAFKA_SECURITY_PROTOCOL');
+  const secured = protocol !== 'PLAINTEXT';
   return {
     ...common,
     keys: { servers: 'DISTRIBUTION_SERVERS', stateDir: 'KAFKA_STATE_DIR' },
@@ -92,7 +103,18 @@ export function clusterSettings(config: Config, name: ClusterName): ClusterSetti
     stateDir: config.require('KAFKA_STATE_DIR'),
     secured,
     ...(secured ? { admin: { username: config.require('KAFKA_ADMIN_USERNAME'), password: config.get('KAFKA_ADMIN_PASSWORD') } } : {}),
+    ...(protocol === 'SASL_SSL' ? { tls: clusterTls(config) } : {}),
   };
+}
+
+function clusterTls(config: Config): ClusterTls {
+  const file = config.get('KAFKA_SSL_KEYSTORE_FILE') || undefined;
+  const client = tlsFiles(config, 'KAFKA');
+  if (file === undefined) return { client };
+  const password = config.get('KAFKA_SSL_KEYSTORE_PASSWORD');
+  if (password === undefined || password === '') throw new UsageError('KAFKA_SSL_KEYSTORE_FILE needs KAFKA_SSL_KEYSTORE_PASSWORD (the password of the keystore and of its key)');
+  if (client.caFile === undefined) throw new UsageError("KAFKA_SSL_KEYSTORE_FILE needs KAFKA_SSL_CA_FILE: the operator's certificate authority (PEM), which the brokers and the clients trust");
+  return { keystore: { file, password }, client };
 }
 
 /**
@@ -104,5 +126,6 @@ export function clusterConnection(settings: ClusterSettings): KafkaConnection {
   if (settings.admin === undefined) return { bootstrapBrokers };
   const { username, password } = settings.admin;
   if (password === undefined || password === '') throw new UsageError('KAFKA_ADMIN_PASSWORD is not set: set it in the configuration file (conf/fink.conf or --conf) or in the environment');
-  return { bootstrapBrokers, sasl: { mechanism: 'SCRAM-SHA-512', username, password } };
+  const sasl = { mechanism: 'SCRAM-SHA-512' as const, username, password };
+  return settings.tls === undefined ? { bootstrapBrokers, sasl } : { bootstrapBrokers, sasl, tls: tlsConnection(settings.tls.client) };
 }

@@ -1,29 +1,88 @@
 // Connection options for @platformatic/kafka clients, derived from the configuration.
+import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/config.ts';
 import { UsageError } from '../errors.ts';
+import { walkErrors } from './errors.ts';
 
 export type SaslMechanism = 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN';
 
 export interface KafkaConnection {
   bootstrapBrokers: string[];
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
-  /** TLS towards the brokers (the system's certificate authorities). */
+  /** TLS towards the brokers: their certificate authority (or the system's), our certificate if they ask for one. */
   tls?: ConnectionOptions;
 }
 
-function isSecured(config: Config): boolean {
-  return config.get('KAFKA_SECURITY_PROTOCOL') === 'SASL_PLAINTEXT';
+/** The PEM files of a TLS connection, as the configuration names them (KAFKA_SSL_* or UPSTREAM_SSL_*). */
+export interface TlsFiles {
+  /** The keys they come from, for messages. */
+  prefix: 'KAFKA' | 'UPSTREAM';
+  /** The certificate authority to trust (unset: the system's). */
+  caFile?: string | undefined;
+  /** Our own certificate and its key, for brokers that ask for one. */
+  certFile?: string | undefined;
+  keyFile?: string | undefined;
+}
+
+export function tlsFiles(config: Config, prefix: TlsFiles['prefix']): TlsFiles {
+  const get = (key: `${TlsFiles['prefix']}_SSL_${'CA' | 'CERT' | 'KEY'}_FILE`) => config.get(key) || undefined;
+  return { prefix, caFile: get(`${prefix}_SSL_CA_FILE`), certFile: get(`${prefix}_SSL_CERT_FILE`), keyFile: get(`${prefix}_SSL_KEY_FILE`) };
+}
+
+/**
+ * The node:tls options of `files`, read now: a file that cannot be read is named with its key, at
+ * start, rather than as a handshake failure later.
+ */
+export function tlsConnection(files: TlsFiles): ConnectionOptions {
+  const { prefix } = files;
+  if ((files.certFile === undefined) !== (files.keyFile === undefined)) {
+    throw new UsageError(`${prefix}_SSL_CERT_FILE and ${prefix}_SSL_KEY_FILE go together: set both (a client certificate and its key) or neither`);
+  }
+  const read = (what: string, file: string | undefined): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+      const hint = what === 'CA' && prefix === 'KAFKA' ? " (a managed cluster writes its generated CA file when 'fink_kafka start' first runs in SASL_SSL mode; on another host, copy it from there)" : '';
+      throw new UsageError(`${prefix}_SSL_${what}_FILE: cannot read ${file}: ${why}${hint}`);
+    }
+  };
+  const ca = read('CA', files.caFile);
+  const cert = read('CERT', files.certFile);
+  const key = read('KEY', files.keyFile);
+  return { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
+}
+
+/** node:tls's codes for a broker certificate that the client does not trust or that names another host. */
+const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
+/**
+ * What to check when a connection failed because the broker's TLS certificate was not trusted (the
+ * CA file of `prefix`); undefined for any other failure.
+ */
+export function tlsFailureHint(err: unknown, prefix: TlsFiles['prefix']): string | undefined {
+  let hint: string | undefined;
+  walkErrors(err, (e) => {
+    const { code } = e as { code?: unknown };
+    if (typeof code === 'string' && UNTRUSTED.has(code)) {
+      hint ??= `the broker's TLS certificate is not trusted (${code}): ${prefix}_SSL_CA_FILE must be the certificate authority that signed it ('fink_kafka status' prints a managed cluster's), and the certificate must name the host connected to`;
+    }
+  });
+  return hint;
 }
 
 export function kafkaClientOptions(config: Config, who: 'client' | 'admin' = 'client'): KafkaConnection {
   const bootstrapBrokers = config.list('DISTRIBUTION_SERVERS');
-  if (!isSecured(config)) return { bootstrapBrokers };
+  const protocol = config.enum('KAFKA_SECURITY_PROTOCOL');
+  if (protocol === 'PLAINTEXT') return { bootstrapBrokers };
   const [userKey, passKey] = who === 'admin' ? (['KAFKA_ADMIN_USERNAME', 'KAFKA_ADMIN_PASSWORD'] as const) : (['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const);
   return {
     bootstrapBrokers,
     sasl: { mechanism: 'SCRAM-SHA-512', username: config.require(userKey), password: config.require(passKey) },
+    ...(protocol === 'SASL_SSL' ? { tls: tlsConnection(tlsFiles(config, 'KAFKA')) } : {}),
   };
 }
 
@@ -36,7 +95,7 @@ export function upstreamClientOptions(config: Config): KafkaConnection {
   if (bootstrapBrokers.length === 0) throw new UsageError('UPSTREAM_SERVERS is not set: stream2science needs the bootstrap servers of the survey\'s cluster');
   const protocol = config.enum('UPSTREAM_SECURITY_PROTOCOL');
   const connection: KafkaConnection = { bootstrapBrokers };
-  if (protocol === 'SSL' || protocol === 'SASL_SSL') connection.tls = {};
+  if (protocol === 'SSL' || protocol === 'SASL_SSL') connection.tls = tlsConnection(tlsFiles(config, 'UPSTREAM'));
   if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {
     const username = config.get('UPSTREAM_SASL_USERNAME');
     const password = config.get('UPSTREAM_SASL_PASSWORD');

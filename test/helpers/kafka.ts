@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config.ts';
 import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
 import { nodeLayout } from '../../src/cluster/layout.ts';
@@ -17,10 +18,13 @@ export interface TestCluster {
   /**
    * Configuration overrides for loadConfig({ env }) or for child processes. Secured clusters add
    * KAFKA_SECURITY_PROTOCOL, the admin credentials, and KAFKA_SASL_USERNAME/PASSWORD set to the
-   * super user (create narrower users with `fink_kafka --authentication` to test ACLs).
+   * super user (create narrower users with `fink_kafka --authentication` to test ACLs); over TLS,
+   * KAFKA_SECURITY_PROTOCOL=SASL_SSL and KAFKA_SSL_CA_FILE too.
    */
   env: Record<string, string>;
   stateDir: string;
+  /** With `tls`: the CA file (PEM) that `fink_kafka start` made and printed, which the clients trust. */
+  caFile?: string;
   stop(): Promise<void>;
   /** SIGKILL node `index`, as a crash would; resolves once the process is gone. */
   killBroker(index: number): Promise<void>;
@@ -52,7 +56,14 @@ export async function freePortPair(count = 2): Promise<number> {
   }
 }
 
-export async function startTestCluster(options: { brokers?: number; secured?: boolean } = {}): Promise<TestCluster> {
+/** `tls`: secured mode over TLS (SASL_SSL), with the CA and broker certificates that fink_kafka makes. */
+export interface TestClusterOptions {
+  brokers?: number;
+  secured?: boolean;
+  tls?: boolean;
+}
+
+export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   // Free ports are chosen before the brokers bind them: another process (a second suite, a build)
   // can take one in between, and a node then fails to start. Such a start is tried once more, on
   // other ports and a new folder; a failure that happens twice is reported.
@@ -64,21 +75,23 @@ export async function startTestCluster(options: { brokers?: number; secured?: bo
   }
 }
 
-async function startTestClusterOnce(options: { brokers?: number; secured?: boolean }): Promise<TestCluster> {
+async function startTestClusterOnce(options: TestClusterOptions): Promise<TestCluster> {
   const brokers = options.brokers ?? 1;
   const port = await freePortPair(2 * brokers);
   const stateDir = tempDir('kafka-test');
   const env: Record<string, string> = { DISTRIBUTION_SERVERS: `127.0.0.1:${port}`, KAFKA_STATE_DIR: stateDir, KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m' };
-  if (options.secured === true) {
+  if (options.secured === true || options.tls === true) {
     const password = randomBytes(12).toString('hex');
     Object.assign(env, {
-      KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
+      KAFKA_SECURITY_PROTOCOL: options.tls === true ? 'SASL_SSL' : 'SASL_PLAINTEXT',
       KAFKA_ADMIN_USERNAME: 'admin',
       KAFKA_ADMIN_PASSWORD: password,
       KAFKA_SASL_USERNAME: 'admin',
       KAFKA_SASL_PASSWORD: password,
     });
   }
+  // Where fink_kafka start makes the CA, said explicitly, as a client on another host would say it.
+  if (options.tls === true) env.KAFKA_SSL_CA_FILE = join(stateDir, 'tls', 'ca.pem');
   const cluster = clusterSettings(loadConfig({ env: testEnv(env) }), 'distribution');
   let started: Awaited<ReturnType<typeof startCluster>>;
   try {
@@ -92,6 +105,7 @@ async function startTestClusterOnce(options: { brokers?: number; secured?: boole
     bootstrap: started.bootstrap,
     env,
     stateDir,
+    ...(env.KAFKA_SSL_CA_FILE === undefined ? {} : { caFile: env.KAFKA_SSL_CA_FILE }),
     async stop() {
       await stopCluster(cluster);
       rmSync(stateDir, { recursive: true, force: true });

@@ -66,11 +66,13 @@ export function pythonOr(t: TestContext, venv: { python: string } | { reason: st
 
 /**
  * Consumes `count` alerts of a topic with fink-client's AlertConsumer for a survey (within 90 s;
- * test/interop/fink_client_consume.py says what each line holds) and fails the test unless it got them.
+ * test/interop/fink_client_consume.py says what each line holds) and fails the test unless it got
+ * them; with `caFile`, over TLS trusting that CA (SASL_SSL with `credentials`).
  */
-export function consumeWithFinkClient<T>(python: string, bootstrap: string, topic: string, count: number, options: { survey?: 'ztf' | 'lsst'; credentials?: string[] } = {}): T[] {
+export function consumeWithFinkClient<T>(python: string, bootstrap: string, topic: string, count: number, options: { survey?: 'ztf' | 'lsst'; credentials?: string[]; caFile?: string } = {}): T[] {
   const script = join(packageRoot(), 'test', 'interop', 'fink_client_consume.py');
-  const run = spawnSync(python, [script, '--survey', options.survey ?? 'ztf', bootstrap, topic, String(count), '90', ...(options.credentials ?? [])], { encoding: 'utf8', timeout: 180_000, maxBuffer: 1 << 30 });
+  const tls = options.caFile === undefined ? [] : ['--ca-file', options.caFile];
+  const run = spawnSync(python, [script, '--survey', options.survey ?? 'ztf', ...tls, bootstrap, topic, String(count), '90', ...(options.credentials ?? [])], { encoding: 'utf8', timeout: 180_000, maxBuffer: 1 << 30 });
   assert.equal(run.status, 0, `fink-client consumer failed:\n${run.stderr}`);
   return run.stdout.trim().split('\n').map((line) => JSON.parse(line) as T);
 }

@@ -1,6 +1,11 @@
 """Consumes a topic with fink-client's own AlertConsumer and prints one JSON line per alert.
 
-Usage: fink_client_consume.py [--survey ztf|lsst] BOOTSTRAP TOPIC COUNT TIMEOUT_S [USERNAME PASSWORD]
+Usage: fink_client_consume.py [--survey ztf|lsst] [--ca-file CA.pem] BOOTSTRAP TOPIC COUNT TIMEOUT_S [USERNAME PASSWORD]
+
+With --ca-file, over TLS (SASL_SSL with the credentials), trusting that certificate authority:
+fink-client's AlertConsumer passes no TLS settings of its own to confluent-kafka, so they are
+added to the configuration that it builds (security.protocol, ssl.ca.location), as a user of a
+cluster served over TLS would.
 
 Each line holds the alert's identity (ztf: objectId and candid; lsst: diaSourceId, and the
 diaObjectId of its diaSource; 64-bit ids as strings: all 64 bits), for lsst its three cutouts as
@@ -17,6 +22,7 @@ import time
 import uuid
 
 import fastavro
+import fink_client.consumer
 from fink_client.consumer import AlertConsumer
 
 CUTOUTS = ("cutoutDifference", "cutoutScience", "cutoutTemplate")
@@ -33,15 +39,31 @@ def identity(survey: str, alert: dict) -> dict:
     return {"objectId": alert["objectId"], "candid": str(alert["candid"])}
 
 
+def over_tls(ca_file: str) -> None:
+    """Makes every consumer that fink-client configures connect over TLS, trusting ca_file."""
+    build = fink_client.consumer._get_kafka_config
+
+    def with_tls(config: dict) -> dict:
+        kafka_config = build(config)
+        protocol = "SASL_SSL" if "sasl.username" in kafka_config else "SSL"
+        kafka_config.update({"security.protocol": protocol, "ssl.ca.location": ca_file})
+        return kafka_config
+
+    fink_client.consumer._get_kafka_config = with_tls
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--survey", choices=("ztf", "lsst"), default="ztf")
+    parser.add_argument("--ca-file")
     parser.add_argument("bootstrap")
     parser.add_argument("topic")
     parser.add_argument("count", type=int)
     parser.add_argument("timeout", type=float)
     parser.add_argument("credentials", nargs="*")
     args = parser.parse_args()
+    if args.ca_file is not None:
+        over_tls(args.ca_file)
     config = {"bootstrap.servers": args.bootstrap, "group.id": "fink-client-interop-" + uuid.uuid4().hex}
     if len(args.credentials) == 2:
         config["username"], config["password"] = args.credentials
