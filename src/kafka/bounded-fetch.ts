@@ -4,11 +4,12 @@
 // batch of a few KB that inflates to a GiB stops any reader of its topic, at every restart. This
 // parser reads the same response (Fetch v13 to v17, the versions that name topics by id) as the
 // library's does, into the same shape, except that a batch inflating past its topic's limit
-// (bounded-inflate.ts) is kept with no records and listed under kRefused: its offsets still move
+// (bounded-inflate.ts), or declaring more records than the limit allows at RECORD_COST bytes
+// each, is kept with no records and listed under kRefused: its offsets still move
 // the reader past it. It can go once the client bounds what a batch inflates to (or lets its caller
 // refuse a batch): test/kafka/library-workarounds.test.ts then fails and says so.
 import { IS_COMPRESSED, Reader, ResponseError, readKnownTaggedFields, readRecord, type KafkaRecord, type RecordsBatch } from '@platformatic/kafka';
-import { InflateLimitError, inflateBounded } from './bounded-inflate.ts';
+import { InflateLimitError, inflateBounded, RECORD_COST } from './bounded-inflate.ts';
 
 /** A batch refused for what it inflates to. */
 export interface RefusedBatch {
@@ -16,8 +17,10 @@ export interface RefusedBatch {
   firstOffset: bigint;
   lastOffset: bigint;
   codec: number;
-  /** What it would inflate to, when known (else: more than the limit). */
+  /** What it would inflate to, when known (else: more than the limit); with its records counted at RECORD_COST when they exceed it. */
   size: number | undefined;
+  /** The record count it declares. */
+  records: number;
   limit: number;
 }
 
@@ -54,10 +57,11 @@ function readBatch(reader: Reader, limit: number, refused: RefusedBatch[]): Reco
     const compressed = reader.buffer.slice(reader.position, reader.position + compressedLength);
     reader.skip(compressedLength);
     try {
+      if (count > limit / RECORD_COST) throw new InflateLimitError(limit, count * RECORD_COST);
       records = Reader.from(inflateBounded(codec, compressed, limit));
     } catch (err) {
       if (!(err instanceof InflateLimitError)) throw err;
-      refused.push({ firstOffset: batch.firstOffset, lastOffset: batch.firstOffset + BigInt(batch.lastOffsetDelta), codec, size: err.size, limit });
+      refused.push({ firstOffset: batch.firstOffset, lastOffset: batch.firstOffset + BigInt(batch.lastOffsetDelta), codec, size: err.size, records: count, limit });
       return batch;
     }
   }

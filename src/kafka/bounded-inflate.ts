@@ -9,6 +9,12 @@ import zlib from 'node:zlib';
 
 /** What one batch may inflate to, as a multiple of its topic's max.message.bytes. */
 export const INFLATE_FACTOR = 4;
+/**
+ * What a record counts against the limit, at least: a record of zeros takes 7 bytes inflated but
+ * becomes objects of some 200 bytes in the client, so a batch of a few KB declaring millions of
+ * empty records is a bomb too. A batch's record count is known before it is inflated.
+ */
+export const RECORD_COST = 64;
 /** The limit for a topic whose max.message.bytes could not be read (describing configs may be denied). */
 export const FALLBACK_INFLATE_LIMIT = 256 << 20;
 

@@ -206,7 +206,7 @@ export async function fetchPartitions(consumer: Consumer, node: number, wanted: 
       const error = protocolErrorsCodesById[part.errorCode] ?? `error code ${part.errorCode}`;
       const messages: ConsumedMessage[] = [];
       const refused = (part as FetchedRecords)[kRefused] ?? [];
-      for (const r of refused) log('warn', 'record batch refused: it inflates past its limit; reading on after it', { topic: w.topic, partition: w.partition, offset: r.firstOffset, lastOffset: r.lastOffset, codec: CODECS[r.codec] ?? r.codec, size: r.size, limit: r.limit });
+      for (const r of refused) log('warn', 'record batch refused: it inflates past its limit; reading on after it', { topic: w.topic, partition: w.partition, offset: r.firstOffset, lastOffset: r.lastOffset, codec: CODECS[r.codec] ?? r.codec, size: r.size, records: r.records, limit: r.limit });
       let next = w.offset;
       if (error === 'NONE') {
         const batches = (part as FetchedRecords)[kAsSent] ?? [];
