@@ -3,8 +3,8 @@
 // sets a version or sees a response before the client acts on it.
 // Workaround of @platformatic/kafka 2.12.1, which has no public way to do either: kGetApi is an
 // internal symbol that the package exports. It serves the AddPartitionsToTxn v3 pin
-// (transactional-producer.ts) and the Fetch responses kept as sent (topic-reader.ts); it can go
-// with the last of them. test/kafka/library-workarounds.test.ts fails if the symbol disappears.
+// (transactional-producer.ts) and the Fetch responses kept as sent and read with bounded inflation
+// (topic-reader.ts, bounded-fetch.ts); it can go with the last of them. test/kafka/library-workarounds.test.ts fails if the symbol disappears.
 import { kGetApi } from '@platformatic/kafka';
 
 /** A protocol API as the client calls it: (connection, ...request fields, callback). */

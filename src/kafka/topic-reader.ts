@@ -6,10 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, FetchIsolationLevels, IS_TRANSACTIONAL, ListOffsetTimestamps, protocolErrorsCodesById, type RecordsBatch } from '@platformatic/kafka';
 import { FinkError } from '../errors.ts';
+import { streamLogger, type Logger } from '../log.ts';
 import { committedBatches, lastOffset } from './aborted-transactions.ts';
 import { overrideApi } from './api-override.ts';
+import { boundedFetchParser, BOUNDED_FETCH_VERSIONS, kRefused, type RefusedBatch } from './bounded-fetch.ts';
+import { FALLBACK_INFLATE_LIMIT, INFLATE_FACTOR } from './bounded-inflate.ts';
 import { closeQuietly, type KafkaConnection } from './client-options.ts';
 import { isUnknownTopic } from './errors.ts';
+import { messageLimits } from './topics.ts';
 
 export interface ConsumedMessage {
   topic: string;
@@ -46,6 +50,8 @@ export interface ReadOptions {
   tail?: number;
   /** Told each partition's stable end whenever the reader asks for them (with `tail`, every 200 ms while following). */
   onStableEnds?: (ends: readonly bigint[]) => void;
+  /** Where a refused record batch is said (default: stderr). */
+  log?: Logger;
 }
 
 const { READ_COMMITTED, READ_UNCOMMITTED } = FetchIsolationLevels;
@@ -61,6 +67,7 @@ type Callback = (error: Error | null, result?: unknown) => void;
 interface FetchedRecords {
   records?: RecordsBatch[] | null;
   [kAsSent]?: RecordsBatch[] | null;
+  [kRefused]?: RefusedBatch[];
 }
 
 const kAsSent = Symbol('batches as the broker sent them');
@@ -74,12 +81,20 @@ const kAsSent = Symbol('batches as the broker sent them');
  * arrived, before that filter replaces them, and committedBatches applies Kafka's rule to them.
  * Remove this (and read `records` directly) once Consumer.fetch delivers what Kafka's own consumer
  * does for such a layout: test/kafka/library-workarounds.test.ts then fails and says so.
+ * The response itself is read by bounded-fetch.ts (the second workaround, of the library's
+ * unbounded inflation) with each topic's inflation limit from `limits`.
  */
-function keepBatchesAsSent(consumer: Consumer): void {
+function keepBatchesAsSent(consumer: Consumer, limits: InflateLimits): void {
+  const parser = boundedFetchParser((topicId) => limits.byId.get(topicId) ?? FALLBACK_INFLATE_LIMIT);
   overrideApi(consumer, 'Fetch', (api) => {
+    const [first, last] = BOUNDED_FETCH_VERSIONS;
+    const bounded = api.version >= first && api.version <= last;
     const wrapped = (connection: unknown, ...args: unknown[]): void => {
       const done = args.pop() as Callback;
-      api(connection, ...args, (err: Error | null, result?: unknown) => {
+      const target = connection as Sender;
+      // The library's API calls connection.send with its own parser: this one is handed ours.
+      const via: Sender = bounded ? Object.assign(Object.create(target) as Sender, { send: (...a: unknown[]) => target.send(...a.slice(0, 3), parser, ...a.slice(4)) }) : target;
+      api(via, ...args, (err: Error | null, result?: unknown) => {
         const response = result as { responses?: { partitions: FetchedRecords[] }[] } | undefined;
         for (const topic of response?.responses ?? []) for (const part of topic.partitions) part[kAsSent] = part.records;
         done(err, result);
@@ -87,6 +102,34 @@ function keepBatchesAsSent(consumer: Consumer): void {
     };
     return Object.assign(wrapped, { version: api.version });
   });
+}
+
+interface Sender {
+  send(...args: unknown[]): void;
+}
+
+/** Each topic's inflation limit, by topic id, learnt on its first fetch. */
+interface InflateLimits {
+  connection: KafkaConnection;
+  byId: Map<string, number>;
+}
+const inflateLimits = new WeakMap<Consumer, InflateLimits>();
+
+/** INFLATE_FACTOR times each topic's max.message.bytes, read once per topic; the fallback limit when it cannot be read. */
+async function learnLimits(consumer: Consumer, wanted: readonly FetchPosition[], log: Logger): Promise<void> {
+  const limits = inflateLimits.get(consumer);
+  if (limits === undefined) return;
+  const unknown = new Map<string, string>();
+  for (const w of wanted) if (!limits.byId.has(w.topicId)) unknown.set(w.topic, w.topicId);
+  if (unknown.size === 0) return;
+  const found = await messageLimits(limits.connection, [...unknown.keys()]).catch((err: unknown) => {
+    log('warn', "could not read the topics' max.message.bytes: a record batch may inflate to the fallback limit", { topics: [...unknown.keys()].join(','), limit: FALLBACK_INFLATE_LIMIT, error: (err as Error).message });
+    return new Map<string, number>();
+  });
+  for (const [topic, id] of unknown) {
+    const bytes = found.get(topic);
+    limits.byId.set(id, bytes === undefined ? FALLBACK_INFLATE_LIMIT : INFLATE_FACTOR * bytes);
+  }
 }
 
 /**
@@ -103,7 +146,9 @@ export function newPartitionReader(connection: KafkaConnection, clientId = 'fink
     retryDelay: 500,
     timeout: 30_000,
   });
-  keepBatchesAsSent(consumer);
+  const limits: InflateLimits = { connection, byId: new Map() };
+  inflateLimits.set(consumer, limits);
+  keepBatchesAsSent(consumer, limits);
   return consumer;
 }
 
@@ -122,7 +167,9 @@ export interface FetchedPartition {
   /** The broker's error name for this partition (`NONE` when it answered). */
   error: string;
   messages: ConsumedMessage[];
-  /** The position after what was fetched (control batches and aborted ones move it too). */
+  /** Batches that inflate past their topic's limit, each said in a log line and read past. */
+  refused?: RefusedBatch[];
+  /** The position after what was fetched (control batches, aborted and refused ones move it too). */
   next: bigint;
   highWatermark: bigint;
 }
@@ -130,9 +177,12 @@ export interface FetchedPartition {
 /**
  * One Fetch from `node` (the leader of every partition asked), at read_committed, aborted
  * transactions dropped by Kafka's rule. Partitions come back in the response's order, each with
- * its messages in offset order.
+ * its messages in offset order. A batch that inflates past INFLATE_FACTOR times its topic's
+ * max.message.bytes is refused with a line in `log` (default: stderr) and read past.
  */
-export async function fetchPartitions(consumer: Consumer, node: number, wanted: readonly FetchPosition[], options: { maxWaitTime: number; partitionMaxBytes: number }): Promise<FetchedPartition[]> {
+export async function fetchPartitions(consumer: Consumer, node: number, wanted: readonly FetchPosition[], options: { maxWaitTime: number; partitionMaxBytes: number; log?: Logger }): Promise<FetchedPartition[]> {
+  const log = options.log ?? streamLogger();
+  await learnLimits(consumer, wanted, log);
   const byTopic = new Map<string, FetchPosition[]>();
   for (const w of wanted) {
     let list = byTopic.get(w.topicId);
@@ -155,6 +205,8 @@ export async function fetchPartitions(consumer: Consumer, node: number, wanted: 
       if (w === undefined) continue;
       const error = protocolErrorsCodesById[part.errorCode] ?? `error code ${part.errorCode}`;
       const messages: ConsumedMessage[] = [];
+      const refused = (part as FetchedRecords)[kRefused] ?? [];
+      for (const r of refused) log('warn', 'record batch refused: it inflates past its limit; reading on after it', { topic: w.topic, partition: w.partition, offset: r.firstOffset, lastOffset: r.lastOffset, codec: CODECS[r.codec] ?? r.codec, size: r.size, records: r.records, limit: r.limit });
       let next = w.offset;
       if (error === 'NONE') {
         const batches = (part as FetchedRecords)[kAsSent] ?? [];
@@ -170,7 +222,7 @@ export async function fetchPartitions(consumer: Consumer, node: number, wanted: 
         const last = batches.length === 0 ? undefined : lastOffset(batches[batches.length - 1]!);
         if (last !== undefined && last >= next) next = last + 1n;
       }
-      out.push({ topic: w.topic, partition: w.partition, error, messages, next, highWatermark: part.highWatermark });
+      out.push({ topic: w.topic, partition: w.partition, error, messages, refused, next, highWatermark: part.highWatermark });
     }
   }
   return out;
@@ -240,7 +292,7 @@ export async function* readTopic(connection: KafkaConnection, topic: string, opt
         byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
       }
       for (const [node, list] of byLeader) {
-        const fetched = await fetchPartitions(consumer, node, list.map((p) => ({ topic, topicId: described.id, partition: p, offset: positions[p]! })), { maxWaitTime: options.follow === true ? 500 : 100, partitionMaxBytes });
+        const fetched = await fetchPartitions(consumer, node, list.map((p) => ({ topic, topicId: described.id, partition: p, offset: positions[p]! })), { maxWaitTime: options.follow === true ? 500 : 100, partitionMaxBytes, log: options.log });
         for (const part of fetched) {
           if (part.error !== 'NONE') throw new FinkError(`fetching ${topic}/${part.partition} failed: ${part.error}`, { code: 'FINK_KAFKA' });
           yield* part.messages;

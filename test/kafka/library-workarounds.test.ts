@@ -10,8 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import {
-  addPartitionsToTxnV3, Admin, apiVersionsV3, Base, compressionsAlgorithms, Consumer, createAPI, FetchIsolationLevels, IS_CONTROL, kGetApi, kGetBootstrapConnection, kGetConnection, Producer, Writer, type Connection,
+  addPartitionsToTxnV3, Admin, apiVersionsV3, Base, compressionsAlgorithms, Consumer, createAPI, createRecordsBatch, FetchIsolationLevels, IS_CONTROL, kGetApi, kGetBootstrapConnection, kGetConnection, Producer, Reader, readRecordsBatch, Writer, type Connection,
 } from '@platformatic/kafka';
+import * as library from '@platformatic/kafka';
+import { BOUNDED_FETCH_VERSIONS } from '../../src/kafka/bounded-fetch.ts';
 import { loadConfig, packageRoot, type Config } from '../../src/config/config.ts';
 import { overrideApi, type ApiCall } from '../../src/kafka/api-override.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
@@ -64,6 +66,22 @@ describe(`${LIBRARY} as this project relies on it`, () => {
 
   it("has no admin call for DescribeTransactions (transaction-state.ts sends the request itself; it can use the library's call once there is one)", () => {
     assert.equal('describeTransactions' in Admin.prototype, false, 'Admin.describeTransactions exists now: transaction-state.ts can use it instead of kGetBootstrapConnection/kGetConnection');
+  });
+
+  // bounded-fetch.ts reads Fetch responses itself because the library inflates each record batch
+  // with no limit; it reads the versions up to the library's highest, and the library's own parser
+  // serves any later one, unbounded.
+  it('inflates a record batch with no limit when it reads one (bounded-fetch.ts parses Fetch responses with a limit)', () => {
+    const inflated = 64 << 20;
+    const batch = createRecordsBatch([{ topic: 'bomb', value: Buffer.alloc(inflated) }], { compression: 'zstd' });
+    assert.ok(batch.length < 64 << 10, `the batch is ${batch.length} bytes`);
+    const read = readRecordsBatch(Reader.from(batch));
+    assert.equal(read.records[0]?.value?.length, inflated, "the library's batch reader no longer inflates without limit: bounded-fetch.ts (and its use in topic-reader.ts) may be able to go");
+  });
+
+  it('offers Fetch up to the highest version bounded-fetch.ts reads', () => {
+    const versions = Object.keys(library).filter((name) => /^fetchV\d+$/.test(name)).map((name) => Number(name.slice('fetchV'.length)));
+    assert.equal(Math.max(...versions), BOUNDED_FETCH_VERSIONS[1], 'the library has a newer Fetch version: bounded-fetch.ts must learn it, or its responses are inflated without limit');
   });
 
   // offsets.ts (commitToGroup) commits for a group it never joins by setting the client's
