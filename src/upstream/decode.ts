@@ -5,7 +5,7 @@
 import { decodeConfluent, WireFormatError } from '../avro/confluent-wire.ts';
 import { BadFileError, decodeAlertFile, decodeDatum, type SchemaCache } from '../sciencedb/decode.ts';
 import type { NewAlert } from '../sciencedb/store.ts';
-import { UnknownSchemaError, type RegistrySchemaCache } from './schema-cache.ts';
+import { RefusedSchemaError, UnknownSchemaError, type RegistrySchemaCache } from './schema-cache.ts';
 import type { UpstreamFormat } from './settings.ts';
 
 export type DecodedMessage = { alerts: NewAlert[] } | { reason: string };
@@ -42,7 +42,7 @@ export async function decodeMessage(format: UpstreamFormat, value: Buffer | null
   try {
     return format === 'ztf' ? decodeZtf(value, decoders) : await decodeLsst(value, decoders);
   } catch (err) {
-    if (err instanceof BadFileError || err instanceof WireFormatError || err instanceof UnknownSchemaError) return { reason: `${format} format: ${err.message}` };
+    if (err instanceof BadFileError || err instanceof WireFormatError || err instanceof UnknownSchemaError || err instanceof RefusedSchemaError) return { reason: `${format} format: ${err.message}` };
     throw err;
   }
 }
