@@ -59,7 +59,7 @@ test('a 404 without error_code 40403 (a wrong URL, a proxy path) is a misconfigu
   assert.equal(settled, 'pending', 'still waiting for the registry, not a dead letter');
   stop.abort();
   await asked;
-  const err = settled as Error;
+  const err = settled as unknown as Error;
   assert.ok(!(err instanceof UnknownSchemaError), String(err));
   assert.match(err.message, /stopped while waiting for schema id 7/);
 });
