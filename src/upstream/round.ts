@@ -28,7 +28,7 @@ export async function decodeRound(parts: readonly FetchedPartition[], assignment
     for (const m of part.messages) {
       const decoded = await decodeMessage(a.format, m.value, decoders);
       round.read.set(m.topic, (round.read.get(m.topic) ?? 0) + 1);
-      if ('reason' in decoded) round.deadLetters.push({ topic: m.topic, partition: m.partition, offset: m.offset, reason: decoded.reason });
+      if ('reason' in decoded) round.deadLetters.push({ topic: m.topic, partition: m.partition, offset: m.offset, code: decoded.code, reason: decoded.reason, value: m.value });
       round.messages.push({ topic: m.topic, partition: m.partition, next: m.offset + 1n, alerts: 'reason' in decoded ? [] : decoded.alerts });
     }
     // Control batches and aborted transactions move the position without a message.

@@ -171,7 +171,7 @@ async function round(run: Run): Promise<boolean> {
   for (const letter of decoded.deadLetters) {
     recordDeadLetter(run.deadLetters, letter);
     metrics.deadLetters++;
-    log('warn', 'dead letter: the message does not decode', { topic: letter.topic, partition: letter.partition, offset: letter.offset, reason: letter.reason });
+    log('warn', 'dead letter: the message does not decode', { topic: letter.topic, partition: letter.partition, offset: letter.offset, code: letter.code, reason: letter.reason });
   }
   store(run, decoded.messages);
   run.commits.note(assignment.advance(decoded.messages));

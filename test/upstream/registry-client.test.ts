@@ -13,6 +13,7 @@ import { SchemaCache } from '../../src/sciencedb/decode.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import { decodeMessage } from '../../src/upstream/decode.ts';
 import { RegistryMisconfiguredError, RegistrySchemaCache, UnknownSchemaError } from '../../src/upstream/schema-cache.ts';
+import { startTestRegistry } from '../helpers/registry.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -175,4 +176,17 @@ test('the probe says when the URL is not a registry\'s', async () => {
   await assert.rejects(probeRegistry(`http://u:pw@127.0.0.1:${port}/x`), (err: Error) => /is this a schema registry's URL\?/.test(err.message) && !err.message.includes(':pw@'));
   handler = (_req, res) => json(res, 200, ['a-value']);
   await probeRegistry(`http://127.0.0.1:${port}/x`);
+});
+
+test('the managed registry (Apicurio\'s Confluent API): an id it does not have is unknown (40403), its root path is a misconfiguration', async () => {
+  const registry = await startTestRegistry();
+  try {
+    await probeRegistry(registry.url);
+    const unknown = new RegistrySchemaCache(registry.url, tempDir('registry-managed'), { retries: 0, log: () => {} });
+    await assert.rejects(unknown.text(987654), UnknownSchemaError);
+    const wrong = new RegistrySchemaCache(registry.url.replace(/\/apis\/ccompat\/v7$/, '/nothing'), tempDir('registry-managed-wrong'), { retries: 0, log: () => {}, stopOnMisconfiguration: true });
+    await assert.rejects(wrong.text(987654), RegistryMisconfiguredError);
+  } finally {
+    await registry.stop();
+  }
 });
