@@ -16,7 +16,7 @@ export type DecodedMessage = { alerts: NewAlert[] } | { reason: string; code: st
 /** The codes of the errors that one message causes (src/errors.ts). */
 const PER_MESSAGE: ReadonlySet<string> = new Set(['FINK_DATUM', 'FINK_CONTAINER', 'FINK_WIRE_FORMAT', 'FINK_ALERT', 'FINK_BAD_FILE', 'FINK_UNKNOWN_SCHEMA', 'FINK_DECODE']);
 
-function perMessage(err: unknown): err is FinkError {
+export function perMessage(err: unknown): err is FinkError {
   return err instanceof RefusedSchemaError || (err instanceof FinkError && PER_MESSAGE.has(err.code));
 }
 

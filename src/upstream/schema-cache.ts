@@ -107,6 +107,9 @@ export class RegistrySchemaCache {
   readonly #dir: string;
   readonly #options: SchemaCacheOptions;
   readonly #texts = new Map<number, string>();
+  readonly #refused = new Map<number, RefusedSchemaError>();
+  /** Ids being asked of the registry in the background (see peek), and what the ask ended with. */
+  readonly #asks = new Map<number, { failed: boolean; error: unknown }>();
   /** Ids given up on, until when: the next message with such an id does not wait all the retries again. */
   readonly #givenUp = new Map<number, number>();
 
@@ -124,11 +127,42 @@ export class RegistrySchemaCache {
   async text(id: number): Promise<string> {
     const known = this.#texts.get(id) ?? this.#fromDisk(id);
     if (known !== undefined) return known;
+    const refused = this.#refused.get(id);
+    if (refused !== undefined) throw refused;
     const text = await this.#ask(id);
-    checkSchemaText(id, text);
+    try {
+      checkSchemaText(id, text);
+    } catch (err) {
+      // An id names one schema for good: refused once, refused for the run.
+      if (err instanceof RefusedSchemaError) this.#refused.set(id, err);
+      throw err;
+    }
     writeDurably(this.file(id), text);
     this.#texts.set(id, text);
     return text;
+  }
+
+  /**
+   * The text of schema `id` if it is at hand (memory, disk); otherwise undefined, the registry asked
+   * in the background, so that only the messages of that id wait, not the whole stream. Once that
+   * ask fails, the next peek throws its error (an unknown id, a refused schema, a misconfiguration).
+   */
+  peek(id: number): string | undefined {
+    const known = this.#texts.get(id) ?? this.#fromDisk(id);
+    if (known !== undefined) return known;
+    const ask = this.#asks.get(id);
+    if (ask === undefined) {
+      const state = { failed: false, error: undefined as unknown };
+      this.#asks.set(id, state);
+      this.text(id).then(
+        () => this.#asks.delete(id),
+        (err: unknown) => Object.assign(state, { failed: true, error: err }),
+      );
+    } else if (ask.failed) {
+      this.#asks.delete(id);
+      throw ask.error;
+    }
+    return undefined;
   }
 
   #fromDisk(id: number): string | undefined {

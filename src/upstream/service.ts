@@ -174,6 +174,8 @@ async function round(run: Run): Promise<boolean> {
     log('warn', 'dead letter: the message does not decode', { topic: letter.topic, partition: letter.partition, offset: letter.offset, code: letter.code, reason: letter.reason });
   }
   store(run, decoded.messages);
+  // Held partitions are fetched again next round: not at once when nothing else moved.
+  if (decoded.held > 0 && decoded.messages.length === 0) await pause(HELD_PAUSE_MS, signal);
   run.commits.note(assignment.advance(decoded.messages));
   for (const l of assignment.lags()) metrics.setLag(l.topic, l.partition, l.messages);
   await run.commits.flush({ final: false });
@@ -181,6 +183,7 @@ async function round(run: Run): Promise<boolean> {
 }
 
 const NOTHING_EVERY_MS = 60_000;
+const HELD_PAUSE_MS = 250;
 
 /** Says, at start and every minute, that no upstream topic matches; a one-off run stops with that line. */
 function nothingMatched(run: Run): void {

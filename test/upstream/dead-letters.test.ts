@@ -1,6 +1,7 @@
-// Dead letters keep their message, bounded, and are replayed once their cause is fixed: a Rubin-
-// framed topic on a real Kafka whose schema id a real HTTP registry (node:http on 127.0.0.1) does
-// not know at first (Confluent's 40403), then knows.
+// Schema ids the registry does not know yet: a Rubin-framed topic on a real Kafka whose schema id a
+// real HTTP registry (node:http on 127.0.0.1) does not know at first (Confluent's 40403), then
+// knows. Dead letters keep their message, bounded, and are replayed once their cause is fixed; an
+// id still being asked for holds up its own partition only.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -10,6 +11,7 @@ import { encodeConfluent } from '../../src/avro/confluent-wire.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import { readDeadLetters, recordDeadLetter } from '../../src/upstream/dead-letters.ts';
 import { spawnFink } from '../helpers/cli.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { produceUpstream, simulatedZtfAlerts, storedDatums, stream2scienceSetup } from '../helpers/upstream.ts';
@@ -17,15 +19,16 @@ import { produceUpstream, simulatedZtfAlerts, storedDatums, stream2scienceSetup 
 let cluster: TestCluster;
 let server: Server;
 let port = 0;
-/** The registry's schema for id 7, once "registered". */
-let registered: string | undefined;
+/** The registry's schemas by id, once "registered". */
+const registered = new Map<string, string>();
 
 before(async () => {
   cluster = await startTestCluster();
   server = createServer((req, res) => {
     res.setHeader('Content-Type', 'application/vnd.schemaregistry.v1+json');
     if (req.url === '/subjects') return res.end('[]');
-    if (req.url === '/schemas/ids/7' && registered !== undefined) return res.end(JSON.stringify({ schema: registered }));
+    const schema = registered.get(req.url ?? '');
+    if (schema !== undefined) return res.end(JSON.stringify({ schema }));
     res.statusCode = 404;
     res.end(JSON.stringify({ error_code: 40403, message: 'Schema not found' }));
   });
@@ -58,7 +61,7 @@ test('a dead letter keeps its message; --replay-dead-letters stores it once its 
   assert.equal(letters.length, 6);
   assert.equal(letters[0]!.code, 'FINK_UNKNOWN_SCHEMA');
   assert.deepEqual(letters.map((l) => l.value?.toString('hex')), messages.map((m) => m.toString('hex')));
-  registered = schema;
+  registered.set('/schemas/ids/7', schema);
   const replay = await fink(['start', 'stream2science', '--replay-dead-letters'], setup.env);
   assert.equal(replay.status, 0, replay.output);
   assert.match(replay.output, /replayed 6 dead letters: 6 alerts stored, 0 already stored, 0 still do not decode/);
@@ -68,6 +71,30 @@ test('a dead letter keeps its message; --replay-dead-letters stores it once its 
   const again = await fink(['start', 'stream2science', '--replay-dead-letters'], setup.env);
   assert.match(again.output, /replayed 6 dead letters: 0 alerts stored, 6 already stored/);
   assert.equal(storedDatums(setup.scienceDb).rows, 6);
+});
+
+test('an id the registry does not know yet holds up its own partition only: the other topic is stored meanwhile, its own once the id is known', async () => {
+  const waiting = simulatedZtfAlerts(5, 32, '20260122');
+  const schema = JSON.stringify(createSimulation({ profile: 'ztf-light', seed: 32, night: '20260122' }).fullSchema);
+  const others = simulatedZtfAlerts(20, 33, '20260122');
+  await produceUpstream(cluster, 'held_lsst_alerts', waiting.map((a) => encodeConfluent(9, a.datum)));
+  await produceUpstream(cluster, 'held_ztf_alerts', others.map((a) => a.message));
+  const setup = stream2scienceSetup(cluster, 'held_.*', { UPSTREAM_FORMAT: 'held_lsst_.*=lsst,held_ztf_.*=ztf', UPSTREAM_SCHEMA_REGISTRY: `http://127.0.0.1:${port}`, UPSTREAM_SCHEMA_RETRIES: '1000' });
+  const child = spawnFink(['start', 'stream2science'], setup.env);
+  try {
+    await waitFor('the other topic stored while schema id 9 is unknown', () => storedDatums(setup.scienceDb).rows === 20, { detail: child.output });
+    await child.waitForOutput(/schema id unknown to the registry: asking again/, 'the id asked again');
+    assert.equal(storedDatums(setup.scienceDb).rows, 20, 'none of the held partition stored yet');
+    registered.set('/schemas/ids/9', schema);
+    await waitFor('the held partition stored once its schema is known', () => storedDatums(setup.scienceDb).rows === 25, { detail: child.output });
+    const { byId } = storedDatums(setup.scienceDb);
+    for (const a of [...waiting, ...others]) assert.ok(byId.get(a.alertId)?.equals(a.datum), `alert ${a.alertId} stored with its bytes`);
+    assert.equal(existsSync(join(setup.stateDir, 'dead-letters.jsonl')), false);
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exited, 0, child.output());
+  } finally {
+    child.child.kill('SIGKILL');
+  }
 });
 
 test('the dead-letter file is rotated at its size, N old files kept; a value over the cap is kept by its length only', () => {
