@@ -10,7 +10,8 @@ import { replayDeadLetters } from '../../src/upstream/replay.ts';
 import { runStream2Science } from '../../src/upstream/service.ts';
 import { stream2scienceSettings } from '../../src/upstream/settings.ts';
 
-const USAGE = `usage: fink start stream2science [--reset-to DATE|earliest|latest] [--until-caught-up] [--replay-dead-letters] [--conf FILE]
+const USAGE = `usage: fink start stream2science [--reset-to DATE|earliest|latest] [--until-caught-up] [--conf FILE]
+       fink start stream2science --replay-dead-letters [--conf FILE]
 
 Consumes the survey's stream (UPSTREAM_SERVERS, the topics of UPSTREAM_TOPICS: names or patterns
 such as ztf_.*, new topics picked up as they appear) into the science database (SCIENCE_DB_PATH).
