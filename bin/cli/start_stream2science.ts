@@ -1,4 +1,4 @@
-// `fink start stream2science [--reset-to DATE|earliest|latest] [--until-caught-up]`
+// `fink start stream2science [--reset-to DATE|earliest|latest] [--until-caught-up] [--replay-dead-letters]`
 import { commandArgs } from '../../src/cli/args.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { runService } from '../../src/service/run.ts';
@@ -6,30 +6,37 @@ import { serviceProcess, STREAM2SCIENCE_SERVICE } from '../../src/service/servic
 import { deadLetterFile } from '../../src/upstream/dead-letters.ts';
 import { Stream2ScienceMetrics } from '../../src/upstream/metrics.ts';
 import { parseResetTarget } from '../../src/upstream/offsets.ts';
+import { replayDeadLetters } from '../../src/upstream/replay.ts';
 import { runStream2Science } from '../../src/upstream/service.ts';
 import { stream2scienceSettings } from '../../src/upstream/settings.ts';
 
 const USAGE = `usage: fink start stream2science [--reset-to DATE|earliest|latest] [--until-caught-up] [--conf FILE]
+       fink start stream2science --replay-dead-letters [--conf FILE]
 
 Consumes the survey's stream (UPSTREAM_SERVERS, the topics of UPSTREAM_TOPICS: names or patterns
 such as ztf_.*, new topics picked up as they appear) into the science database (SCIENCE_DB_PATH).
 UPSTREAM_FORMAT says how messages are framed: ztf (an Avro container file each) or lsst (Confluent
 wire format, schemas from UPSTREAM_SCHEMA_REGISTRY, cached on disk). Exactly once: the upstream
 positions are committed in the SQLite transaction of the alerts they carry, and a restart resumes
-from them. A message that does not decode is recorded in UPSTREAM_STATE_DIR/dead-letters.jsonl.
+from them. A message that does not decode is recorded in UPSTREAM_STATE_DIR/dead-letters.jsonl,
+with its value (base64, up to 1 MiB); the file is rotated at 64 MiB, 5 old files kept.
 
   --reset-to WHEN     first move every partition to WHEN: earliest, latest, or a date (YYYY-MM-DD,
                       YYYYMMDD, or an ISO 8601 time; the first message at or after it), as after an
                       outage; the new positions are recorded before anything is read
   --until-caught-up   stop once every partition is read to its end (default: keep running; stop
-                      with 'fink stop stream2science')
+                      with 'fink stop stream2science'); exits 1 if no upstream topic matches
+  --replay-dead-letters
+                      instead of streaming, decode the dead letters again (once their cause is
+                      fixed: a schema registered, a decoder fixed) and store their alerts; an alert
+                      already stored is not stored twice. Exits 1 if some still do not decode
 
 Logs go to stderr, one structured line per event, with a progress line every 5 s (alerts/s, lag,
 dead letters); UPSTREAM_METRICS_PORT serves Prometheus metrics at /metrics.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = commandArgs(argv, USAGE, { 'reset-to': { type: 'string' }, 'until-caught-up': { type: 'boolean' } });
+  const args = commandArgs(argv, USAGE, { 'reset-to': { type: 'string' }, 'until-caught-up': { type: 'boolean' }, 'replay-dead-letters': { type: 'boolean' } });
   if (args === undefined) return 0;
   const { values } = args;
   const resetTo = values['reset-to'] === undefined ? undefined : parseResetTarget(values['reset-to']);
@@ -38,6 +45,13 @@ export async function run(argv: string[]): Promise<number> {
   const { id: group, identity, file } = serviceProcess(config, STREAM2SCIENCE_SERVICE);
   const metrics = new Stream2ScienceMetrics();
   const service = { label: `stream2science with ${identity}`, stopCommand: 'fink stop stream2science', pidFile: file, marker: STREAM2SCIENCE_SERVICE.marker, metrics, metricsPort: config.get('UPSTREAM_METRICS_PORT'), onSecondSignal: 'what was not committed is read again on restart' };
+  if (values['replay-dead-letters'] === true) {
+    return runService(service, async (log, signal) => {
+      const r = await replayDeadLetters(settings, log, signal);
+      process.stdout.write(`replayed ${r.letters} dead letters: ${r.stored} alerts stored, ${r.duplicates} already stored, ${r.failed} still do not decode, ${r.unkept} recorded without their message\n`);
+      return r.failed > 0 ? 1 : 0;
+    });
+  }
   return runService(service, async (log, signal) => {
     log('info', 'stream2science starting', { servers: settings.connection.bootstrapBrokers.join(','), group, topics: config.list('UPSTREAM_TOPICS').join(','), formats: config.list('UPSTREAM_FORMAT').join(',') });
     const summary = await runStream2Science(settings, { signal, log, metrics, resetTo, untilCaughtUp: values['until-caught-up'] === true });

@@ -1,29 +1,106 @@
 // A client of a Confluent-compatible schema registry (its REST API: Confluent's own, or Apicurio's
 // /apis/ccompat/v7): register a writer schema under a subject, fetch a schema's text by its id.
 // The text is kept exactly as the registry returns it: a registry may match schemas by their text.
+// Every call is bounded: a timeout, a cap on the answer's size (a schema is a few KB; an answer of
+// MiBs is not one), and the caller's stop signal. Credentials in the URL (https://user:pass@host)
+// go in an Authorization header and never into a message: fetch refuses them in a URL, and a
+// message may end up in a log or a dead letter.
 import { FinkError } from '../errors.ts';
 
 export class RegistryError extends FinkError {
-  /** The HTTP status, when the registry answered (undefined: it could not be reached). */
+  /** The HTTP status, when the registry answered (undefined: it could not be reached, or timed out). */
   readonly status: number | undefined;
-  constructor(message: string, status?: number) {
+  /** Confluent's error_code in the answer's body (40403: no schema of that id), when there is one. */
+  readonly errorCode: number | undefined;
+  constructor(message: string, status?: number, errorCode?: number) {
     super(message, { code: 'FINK_SCHEMA_REGISTRY' });
     this.name = 'RegistryError';
     this.status = status;
+    this.errorCode = errorCode;
   }
 }
 
-const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+/** Confluent's error_code for a schema id that the registry does not have. */
+export const SCHEMA_NOT_FOUND = 40403;
 
-async function call(url: string, init: RequestInit, what: string): Promise<unknown> {
+export interface RegistryCallOptions {
+  /** Ends the call (the run is stopping). */
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** The largest answer read, in bytes. */
+  maxBytes?: number;
+}
+
+const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+const TIMEOUT_MS = 30_000;
+const MAX_BYTES = 4 << 20;
+
+/** `url` with any user and password replaced by `***`: what logs and messages show. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1***@');
+}
+
+/** The URL without its credentials, and the Authorization header they make (if any). */
+function target(url: string): { href: string; headers: Record<string, string> } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new RegistryError(`the schema registry URL ${redactUrl(url)} is not a URL`);
+  }
+  if (parsed.username === '' && parsed.password === '') return { href: url, headers: {} };
+  const user = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  parsed.username = '';
+  parsed.password = '';
+  return { href: parsed.href, headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } };
+}
+
+/** The answer's body as text, refused past `maxBytes` without reading the rest. */
+async function boundedText(response: Response, maxBytes: number, what: string): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw new RegistryError(`${what}: the schema registry's answer is ${declared} bytes, over the cap of ${maxBytes}`, response.status);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body === null) return '';
+  for await (const chunk of response.body) {
+    size += chunk.length;
+    if (size > maxBytes) throw new RegistryError(`${what}: the schema registry's answer goes over the cap of ${maxBytes} bytes`, response.status);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function errorCodeOf(text: string): number | undefined {
+  try {
+    const code = (JSON.parse(text) as { error_code?: unknown }).error_code;
+    return typeof code === 'number' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function call(url: string, init: RequestInit, what: string, options: RegistryCallOptions = {}): Promise<unknown> {
+  const { href, headers } = target(url);
+  const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+  const shown = redactUrl(url);
+  let text: string;
   let response: Response;
   try {
-    response = await fetch(url, { ...init, headers: { Accept: CONTENT_TYPE, 'Content-Type': CONTENT_TYPE } });
+    response = await fetch(href, { ...init, signal, headers: { Accept: CONTENT_TYPE, 'Content-Type': CONTENT_TYPE, ...headers } });
+    text = await boundedText(response, options.maxBytes ?? MAX_BYTES, what);
   } catch (error) {
-    throw new RegistryError(`${what}: the schema registry at ${url} cannot be reached (${(error as Error).cause ?? (error as Error).message})`);
+    if (error instanceof RegistryError) throw error;
+    if (options.signal?.aborted === true) throw new RegistryError(`${what}: stopped while asking the schema registry at ${shown}`);
+    if (timeout.aborted) throw new RegistryError(`${what}: the schema registry at ${shown} did not answer within ${timeoutMs / 1000} s`);
+    throw new RegistryError(`${what}: the schema registry at ${shown} cannot be reached (${redactUrl(String((error as Error).cause ?? (error as Error).message))})`);
   }
-  const text = await response.text();
-  if (!response.ok) throw new RegistryError(`${what}: the schema registry answered ${response.status} (${text.slice(0, 200)})`, response.status);
+  if (!response.ok) throw new RegistryError(`${what}: the schema registry answered ${response.status} (${text.slice(0, 200)})`, response.status, errorCodeOf(text));
   try {
     return JSON.parse(text);
   } catch {
@@ -44,9 +121,20 @@ export async function registerSchema(registryUrl: string, subject: string, schem
 }
 
 /** The text of the schema with id `id`. */
-export async function fetchSchemaById(registryUrl: string, id: number): Promise<string> {
-  const body = await call(`${base(registryUrl)}/schemas/ids/${id}`, { method: 'GET' }, `fetching schema id ${id}`);
-  const schema = (body as { schema?: unknown }).schema;
+export async function fetchSchemaById(registryUrl: string, id: number, options: RegistryCallOptions = {}): Promise<string> {
+  const body = await call(`${base(registryUrl)}/schemas/ids/${id}`, { method: 'GET' }, `fetching schema id ${id}`, options);
+  const schema = (body as { schema?: unknown } | null)?.schema;
   if (typeof schema !== 'string') throw new RegistryError(`fetching schema id ${id}: the answer has no schema (${JSON.stringify(body).slice(0, 200)})`);
   return schema;
+}
+
+/**
+ * Asks the registry for its subjects, a cheap call any Confluent-compatible registry answers with
+ * a JSON array: throws RegistryError saying what the URL gave instead (no answer, an error, not a
+ * registry).
+ */
+export async function probeRegistry(registryUrl: string, options: RegistryCallOptions = {}): Promise<void> {
+  const what = `probing the schema registry at ${redactUrl(base(registryUrl))}`;
+  const body = await call(`${base(registryUrl)}/subjects`, { method: 'GET' }, what, options);
+  if (!Array.isArray(body)) throw new RegistryError(`${what}: GET /subjects answered ${JSON.stringify(body).slice(0, 200)}, not a list of subjects: is this a schema registry's URL?`);
 }

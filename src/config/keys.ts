@@ -86,6 +86,7 @@ export const KEYS = [
   { name: 'UPSTREAM_FORMAT', type: { kind: 'list' }, default: 'ztf', doc: 'how upstream messages are framed: ztf (an Avro container file per message) or lsst (Confluent wire format, schemas from UPSTREAM_SCHEMA_REGISTRY); or per topic, PATTERN=FORMAT entries (the first whose pattern matches the whole name)' },
   { name: 'UPSTREAM_SCHEMA_REGISTRY', type: str, doc: 'URL of the Confluent-compatible schema registry of the lsst format (schemas are cached on disk under UPSTREAM_STATE_DIR)' },
   { name: 'UPSTREAM_SCHEMA_RETRIES', type: { kind: 'int', min: 0, max: 1000 }, default: '5', doc: 'how many times a schema id that the registry does not know is asked again (1 s, 2 s, 4 s... apart) before its messages are dead letters' },
+  { name: 'UPSTREAM_SCHEMA_REGISTRY_TIMEOUT_MS', type: { kind: 'int', min: 100, max: 600000 }, default: '30000', doc: 'how long one request to UPSTREAM_SCHEMA_REGISTRY may take (an answer over 4 MiB is refused; the stream waits and asks again)' },
   { name: 'UPSTREAM_TOPICS_REFRESH_MS', type: { kind: 'int', min: 100, max: 3600000 }, default: '10000', doc: 'how often stream2science looks for new topics matching UPSTREAM_TOPICS' },
   { name: 'UPSTREAM_STATE_DIR', type: path, default: '${FINK_HOME}/var/stream2science', doc: 'pid file of stream2science, its dead letters (dead-letters.jsonl) and its schema cache (schemas/)' },
   { name: 'UPSTREAM_METRICS_PORT', type: { kind: 'int', min: 0, max: 65535 }, doc: 'serve stream2science\'s Prometheus metrics on this port (unset: no endpoint)' },

@@ -53,6 +53,8 @@ export class Assignment {
   /** Topics that match UPSTREAM_TOPICS without a format: warned about once. */
   readonly #unformatted = new Set<string>();
   #refreshedAt = -Infinity;
+  /** What the last refresh listed (Kafka's internal topics aside) and how many of those are consumed. */
+  #seen: { listed: string[]; consumed: number } | undefined;
 
   constructor(stored: ReadonlyMap<string, UpstreamPosition>, log: Logger) {
     this.#stored = stored;
@@ -79,7 +81,9 @@ export class Assignment {
 
   /** Lists the topics again: new partitions get their start position, gone topics are dropped. */
   async refresh(admin: Admin, consumer: Consumer, settings: Stream2ScienceSettings): Promise<void> {
-    const topics = this.#consumable(await admin.listTopics(), settings);
+    const listed = await admin.listTopics();
+    const topics = this.#consumable(listed, settings);
+    this.#seen = { listed: listed.filter((t) => !t.startsWith('__')).sort(), consumed: topics.length };
     for (const [key, a] of this.#parts) if (!topics.includes(a.topic)) this.#parts.delete(key);
     if (topics.length > 0) {
       const metadata = await consumer.metadata({ topics, forceUpdate: true });
@@ -96,6 +100,15 @@ export class Assignment {
       await this.#start(consumer, fresh);
     }
     this.#refreshedAt = performance.now();
+  }
+
+  /** When the last refresh found no topic to consume: the line that says so, with the topics there are (a typo in UPSTREAM_TOPICS). */
+  nothingMatched(settings: Pick<Stream2ScienceSettings, 'topics'>): string | undefined {
+    if (this.#seen === undefined || this.#seen.consumed > 0) return undefined;
+    const { listed } = this.#seen;
+    const shown = listed.length === 0 ? 'none' : listed.slice(0, 50).join(', ') + (listed.length > 50 ? `, and ${listed.length - 50} more` : '');
+    const wanted = settings.topics.map((p) => p.source.replace(/^\^\(\?:(.*)\)\$$/, '$1')).join(',');
+    return `no upstream topic matches UPSTREAM_TOPICS (${wanted}) with a format; the topics upstream: ${shown}`;
   }
 
   /** The wanted topics that have a format; one warning for each that has none. */

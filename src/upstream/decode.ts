@@ -1,14 +1,24 @@
 // One upstream message turned into the alerts it carries, by the format of its topic: ZTF's
 // messages are each a whole Avro container file (the schema in its header); Rubin's are in the
 // Confluent wire format (a schema id, then a schemaless datum), the schema asked of the registry.
-// A message that does not decode gives the reason instead, for the dead-letter file.
-import { decodeConfluent, WireFormatError } from '../avro/confluent-wire.ts';
-import { BadFileError, decodeAlertFile, decodeDatum, type SchemaCache } from '../sciencedb/decode.ts';
+// A message that does not decode gives the reason instead, for the dead-letter file: every error
+// that concerns the message alone (its bytes, its values, its schema), told by the error's class
+// (its code), never by its text; anything else (the disk, the registry's URL) stops the service.
+import { decodeConfluent } from '../avro/confluent-wire.ts';
+import { FinkError } from '../errors.ts';
+import { decodeAlertFile, decodeDatum, type SchemaCache } from '../sciencedb/decode.ts';
 import type { NewAlert } from '../sciencedb/store.ts';
-import { UnknownSchemaError, type RegistrySchemaCache } from './schema-cache.ts';
+import { RefusedSchemaError, type RegistrySchemaCache } from './schema-cache.ts';
 import type { UpstreamFormat } from './settings.ts';
 
-export type DecodedMessage = { alerts: NewAlert[] } | { reason: string };
+export type DecodedMessage = { alerts: NewAlert[] } | { reason: string; code: string };
+
+/** The codes of the errors that one message causes (src/errors.ts). */
+const PER_MESSAGE: ReadonlySet<string> = new Set(['FINK_DATUM', 'FINK_CONTAINER', 'FINK_WIRE_FORMAT', 'FINK_ALERT', 'FINK_BAD_FILE', 'FINK_UNKNOWN_SCHEMA', 'FINK_DECODE']);
+
+export function perMessage(err: unknown): err is FinkError {
+  return err instanceof RefusedSchemaError || (err instanceof FinkError && PER_MESSAGE.has(err.code));
+}
 
 export interface Decoders {
   /** Parsed writer schemas by their text (container headers, registry texts). */
@@ -18,7 +28,7 @@ export interface Decoders {
 
 function decodeZtf(value: Buffer, decoders: Decoders): DecodedMessage {
   const alerts = decodeAlertFile(value, decoders.schemas);
-  if (alerts.length === 0) return { reason: 'an Avro container file without any alert' };
+  if (alerts.length === 0) return { reason: 'an Avro container file without any alert', code: 'FINK_BAD_FILE' };
   return { alerts };
 }
 
@@ -29,20 +39,20 @@ async function decodeLsst(value: Buffer, decoders: Decoders): Promise<DecodedMes
   try {
     schema = JSON.parse(text);
   } catch {
-    return { reason: `schema id ${schemaId}: the registry's text is not JSON` };
+    return { reason: `schema id ${schemaId}: the registry's text is not JSON`, code: 'FINK_SCHEMA_REGISTRY' };
   }
   const writer = decoders.schemas.get(text, schema);
   const { alert, end } = decodeDatum(writer, datum);
-  if (end !== datum.length) return { reason: `schema id ${schemaId}: ${datum.length - end} bytes after the alert` };
+  if (end !== datum.length) return { reason: `schema id ${schemaId}: ${datum.length - end} bytes after the alert`, code: 'FINK_DATUM' };
   return { alerts: [alert] };
 }
 
 export async function decodeMessage(format: UpstreamFormat, value: Buffer | null, decoders: Decoders): Promise<DecodedMessage> {
-  if (value === null || value.length === 0) return { reason: 'an empty message' };
+  if (value === null || value.length === 0) return { reason: 'an empty message', code: 'FINK_WIRE_FORMAT' };
   try {
     return format === 'ztf' ? decodeZtf(value, decoders) : await decodeLsst(value, decoders);
   } catch (err) {
-    if (err instanceof BadFileError || err instanceof WireFormatError || err instanceof UnknownSchemaError) return { reason: `${format} format: ${err.message}` };
+    if (perMessage(err)) return { reason: `${format} format: ${err.message}`, code: err.code };
     throw err;
   }
 }

@@ -10,6 +10,7 @@
 // Spark's Kafka source does for Fink's own stream2science. One instance runs per group (the pid
 // file); the group only receives commits, so Kafka's tools show the lag.
 import { Admin, type Consumer } from '@platformatic/kafka';
+import { probeRegistry, redactUrl } from '../avro/schema-registry.ts';
 import { FinkError } from '../errors.ts';
 import { closeQuietly } from '../kafka/client-options.ts';
 import { classifyKafkaError, rootCauses, type KafkaFailure } from '../kafka/errors.ts';
@@ -69,6 +70,8 @@ interface Run {
   deadLetters: string;
   /** The epoch of the positions written; a reset starts a new one. */
   epoch: number;
+  /** When the line saying that no topic matches was last logged. */
+  nothingSaidAt: number;
 }
 
 export async function runStream2Science(settings: Stream2ScienceSettings, options: Stream2ScienceOptions): Promise<Stream2ScienceSummary> {
@@ -78,6 +81,7 @@ export async function runStream2Science(settings: Stream2ScienceSettings, option
   const outage = new Outage(log, UPSTREAM);
   const progress = new Progress(options.progressSeconds ?? 5, log, () => ({ alerts: metrics.alerts }));
   try {
+    await probe(settings, options);
     let resetDone = options.resetTo === undefined;
     while (!signal.aborted) {
       try {
@@ -118,6 +122,19 @@ function refuseOneOff(failure: KafkaFailure, err: unknown, settings: Stream2Scie
   if (failure === 'authentication') throw new FinkError(`the upstream Kafka at ${at} refused stream2science's credentials (${rootCauses(err).join('; ')}): check UPSTREAM_SASL_USERNAME, UPSTREAM_SASL_PASSWORD and UPSTREAM_SASL_MECHANISM`);
 }
 
+/** Asks the registry of the lsst format for its subjects once, and says so when it does not answer as a registry. */
+async function probe(settings: Stream2ScienceSettings, options: Stream2ScienceOptions): Promise<void> {
+  if (settings.registry === undefined || !settings.formats.some((f) => f.format === 'lsst')) return;
+  try {
+    await probeRegistry(settings.registry, { signal: options.signal, timeoutMs: settings.registryTimeoutMs });
+    options.log('info', 'schema registry answers', { url: redactUrl(settings.registry) });
+  } catch (err) {
+    if (options.signal.aborted) return;
+    // Schemas already cached still decode: the run goes on, and asks again when an id needs it.
+    options.log('error', 'schema registry probe failed: check UPSTREAM_SCHEMA_REGISTRY', { url: redactUrl(settings.registry), reason: (err as Error).message });
+  }
+}
+
 function openRun(settings: Stream2ScienceSettings, options: Stream2ScienceOptions): Run {
   const { log, signal, metrics } = options;
   const consumer = newPartitionReader(settings.connection, 'fink-stream2science', settings.groupId);
@@ -131,9 +148,10 @@ function openRun(settings: Stream2ScienceSettings, options: Stream2ScienceOption
     writer: new ScienceWriter(settings.scienceDbPath),
     assignment: new Assignment(stored, log),
     commits: new GroupCommits(consumer, settings.groupId, metrics, log),
-    decoders: { schemas: new SchemaCache(), registry: new RegistrySchemaCache(settings.registry, settings.stateDir, { retries: settings.schemaRetries, log, signal }) },
+    decoders: { schemas: new SchemaCache(), registry: new RegistrySchemaCache(settings.registry, settings.stateDir, { retries: settings.schemaRetries, timeoutMs: settings.registryTimeoutMs, stopOnMisconfiguration: options.untilCaughtUp === true, log, signal }) },
     deadLetters: deadLetterFile(settings.stateDir),
     epoch: Math.max(0, ...[...stored.values()].map((p) => p.epoch)),
+    nothingSaidAt: -Infinity,
   };
 }
 
@@ -143,6 +161,7 @@ async function round(run: Run): Promise<boolean> {
   if (assignment.refreshDue(settings.refreshMs)) await assignment.refresh(run.admin, run.consumer, settings);
   const byLeader = assignment.byLeader();
   if (byLeader.size === 0) {
+    nothingMatched(run);
     await pause(Math.min(settings.refreshMs, 1000), signal);
     return false;
   }
@@ -152,13 +171,28 @@ async function round(run: Run): Promise<boolean> {
   for (const letter of decoded.deadLetters) {
     recordDeadLetter(run.deadLetters, letter);
     metrics.deadLetters++;
-    log('warn', 'dead letter: the message does not decode', { topic: letter.topic, partition: letter.partition, offset: letter.offset, reason: letter.reason });
+    log('warn', 'dead letter: the message does not decode', { topic: letter.topic, partition: letter.partition, offset: letter.offset, code: letter.code, reason: letter.reason });
   }
   store(run, decoded.messages);
+  // Held partitions are fetched again next round: not at once when nothing else moved.
+  if (decoded.held > 0 && decoded.messages.length === 0) await pause(HELD_PAUSE_MS, signal);
   run.commits.note(assignment.advance(decoded.messages));
   for (const l of assignment.lags()) metrics.setLag(l.topic, l.partition, l.messages);
   await run.commits.flush({ final: false });
   return assignment.caughtUp();
+}
+
+const NOTHING_EVERY_MS = 60_000;
+const HELD_PAUSE_MS = 250;
+
+/** Says, at start and every minute, that no upstream topic matches; a one-off run stops with that line. */
+function nothingMatched(run: Run): void {
+  const line = run.assignment.nothingMatched(run.settings);
+  if (line === undefined) return;
+  if (run.options.untilCaughtUp === true) throw new FinkError(line);
+  if (performance.now() - run.nothingSaidAt < NOTHING_EVERY_MS) return;
+  run.nothingSaidAt = performance.now();
+  run.options.log('error', line);
 }
 
 /** The partitions a fetch answered; the others are moved back in range, or their metadata looked at again. */

@@ -17,6 +17,8 @@ export interface Stream2ScienceSettings {
   formats: readonly { pattern: RegExp; format: UpstreamFormat }[];
   registry: string | undefined;
   schemaRetries: number;
+  /** One registry request's timeout. */
+  registryTimeoutMs: number;
   refreshMs: number;
   stateDir: string;
   scienceDbPath: string;
@@ -63,6 +65,7 @@ export function stream2scienceSettings(config: Config): Stream2ScienceSettings {
     formats,
     registry,
     schemaRetries: config.int('UPSTREAM_SCHEMA_RETRIES'),
+    registryTimeoutMs: config.int('UPSTREAM_SCHEMA_REGISTRY_TIMEOUT_MS'),
     refreshMs: config.int('UPSTREAM_TOPICS_REFRESH_MS'),
     stateDir: config.require('UPSTREAM_STATE_DIR'),
     scienceDbPath: config.require('SCIENCE_DB_PATH'),

@@ -54,5 +54,5 @@ test('a partition not moved at all gives nothing', async () => {
 
 test('a partition no longer assigned is passed over', async () => {
   const round = await decodeRound([fetched(5, [message(5, 0n, null)], 1n)], ASSIGNED, decoders());
-  assert.deepEqual(round, { messages: [], deadLetters: [], read: new Map() });
+  assert.deepEqual(round, { messages: [], deadLetters: [], held: 0, read: new Map() });
 });

@@ -215,6 +215,27 @@ describe('fink start stream2science under kills, resets and new topics', () => {
     assert.match(run.stderr, /^fink: the upstream Kafka does not answer at 127\.0\.0\.1:1 .*check UPSTREAM_SERVERS/m);
   });
 
+  test('UPSTREAM_TOPICS that match nothing (a typo): a one-off run exits 1 with the line naming the topics there', async () => {
+    await produceUpstream(cluster, 'typo_ztf_20260117', simulatedZtfAlerts(2, 19, '20260117').map((a) => a.message));
+    const setup = stream2scienceSetup(cluster, 'ztf_typo_.*');
+    const run = runCli('fink', ['start', 'stream2science', '--until-caught-up'], setup.env);
+    assert.equal(run.status, 1, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stderr, /^fink: no upstream topic matches UPSTREAM_TOPICS \(ztf_typo_\.\*\) with a format; the topics upstream: .*typo_ztf_20260117/m);
+  });
+
+  test('UPSTREAM_TOPICS that match nothing: a running stream2science says so from the start, with the topics there', async () => {
+    await produceUpstream(cluster, 'typo_ztf_20260117', simulatedZtfAlerts(2, 19, '20260117').map((a) => a.message));
+    const setup = stream2scienceSetup(cluster, 'ztf_typo2_.*');
+    const child = spawnFink(['start', 'stream2science'], setup.env);
+    try {
+      await waitFor('the line that nothing matches', () => /no upstream topic matches UPSTREAM_TOPICS \(ztf_typo2_\.\*\).*typo_ztf_20260117/.test(child.output()), { detail: child.output });
+      child.child.kill('SIGTERM');
+      assert.equal(await child.exited, 0, child.output());
+    } finally {
+      child.child.kill('SIGKILL');
+    }
+  });
+
   // Last: it restarts the file's cluster.
   test('the upstream cluster restarted under a running stream2science: it goes on, every alert once', async () => {
     const setup = stream2scienceSetup(cluster, 'restart_ztf_.*');
