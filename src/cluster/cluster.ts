@@ -113,7 +113,7 @@ export async function startCluster(cluster: ClusterSettings, log: (line: string)
       }
       started.push({ ...(await startNode(layout, { index, nodes, libs, clusterId, cluster, security, log })), ours: true });
     }
-    await waitUntilAnswering(cluster, 90_000, () => started.every((s) => !s.exited()), n);
+    await waitUntilAnswering(cluster, cluster.startTimeoutMs, () => started.every((s) => !s.exited()), n);
   } catch (err) {
     // What this start began goes too: a broker left running without its pid file would be
     // invisible to 'status' and 'stop', and would hold the ports that the next start needs.

@@ -50,6 +50,8 @@ export interface ClusterSettings extends KafkaJars {
   admin?: { username: string; password: string | undefined };
   /** JVM heap options of each node. */
   heapOpts: string[];
+  /** How long a start waits for the cluster to answer. */
+  startTimeoutMs: number;
   /** message.max.bytes of the brokers: the largest alert a topic accepts. */
   maxMessageBytes: number;
   /** The simulator cluster's schema registry, started and stopped with it. */
@@ -89,6 +91,7 @@ export function clusterSettings(config: Config, name: ClusterName): ClusterSetti
     kafkaVersion: config.require('KAFKA_VERSION'),
     heapOpts: jvmOptions(config.get('KAFKA_HEAP_OPTS')),
     maxMessageBytes: config.int('DISTRIBUTION_MAX_MESSAGE_BYTES'),
+    startTimeoutMs: config.int('KAFKA_START_TIMEOUT_S') * 1000,
   };
   if (name === 'simulator') {
     const keys = { servers: 'SIMULATOR_SERVERS', stateDir: 'SIMULATOR_STATE_DIR' } as const;

@@ -32,6 +32,7 @@ export const KEYS = [
   { name: 'KAFKA_CACHE_DIR', type: path, default: '${FINK_HOME}/var/cache/kafka-${KAFKA_VERSION}', doc: 'where the managed Kafka jars are kept' },
   { name: 'KAFKA_STATE_DIR', type: path, default: '${FINK_HOME}/var/kafka', doc: 'data, logs and pid files of the managed cluster' },
   { name: 'KAFKA_HEAP_OPTS', type: str, default: '-Xms256m -Xmx1g', doc: 'JVM heap options of each managed broker' },
+  { name: 'KAFKA_START_TIMEOUT_S', type: { kind: 'int', min: 1, max: 3600 }, default: '90', doc: 'how long `fink_kafka start` waits for the managed cluster to answer (a loaded machine takes longer)' },
   { name: 'DISTRIBUTION_SERVERS', type: { kind: 'list' }, default: '127.0.0.1:9092', doc: 'bootstrap servers, comma-separated' },
   { name: 'DISTRIBUTION_SCHEMA', type: path, default: '${FINK_HOME}/schemas/distribution_schema.avsc', doc: 'where the newest distribution schema is written' },
   { name: 'SUBSTREAM_PREFIX', type: str, default: 'fink_', doc: 'prefix of the science topics' },

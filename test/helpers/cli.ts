@@ -20,7 +20,8 @@ const INHERITED = [
 export function testEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const name of INHERITED) if (process.env[name] !== undefined) env[name] = process.env[name];
-  return { ...env, FINK_CONF: join(packageRoot(), 'conf', 'fink.conf'), ...overrides };
+  // A broker that starts under a loaded machine (CI with a busy core) can take minutes to answer.
+  return { ...env, FINK_CONF: join(packageRoot(), 'conf', 'fink.conf'), KAFKA_START_TIMEOUT_S: '600', ...overrides };
 }
 
 /** Runs a command of the project (`fink` or `fink_kafka`) as a user would, with configuration overrides. */
