@@ -3,34 +3,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeContainer } from '../../src/avro/container.ts';
-import { parseAvroType, type AvroSchema } from '../../src/avro/schema.ts';
+import type { AvroSchema } from '../../src/avro/schema.ts';
 import { openReader } from '../../src/sciencedb/reader.ts';
-import { nestedRecords } from '../helpers/building-bombs.ts';
 import { runCli } from '../helpers/cli.ts';
 import { haveRealData, ZTF_DATA } from '../helpers/data.ts';
-import { alertSchema, varint } from '../helpers/hostile.ts';
+import { alertSchema } from '../helpers/hostile.ts';
+import { LSST_MINI_SCHEMA as LSST_SCHEMA, lsstDatum, nestedRecordsDatum, nestedRecordsSchema, nullRecordsDatum, nullRecordsSchema, ztfDatum } from '../helpers/poison-alerts.ts';
 import { tempDir } from '../helpers/temp.ts';
-
-/** A Rubin alert schema cut to what ingest reads: identity, object, time. */
-const LSST_SCHEMA = {
-  type: 'record', name: 'alert', namespace: 'lsst.v9_0', fields: [
-    { name: 'diaSourceId', type: 'long' },
-    { name: 'diaSource', type: { type: 'record', name: 'diaSource', fields: [
-      { name: 'diaSourceId', type: 'long' }, { name: 'diaObjectId', type: ['null', 'long'] }, { name: 'midpointMjdTai', type: 'double' },
-    ] } },
-  ],
-};
-
-function ztfDatum(candid: bigint, jd: number, extra: Record<string, unknown> = {}, schema: AvroSchema = alertSchema()): Buffer {
-  return parseAvroType(schema).toBuffer({ objectId: 'ZTF24poison', candid, candidate: { jd }, ...extra });
-}
-
-function lsstDatum(diaSourceId: bigint, midpointMjdTai: number): Buffer {
-  return parseAvroType(LSST_SCHEMA).toBuffer({ diaSourceId, diaSource: { diaSourceId, diaObjectId: 7n, midpointMjdTai } });
-}
-
-const head = ztfDatum(900n, 2460000.5);
-const nullsField = { name: 'xs', type: { type: 'array', items: { type: 'record', name: 'nulls', fields: Array.from({ length: 50 }, (_, i) => ({ name: `f${i}`, type: 'null' })) } } };
 
 /** Each poison: its file, schema and datum, and what ingest says of it. */
 const POISONS: [string, AvroSchema, Buffer, RegExp][] = [
@@ -39,9 +18,9 @@ const POISONS: [string, AvroSchema, Buffer, RegExp][] = [
   ['lsst-infinite.avro', LSST_SCHEMA, lsstDatum(903n, Number.POSITIVE_INFINITY), /lsst-infinite\.avro: alert #1: alert diaSourceId 903: diaSource\.midpointMjdTai Infinity is not a time/],
   ['lsst-absurd.avro', LSST_SCHEMA, lsstDatum(904n, 1e12), /lsst-absurd\.avro: alert #1: alert diaSourceId 904: diaSource\.midpointMjdTai 1000000000000 is not a time/],
   // 900,000 records of 50 nulls from 4 bytes: 46 million values.
-  ['null-records.avro', alertSchema([nullsField]), Buffer.concat([head, varint(900_000n), varint(0n)]), /null-records\.avro: alert #1: builds more than \d+ values/],
+  ['null-records.avro', nullRecordsSchema(), nullRecordsDatum(905n, 900_000), /null-records\.avro: alert #1: builds more than \d+ values/],
   // 10^8 values from no bytes at all.
-  ['nested.avro', alertSchema([{ name: 'n', type: nestedRecords(8, 10) }]), head, /nested\.avro: its schema is invalid: the schema 'alert' expands to 111111116 values/],
+  ['nested.avro', nestedRecordsSchema(), nestedRecordsDatum(906n), /nested\.avro: its schema is invalid: the schema 'alert' expands to 111111116 values/],
 ];
 
 test('fink ingest: poison alerts among good files are each named, every good alert is stored, exit 1, no abort', (t) => {
