@@ -1,13 +1,18 @@
-// `npm run fuzz -- [--target ingest|consumer|both] [--cases N] [--seed S] [--only I] [--ceiling MB]`:
-// seeded mutations of the real alerts through `fink ingest`'s code and the consumer's decoder (see
-// test/fuzz). Prints the cases, outcomes by kind of mutation, peak RSS and time; exit 1 if a case
+// `npm run fuzz -- [--target ingest|consumer|upstream|all] [--cases N] [--seed S] [--only I] [--ceiling MB]`:
+// seeded mutations of the real alerts, and poison alerts (items of no bytes, nested named records,
+// impossible times, hostile or unknown registry schemas), through `fink ingest`'s code, the
+// consumer's decoder and stream2science's (see test/fuzz); `both` is ingest and consumer. Prints the cases, outcomes by kind of mutation, peak RSS and time; exit 1 if a case
 // crashed, hung, died or was refused without a clear message, or the peak passed the ceiling.
 import { parseArgs } from 'node:util';
-import { runFuzz, type Target } from '../test/fuzz/run.ts';
+import { runFuzz, TARGETS, type Target } from '../test/fuzz/run.ts';
 
-const { values } = parseArgs({ options: { target: { type: 'string', default: 'both' }, cases: { type: 'string', default: '2000' }, seed: { type: 'string' }, only: { type: 'string' }, deadline: { type: 'string', default: '30' }, ceiling: { type: 'string', default: '300' } } });
+const { values } = parseArgs({ options: { target: { type: 'string', default: 'all' }, cases: { type: 'string', default: '2000' }, seed: { type: 'string' }, only: { type: 'string' }, deadline: { type: 'string', default: '30' }, ceiling: { type: 'string', default: '300' } } });
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
-const targets: Target[] = values.target === 'both' ? ['ingest', 'consumer'] : [values.target as Target];
+const targets: readonly Target[] = values.target === 'all' ? TARGETS : values.target === 'both' ? ['ingest', 'consumer'] : [values.target as Target];
+if (targets.some((t) => !TARGETS.includes(t))) {
+  process.stderr.write(`fuzz: --target is one of ${TARGETS.join(', ')}, all or both, not ${values.target}\n`);
+  process.exit(2);
+}
 const only = values.only === undefined ? undefined : Number(values.only);
 let failed = 0;
 for (const target of targets) {

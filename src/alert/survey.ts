@@ -42,15 +42,32 @@ export function surveyOfSchema(schema: NamedSchema): Survey | undefined {
   return undefined;
 }
 
-/** The view of a decoded alert of `survey`, with values added later if any; AlertError if it has no identity or night. */
+// The times an alert can have: from before either survey's first light to far past its end. A time
+// outside (NaN, infinite, 1e12...) is the writer's error, not a night: the date computation would
+// throw a RangeError or file the alert under a night that never was.
+const EARLIEST = { iso: '2015-01-01', jd: 2457023.5 };
+const LATEST = { iso: '2100-01-01', jd: 2488069.5 };
+const MJD_OF_JD = 2400000.5;
+
+/** Throws AlertError, naming the alert and the value, unless the Julian date `jd` is in the window above. */
+function plausible(jd: number, alert: string, what: string, value: number): void {
+  if (!(jd >= EARLIEST.jd && jd < LATEST.jd)) {
+    throw new AlertError(`alert ${alert}: ${what} ${value} is not a time an alert can have (${EARLIEST.iso} to ${LATEST.iso})`);
+  }
+}
+
+/** The view of a decoded alert of `survey`, with values added later if any; AlertError if it has no identity or no plausible night. */
 export function viewAlert(survey: Survey, alert: Record<string, unknown>, added: Record<string, unknown> | null = null): AlertView {
   if (survey === 'lsst') {
     const fields = extractLsstFields(alert, added);
-    if (fields.midpointMjdTai === null) throw new AlertError(`alert ${fields.diaSourceId} has no diaSource.midpointMjdTai, so no night`);
-    return { survey, fields, alertId: fields.diaSourceId, objectKey: lsstObjectKey(fields), night: dayObsOfMjdTai(fields.midpointMjdTai) };
+    const mjd = fields.midpointMjdTai;
+    if (mjd === null) throw new AlertError(`alert ${fields.diaSourceId} has no diaSource.midpointMjdTai, so no night`);
+    plausible(mjd + MJD_OF_JD, `diaSourceId ${fields.diaSourceId}`, 'diaSource.midpointMjdTai', mjd);
+    return { survey, fields, alertId: fields.diaSourceId, objectKey: lsstObjectKey(fields), night: dayObsOfMjdTai(mjd) };
   }
   const fields = extractFields(alert, added);
   if (fields.jd === null) throw new AlertError(`alert ${fields.candid} has no candidate.jd, so no night`);
+  plausible(fields.jd, `candid ${fields.candid}`, 'candidate.jd', fields.jd);
   return { survey, fields, alertId: fields.candid, objectKey: fields.objectId, night: nightOfJd(fields.jd) };
 }
 

@@ -3,8 +3,12 @@
 // whatever the bytes that follow, so a 120-byte datum can take all the memory there is. This walk
 // allocates nothing, and refuses a count that the bytes left cannot hold (each item takes at least
 // its type's smallest encoding) or that goes past a budget of items for the whole datum (which also
-// bounds items of types that take no bytes at all, like null or an empty record). A datum that
-// passes is decoded by avsc in memory proportional to its bytes and the budget.
+// bounds items of types that take no bytes at all, like null or an empty record). Items are not all
+// that can take no bytes: a record of nulls, or named records nested inside each other, each level
+// multiplying the last, decode into objects from nothing. So the walk also charges what decoding
+// builds (each record, field and item) against a budget that grows with the datum's bytes, and a
+// schema whose expansion without arrays (named types inlined) passes a limit is refused before any
+// datum is walked. A datum that passes is decoded by avsc in memory proportional to its bytes.
 import { FinkError } from '../errors.ts';
 import type { AvroType } from './schema.ts';
 
@@ -21,17 +25,33 @@ export interface DatumLimits {
   maxItems: number;
   /** Nesting of records, arrays, maps and unions (only recursive schemas nest deeper than they are written). */
   maxDepth: number;
+  /** Values decoding builds (records, their fields, array items, map entries) in one datum, whatever its size. */
+  maxValues: number;
+  /** Values a datum may build beyond `valuesPerByte` per byte it takes (see below). */
+  valuesBase: number;
+  valuesPerByte: number;
+  /** Nodes of a schema with its named types inlined and each array or map counted once. */
+  maxExpansion: number;
 }
 
 // Real alerts hold a few thousand items at most (a year of a source's history); a million is far
-// above that and still decodes within a few tens of MB.
-export const DATUM_LIMITS: DatumLimits = { maxItems: 1_000_000, maxDepth: 100 };
+// above that and still decodes within a few tens of MB. Every value of a real alert but a few
+// records takes a byte or more (a union's branch index at least), so real alerts build about one
+// value per byte; four per byte plus a few thousand leaves a wide margin, and keeps the work of a
+// file of alerts linear in its bytes (a datum may not build two million values from a few bytes,
+// the next one doing the same; real alerts build at most one value per byte). The largest real
+// schema (Fink's Rubin distribution) expands to about 1,400 nodes, Rubin's own to 1,100, ZTF's to 600.
+export const DATUM_LIMITS: DatumLimits = { maxItems: 1_000_000, maxDepth: 100, maxValues: 4_000_000, valuesBase: 4096, valuesPerByte: 4, maxExpansion: 100_000 };
 
 interface Walk {
   buf: Uint8Array;
   end: number;
   items: number;
   depth: number;
+  /** Values built so far, and the most the walk may build (see checkDatum). */
+  start: number;
+  values: number;
+  valueCap: number;
   limits: DatumLimits;
   /** Where each count and length starts, when asked for (see sizePositions). */
   positions: number[] | null;
@@ -81,6 +101,11 @@ function lengthPrefixed(w: Walk, pos: number, what: string): number {
   return at + len;
 }
 
+function charge(w: Walk, n: number): void {
+  w.values += n;
+  if (w.values > w.valueCap) throw new DatumError(`builds more than ${w.valueCap} values (records, fields, array or map items) from at most ${w.end - w.start} bytes`);
+}
+
 /** Array and map items, block by block: each count checked before any item is walked. */
 function blocks(w: Walk, pos: number, what: string, itemMin: number, item: Skip): number {
   if (++w.depth > w.limits.maxDepth) throw new DatumError(`nested more than ${w.limits.maxDepth} levels deep`);
@@ -98,6 +123,7 @@ function blocks(w: Walk, pos: number, what: string, itemMin: number, item: Skip)
     if (count * itemMin > w.end - pos) throw new DatumError(`corrupt (${what} block says ${count} items, more than the ${w.end - pos} bytes left can hold)`);
     w.items += count;
     if (w.items > w.limits.maxItems) throw new DatumError(`more than ${w.limits.maxItems} array or map items in one datum`);
+    charge(w, count);
     for (let i = 0; i < count; i++) pos = item(w, pos);
   }
   w.depth--;
@@ -157,7 +183,9 @@ function compile(type: AvroType): Compiled {
       const fields = t.fields!.map((f) => compile(f.type));
       self.min = fields.reduce((sum, f) => sum + f.min, 0);
       const skips = fields.map((f) => f.skip);
+      const built = 1 + skips.length;
       self.skip = (w, pos) => {
+        charge(w, built);
         for (let i = 0; i < skips.length; i++) pos = skips[i]!(w, pos);
         return pos;
       };
@@ -207,18 +235,65 @@ function remember(type: AvroType, c: Compiled): Compiled {
   return c;
 }
 
+const expansions = new WeakMap<AvroType, number>();
+
+/**
+ * The nodes of a schema with its named types inlined, each array or map counted with one item: what
+ * a datum of empty arrays builds at most (zero bytes can build all of it). Each named type is
+ * counted once and remembered, so this is linear in the schema; a type met again inside itself (a
+ * recursive schema, through a union or array) counts one, its nesting being the walk's depth limit.
+ */
+function expansion(type: AvroType, open: Set<AvroType>): number {
+  const hit = expansions.get(type);
+  if (hit !== undefined) return hit;
+  if (open.has(type)) return 1;
+  const t = type as unknown as TypeParts;
+  open.add(type);
+  let n = 1;
+  if (t.fields !== undefined) for (const f of t.fields) n += expansion(f.type, open);
+  else if (t.itemsType !== undefined) n += expansion(t.itemsType, open);
+  else if (t.valuesType !== undefined) n += expansion(t.valuesType, open);
+  else if (t.types !== undefined) for (const b of t.types) n += expansion(b, open);
+  else if (t.underlyingType !== undefined) n = expansion(t.underlyingType, open);
+  open.delete(type);
+  expansions.set(type, n);
+  return n;
+}
+
+/** Throws DatumError if a schema expands past the limit (see expansion): no datum of it is walked. */
+export function checkSchemaSize(type: AvroType, limits: DatumLimits = DATUM_LIMITS): void {
+  const n = expansion(type, new Set());
+  if (n > limits.maxExpansion) {
+    const name = (type as { name?: unknown }).name;
+    throw new DatumError(`the schema${typeof name === 'string' ? ` '${name}'` : ''} expands to ${n > 1e15 ? 'more than 10^15' : n} values with its named types inlined (without its arrays), more than the ${limits.maxExpansion} allowed`);
+  }
+}
+
+/** How many nodes a schema expands to (see expansion): what the limit is measured in. */
+export function schemaExpansion(type: AvroType): number {
+  return expansion(type, new Set());
+}
+
 /**
  * Checks that the bytes from `pos` hold one datum of `type` within `limits`, without decoding it;
- * returns where the datum ends (at most `end`). Throws DatumError with the reason.
+ * returns where the datum ends (at most `end`). Throws DatumError with the reason: the schema
+ * expands past the limit, or the bytes are not a datum of it, or the datum builds more values than
+ * its bytes allow.
  */
 export function checkDatum(type: AvroType, buf: Uint8Array, pos = 0, end = buf.length, limits: DatumLimits = DATUM_LIMITS): number {
-  return compile(type).skip({ buf, end, items: 0, depth: 0, limits, positions: null }, pos);
+  checkSchemaSize(type, limits);
+  const valueCap = Math.min(limits.maxValues, limits.valuesBase + limits.valuesPerByte * (end - pos));
+  const w: Walk = { buf, end, items: 0, depth: 0, start: pos, values: 0, valueCap, limits, positions: null };
+  const after = compile(type).skip(w, pos);
+  const allowed = limits.valuesBase + limits.valuesPerByte * (after - pos);
+  if (w.values > allowed) throw new DatumError(`builds ${w.values} values (records, fields, array or map items) from ${after - pos} bytes, more than the ${allowed} allowed`);
+  return after;
 }
 
 /** Where the counts and lengths of a valid datum start: the places a tool that corrupts data aims at. */
 export function sizePositions(type: AvroType, buf: Uint8Array): number[] {
   const positions: number[] = [];
-  compile(type).skip({ buf, end: buf.length, items: 0, depth: 0, limits: DATUM_LIMITS, positions }, 0);
+  compile(type).skip({ buf, end: buf.length, items: 0, depth: 0, start: 0, values: 0, valueCap: DATUM_LIMITS.maxValues, limits: DATUM_LIMITS, positions }, 0);
   return positions;
 }
 

@@ -5,7 +5,7 @@
 // before avsc decodes it.
 import { closeSync, openSync } from 'node:fs';
 import { fileSource, readContainer, ContainerError, type Container } from '../avro/container.ts';
-import { checkDatum, DATUM_LIMITS, DatumError, minimumSize } from '../avro/bounded.ts';
+import { checkDatum, checkSchemaSize, DATUM_LIMITS, DatumError, minimumSize } from '../avro/bounded.ts';
 import { checkSchemaShape, compactSchemaJson, isRecordSchema, parseAvroType, sanitizeSchema, schemaFingerprint, type AvroType } from '../avro/schema.ts';
 import { AlertError } from '../alert/fields.ts';
 import { surveyOfSchema, viewAlert, type Survey } from '../alert/survey.ts';
@@ -54,9 +54,10 @@ function writerSchema(schema: unknown): WriterSchema {
     checkSchemaShape(schema);
     valid = sanitizeSchema(schema);
     type = parseAvroType(valid);
+    checkSchemaSize(type);
   } catch (err) {
-    // Whatever the header holds (a field that is null, a name that is a number...), the reason
-    // is the schema: avsc's message says where.
+    // Whatever the header holds (a field that is null, a name that is a number, records nested
+    // into millions of values...), the reason is the schema: avsc's message says where.
     throw new BadFileError(`its schema is invalid: ${(err as Error).message}`);
   }
   const survey = surveyOfSchema(valid);
@@ -91,8 +92,9 @@ export function decodeDatum(writer: WriterSchema, data: Buffer, pos = 0): { aler
   try {
     view = viewAlert(writer.survey, value);
   } catch (err) {
-    if (err instanceof AlertError) throw new BadFileError(err.message);
-    throw err;
+    // The view only reads the decoded value: whatever it throws is about this alert, never the
+    // machine (an AlertError says what; anything else, a value of a shape it did not expect).
+    throw new BadFileError(err instanceof AlertError ? err.message : `its values cannot be read (${(err as Error).message})`);
   }
   return { alert: { ...view, schemaId: writer.id, schemaJson: writer.json, datum: data.subarray(pos, end), added: null }, end };
 }

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { checkDatum, DatumError } from '../../src/avro/bounded.ts';
-import { parseAvroType } from '../../src/avro/schema.ts';
-import { haveRealData } from '../helpers/data.ts';
+import { checkDatum, DATUM_LIMITS, DatumError, schemaExpansion } from '../../src/avro/bounded.ts';
+import { readContainer } from '../../src/avro/container.ts';
+import { parseAvroType, sanitizeSchema, type AvroSchema } from '../../src/avro/schema.ts';
+import { packageRoot } from '../../src/config/config.ts';
+import { expandPaths } from '../../src/sciencedb/ingest.ts';
+import { BUILDING_BOMBS } from '../helpers/building-bombs.ts';
+import { FINK_DATA, haveLsstData, haveRealData, LSST_DATA, LSST_SAMPLES, ZTF_DATA } from '../helpers/data.ts';
 import { varint } from '../helpers/hostile.ts';
 import { realMessages } from '../helpers/wire.ts';
 
@@ -32,5 +39,39 @@ describe('the bounded check of a datum', () => {
     assert.throws(() => checkDatum(parseAvroType(['null', 'int']), varint(2n)), /union index 2, the union has 2 branches/);
     assert.throws(() => checkDatum(parseAvroType({ type: 'enum', name: 'e', symbols: ['a'] }), varint(-1n)), /enum index -1/);
     assert.throws(() => checkDatum(parseAvroType('string'), varint(-5n)), /negative length/);
+  });
+});
+
+describe('what decoding builds is bounded, whatever the bytes it reads', () => {
+  for (const [index, bomb] of BUILDING_BOMBS.entries()) {
+    test(`${bomb.name}: refused quickly, in a 64 MB heap`, () => {
+      const child = join(packageRoot(), 'test', 'avro', 'building-child.ts');
+      const started = performance.now();
+      const run = spawnSync(process.execPath, ['--max-old-space-size=64', child, String(index)], { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(run.status, 0, `the child ended with status ${run.status} (signal ${run.signal}): ${run.stderr.slice(-600)}`);
+      assert.match(run.stdout, /^refused: /);
+      assert.match(run.stdout, bomb.refused);
+      // Quickly: the walk stops at the budget (a second at most on a slow machine; 60 s is a hang).
+      assert.ok(performance.now() - started < 60_000);
+    });
+  }
+
+  test('every real schema expands to far less than the limit', (t) => {
+    if (!haveRealData(t) || !haveLsstData(t)) return;
+    const files = expandPaths([ZTF_DATA, FINK_DATA, ...LSST_SAMPLES]).files;
+    const fink = JSON.parse(readFileSync(join(LSST_DATA, 'fink_lsst_distribution_schema_2026-03-18.json'), 'utf8')) as AvroSchema;
+    const schemas = [...files.map((f) => readContainer(readFileSync(f)).schema), fink];
+    for (const schema of schemas) {
+      const n = schemaExpansion(parseAvroType(sanitizeSchema(schema)));
+      assert.ok(n * 20 < DATUM_LIMITS.maxExpansion, `${n} nodes`);
+    }
+  });
+
+  test('a real alert builds at most one value per byte it takes', (t) => {
+    if (!haveRealData(t)) return;
+    for (const { key, value } of realMessages()) {
+      const type = parseAvroType(JSON.parse(key.toString()));
+      assert.equal(checkDatum(type, value, 0, value.length, { ...DATUM_LIMITS, valuesBase: 0, valuesPerByte: 1 }), value.length);
+    }
   });
 });

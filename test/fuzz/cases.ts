@@ -8,7 +8,8 @@ import { parseAvroType, sanitizeSchema, type AvroSchema } from '../../src/avro/s
 import { expandPaths } from '../../src/sciencedb/ingest.ts';
 import { FINK_DATA, ZTF_DATA } from '../helpers/data.ts';
 import { deflateBomb, varint } from '../helpers/hostile.ts';
-import type { WireMessage } from '../helpers/wire.ts';
+import { lsstMessages, type WireMessage } from '../helpers/wire.ts';
+import { poisonAlert, POISON_KINDS, type PoisonKind } from './poison-cases.ts';
 
 export type Rng = () => number;
 
@@ -24,8 +25,8 @@ export function rng(seed: number, index: number): Rng {
   };
 }
 
-const int = (r: Rng, n: number) => Math.floor(r() * n);
-const pick = <T>(r: Rng, xs: readonly T[]): T => xs[int(r, xs.length)]!;
+export const int = (r: Rng, n: number) => Math.floor(r() * n);
+export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[int(r, xs.length)]!;
 
 /** A huge (or negative) count or length: the kind of value that bombs a trusting decoder. */
 function hugeVarint(r: Rng): Buffer {
@@ -84,11 +85,34 @@ export function realSources(): Source[] {
   return sources;
 }
 
-export const INGEST_KINDS = ['bitflip', 'truncate', 'datum-bitflip', 'datum-truncate', 'count-bomb', 'block-count', 'deflate-bomb', 'header'] as const;
+let rubin: WireMessage[] | undefined;
+
+/** The Rubin samples as messages (key: the schema), or none where the shared data lacks them. */
+export function rubinAlerts(): WireMessage[] {
+  if (rubin !== undefined) return rubin;
+  try {
+    rubin = lsstMessages();
+  } catch {
+    rubin = [];
+  }
+  return rubin;
+}
+
+let reals: WireMessage[] | undefined;
+
+/** Real alerts of both surveys as messages: what poisons alter. */
+export function realAlerts(): WireMessage[] {
+  reals ??= [...realMessagesOf(realSources()), ...rubinAlerts()];
+  return reals;
+}
+
+const isPoison = (kind: string): kind is PoisonKind => (POISON_KINDS as readonly string[]).includes(kind);
+
+export const INGEST_KINDS = ['bitflip', 'truncate', 'datum-bitflip', 'datum-truncate', 'count-bomb', 'block-count', 'deflate-bomb', 'header', ...POISON_KINDS] as const;
 export type IngestKind = (typeof INGEST_KINDS)[number];
 
 /** Mutated schema texts: a null field, deep nesting, bytes changed. */
-function mutateSchemaText(r: Rng, text: string): string {
+export function mutateSchemaText(r: Rng, text: string): string {
   switch (int(r, 4)) {
     case 0: return text.replace(/"fields"\s*:\s*\[/, '"fields":[null,');
     case 1: {
@@ -105,6 +129,10 @@ export function ingestCase(seed: number, index: number): { kind: IngestKind; byt
   const kind = pick(r, INGEST_KINDS);
   const src = pick(r, realSources());
   const codec = r() < 0.5 ? 'deflate' : 'null';
+  if (isPoison(kind)) {
+    const poison = poisonAlert(r, kind, BigInt(index + 1), realAlerts());
+    return { kind, bytes: encodeContainer(poison.schema, [poison.datum], { codec }) };
+  }
   const withDatum = (change: (d: Buffer, i: number) => Buffer) => {
     const i = int(r, src.datums.length);
     const datums = src.datums.map((d, j) => (j === i ? change(d, j) : d));
@@ -132,7 +160,7 @@ export function ingestCase(seed: number, index: number): { kind: IngestKind; byt
   }
 }
 
-export const MESSAGE_KINDS = ['value-bitflip', 'value-truncate', 'value-trailing', 'count-bomb', 'key-garbage', 'key-doc', 'key-mutated', 'object-id'] as const;
+export const MESSAGE_KINDS = ['value-bitflip', 'value-truncate', 'value-trailing', 'count-bomb', 'key-garbage', 'key-doc', 'key-mutated', 'object-id', ...POISON_KINDS] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 /** The real alerts as messages (key: the schema made valid, as the distribution sends it). */
@@ -147,6 +175,10 @@ export function messageCase(seed: number, index: number, messages: readonly (Wir
   const r = rng(seed, index);
   const kind = pick(r, MESSAGE_KINDS);
   const m = pick(r, messages);
+  if (isPoison(kind)) {
+    const poison = poisonAlert(r, kind, BigInt(index + 1), messages);
+    return { kind, message: { key: Buffer.from(JSON.stringify(poison.schema)), value: poison.datum } };
+  }
   switch (kind) {
     case 'value-bitflip': return { kind, message: { key: m.key, value: flipBits(r, m.value) } };
     case 'value-truncate': return { kind, message: { key: m.key, value: truncate(r, m.value) } };

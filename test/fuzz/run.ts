@@ -10,7 +10,8 @@ import { NODE_FLAGS } from '../../src/cli/runtime.ts';
 import { packageRoot } from '../../src/config/config.ts';
 import type { CaseLine } from './worker.ts';
 
-export type Target = 'ingest' | 'consumer';
+export type Target = 'ingest' | 'consumer' | 'upstream';
+export const TARGETS: readonly Target[] = ['ingest', 'consumer', 'upstream'];
 
 export interface FuzzFailure {
   i: number;
