@@ -1,6 +1,6 @@
 // File-system helpers shared by the rooms of the flow.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** The names in a folder, or none if the folder does not exist (yet). */
@@ -37,14 +37,17 @@ export function appendRecord(file: string, text: string, mode = 0o600): void {
  * Replaces `file` with `text` atomically, without ever following a symlink planted there or at
  * the temporary name: the text goes to a new file of an unpredictable name, opened with O_EXCL and
  * O_NOFOLLOW, which is then renamed over `file` (a rename replaces a symlink, it does not follow it).
+ * `durable`: the text and the rename are on disk before it returns (fsync of the file, then of the
+ * folder), so that a crash leaves the old file or the new one, whole.
  */
-export function replaceFile(file: string, text: string, mode = 0o644): void {
+export function replaceFile(file: string, text: string, mode = 0o644, { durable = false } = {}): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
     try {
       writeSync(fd, text);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -52,5 +55,15 @@ export function replaceFile(file: string, text: string, mode = 0o644): void {
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
+  }
+  if (durable) syncFolder(dirname(file));
+}
+
+function syncFolder(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -4,12 +4,12 @@
 // good in a registry, so a cached text never goes stale. A text is checked (JSON, a record, the
 // bounded compile) before it is kept: a hostile or broken schema is its messages' dead letter, and
 // a cached file that fails the check (a torn or edited file) is asked for again.
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fetchSchemaById, redactUrl, RegistryError, SCHEMA_NOT_FOUND } from '../avro/schema-registry.ts';
 import { Backoff } from '../backoff.ts';
 import { FinkError } from '../errors.ts';
+import { replaceFile } from '../files.ts';
 import type { Logger } from '../log.ts';
 import { pause } from '../pause.ts';
 import { SchemaCache } from '../sciencedb/decode.ts';
@@ -73,31 +73,6 @@ export function checkSchemaText(id: number, text: string): void {
   }
 }
 
-/** Writes `text` to `file` so that a crash leaves the old file or the new one, whole: a temporary file, fsync, rename, fsync of the folder. */
-function writeDurably(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
-  try {
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  const dir = openSync(dirname(file), constants.O_RDONLY);
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
-}
-
 function aborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
@@ -137,7 +112,7 @@ export class RegistrySchemaCache {
       if (err instanceof RefusedSchemaError) this.#refused.set(id, err);
       throw err;
     }
-    writeDurably(this.file(id), text);
+    replaceFile(this.file(id), text, 0o644, { durable: true });
     this.#texts.set(id, text);
     return text;
   }
