@@ -64,7 +64,10 @@ export function upstreamProducer(cluster: TestCluster): UpstreamProducer {
   return {
     async send(topic, values, options = {}) {
       const partitions = options.partitions ?? 1;
-      if (!created.has(topic)) await ensureTopic(connection, topic, { partitions, replicationFactor: 1 });
+      // Kept whatever their timestamps: tests send messages dated months back (a reset to a time), and
+      // the managed brokers apply time retention within seconds (retention.check.interval.ms), which
+      // would delete them under the test as soon as the check runs.
+      if (!created.has(topic)) await ensureTopic(connection, topic, { partitions, replicationFactor: 1, configs: { 'retention.ms': '-1' } });
       created.add(topic);
       for (let i = 0; i < values.length; i += 100) {
         await producer.send({
