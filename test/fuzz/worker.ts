@@ -1,7 +1,7 @@
 // A fuzz worker (child of run.ts): runs cases [from, to) of a seed through `fink ingest`'s code, the
 // consumer's decoder or stream2science's (its schemas from a local server speaking the registry's
 // API), and prints one JSON line per case (its outcome, the peak memory so far).
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeConfluent } from '../../src/avro/confluent-wire.ts';
 import { showMessage } from '../../src/consumer/messages.ts';
@@ -27,6 +27,8 @@ export interface CaseLine {
   outcome: Outcome;
   detail?: string;
   peakMb: number;
+  /** The worker process that ran the case (run.ts starts a fresh one every so many cases). */
+  pid: number;
 }
 
 // A clear message is one line of text with no control characters (printable changes nothing).
@@ -39,7 +41,21 @@ function describe(err: unknown): string {
 const [target, seedText, fromText, toText] = process.argv.slice(2);
 const seed = Number(seedText);
 const work = tempDir('fuzz');
-const emit = (line: CaseLine) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const emit = (line: Omit<CaseLine, 'pid'>) => process.stdout.write(`${JSON.stringify({ ...line, pid: process.pid })}\n`);
+
+/**
+ * For run.ts's own tests: FUZZ_STALL="i" stalls forever on case i (a real hang), "i:marker" only
+ * while the marker file is absent, creating it (a case slow once, as on a loaded machine).
+ */
+function stallFor(i: number): void {
+  const [at, marker] = (process.env.FUZZ_STALL ?? '').split(':');
+  if (at === undefined || at === '' || Number(at) !== i) return;
+  if (marker !== undefined) {
+    if (existsSync(marker)) return;
+    writeFileSync(marker, '');
+  }
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
 
 function runIngest(from: number, to: number): void {
   realSources();
@@ -47,6 +63,7 @@ function runIngest(from: number, to: number): void {
   const db = join(work, 'db');
   for (let i = from; i < to; i++) {
     const { kind, bytes } = ingestCase(seed, i);
+    stallFor(i);
     writeFileSync(file, bytes);
     let outcome: Outcome;
     let detail: string | undefined;
