@@ -17,3 +17,8 @@ export function printable(text: string): string {
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
+
+/** The text with every secret given (passwords read back in a tool's output) shown as `********`. */
+export function masked(text: string, secrets: readonly (string | undefined)[]): string {
+  return secrets.reduce<string>((t, secret) => (secret === undefined || secret === '' ? t : t.split(secret).join('********')), text);
+}

@@ -8,6 +8,7 @@ import { chmodSync, existsSync, readFileSync, readdirSync, renameSync, rmSync } 
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { FinkError } from '../errors.ts';
+import { masked } from '../printable.ts';
 import { privateFolder, replaceFile } from '../files.ts';
 import { requireTool } from './provision.ts';
 import type { ClusterSettings } from './settings.ts';
@@ -34,7 +35,7 @@ const GENERATED = {
 } as const;
 
 /** Where the generated material lives. */
-export const tlsFolder = (stateDir: string) => join(stateDir, 'tls');
+const tlsFolder = (stateDir: string) => join(stateDir, 'tls');
 
 /** The CA file (PEM) that the clients of `cluster` trust: the generated one, or the operator's. */
 export function clientCaFile(cluster: Pick<ClusterSettings, 'stateDir' | 'tls'>): string | undefined {
@@ -52,7 +53,7 @@ export function subjectAltNames(host: string): string {
 function keytool(args: string[], password: string, cwd: string): void {
   const run = spawnSync('keytool', [...args, '-storepass:env', 'FINK_STOREPASS'], { cwd, encoding: 'utf8', env: { ...process.env, FINK_STOREPASS: password } });
   if (run.error !== undefined || run.status !== 0) {
-    const output = `${run.stdout ?? ''}${run.stderr ?? ''}`.split(password).join('********').trim();
+    const output = masked(`${run.stdout ?? ''}${run.stderr ?? ''}`, [password]).trim();
     throw new FinkError(`keytool ${args[0]} failed while making the cluster's TLS certificates (exit ${run.status ?? run.error?.message}):\n${output}`, { code: 'FINK_KAFKA' });
   }
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FinkError } from '../errors.ts';
 import { privateFolder, replaceFile } from '../files.ts';
+import { masked } from '../printable.ts';
 import { withAdmin } from '../kafka/client-options.ts';
 import { classifyKafkaError } from '../kafka/errors.ts';
 import { clusterLayout, CONTROLLER_HOST, nodeCount, nodeLayout, type NodeLayout } from './layout.ts';
@@ -121,8 +122,7 @@ export async function startCluster(cluster: ClusterSettings, log: (line: string)
     for (const [i, l] of nodes.entries()) if (started[i]?.ours === true) rmSync(l.pidFile, { force: true });
     const tails = nodes.map((l) => (existsSync(l.logFile) ? `${l.logFile}:\n${readFileSync(l.logFile, 'utf8').split('\n').slice(-10).join('\n')}` : '')).join('\n');
     const text = `${err instanceof Error ? err.message : String(err)}; the end of the logs:\n${tails}`;
-    const secrets = security === undefined ? [] : [security.password, security.controllerSecret, security.tls?.keystorePassword ?? ''];
-    throw new FinkError(secrets.filter((secret) => secret !== '').reduce((t, secret) => t.split(secret).join('********'), text));
+    throw new FinkError(masked(text, [security?.password, security?.controllerSecret, security?.tls?.keystorePassword]));
   }
   return { alreadyRunning: false, pids: started.map((s) => s.pid), bootstrap };
 }
@@ -190,7 +190,7 @@ function formatStorage(layout: NodeLayout, { classpath, props, log4j }: NodeFile
   }
   if (format.status !== 0) {
     const output = (format.stdout + format.stderr).trim();
-    throw new FinkError(`formatting the Kafka storage failed:\n${security === undefined ? output : output.split(security.password).join('********')}`);
+    throw new FinkError(`formatting the Kafka storage failed:\n${masked(output, [security?.password])}`);
   }
 }
 

@@ -17,7 +17,7 @@ export interface NodeSecurity {
 }
 
 /** The protocol, and name, of the client listener. */
-export function clientListener(security: NodeSecurity | undefined): 'PLAINTEXT' | 'SASL_PLAINTEXT' | 'SASL_SSL' {
+function clientListener(security: NodeSecurity | undefined): 'PLAINTEXT' | 'SASL_PLAINTEXT' | 'SASL_SSL' {
   if (security === undefined) return 'PLAINTEXT';
   return security.tls === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL';
 }

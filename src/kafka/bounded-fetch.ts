@@ -56,13 +56,16 @@ function readBatch(reader: Reader, limit: number, refused: RefusedBatch[]): Reco
     const compressedLength = batch.length - (reader.position - start - BATCH_HEAD);
     const compressed = reader.buffer.slice(reader.position, reader.position + compressedLength);
     reader.skip(compressedLength);
+    const refuse = (size: number | undefined): RecordsBatch => {
+      refused.push({ firstOffset: batch.firstOffset, lastOffset: batch.firstOffset + BigInt(batch.lastOffsetDelta), codec, size, records: count, limit });
+      return batch;
+    };
+    if (count > limit / RECORD_COST) return refuse(count * RECORD_COST);
     try {
-      if (count > limit / RECORD_COST) throw new InflateLimitError(limit, count * RECORD_COST);
       records = Reader.from(inflateBounded(codec, compressed, limit));
     } catch (err) {
       if (!(err instanceof InflateLimitError)) throw err;
-      refused.push({ firstOffset: batch.firstOffset, lastOffset: batch.firstOffset + BigInt(batch.lastOffsetDelta), codec, size: err.size, records: count, limit });
-      return batch;
+      return refuse(err.size);
     }
   }
   const list: KafkaRecord[] = batch.records;
@@ -77,7 +80,7 @@ function readBatches(reader: Reader, limit: number, refused: RefusedBatch[]): Re
   return batches;
 }
 
-export type FetchPartitionRead = Record<string, unknown> & { records: RecordsBatch[] | null; errorCode: number; [kRefused]?: RefusedBatch[] };
+type FetchPartitionRead = Record<string, unknown> & { records: RecordsBatch[] | null; errorCode: number; [kRefused]?: RefusedBatch[] };
 
 function readPartition(r: Reader, limit: number, errors: [string, [number, null]][], path: string): FetchPartitionRead {
   const partition: FetchPartitionRead = {

@@ -89,23 +89,8 @@ export function snappyBound(data: Buffer): number {
  * inflated; InflateLimitError when it would exceed `limit` bytes. Other failures are the codec's.
  */
 export function inflateBounded(codec: number, data: Buffer, limit: number): Buffer {
-  const tooLarge = (err: unknown): never => {
-    throw (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? new InflateLimitError(limit, undefined) : err;
-  };
-  if (codec === 1) {
-    try {
-      return zlib.gunzipSync(data, { maxOutputLength: limit });
-    } catch (err) {
-      return tooLarge(err);
-    }
-  }
-  if (codec === 4) {
-    try {
-      return zlib.zstdDecompressSync(data, { maxOutputLength: limit });
-    } catch (err) {
-      return tooLarge(err);
-    }
-  }
+  if (codec === 1) return zlibBounded(zlib.gunzipSync, data, limit);
+  if (codec === 4) return zlibBounded(zlib.zstdDecompressSync, data, limit);
   const bound = codec === 3 ? lz4Bound(data) : codec === 2 ? snappyBound(data) : 0;
   if (bound > limit) throw new InflateLimitError(limit, Number.isFinite(bound) ? bound : undefined);
   const algorithm = compressionsAlgorithmsByBitmask[codec];
@@ -113,4 +98,13 @@ export function inflateBounded(codec: number, data: Buffer, limit: number): Buff
   const out = algorithm.decompressSync(data);
   if (out.length > limit) throw new InflateLimitError(limit, out.length);
   return out;
+}
+
+/** gzip and zstd: zlib stops at the limit itself (maxOutputLength). */
+function zlibBounded(inflate: (data: Buffer, options: { maxOutputLength: number }) => Buffer, data: Buffer, limit: number): Buffer {
+  try {
+    return inflate(data, { maxOutputLength: limit });
+  } catch (err) {
+    throw (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? new InflateLimitError(limit, undefined) : err;
+  }
 }

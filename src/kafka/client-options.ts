@@ -4,7 +4,6 @@ import type { ConnectionOptions } from 'node:tls';
 import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/config.ts';
 import { UsageError } from '../errors.ts';
-import { walkErrors } from './errors.ts';
 
 export type SaslMechanism = 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN';
 
@@ -54,24 +53,6 @@ export function tlsConnection(files: TlsFiles): ConnectionOptions {
   const cert = read('CERT', files.certFile);
   const key = read('KEY', files.keyFile);
   return { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
-}
-
-/** node:tls's codes for a broker certificate that the client does not trust or that names another host. */
-const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
-
-/**
- * What to check when a connection failed because the broker's TLS certificate was not trusted (the
- * CA file of `prefix`); undefined for any other failure.
- */
-export function tlsFailureHint(err: unknown, prefix: TlsFiles['prefix']): string | undefined {
-  let hint: string | undefined;
-  walkErrors(err, (e) => {
-    const { code } = e as { code?: unknown };
-    if (typeof code === 'string' && UNTRUSTED.has(code)) {
-      hint ??= `the broker's TLS certificate is not trusted (${code}): ${prefix}_SSL_CA_FILE must be the certificate authority that signed it ('fink_kafka status' prints a managed cluster's), and the certificate must name the host connected to`;
-    }
-  });
-  return hint;
 }
 
 export function kafkaClientOptions(config: Config, who: 'client' | 'admin' = 'client'): KafkaConnection {

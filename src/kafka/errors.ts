@@ -58,7 +58,7 @@ function clientCode(e: unknown): string | undefined {
 }
 
 /** An error of the Kafka client (network, broker answers, its own refusals), as opposed to anything else. */
-export function isClientError(err: unknown): boolean {
+function isClientError(err: unknown): boolean {
   return clientCode(err) !== undefined;
 }
 
@@ -97,9 +97,9 @@ export function isUnknownTopic(err: unknown): boolean {
   return found;
 }
 
-/** The one line for a Kafka that does not answer: where it was asked, why, and what to do. */
-export function unreachableMessage(servers: readonly string[], err: unknown): string {
-  return `Kafka does not answer at ${servers.join(',')} (${rootCauses(err).join('; ')}): start it with 'npx fink_kafka start', or set DISTRIBUTION_SERVERS to a running cluster`;
+/** The one line for a Kafka that does not answer: which one, where it was asked, why, and what to do. */
+export function unreachableMessage(servers: readonly string[], err: unknown, { who = 'Kafka', advice = "start it with 'npx fink_kafka start', or set DISTRIBUTION_SERVERS to a running cluster" } = {}): string {
+  return `${who} does not answer at ${servers.join(',')} (${rootCauses(err).join('; ')}): ${advice}`;
 }
 
 /**
@@ -107,7 +107,7 @@ export function unreachableMessage(servers: readonly string[], err: unknown): st
  * restarted cluster), or is still writing the markers of the previous transaction: answers that
  * pass on their own, to be waited out.
  */
-export const COORDINATOR_SETTLING: ReadonlySet<string> = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS']);
+const COORDINATOR_SETTLING: ReadonlySet<string> = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS']);
 
 /** True when every broker answer inside the error says the coordinator is settling. */
 export function isCoordinatorSettling(err: unknown): boolean {
@@ -138,7 +138,25 @@ export function classifyKafkaError(err: unknown): KafkaFailure | undefined {
   if (codes.includes('PLT_KFK_AUTHENTICATION') || ids.includes('SASL_AUTHENTICATION_FAILED')) return 'authentication';
   if (ids.some((id) => FENCED.has(id))) return 'fenced';
   if (ids.some((id) => id.endsWith('AUTHORIZATION_FAILED'))) return 'unauthorized';
-  if (isCoordinatorSettling(err)) return 'settling';
+  if (ids.length > 0 && ids.every((id) => COORDINATOR_SETTLING.has(id))) return 'settling';
   if (ids.length > 0) return 'answered';
   return codes.includes('PLT_KFK_USER') ? 'refused' : 'unreachable';
+}
+
+/** node:tls's codes for a broker certificate that the client does not trust or that names another host. */
+const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
+/**
+ * What to check when a connection failed because the broker's TLS certificate was not trusted (the
+ * CA file of `prefix`); undefined for any other failure.
+ */
+export function tlsFailureHint(err: unknown, prefix: 'KAFKA' | 'UPSTREAM'): string | undefined {
+  let hint: string | undefined;
+  walkErrors(err, (e) => {
+    const { code } = e as { code?: unknown };
+    if (typeof code === 'string' && UNTRUSTED.has(code)) {
+      hint ??= `the broker's TLS certificate is not trusted (${code}): ${prefix}_SSL_CA_FILE must be the certificate authority that signed it ('fink_kafka status' prints a managed cluster's), and the certificate must name the host connected to`;
+    }
+  });
+  return hint;
 }

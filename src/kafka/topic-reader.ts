@@ -167,8 +167,6 @@ export interface FetchedPartition {
   /** The broker's error name for this partition (`NONE` when it answered). */
   error: string;
   messages: ConsumedMessage[];
-  /** Batches that inflate past their topic's limit, each said in a log line and read past. */
-  refused?: RefusedBatch[];
   /** The position after what was fetched (control batches, aborted and refused ones move it too). */
   next: bigint;
   highWatermark: bigint;
@@ -205,8 +203,7 @@ export async function fetchPartitions(consumer: Consumer, node: number, wanted: 
       if (w === undefined) continue;
       const error = protocolErrorsCodesById[part.errorCode] ?? `error code ${part.errorCode}`;
       const messages: ConsumedMessage[] = [];
-      const refused = (part as FetchedRecords)[kRefused] ?? [];
-      for (const r of refused) log('warn', 'record batch refused: it inflates past its limit; reading on after it', { topic: w.topic, partition: w.partition, offset: r.firstOffset, lastOffset: r.lastOffset, codec: CODECS[r.codec] ?? r.codec, size: r.size, records: r.records, limit: r.limit });
+      for (const r of (part as FetchedRecords)[kRefused] ?? []) log('warn', 'record batch refused: it inflates past its limit; reading on after it', { topic: w.topic, partition: w.partition, offset: r.firstOffset, lastOffset: r.lastOffset, codec: CODECS[r.codec] ?? r.codec, size: r.size, records: r.records, limit: r.limit });
       let next = w.offset;
       if (error === 'NONE') {
         const batches = (part as FetchedRecords)[kAsSent] ?? [];
@@ -222,7 +219,7 @@ export async function fetchPartitions(consumer: Consumer, node: number, wanted: 
         const last = batches.length === 0 ? undefined : lastOffset(batches[batches.length - 1]!);
         if (last !== undefined && last >= next) next = last + 1n;
       }
-      out.push({ topic: w.topic, partition: w.partition, error, messages, refused, next, highWatermark: part.highWatermark });
+      out.push({ topic: w.topic, partition: w.partition, error, messages, next, highWatermark: part.highWatermark });
     }
   }
   return out;
