@@ -12,6 +12,7 @@ import { WireSchemas } from '../src/distribution/wire.ts';
 import { deleteTopic, ensureTopic } from '../src/kafka/topics.ts';
 import { openReader, type AlertReader, type Checkpoint, type StoredAlert } from '../src/sciencedb/reader.ts';
 import { simulateIntoDb } from '../src/sciencedb/simulate.ts';
+import { LSST_PROFILES, ZTF_PROFILES, type AnyProfile } from '../src/sciencedb/simulation.ts';
 import type { Compression } from '../src/kafka/transactional-producer.ts';
 import { parseAvroType, type AvroType } from '../src/avro/schema.ts';
 import { kafkaClientOptions } from '../src/kafka/client-options.ts';
@@ -19,8 +20,8 @@ import { kafkaClientOptions } from '../src/kafka/client-options.ts';
 export const root = packageRoot();
 export const node = process.execPath;
 export const benchDir = join(root, 'var', 'bench');
-export const BENCH_PROFILES = ['ztf', 'ztf-light', 'lsst', 'lsst-light'] as const;
-export type BenchProfile = (typeof BENCH_PROFILES)[number];
+export const BENCH_PROFILES: readonly AnyProfile[] = [...ZTF_PROFILES, ...LSST_PROFILES];
+export type BenchProfile = AnyProfile;
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 export const say = (line: string) => process.stdout.write(line + '\n');
 

@@ -2,7 +2,7 @@
 // the pid and the process's start time (field 22 of /proc/<pid>/stat): a process is ours only if
 // both match and its command line has the expected marker, so neither a stale file left by a
 // crash nor a later process that reused the pid is ever taken for ours (or sent a signal).
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { replaceFile } from './files.ts';
 
@@ -28,8 +28,15 @@ export function processStartTime(pid: number): string | undefined {
  * whose marker names the process alone (a broker's own server.properties).
  */
 export function livePid(file: string, marker: string, withoutStartTime = false): number | undefined {
-  if (!existsSync(file)) return undefined;
-  const [pidText, started] = readFileSync(file, 'utf8').trim().split(/\s+/);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    // No file, or one removed since it was seen (its process stopping): nothing runs.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const [pidText, started] = text.trim().split(/\s+/);
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   if (started === undefined ? !withoutStartTime : processStartTime(pid) !== started) return undefined;

@@ -34,7 +34,8 @@ export async function run(argv: string[]): Promise<number> {
   const live = new LiveConsole({
     ...settings,
     probe: {
-      // A pid file removed between two reads (the service stopping) is a service not running.
+      // A pid file that cannot be read (a folder in its place, no right to it) must not end the
+      // console: the panel shows the service as not running.
       process: () => {
         try {
           const { id: serviceId, pid } = serviceProcess(config, DISTRIBUTION_SERVICE);

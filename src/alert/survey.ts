@@ -49,11 +49,14 @@ const EARLIEST = { iso: '2015-01-01', jd: 2457023.5 };
 const LATEST = { iso: '2100-01-01', jd: 2488069.5 };
 const MJD_OF_JD = 2400000.5;
 
-/** Throws AlertError, naming the alert and the value, unless the Julian date `jd` is in the window above. */
-function plausible(jd: number, alert: string, what: string, value: number): void {
-  if (!(jd >= EARLIEST.jd && jd < LATEST.jd)) {
-    throw new AlertError(`alert ${alert}: ${what} ${value} is not a time an alert can have (${EARLIEST.iso} to ${LATEST.iso})`);
-  }
+/** Whether the Julian date `jd` is outside the window above (NaN is). */
+function outsideWindow(jd: number): boolean {
+  return !(jd >= EARLIEST.jd && jd < LATEST.jd);
+}
+
+/** The error for an alert whose time is outside the window, naming the alert and the value (built only then: viewAlert runs per alert). */
+function implausible(alert: string, what: string, value: number): AlertError {
+  return new AlertError(`alert ${alert}: ${what} ${value} is not a time an alert can have (${EARLIEST.iso} to ${LATEST.iso})`);
 }
 
 /** The view of a decoded alert of `survey`, with values added later if any; AlertError if it has no identity or no plausible night. */
@@ -62,12 +65,12 @@ export function viewAlert(survey: Survey, alert: Record<string, unknown>, added:
     const fields = extractLsstFields(alert, added);
     const mjd = fields.midpointMjdTai;
     if (mjd === null) throw new AlertError(`alert ${fields.diaSourceId} has no diaSource.midpointMjdTai, so no night`);
-    plausible(mjd + MJD_OF_JD, `diaSourceId ${fields.diaSourceId}`, 'diaSource.midpointMjdTai', mjd);
+    if (outsideWindow(mjd + MJD_OF_JD)) throw implausible(`diaSourceId ${fields.diaSourceId}`, 'diaSource.midpointMjdTai', mjd);
     return { survey, fields, alertId: fields.diaSourceId, objectKey: lsstObjectKey(fields), night: dayObsOfMjdTai(mjd) };
   }
   const fields = extractFields(alert, added);
   if (fields.jd === null) throw new AlertError(`alert ${fields.candid} has no candidate.jd, so no night`);
-  plausible(fields.jd, `candid ${fields.candid}`, 'candidate.jd', fields.jd);
+  if (outsideWindow(fields.jd)) throw implausible(`candid ${fields.candid}`, 'candidate.jd', fields.jd);
   return { survey, fields, alertId: fields.candid, objectKey: fields.objectId, night: nightOfJd(fields.jd) };
 }
 

@@ -262,7 +262,7 @@ function expansion(type: AvroType, open: Set<AvroType>): number {
 
 /** Throws DatumError if a schema expands past the limit (see expansion): no datum of it is walked. */
 export function checkSchemaSize(type: AvroType, limits: DatumLimits = DATUM_LIMITS): void {
-  const n = expansion(type, new Set());
+  const n = schemaExpansion(type);
   if (n > limits.maxExpansion) {
     const name = (type as { name?: unknown }).name;
     throw new DatumError(`the schema${typeof name === 'string' ? ` '${name}'` : ''} expands to ${n > 1e15 ? 'more than 10^15' : n} values with its named types inlined (without its arrays), more than the ${limits.maxExpansion} allowed`);
@@ -271,7 +271,8 @@ export function checkSchemaSize(type: AvroType, limits: DatumLimits = DATUM_LIMI
 
 /** How many nodes a schema expands to (see expansion): what the limit is measured in. */
 export function schemaExpansion(type: AvroType): number {
-  return expansion(type, new Set());
+  // Remembered per schema: checkDatum asks for every datum.
+  return expansions.get(type) ?? expansion(type, new Set());
 }
 
 /**

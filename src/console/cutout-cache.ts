@@ -4,7 +4,7 @@
 // not FITS) is remembered as such.
 import { Worker } from 'node:worker_threads';
 import { Lru } from '../lru.ts';
-import { FitsError, MAX_BYTES } from './fits.ts';
+import { FitsError, oversizedStamp } from './fits.ts';
 import type { RenderReply, RenderRequest } from './render-worker.ts';
 
 // A 1024x1024 PNG is at most about a MiB; most are a few KB.
@@ -46,7 +46,8 @@ export class CutoutCache {
 
   #ask(stamp: Uint8Array, kind: Kind, where: string): Promise<Result> {
     // Refused here already: a stamp this large is not even copied to the worker.
-    if (stamp.length > MAX_BYTES) return Promise.resolve(new FitsError(`${where}: a FITS stamp of ${stamp.length} bytes is refused (the console shows stamps of ${MAX_BYTES >> 20} MiB at most)`));
+    const big = oversizedStamp(stamp.length, where);
+    if (big !== undefined) return Promise.resolve(big);
     const n = this.#next++;
     const copy = stamp.slice();
     return new Promise((resolve, reject) => {

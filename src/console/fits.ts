@@ -24,8 +24,13 @@ const CARD = 80;
 // A cutout is tens of kilobytes (63x63 for ZTF, a few hundred pixels a side for Rubin). The caps
 // keep a hostile or mistaken stamp from costing the console seconds and memory: the largest image
 // allowed is 1024x1024, and its file at 64 bits a pixel with a generous header fits in MAX_BYTES.
-export const MAX_SIDE = 1024;
-export const MAX_BYTES = 9 << 20;
+const MAX_SIDE = 1024;
+const MAX_BYTES = 9 << 20;
+
+/** The refusal of a stamp of `length` bytes, or undefined when the console shows it. */
+export function oversizedStamp(length: number, where: string): FitsError | undefined {
+  return length > MAX_BYTES ? new FitsError(`${where}: a FITS stamp of ${length} bytes is refused (the console shows stamps of ${MAX_BYTES >> 20} MiB at most)`) : undefined;
+}
 
 function cardValue(text: string): string | number | boolean {
   const raw = text.trim();
@@ -63,7 +68,8 @@ function intKey(header: ReadonlyMap<string, unknown>, key: string, where: string
 /** Reads a FITS image, gunzipping it first when it starts with the gzip magic. */
 export function readFits(input: Uint8Array, where = 'cutout'): FitsImage {
   let bytes = input;
-  if (bytes.length > MAX_BYTES) throw new FitsError(`${where}: a FITS stamp of ${bytes.length} bytes is refused (the console shows stamps of ${MAX_BYTES >> 20} MiB at most)`);
+  const big = oversizedStamp(bytes.length, where);
+  if (big !== undefined) throw big;
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: MAX_BYTES });

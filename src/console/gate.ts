@@ -14,7 +14,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'referrer-policy': 'no-referrer',
 };
 
-export const COOKIE = 'fink_console';
+const COOKIE = 'fink_console';
 
 /** The path and query of an origin-form request target (`/path?query`); undefined when it is malformed. */
 export function parseTarget(raw: string | undefined): { pathname: string; searchParams: URLSearchParams } | undefined {
@@ -81,7 +81,7 @@ export class Gate {
   authorised(req: IncomingMessage): boolean {
     if (this.#token === undefined || this.#session === undefined) return true;
     const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (bearer !== undefined && timingSafeEqual(digest(bearer.trim()), this.#token)) return true;
+    if (bearer !== undefined && this.tokenMatches(bearer.trim())) return true;
     const cookie = cookieValue(req.headers.cookie, COOKIE);
     return cookie !== undefined && timingSafeEqual(digest(cookie), this.#session);
   }

@@ -65,7 +65,7 @@ function events(live: LiveConsole, req: IncomingMessage, res: ServerResponse, on
   const write = (text: string) => {
     if (!res.writableNeedDrain && !res.destroyed) res.write(text);
   };
-  let unsubscribe: () => unknown = () => undefined;
+  const unsubscribe = live.subscribe((event: ConsoleEvent) => write(frame(event)));
   const ping = setInterval(() => write(': ping\n\n'), 15_000);
   let closed = false;
   const close = () => {
@@ -77,8 +77,6 @@ function events(live: LiveConsole, req: IncomingMessage, res: ServerResponse, on
   };
   req.on('close', close);
   res.on('close', close);
-  unsubscribe = live.subscribe((event: ConsoleEvent) => write(frame(event)));
-  if (closed) unsubscribe();
 }
 
 async function cutout(live: LiveConsole, cutouts: CutoutCache, alert: HeldAlert, kind: CutoutKind, res: ServerResponse): Promise<void> {

@@ -47,14 +47,14 @@ export function consoleSettings(config: Config): ConsoleSettings {
 }
 
 /** A name or address that only this machine reaches: localhost, 127.0.0.0/8, ::1. */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
   if (bare === 'localhost') return true;
   if (isIP(bare) === 4) return bare.startsWith('127.');
   return bare === '::1' || bare === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(bare);
 }
 
-export const MIN_TOKEN_LENGTH = 16;
+const MIN_TOKEN_LENGTH = 16;
 
 /**
  * The page shows the science stream and the service's state to whoever reaches it: bound beyond

@@ -39,8 +39,9 @@ export function findAlerts(dir: string, key: AlertKey, limit: number): FoundAler
     const db = new DatabaseSync(nightFile(dir, night), { readOnly: true });
     try {
       // A night whose tables a writer has not committed yet holds nothing to find.
-      if (!hasTable(db, 'alerts') || !hasTable(db, 'schemas')) continue;
-      const { sql, params } = lookupStatement(alertColumns(db), key);
+      const columns = alertColumns(db);
+      if (columns.size === 0 || !hasTable(db, 'schemas')) continue;
+      const { sql, params } = lookupStatement(columns, key);
       for (const row of db.prepare(sql).all(...params, limit - found.length)) {
         found.push({
           night,

@@ -6,15 +6,11 @@
 // up to there) and the next one starts in the next night's file. Each partition's committed ranges
 // are thus contiguous and increasing, and its position is the largest over the night files (see
 // docs/architecture.md, Stream2science: exactly once).
-import type { DatabaseSync } from 'node:sqlite';
+import { hasTable } from './tables.ts';
 import { listNights, openNight, type NewAlert, type ScienceWriter, type UpstreamPosition } from './store.ts';
 
 export function positionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
-}
-
-function hasPositions(db: DatabaseSync): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'upstream_positions'").get() !== undefined;
 }
 
 /** Which of two positions of one partition holds: the later reset, then the further offset. */
@@ -32,7 +28,7 @@ export function readPositions(dir: string): Map<string, UpstreamPosition> {
   for (const night of listNights(dir)) {
     const db = openNight(dir, night, { create: false });
     try {
-      if (!hasPositions(db)) continue;
+      if (!hasTable(db, 'upstream_positions')) continue;
       const select = db.prepare('SELECT topic, partition, next_offset, epoch FROM upstream_positions');
       select.setReadBigInts(true);
       const rows = select.all() as { topic: string; partition: bigint; next_offset: bigint; epoch: bigint }[];

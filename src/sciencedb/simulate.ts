@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { encodeContainer } from '../avro/container.ts';
 import { createLsstSimulation } from './simulate-lsst.ts';
 import { createZtfSimulation } from './simulate-ztf.ts';
-import type { Simulation, SimulationOptions } from './simulation.ts';
+import { LSST_PROFILES, type LsstProfile, type Simulation, type SimulationOptions } from './simulation.ts';
 import { ScienceWriter, type NewAlert } from './store.ts';
 
 /** The generator of the options' profile. */
 export function createSimulation(options: SimulationOptions): Simulation {
-  return options.profile === 'lsst' || options.profile === 'lsst-light' ? createLsstSimulation(options) : createZtfSimulation(options);
+  return LSST_PROFILES.includes(options.profile as LsstProfile) ? createLsstSimulation(options) : createZtfSimulation(options);
 }
 
 const BATCH = 500;
