@@ -67,3 +67,13 @@ function syncFolder(dir: string): void {
     closeSync(fd);
   }
 }
+
+/** What `read` gives, or undefined when the file it reads does not exist (ENOENT); other failures are thrown. */
+export function ifExists<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

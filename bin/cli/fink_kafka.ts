@@ -13,7 +13,7 @@ import { ensureRegistryBuild, registryLayout, registryPid, startRegistry, stopRe
 import { addScramUser, deleteScramUser, grant, listAcls, revoke, revokedAcls, roleAcls } from '../../src/cluster/security.ts';
 import { CLUSTER_NAMES, clusterConnection, clusterSettings, type ClusterName, type ClusterSettings } from '../../src/cluster/settings.ts';
 import type { Config } from '../../src/config/config.ts';
-import { classifyKafkaError, tlsFailureHint, unreachableMessage } from '../../src/kafka/errors.ts';
+import { classifyKafkaError, tlsFailureHint, unreachableError } from '../../src/kafka/errors.ts';
 import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
 
 export const USAGE = `usage: fink_kafka [--cluster distribution|simulator] <command> [options]
@@ -253,7 +253,7 @@ function notAnswering(cluster: ClusterSettings, err: unknown): FinkError | undef
   const failure = classifyKafkaError(err);
   const hint = tlsFailureHint(err, 'KAFKA');
   if (hint === undefined && failure !== 'unreachable') return undefined;
-  return new FinkError(unreachableMessage(cluster.servers, err, { who: title(cluster), advice: hint ?? `start it with 'fink_kafka start', or set ${cluster.keys.servers} to a running cluster` }), { code: 'FINK_KAFKA_UNREACHABLE' });
+  return unreachableError(cluster.servers, err, { who: title(cluster), advice: hint ?? `start it with 'fink_kafka start', or set ${cluster.keys.servers} to a running cluster` });
 }
 
 function clusterName(value: string | undefined): ClusterName {

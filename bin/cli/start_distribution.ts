@@ -6,7 +6,7 @@ import { Metrics } from '../../src/distribution/metrics.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
 import { runService } from '../../src/service/run.ts';
-import { DISTRIBUTION_SERVICE, serviceProcess } from '../../src/service/services.ts';
+import { DISTRIBUTION_SERVICE } from '../../src/service/services.ts';
 
 const USAGE = `usage: fink start distribution [--until-caught-up] [--conf FILE]
 
@@ -28,10 +28,8 @@ export async function run(argv: string[]): Promise<number> {
   if (args === undefined) return 0;
   const { values } = args;
   const config = loadConfig({ confFile: values.conf });
-  const { identity, file } = serviceProcess(config, DISTRIBUTION_SERVICE);
   const metrics = new Metrics();
-  const service = { label: `a distribution service with ${identity}`, stopCommand: 'fink stop distribution', pidFile: file, marker: DISTRIBUTION_SERVICE.marker, metrics, metricsPort: config.get('DISTRIBUTION_METRICS_PORT'), onSecondSignal: 'the open transaction is aborted by Kafka' };
-  return runService(service, async (log, signal) => {
+  return runService(config, DISTRIBUTION_SERVICE, metrics, async (log, signal) => {
     const summary = await runDistribution(distributionSettings(config), { untilCaughtUp: values['until-caught-up'] === true, signal, log, metrics });
     const mb = Object.values(summary.topics).reduce((s, t) => s + t.bytes, 0) / 1e6;
     const rate = summary.seconds > 0 ? summary.alerts / summary.seconds : 0;

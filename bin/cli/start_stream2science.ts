@@ -2,7 +2,7 @@
 import { commandArgs } from '../../src/cli/args.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { runService } from '../../src/service/run.ts';
-import { serviceProcess, STREAM2SCIENCE_SERVICE } from '../../src/service/services.ts';
+import { STREAM2SCIENCE_SERVICE } from '../../src/service/services.ts';
 import { deadLetterFile } from '../../src/upstream/dead-letters.ts';
 import { Stream2ScienceMetrics } from '../../src/upstream/metrics.ts';
 import { parseResetTarget } from '../../src/upstream/offsets.ts';
@@ -42,18 +42,16 @@ export async function run(argv: string[]): Promise<number> {
   const resetTo = values['reset-to'] === undefined ? undefined : parseResetTarget(values['reset-to']);
   const config = loadConfig({ confFile: values.conf });
   const settings = stream2scienceSettings(config);
-  const { id: group, identity, file } = serviceProcess(config, STREAM2SCIENCE_SERVICE);
   const metrics = new Stream2ScienceMetrics();
-  const service = { label: `stream2science with ${identity}`, stopCommand: 'fink stop stream2science', pidFile: file, marker: STREAM2SCIENCE_SERVICE.marker, metrics, metricsPort: config.get('UPSTREAM_METRICS_PORT'), onSecondSignal: 'what was not committed is read again on restart' };
   if (values['replay-dead-letters'] === true) {
-    return runService(service, async (log, signal) => {
+    return runService(config, STREAM2SCIENCE_SERVICE, metrics, async (log, signal) => {
       const r = await replayDeadLetters(settings, log, signal);
       process.stdout.write(`replayed ${r.letters} dead letters: ${r.stored} alerts stored, ${r.duplicates} already stored, ${r.failed} still do not decode, ${r.unkept} recorded without their message\n`);
       return r.failed > 0 ? 1 : 0;
     });
   }
-  return runService(service, async (log, signal) => {
-    log('info', 'stream2science starting', { servers: settings.connection.bootstrapBrokers.join(','), group, topics: config.list('UPSTREAM_TOPICS').join(','), formats: config.list('UPSTREAM_FORMAT').join(',') });
+  return runService(config, STREAM2SCIENCE_SERVICE, metrics, async (log, signal) => {
+    log('info', 'stream2science starting', { servers: settings.connection.bootstrapBrokers.join(','), group: settings.groupId, topics: settings.topicTexts.join(','), formats: config.list('UPSTREAM_FORMAT').join(',') });
     const summary = await runStream2Science(settings, { signal, log, metrics, resetTo, untilCaughtUp: values['until-caught-up'] === true });
     const rate = summary.seconds > 0 ? summary.alerts / summary.seconds : 0;
     process.stdout.write(`stored ${summary.alerts} alerts from ${summary.messages} upstream messages in ${summary.seconds.toFixed(1)} s (${rate.toFixed(0)} alerts/s)\n`);

@@ -20,7 +20,7 @@ export async function stopServiceCommand(argv: string[], usage: string, kind: Se
  * Stops the process `running()` names (undefined: none runs); `what` names it in messages, and
  * `identity` (such as `DISTRIBUTION_ID=x`) says which one was looked for.
  */
-export async function stopProcess(what: string, identity: string, running: () => number | undefined, timeoutMs = 60_000): Promise<void> {
+async function stopProcess(what: string, identity: string, running: () => number | undefined, timeoutMs = 60_000): Promise<void> {
   const pid = running();
   if (pid === undefined) {
     process.stdout.write(`no ${what} with ${identity} is running\n`);

@@ -5,9 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import type { RecordSchema } from '../avro/schema.ts';
 import { encodeContainer } from '../avro/container.ts';
-import { FinkError } from '../errors.ts';
 import type { KafkaConnection } from '../kafka/client-options.ts';
-import { isUnreachable, unreachableMessage } from '../kafka/errors.ts';
+import { isUnreachable, unreachableError } from '../kafka/errors.ts';
 import { readTopic } from '../kafka/topic-reader.ts';
 import { showMessage, type ShownMessage } from './messages.ts';
 import { writeParquet } from './parquet.ts';
@@ -71,7 +70,7 @@ export async function readBack(connection: KafkaConnection, topic: string, optio
       if (limit !== undefined && result.count >= limit) break;
     }
   } catch (err) {
-    if (isUnreachable(err)) throw new FinkError(unreachableMessage(connection.bootstrapBrokers, err), { code: 'FINK_KAFKA_UNREACHABLE' });
+    if (isUnreachable(err)) throw unreachableError(connection.bootstrapBrokers, err);
     throw err;
   }
   return result;

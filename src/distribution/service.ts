@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { FinkError } from '../errors.ts';
 import { pause } from '../pause.ts';
 import { appendRecord } from '../files.ts';
-import { classifyKafkaError, errorIds, unreachableMessage } from '../kafka/errors.ts';
+import { classifyKafkaError, errorIds, unreachableError } from '../kafka/errors.ts';
 import { ensureTopic, messageLimits } from '../kafka/topics.ts';
 import { FencedError, TransactionalSession } from '../kafka/transactional-session.ts';
 import { openReader, StoreReplacedError, type AlertReader, type Checkpoint } from '../sciencedb/reader.ts';
@@ -110,7 +110,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
         progress.tick(() => ({ lag: (metrics.lag = reader.lag(next)) }));
       } catch (err) {
         // Distributing what is there is a one-off job: a Kafka that never answered is a mistake to name.
-        if (limits === undefined && options.untilCaughtUp === true && classifyKafkaError(err) === 'unreachable') throw new FinkError(unreachableMessage(settings.connection.bootstrapBrokers, err), { code: 'FINK_KAFKA_UNREACHABLE' });
+        if (limits === undefined && options.untilCaughtUp === true && classifyKafkaError(err) === 'unreachable') throw unreachableError(settings.connection.bootstrapBrokers, err);
         const wait = afterFailure(err, settings, outage, metrics, log);
         // Whatever happened to the batch in flight, the checkpoint in Kafka says whether it was
         // committed: start over from a new session.

@@ -1,6 +1,7 @@
 // Errors of @platformatic/kafka, which nests the broker's answers (each with an apiId such as
 // PRODUCER_FENCED) inside aggregate errors and causes: one walker over that nesting, the questions
 // asked of it, and one classifier that tells a caller what a failed Kafka call means.
+import { FinkError } from '../errors.ts';
 
 /** How deep the walker looks below the error it is given (the client nests four levels at most). */
 const MAX_DEPTH = 5;
@@ -100,6 +101,11 @@ export function isUnknownTopic(err: unknown): boolean {
 /** The one line for a Kafka that does not answer: which one, where it was asked, why, and what to do. */
 export function unreachableMessage(servers: readonly string[], err: unknown, { who = 'Kafka', advice = "start it with 'npx fink_kafka start', or set DISTRIBUTION_SERVERS to a running cluster" } = {}): string {
   return `${who} does not answer at ${servers.join(',')} (${rootCauses(err).join('; ')}): ${advice}`;
+}
+
+/** The same line as an error of its own code, for a command that stops on it. */
+export function unreachableError(servers: readonly string[], err: unknown, words: { who?: string; advice?: string } = {}): FinkError {
+  return new FinkError(unreachableMessage(servers, err, words), { code: 'FINK_KAFKA_UNREACHABLE' });
 }
 
 /**

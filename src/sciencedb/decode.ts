@@ -36,10 +36,11 @@ export interface WriterSchema {
 export class SchemaCache {
   readonly #byText = new Lru<string, WriterSchema>(16);
 
-  get(text: string, schema: unknown): WriterSchema {
+  /** The writer schema of `text`; `parse` gives its JSON, asked only on a miss (a Rubin stream repeats one text per message). */
+  get(text: string, parse: () => unknown = () => JSON.parse(text)): WriterSchema {
     let hit = this.#byText.get(text);
     if (hit === undefined) {
-      hit = writerSchema(schema);
+      hit = writerSchema(parse());
       this.#byText.set(text, hit);
     }
     return hit;
@@ -107,7 +108,7 @@ function* decodeAlerts(open: () => Container, schemas: SchemaCache): Generator<N
   let index = 0;
   try {
     const container = open();
-    const writer = schemas.get(container.schemaText, container.schema);
+    const writer = schemas.get(container.schemaText, () => container.schema);
     const min = minimumSize(writer.type);
     for (const block of container.blocks()) {
       const { data, count } = block;

@@ -7,7 +7,7 @@ import type { Logger } from '../log.ts';
  * A coordinator still being elected or loading (a new cluster, a restart) is no outage unless it
  * lasts this long.
  */
-export const SETTLING_GRACE_MS = 10_000;
+const SETTLING_GRACE_MS = 10_000;
 
 export interface OutageWords {
   /** What is away, as the log lines name it: 'Kafka' (the distribution's cluster), 'upstream'. */

@@ -14,10 +14,14 @@ export interface ServiceKind {
   stateDirKey: 'DISTRIBUTION_STATE_DIR' | 'UPSTREAM_STATE_DIR';
   /** What marks its process in /proc/<pid>/cmdline. */
   marker: string;
+  /** The port of its Prometheus endpoint (unset or empty: none). */
+  metricsPortKey: 'DISTRIBUTION_METRICS_PORT' | 'UPSTREAM_METRICS_PORT';
+  /** What a second signal leaves behind, said as it exits at once. */
+  onSecondSignal: string;
 }
 
-export const DISTRIBUTION_SERVICE: ServiceKind = { name: 'distribution service', named: 'a distribution service', command: 'distribution', idKey: 'DISTRIBUTION_ID', stateDirKey: 'DISTRIBUTION_STATE_DIR', marker: 'distribution' };
-export const STREAM2SCIENCE_SERVICE: ServiceKind = { name: 'stream2science', named: 'stream2science', command: 'stream2science', idKey: 'UPSTREAM_GROUP_ID', stateDirKey: 'UPSTREAM_STATE_DIR', marker: 'stream2science' };
+export const DISTRIBUTION_SERVICE: ServiceKind = { name: 'distribution service', named: 'a distribution service', command: 'distribution', idKey: 'DISTRIBUTION_ID', stateDirKey: 'DISTRIBUTION_STATE_DIR', marker: 'distribution', metricsPortKey: 'DISTRIBUTION_METRICS_PORT', onSecondSignal: 'the open transaction is aborted by Kafka' };
+export const STREAM2SCIENCE_SERVICE: ServiceKind = { name: 'stream2science', named: 'stream2science', command: 'stream2science', idKey: 'UPSTREAM_GROUP_ID', stateDirKey: 'UPSTREAM_STATE_DIR', marker: 'stream2science', metricsPortKey: 'UPSTREAM_METRICS_PORT', onSecondSignal: 'what was not committed is read again on restart' };
 
 /** The configured instance of `kind` on this machine: its id, pid file, and pid if it runs. */
 export function serviceProcess(config: Config, kind: ServiceKind): { id: string; identity: string; file: string; pid: number | undefined } {

@@ -103,12 +103,11 @@ export class Assignment {
   }
 
   /** When the last refresh found no topic to consume: the line that says so, with the topics there are (a typo in UPSTREAM_TOPICS). */
-  nothingMatched(settings: Pick<Stream2ScienceSettings, 'topics'>): string | undefined {
+  nothingMatched(settings: Pick<Stream2ScienceSettings, 'topicTexts'>): string | undefined {
     if (this.#seen === undefined || this.#seen.consumed > 0) return undefined;
     const { listed } = this.#seen;
     const shown = listed.length === 0 ? 'none' : listed.slice(0, 50).join(', ') + (listed.length > 50 ? `, and ${listed.length - 50} more` : '');
-    const wanted = settings.topics.map((p) => p.source.replace(/^\^\(\?:(.*)\)\$$/, '$1')).join(',');
-    return `no upstream topic matches UPSTREAM_TOPICS (${wanted}) with a format; the topics upstream: ${shown}`;
+    return `no upstream topic matches UPSTREAM_TOPICS (${settings.topicTexts.join(',')}) with a format; the topics upstream: ${shown}`;
   }
 
   /** The wanted topics that have a format; one warning for each that has none. */

@@ -7,7 +7,7 @@
 // cannot fill the disk.
 import { readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendRecord } from '../files.ts';
+import { appendRecord, ifExists } from '../files.ts';
 
 export interface DeadLetter {
   topic: string;
@@ -43,31 +43,16 @@ export interface DeadLetterLimits {
 
 // Real alerts are under 1 MiB (a Rubin alert with its cutouts: ~100 KB); 64 MiB holds hundreds
 // of them, and 5 such files bound the whole at a few hundred MB.
-export const DEAD_LETTER_LIMITS: DeadLetterLimits = { maxValueBytes: 1 << 20, maxFileBytes: 64 << 20, keep: 5 };
+const DEAD_LETTER_LIMITS: DeadLetterLimits = { maxValueBytes: 1 << 20, maxFileBytes: 64 << 20, keep: 5 };
 
 export function deadLetterFile(stateDir: string): string {
   return join(stateDir, 'dead-letters.jsonl');
 }
 
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw err;
-  }
-}
-
 /** file.N-1 -> file.N ... file -> file.1; the oldest past `keep` removed. */
 function rotate(file: string, keep: number): void {
   rmSync(`${file}.${keep}`, { force: true });
-  for (let i = keep - 1; i >= 1; i--) {
-    try {
-      renameSync(`${file}.${i}`, `${file}.${i + 1}`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-  }
+  for (let i = keep - 1; i >= 1; i--) ifExists(() => renameSync(`${file}.${i}`, `${file}.${i + 1}`));
   if (keep > 0) renameSync(file, `${file}.1`);
   else rmSync(file, { force: true });
 }
@@ -85,7 +70,7 @@ export function recordDeadLetter(file: string, letter: DeadLetter, limits: DeadL
     value_length: value?.length ?? 0,
     ...(kept === undefined ? {} : { value_base64: kept }),
   }) + '\n';
-  const size = sizeOf(file);
+  const size = ifExists(() => statSync(file).size) ?? 0;
   if (size > 0 && size + Buffer.byteLength(line) > limits.maxFileBytes) rotate(file, limits.keep);
   appendRecord(file, line);
 }
@@ -94,13 +79,8 @@ export function recordDeadLetter(file: string, letter: DeadLetter, limits: DeadL
 export function readDeadLetters(file: string, keep = DEAD_LETTER_LIMITS.keep): RecordedLetter[] {
   const letters: RecordedLetter[] = [];
   for (const name of [...Array.from({ length: keep }, (_, i) => `${file}.${keep - i}`), file]) {
-    let text: string;
-    try {
-      text = readFileSync(name, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw err;
-    }
+    const text = ifExists(() => readFileSync(name, 'utf8'));
+    if (text === undefined) continue;
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
       let raw: Record<string, unknown>;

@@ -34,14 +34,8 @@ function decodeZtf(value: Buffer, decoders: Decoders): DecodedMessage {
 
 async function decodeLsst(value: Buffer, decoders: Decoders): Promise<DecodedMessage> {
   const { schemaId, datum } = decodeConfluent(value);
-  const text = await decoders.registry.text(schemaId);
-  let schema: unknown;
-  try {
-    schema = JSON.parse(text);
-  } catch {
-    return { reason: `schema id ${schemaId}: the registry's text is not JSON`, code: 'FINK_SCHEMA_REGISTRY' };
-  }
-  const writer = decoders.schemas.get(text, schema);
+  // The registry cache hands out only texts that passed its check (JSON, a record that compiles).
+  const writer = decoders.schemas.get(await decoders.registry.text(schemaId));
   const { alert, end } = decodeDatum(writer, datum);
   if (end !== datum.length) return { reason: `schema id ${schemaId}: ${datum.length - end} bytes after the alert`, code: 'FINK_DATUM' };
   return { alerts: [alert] };

@@ -20,16 +20,11 @@ export interface DecodedRound {
 
 /** True while the schema of this lsst message is being fetched; its errors are left to decodeMessage, unless they are not the message's. */
 function awaitingSchema(value: Buffer | null, decoders: Decoders): boolean {
-  let schemaId: number;
+  if (value === null) return false;
   try {
-    if (value === null) return false;
-    schemaId = decodeConfluent(value).schemaId;
-  } catch {
-    return false; // not the wire format: a dead letter, said by decodeMessage
-  }
-  try {
-    return decoders.registry.peek(schemaId) === undefined;
+    return decoders.registry.peek(decodeConfluent(value).schemaId) === undefined;
   } catch (err) {
+    // Not the wire format, an unknown or refused schema: the message's own, said by decodeMessage.
     if (perMessage(err)) return false;
     throw err;
   }

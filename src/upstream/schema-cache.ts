@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fetchSchemaById, redactUrl, RegistryError, SCHEMA_NOT_FOUND } from '../avro/schema-registry.ts';
 import { Backoff } from '../backoff.ts';
 import { FinkError } from '../errors.ts';
-import { replaceFile } from '../files.ts';
+import { ifExists, replaceFile } from '../files.ts';
 import type { Logger } from '../log.ts';
 import { pause } from '../pause.ts';
 import { SchemaCache } from '../sciencedb/decode.ts';
@@ -58,7 +58,7 @@ export interface SchemaCacheOptions {
 const GIVEN_UP_MS = 60_000;
 
 /** Throws RefusedSchemaError unless `text` is a schema the decoder takes (JSON, an alert record, within the compile's bounds). */
-export function checkSchemaText(id: number, text: string): void {
+function checkSchemaText(id: number, text: string): void {
   let schema: unknown;
   try {
     schema = JSON.parse(text);
@@ -66,16 +66,13 @@ export function checkSchemaText(id: number, text: string): void {
     throw new RefusedSchemaError(`schema id ${id}: the registry's text is not JSON`);
   }
   try {
-    new SchemaCache().get(text, schema);
+    new SchemaCache().get(text, () => schema);
   } catch (err) {
     if (err instanceof FinkError) throw new RefusedSchemaError(`schema id ${id}: ${err.message}`);
     throw err;
   }
 }
 
-function aborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
-}
 
 export class RegistrySchemaCache {
   readonly #url: string | undefined;
@@ -123,33 +120,32 @@ export class RegistrySchemaCache {
    * ask fails, the next peek throws its error (an unknown id, a refused schema, a misconfiguration).
    */
   peek(id: number): string | undefined {
-    const known = this.#texts.get(id) ?? this.#fromDisk(id);
+    const known = this.#texts.get(id);
     if (known !== undefined) return known;
+    // An ask under way is looked at before the disk: a held partition peeks every round.
     const ask = this.#asks.get(id);
-    if (ask === undefined) {
-      const state = { failed: false, error: undefined as unknown };
-      this.#asks.set(id, state);
-      this.text(id).then(
-        () => this.#asks.delete(id),
-        (err: unknown) => Object.assign(state, { failed: true, error: err }),
-      );
-    } else if (ask.failed) {
+    if (ask?.failed === true) {
       this.#asks.delete(id);
       throw ask.error;
     }
+    if (ask !== undefined) return undefined;
+    const cached = this.#fromDisk(id);
+    if (cached !== undefined) return cached;
+    const state = { failed: false, error: undefined as unknown };
+    this.#asks.set(id, state);
+    this.text(id).then(
+      () => this.#asks.delete(id),
+      (err: unknown) => Object.assign(state, { failed: true, error: err }),
+    );
     return undefined;
   }
 
+
   #fromDisk(id: number): string | undefined {
-    let text: string;
-    try {
-      text = readFileSync(this.file(id), 'utf8');
-    } catch (err) {
-      // Not cached yet: the registry is asked. A file that is there but cannot be read is not
-      // fetched again behind the user's back: its error says why.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    // Not cached yet: the registry is asked. A file that is there but cannot be read is not
+    // fetched again behind the user's back: its error says why.
+    const text = ifExists(() => readFileSync(this.file(id), 'utf8'));
+    if (text === undefined) return undefined;
     try {
       checkSchemaText(id, text);
     } catch (err) {
@@ -169,8 +165,12 @@ export class RegistrySchemaCache {
     let unknownTries = 0;
     let unavailableSaid = false;
     const backoff = new Backoff(firstDelayMs, maxDelayMs);
-    for (;;) {
+    // A function, not a test written twice: `fink stop stream2science` may come during the await.
+    const stopIfAsked = () => {
       if (signal?.aborted === true) throw new FinkError(`stopped while waiting for schema id ${id} from the registry`);
+    };
+    for (;;) {
+      stopIfAsked();
       const delay = backoff.next();
       try {
         const text = await fetchSchemaById(this.#url, id, { signal, timeoutMs: this.#options.timeoutMs, maxBytes: this.#options.maxBytes });
@@ -178,7 +178,7 @@ export class RegistrySchemaCache {
         return text;
       } catch (err) {
         if (!(err instanceof RegistryError)) throw err;
-        if (aborted(signal)) throw new FinkError(`stopped while waiting for schema id ${id} from the registry`);
+        stopIfAsked();
         if (err.status === 404 && err.errorCode === SCHEMA_NOT_FOUND) {
           if (unknownTries++ >= retries) {
             this.#givenUp.set(id, Date.now() + GIVEN_UP_MS);

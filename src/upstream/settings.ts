@@ -13,6 +13,8 @@ export interface Stream2ScienceSettings {
   groupId: string;
   /** Topics to consume: each matches whole topic names. */
   topics: readonly RegExp[];
+  /** UPSTREAM_TOPICS as written, for the lines that name it. */
+  topicTexts: readonly string[];
   /** The format of a topic: the first entry whose pattern matches its whole name. */
   formats: readonly { pattern: RegExp; format: UpstreamFormat }[];
   registry: string | undefined;
@@ -56,12 +58,14 @@ export function stream2scienceSettings(config: Config): Stream2ScienceSettings {
   const formats = parseFormats(config.list('UPSTREAM_FORMAT'));
   const registry = config.get('UPSTREAM_SCHEMA_REGISTRY') || undefined;
   if (registry === undefined && formats.some((f) => f.format === 'lsst')) throw new UsageError('UPSTREAM_FORMAT names lsst but UPSTREAM_SCHEMA_REGISTRY is not set: the lsst format needs the registry of its schemas');
-  const topics = config.list('UPSTREAM_TOPICS').map((t) => topicPattern(t, 'UPSTREAM_TOPICS'));
+  const topicTexts = config.list('UPSTREAM_TOPICS');
+  const topics = topicTexts.map((t) => topicPattern(t, 'UPSTREAM_TOPICS'));
   if (topics.length === 0) throw new UsageError('UPSTREAM_TOPICS is empty: name the topics (or patterns such as ztf_.*) to consume');
   return {
     connection: upstreamClientOptions(config),
     groupId: config.require('UPSTREAM_GROUP_ID'),
     topics,
+    topicTexts,
     formats,
     registry,
     schemaRetries: config.int('UPSTREAM_SCHEMA_RETRIES'),
