@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { startConsole, type ConsoleProcess } from './console-process.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { consoleEnv, openEvents, raw } from './raw-http.ts';
 
 describe('the console, asked by a raw HTTP client', { timeout: 300_000 }, () => {
@@ -65,12 +66,13 @@ describe('the console, asked by a raw HTTP client', { timeout: 300_000 }, () => 
       third.close();
       assert.equal(third.status, 503);
       first.close();
-      let again = await openEvents(base);
       // The console sees the first page leave a moment after its socket closes.
-      for (let i = 0; again.status === 503 && i < 200; i++) {
-        await new Promise((resolve) => setImmediate(resolve));
-        again = await openEvents(base);
-      }
+      const again = await waitFor('room for a page after the first left', async () => {
+        const page = await openEvents(base);
+        if (page.status === 200) return page;
+        page.close();
+        return undefined;
+      });
       again.close();
       assert.equal(again.status, 200);
     } finally {

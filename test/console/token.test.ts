@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { NODE_FLAGS } from '../../src/cli/runtime.ts';
 import { packageRoot } from '../../src/config/config.ts';
 import { testEnv } from '../helpers/cli.ts';
+import { prerequisiteMissing } from '../helpers/prerequisites.ts';
 import { startConsole, type ConsoleProcess } from './console-process.ts';
 import { consoleEnv, openEvents, raw } from './raw-http.ts';
 
@@ -100,7 +101,7 @@ describe('a console with a token', { timeout: 300_000 }, () => {
 test('bound to an address of this machine beyond loopback, with its token, the console answers only with the token', { timeout: 300_000 }, async (t) => {
   const address = ownOuterAddress();
   if (address === undefined) {
-    t.skip('this machine has no address beyond loopback (the tests above check the token on loopback)');
+    prerequisiteMissing(t, 'this machine has no address beyond loopback (the tests above check the token on loopback)');
     return;
   }
   const consoleProcess = await startConsole(consoleEnv({ CONSOLE_HOST: address, CONSOLE_TOKEN: TOKEN }).env);

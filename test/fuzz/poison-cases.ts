@@ -8,9 +8,8 @@ import { nestedRecords } from '../helpers/building-bombs.ts';
 import { alertSchema, varint } from '../helpers/hostile.ts';
 import { LSST_MINI_SCHEMA, lsstDatum, nestedRecordsDatum, nestedRecordsSchema, nullRecordsDatum, nullRecordsSchema, ztfDatum } from '../helpers/poison-alerts.ts';
 import type { WireMessage } from '../helpers/wire.ts';
+import { int, pick, type Rng } from './rng.ts';
 
-/** A seeded random source (cases.ts's rng). */
-type Rng = () => number;
 
 export const POISON_KINDS = ['zero-items', 'nested-named', 'impossible-time'] as const;
 export type PoisonKind = (typeof POISON_KINDS)[number];
@@ -20,8 +19,6 @@ export interface Poison {
   datum: Buffer;
 }
 
-const int = (r: Rng, n: number) => Math.floor(r() * n);
-const pick = <T>(r: Rng, xs: readonly T[]): T => xs[int(r, xs.length)]!;
 
 // NaN, infinities, far past and future, tiny: none is a time of an alert (2015-2100).
 const TIMES = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e12, 1e300, -1, 0, 5e-324, 2_000_000, 40_000, 2_500_000];

@@ -91,10 +91,13 @@ export async function runFuzz(target: Target, seed: number, cases: number, optio
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const recycleEvery = options.recycleEvery ?? DEFAULT_RECYCLE_EVERY;
   const summary: FuzzSummary = { target, seed, cases: 0, outcomes: {}, failures: [], slow: [], peakMb: 0, seconds: 0 };
-  const record = (line: CaseLine) => {
-    const byOutcome = (summary.outcomes[line.kind] ??= {});
-    byOutcome[line.outcome] = (byOutcome[line.outcome] ?? 0) + 1;
+  const count = (kind: string, outcome: string) => {
+    const byOutcome = (summary.outcomes[kind] ??= {});
+    byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
     summary.cases++;
+  };
+  const record = (line: CaseLine) => {
+    count(line.kind, line.outcome);
     summary.peakMb = Math.max(summary.peakMb, line.peakMb);
     if (line.outcome !== 'ok' && line.outcome !== 'refused') summary.failures.push({ i: line.i, kind: line.kind, outcome: line.outcome, detail: line.detail });
     options.onCase?.(line);
@@ -104,9 +107,7 @@ export async function runFuzz(target: Target, seed: number, cases: number, optio
     if (end.lost !== undefined) {
       const lost = end.lost.outcome === 'hang' ? await rerunAlone(target, seed, end.lost, deadlineMs, record, summary.slow) : end.lost;
       if (lost !== undefined) {
-        const byOutcome = (summary.outcomes[lost.kind] ??= {});
-        byOutcome[lost.outcome] = (byOutcome[lost.outcome] ?? 0) + 1;
-        summary.cases++;
+        count(lost.kind, lost.outcome);
         summary.failures.push(lost);
       }
     }

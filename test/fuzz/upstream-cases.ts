@@ -6,7 +6,8 @@ import { encodeContainer } from '../../src/avro/container.ts';
 import type { UpstreamFormat } from '../../src/upstream/settings.ts';
 import { nestedRecordsSchema } from '../helpers/poison-alerts.ts';
 import type { WireMessage } from '../helpers/wire.ts';
-import { int, mutateSchemaText, pick, realSources, rng } from './cases.ts';
+import { mutateSchemaText, realSources } from './cases.ts';
+import { int, pick, rng } from './rng.ts';
 import { poisonAlert, POISON_KINDS } from './poison-cases.ts';
 
 export const UPSTREAM_KINDS = [...POISON_KINDS, 'registry-hostile', 'registry-unknown', 'real'] as const;

@@ -56,3 +56,10 @@ export function spawnFink(args: string[], env: Record<string, string>): FinkProc
   };
   return { child, output: () => output, exited, waitForOutput };
 }
+
+/** `fink ARGS...` run to its end as the service runs (its Node flags), without blocking the event loop. */
+export async function runFink(args: string[], env: Record<string, string>): Promise<{ status: number | null; output: string }> {
+  const child = spawnFink(args, env);
+  const status = await child.exited;
+  return { status, output: child.output() };
+}

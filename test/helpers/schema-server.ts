@@ -1,5 +1,5 @@
 // A local HTTP server answering a schema registry's one question that stream2science asks
-// (`GET /schemas/ids/<id>`, Confluent's API) with the texts it is given: a way to serve a hostile
+// (`GET /schemas/ids/<id>`, Confluent's API, and its probe `GET /subjects`) with the texts it is given: a way to serve a hostile
 // writer schema to the real registry client. An id it does not hold gets the registry's 404 40403.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,8 @@ export interface SchemaServer {
 
 export async function startSchemaServer(texts: ReadonlyMap<number, string>): Promise<SchemaServer> {
   const server = createServer((req, res) => {
+    // stream2science's probe at start: a registry lists its subjects.
+    if (req.url === '/subjects') return res.writeHead(200, { 'Content-Type': 'application/vnd.schemaregistry.v1+json' }).end('[]');
     const id = /^\/schemas\/ids\/(\d+)$/.exec(req.url ?? '')?.[1];
     const text = id === undefined ? undefined : texts.get(Number(id));
     res.setHeader('Content-Type', 'application/vnd.schemaregistry.v1+json');

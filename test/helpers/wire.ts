@@ -92,3 +92,9 @@ export async function produceMessages(config: Config, topic: string, messages: r
     await producer.close();
   }
 }
+
+/** lsstMessages() with one message per diaSourceId (the samples of every version share one id). */
+export function lsstMessagesOnePerId(): LsstMessage[] {
+  const seen = new Set<bigint>();
+  return lsstMessages().filter((m) => !seen.has(m.diaSourceId) && seen.add(m.diaSourceId) !== undefined);
+}

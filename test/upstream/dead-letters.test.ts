@@ -4,71 +4,53 @@
 // id still being asked for holds up its own partition only.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { encodeConfluent } from '../../src/avro/confluent-wire.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import { readDeadLetters, recordDeadLetter } from '../../src/upstream/dead-letters.ts';
-import { spawnFink } from '../helpers/cli.ts';
+import { runFink, spawnFink } from '../helpers/cli.ts';
+import { startSchemaServer, type SchemaServer } from '../helpers/schema-server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { produceUpstream, simulatedZtfAlerts, storedDatums, stream2scienceSetup } from '../helpers/upstream.ts';
 
 let cluster: TestCluster;
-let server: Server;
-let port = 0;
+let registry: SchemaServer;
 /** The registry's schemas by id, once "registered". */
-const registered = new Map<string, string>();
+const registered = new Map<number, string>();
 
 before(async () => {
   cluster = await startTestCluster();
-  server = createServer((req, res) => {
-    res.setHeader('Content-Type', 'application/vnd.schemaregistry.v1+json');
-    if (req.url === '/subjects') return res.end('[]');
-    const schema = registered.get(req.url ?? '');
-    if (schema !== undefined) return res.end(JSON.stringify({ schema }));
-    res.statusCode = 404;
-    res.end(JSON.stringify({ error_code: 40403, message: 'Schema not found' }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  port = typeof address === 'object' && address !== null ? address.port : 0;
+  registry = await startSchemaServer(registered);
 });
 after(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
+  await registry?.close();
   await cluster?.stop();
 });
-
-async function fink(args: string[], env: Record<string, string>): Promise<{ status: number | null; output: string }> {
-  const child = spawnFink(args, env);
-  const status = await child.exited;
-  return { status, output: child.output() };
-}
 
 test('a dead letter keeps its message; --replay-dead-letters stores it once its schema is known, and a second replay stores nothing twice', async () => {
   const alerts = simulatedZtfAlerts(6, 31, '20260121');
   const schema = JSON.stringify(createSimulation({ profile: 'ztf-light', seed: 31, night: '20260121' }).fullSchema);
   const messages = alerts.map((a) => encodeConfluent(7, a.datum));
   await produceUpstream(cluster, 'late_schema_alerts', messages);
-  const setup = stream2scienceSetup(cluster, 'late_schema_alerts', { UPSTREAM_FORMAT: 'lsst', UPSTREAM_SCHEMA_REGISTRY: `http://127.0.0.1:${port}`, UPSTREAM_SCHEMA_RETRIES: '0' });
-  const first = await fink(['start', 'stream2science', '--until-caught-up'], setup.env);
+  const setup = stream2scienceSetup(cluster, 'late_schema_alerts', { UPSTREAM_FORMAT: 'lsst', UPSTREAM_SCHEMA_REGISTRY: registry.url, UPSTREAM_SCHEMA_RETRIES: '0' });
+  const first = await runFink(['start', 'stream2science', '--until-caught-up'], setup.env);
   assert.equal(first.status, 0, first.output);
   assert.match(first.output, /stored 0 alerts from 6 upstream messages/);
   const letters = readDeadLetters(join(setup.stateDir, 'dead-letters.jsonl'));
   assert.equal(letters.length, 6);
   assert.equal(letters[0]!.code, 'FINK_UNKNOWN_SCHEMA');
   assert.deepEqual(letters.map((l) => l.value?.toString('hex')), messages.map((m) => m.toString('hex')));
-  registered.set('/schemas/ids/7', schema);
-  const replay = await fink(['start', 'stream2science', '--replay-dead-letters'], setup.env);
+  registered.set(7, schema);
+  const replay = await runFink(['start', 'stream2science', '--replay-dead-letters'], setup.env);
   assert.equal(replay.status, 0, replay.output);
   assert.match(replay.output, /replayed 6 dead letters: 6 alerts stored, 0 already stored, 0 still do not decode/);
   const { rows, byId } = storedDatums(setup.scienceDb);
   assert.equal(rows, 6);
   for (const a of alerts) assert.ok(byId.get(a.alertId)?.equals(a.datum), `alert ${a.alertId} stored with its bytes`);
-  const again = await fink(['start', 'stream2science', '--replay-dead-letters'], setup.env);
+  const again = await runFink(['start', 'stream2science', '--replay-dead-letters'], setup.env);
   assert.match(again.output, /replayed 6 dead letters: 0 alerts stored, 6 already stored/);
   assert.equal(storedDatums(setup.scienceDb).rows, 6);
 });
@@ -79,13 +61,13 @@ test('an id the registry does not know yet holds up its own partition only: the 
   const others = simulatedZtfAlerts(20, 33, '20260122');
   await produceUpstream(cluster, 'held_lsst_alerts', waiting.map((a) => encodeConfluent(9, a.datum)));
   await produceUpstream(cluster, 'held_ztf_alerts', others.map((a) => a.message));
-  const setup = stream2scienceSetup(cluster, 'held_.*', { UPSTREAM_FORMAT: 'held_lsst_.*=lsst,held_ztf_.*=ztf', UPSTREAM_SCHEMA_REGISTRY: `http://127.0.0.1:${port}`, UPSTREAM_SCHEMA_RETRIES: '1000' });
+  const setup = stream2scienceSetup(cluster, 'held_.*', { UPSTREAM_FORMAT: 'held_lsst_.*=lsst,held_ztf_.*=ztf', UPSTREAM_SCHEMA_REGISTRY: registry.url, UPSTREAM_SCHEMA_RETRIES: '1000' });
   const child = spawnFink(['start', 'stream2science'], setup.env);
   try {
     await waitFor('the other topic stored while schema id 9 is unknown', () => storedDatums(setup.scienceDb).rows === 20, { detail: child.output });
     await child.waitForOutput(/schema id unknown to the registry: asking again/, 'the id asked again');
     assert.equal(storedDatums(setup.scienceDb).rows, 20, 'none of the held partition stored yet');
-    registered.set('/schemas/ids/9', schema);
+    registered.set(9, schema);
     await waitFor('the held partition stored once its schema is known', () => storedDatums(setup.scienceDb).rows === 25, { detail: child.output });
     const { byId } = storedDatums(setup.scienceDb);
     for (const a of [...waiting, ...others]) assert.ok(byId.get(a.alertId)?.equals(a.datum), `alert ${a.alertId} stored with its bytes`);

@@ -10,14 +10,14 @@ import { after, before, test } from 'node:test';
 import { encodeConfluent } from '../../src/avro/confluent-wire.ts';
 import { encodeContainer } from '../../src/avro/container.ts';
 import { registerSchema } from '../../src/avro/schema-registry.ts';
-import { spawnFink } from '../helpers/cli.ts';
+import { runFink } from '../helpers/cli.ts';
 import { haveLsstData } from '../helpers/data.ts';
 import { alertSchema } from '../helpers/hostile.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { LSST_MINI_SCHEMA, lsstDatum, nestedRecordsDatum, nestedRecordsSchema, nullRecordsDatum, nullRecordsSchema, ztfDatum } from '../helpers/poison-alerts.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { produceUpstream, simulatedZtfAlerts, storedDatums, stream2scienceSetup } from '../helpers/upstream.ts';
-import { lsstMessages } from '../helpers/wire.ts';
+import { lsstMessagesOnePerId } from '../helpers/wire.ts';
 
 let cluster: TestCluster;
 let registry: TestRegistry;
@@ -82,8 +82,7 @@ async function rubinTopic(topic: string): Promise<Interleaved> {
     return id;
   };
   const good: { id: bigint; datum: Buffer; message: Buffer }[] = [];
-  for (const m of lsstMessages()) {
-    if (good.some((g) => g.id === m.diaSourceId)) continue; // the samples of every version share one id
+  for (const m of lsstMessagesOnePerId()) {
     good.push({ id: m.diaSourceId, datum: m.value, message: encodeConfluent(await register(m.key.toString()), m.value) });
   }
   const mini = await register(JSON.stringify(LSST_MINI_SCHEMA));
@@ -110,10 +109,8 @@ test('poisons among good alerts on a ZTF topic and a Rubin topic (managed regist
     UPSTREAM_SCHEMA_REGISTRY: registry.url,
     UPSTREAM_SCHEMA_RETRIES: '0',
   });
-  // As the service runs: spawnFink starts node with the CLI's own heap flags (its shebang's).
-  const child = spawnFink(['start', 'stream2science', '--until-caught-up'], setup.env);
-  const status = await child.exited;
-  const output = child.output();
+  // As the service runs: node with the CLI's own heap flags (its shebang's).
+  const { status, output } = await runFink(['start', 'stream2science', '--until-caught-up'], setup.env);
   assert.equal(status, 0, output);
   assert.doesNotMatch(output, /FATAL|heap|out of memory|Abort/i, 'the process aborted');
   const good = new Map([...ztf.good, ...rubin.good]);

@@ -17,7 +17,7 @@ import { haveLsstData } from '../helpers/data.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { produceUpstream, simulatedZtfAlerts, storedDatums, stream2scienceSetup } from '../helpers/upstream.ts';
-import { lsstMessages } from '../helpers/wire.ts';
+import { lsstMessagesOnePerId } from '../helpers/wire.ts';
 
 /** A registry address nothing listens on: any call to it fails as unreachable. */
 async function closedPort(): Promise<string> {
@@ -34,8 +34,7 @@ function rubinUpstream(stateDir: string): { messages: Buffer[]; datums: Map<bigi
   const messages: Buffer[] = [];
   const datums = new Map<bigint, Buffer>();
   mkdirSync(join(stateDir, 'schemas'), { recursive: true });
-  for (const m of lsstMessages()) {
-    if (datums.has(m.diaSourceId)) continue; // the samples of every version share one id
+  for (const m of lsstMessagesOnePerId()) {
     const text = m.key.toString();
     let id = ids.get(text);
     if (id === undefined) {
