@@ -26,6 +26,7 @@ export const FINK_CODES = [
   'FINK_ADD_VALUES',
   /** A night's store replaced while it was being read. */
   'FINK_STORE_REPLACED',
+  'FINK_BAD_LOG_RECORD',
   /** A schema that a stored alert names and the science database does not hold. */
   'FINK_SCHEMA_MISSING',
   /** Kafka, or the running of a cluster, failed. */
