@@ -15,7 +15,8 @@ const ROOMS = {
   kafka: ['config'],
   // The managed clusters: provisioning, properties, processes, security, the registry (fink_kafka's side).
   cluster: ['config', 'kafka'],
-  sciencedb: ['config', 'avro', 'alert'],
+  // The store: SQLite nights on one host, or the science log on the cluster (SCIENCE_STORE=kafka).
+  sciencedb: ['config', 'avro', 'alert', 'kafka'],
   // What both long-running services share: one instance, signals, metrics, outages, progress.
   service: ['config', 'kafka', 'sciencedb'],
   distribution: ['config', 'avro', 'alert', 'kafka', 'cluster', 'sciencedb', 'service'],

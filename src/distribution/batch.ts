@@ -2,7 +2,7 @@
 // each topic's filter, the wire bytes (key: the writer schema; value: the datum), the partition from
 // the object's key. A batch may mix surveys: a filter sees only its own survey's alerts. Pure: what to do with filter errors, oversize alerts and new schemas is the
 // caller's business, so the whole of it is testable without a broker.
-import { murmur2 } from '@platformatic/kafka';
+import { partitionOf } from '../kafka/partitioner.ts';
 import { FinkError } from '../errors.ts';
 import type { Message } from '../kafka/transactional-session.ts';
 import type { StoredAlert } from '../sciencedb/reader.ts';
@@ -38,11 +38,6 @@ export interface OversizeAlert {
   topic: string;
   bytes: number;
   limit: number;
-}
-
-/** The partition of an object's alerts (by its objectKey): every partition is used, and one object's alerts stay in order. */
-export function partitionOf(objectKey: string, partitions: number): number {
-  return (murmur2(objectKey) & 0x7fffffff) % partitions;
 }
 
 /** Whether a message of `bytes` (key and value) fits a topic accepting `limit`, headers and compression included. */
