@@ -7,6 +7,9 @@
 const ROWS = 50;
 const rowsByTopic = new Map();
 let current = null;
+// Until the user picks a topic, the page shows the one that gets every alert: the service lists it
+// first. The first rows to arrive may be another topic's (the topics are read side by side).
+let picked = false;
 let openId = null;
 let dirty = false;
 let ratesPlot = null;
@@ -56,7 +59,7 @@ function render() {
   const nav = $('#topics');
   nav.replaceChildren(...[...rowsByTopic.keys()].map((topic) => {
     const b = el('button', { class: topic === current ? 'active' : '', 'data-topic': topic }, `${topic} (${rowsByTopic.get(topic).count})`);
-    b.addEventListener('click', () => { current = topic; render(); });
+    b.addEventListener('click', () => { current = topic; picked = true; render(); });
     return b;
   }));
   $('#rows').replaceChildren(table(current === null ? [] : rowsByTopic.get(current).rows, freshIds));
@@ -88,6 +91,10 @@ function facts(dl, pairs) {
 
 function onService({ panel, topics }) {
   for (const t of topics) topicEntry(t.topic);
+  if (!picked && topics.length > 0 && current !== topics[0].topic) {
+    current = topics[0].topic;
+    schedule();
+  }
   const s = panel.service;
   const state = $('#service-state');
   state.textContent = s.running ? `service running (pid ${s.pid})` : 'service not running';

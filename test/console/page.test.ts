@@ -121,6 +121,8 @@ describe('the console page, in Chromium, on a live distribution', { timeout: 900
       await page.goto(consoleProcess.url, { waitUntil: 'load' });
       await page.waitForFunction(() => document.querySelector('#connection')?.textContent === 'live', { timeout: DEADLINE });
       await page.waitForFunction(() => /service running/.test(document.querySelector('#service-state')?.textContent ?? ''), { timeout: DEADLINE });
+      // Whichever topic's rows came first, the page shows the topic that gets every alert until the user picks one.
+      await page.waitForFunction(() => document.querySelector('#topics button.active')?.getAttribute('data-topic') === 'distribution_test', { timeout: DEADLINE });
     });
 
     // New alerts of both surveys, stored after the page is open: fewer than the console pushes in
