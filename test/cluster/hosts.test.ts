@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
@@ -8,6 +9,7 @@ import { runningPid } from '../../src/cluster/processes.ts';
 import { ensureKafkaJars } from '../../src/cluster/provision.ts';
 import { clusterSettings } from '../../src/cluster/settings.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
+import { BROKER_PORT, exactlyOnce, partitioned, processRuns, produceFrom, readCommittedFrom, startHostCluster, type HostCluster } from '../helpers/host-cluster.ts';
 import { canMakeHosts, links, makeHosts, namespaces, type Host, type TestHosts } from '../helpers/hosts.ts';
 import { haveKcat } from '../helpers/readers.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -18,7 +20,6 @@ import { waitFor } from '../helpers/wait.ts';
 // client on a fourth host.
 
 const BROKERS = 3;
-const PORT = 9092;
 
 /** The key=value lines of a node's meta.properties. */
 function metaProperties(stateDir: string, index: number): Map<string, string> {
@@ -26,109 +27,128 @@ function metaProperties(stateDir: string, index: number): Map<string, string> {
   return new Map(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
 }
 
-/** Whether a process runs: not gone, nor a zombie that its new parent has yet to reap. */
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+/** `k<from>:v<from>` .. for kcat's -K :, and how they read back (`%k=%s`). */
+const written = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `k${from + i}:v${from + i}`);
+const readBack = (lines: string[]) => lines.map((l) => l.replace(':', '='));
 
 describe('a managed cluster spread over three hosts', { timeout: 1_800_000 }, () => {
   let hosts: TestHosts | undefined;
-  let servers = '';
-  const stateDirs = Array.from({ length: BROKERS }, (_, i) => tempDir(`kafka-host${i}`));
-  const brokerEnv = (i: number) => ({ DISTRIBUTION_SERVERS: servers, KAFKA_STATE_DIR: stateDirs[i] as string, KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m' });
-  const clientEnv = () => ({ DISTRIBUTION_SERVERS: servers, KAFKA_STATE_DIR: tempDir('kafka-client') });
+  let cluster: HostCluster | undefined;
   const client = () => (hosts as TestHosts).hosts[BROKERS] as Host;
-  const kcat = (args: string[], input?: string) => (hosts as TestHosts).run(client(), 'kcat', ['-b', servers, ...args], input === undefined ? {} : { input });
-  const readCommitted = (topic: string) => {
-    const run = kcat(['-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_committed', '-f', '%k=%s\n']);
-    assert.equal(run.status, 0, `kcat reading ${topic}: ${run.stderr}`);
-    return run.stdout.split('\n').slice(0, -1).sort();
+  const fromClient = () => ({ hosts: hosts as TestHosts, servers: (cluster as HostCluster).servers });
+  const produce = (lines: string[]) => produceFrom(fromClient().hosts, client(), fromClient().servers, 'spread', lines);
+  const assertEachOnce = (expected: string[]) => {
+    const read = readCommittedFrom(fromClient().hosts, client(), fromClient().servers, 'spread');
+    assert.deepEqual(exactlyOnce(read, expected), { missing: [], doubled: [], unexpected: [] });
   };
-  const produce = (topic: string, from: number, to: number) => {
-    const lines = Array.from({ length: to - from }, (_, i) => `k${from + i}:v${from + i}\n`).join('');
-    const run = kcat(['-P', '-t', topic, '-K', ':', '-X', 'acks=all', '-X', 'enable.idempotence=true'], lines);
-    assert.equal(run.status, 0, `kcat writing ${topic}: ${run.stderr}`);
+  const describeTopic = async () => {
+    const described = await (hosts as TestHosts).runCli(client(), 'fink_kafka', ['--describe-topic', 'spread'], (cluster as HostCluster).clientEnv());
+    assert.equal(described.status, 0, described.output);
+    return described.output;
   };
-  const expected = (n: number) => Array.from({ length: n }, (_, i) => `k${i}=v${i}`).sort();
+  /** Waits until every partition of the topic has its three replicas in sync (a node that came back caught up). */
+  const allInSync = () => waitFor('every partition of spread with its 3 replicas in sync', async () => {
+    const text = await describeTopic();
+    const isrs = [...text.matchAll(/isr (\S+)/g)].map((m) => m[1]!.split(',').length);
+    return isrs.length === 3 && isrs.every((n) => n === 3);
+  }, { timeoutMs: 300_000, everyMs: 2000 });
 
   after(async () => {
     // Whatever a failed test left running goes with its namespace.
     await hosts?.remove();
-    for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
+    cluster?.removeState();
   });
 
   it('starts node I on host I with fink_kafka start --brokers 3 --node I, one cluster of three', async (t) => {
     if (!canMakeHosts(t)) return;
     hosts = makeHosts(BROKERS + 1);
-    servers = hosts.hosts.slice(0, BROKERS).map((h) => `${h.address}:${PORT}`).join(',');
-    const starts = await Promise.all(hosts.hosts.slice(0, BROKERS).map((h, i) => hosts!.runCli(h, 'fink_kafka', ['start', '--brokers', String(BROKERS), '--node', String(i)], brokerEnv(i))));
-    for (const [i, start] of starts.entries()) {
-      assert.equal(start.status, 0, `node ${i}: ${start.output}`);
-      assert.match(start.output, new RegExp(`waiting up to \\d+ s for node ${i} \\(${hosts.hosts[i]!.address.replace(/\./g, '\\.')}:${PORT}\\) to answer; it answers once a majority of the 3 controllers \\(2 nodes\\) run`));
-      assert.match(start.output, /Kafka started \(pid \d+\); bootstrap servers: /);
-      // Each host formats and runs its own node only.
-      assert.deepEqual(readdirSync(stateDirs[i]!).filter((f) => f.startsWith('node-')), [`node-${i}`]);
-      const meta = metaProperties(stateDirs[i]!, i);
+    cluster = await startHostCluster(hosts, BROKERS);
+    for (const [i, output] of cluster.startOutputs.entries()) {
+      assert.match(output, new RegExp(`waiting up to \\d+ s for node ${i} \\(${hosts.hosts[i]!.address.replace(/\./g, '\\.')}:${BROKER_PORT}\\) to answer; it answers once a majority of the 3 controllers \\(2 nodes\\) run`));
+      assert.match(output, /Kafka started \(pid \d+\); bootstrap servers: /);
+      // Each host formats and runs its own node only, all with one cluster id.
+      assert.deepEqual(readdirSync(cluster.stateDirs[i]!).filter((f) => f.startsWith('node-')), [`node-${i}`]);
+      const meta = metaProperties(cluster.stateDirs[i]!, i);
       assert.equal(meta.get('node.id'), String(i + 1));
-      assert.equal(meta.get('cluster.id'), spreadClusterId(servers.split(',')));
+      assert.equal(meta.get('cluster.id'), spreadClusterId(cluster.servers.split(',')));
     }
-    const status = await hosts.runCli(hosts.hosts[1]!, 'fink_kafka', ['status', '--cluster', 'distribution'], brokerEnv(1));
+    const status = await hosts.runCli(hosts.hosts[1]!, 'fink_kafka', ['status', '--cluster', 'distribution'], cluster.brokerEnv(1));
     assert.match(status.output, /node\(s\) 1 up of the 1 on this host \(node\(s\) 1; a cluster of 3 spread over hosts\)/);
   });
 
   it('serves a client on a fourth host: a topic replicated three times, every message read once at read_committed', async (t) => {
-    if (hosts === undefined) return void t.skip('no cluster (the first test did not start it)');
+    if (hosts === undefined || cluster === undefined) return void t.skip('no cluster (the first test did not start it)');
     if (!haveKcat(t)) return;
-    const created = await hosts.runCli(client(), 'fink_kafka', ['--create-topic', 'spread', '--partitions', '3', '--replication-factor', '3'], clientEnv());
+    const created = await hosts.runCli(client(), 'fink_kafka', ['--create-topic', 'spread', '--partitions', '3', '--replication-factor', '3'], cluster.clientEnv());
     assert.equal(created.status, 0, created.output);
     // min.insync.replicas=2 with Kafka's own tool: acks=all then needs two copies, and one broker may go.
     const libs = ensureKafkaJars(clusterSettings(loadConfig({ env: testEnv({}) }), 'distribution'));
-    const configured = hosts.run(client(), 'java', ['-cp', `${libs}/*`, 'kafka.admin.ConfigCommand', '--bootstrap-server', servers, '--alter', '--entity-type', 'topics', '--entity-name', 'spread', '--add-config', 'min.insync.replicas=2']);
+    const configured = hosts.run(client(), 'java', ['-cp', `${libs}/*`, 'kafka.admin.ConfigCommand', '--bootstrap-server', cluster.servers, '--alter', '--entity-type', 'topics', '--entity-name', 'spread', '--add-config', 'min.insync.replicas=2']);
     assert.equal(configured.status, 0, configured.stdout + configured.stderr);
-    const described = await hosts.runCli(client(), 'fink_kafka', ['--describe-topic', 'spread'], clientEnv());
-    assert.equal(described.status, 0, described.output);
-    const partitions = [...described.output.matchAll(/leader (\d+)\s+replicas (\d,\d,\d)\s+isr (\S+)/g)];
-    assert.equal(partitions.length, 3, described.output);
-    for (const [, , replicas] of partitions) assert.deepEqual(replicas!.split(',').sort(), ['1', '2', '3']);
-    produce('spread', 0, 300);
-    assert.deepEqual(readCommitted('spread'), expected(300));
+    const partitions = [...(await describeTopic()).matchAll(/replicas (\d,\d,\d)/g)];
+    assert.equal(partitions.length, 3);
+    for (const [, replicas] of partitions) assert.deepEqual(replicas!.split(',').sort(), ['1', '2', '3']);
+    produce(written(0, 300));
+    assertEachOnce(readBack(written(0, 300)));
   });
 
-  it('goes on with a broker SIGKILLed: writes at acks=all (min ISR 2) succeed and every message is read once', async (t) => {
-    if (hosts === undefined || servers === '') return void t.skip('no cluster (the first test did not start it)');
+  it('goes on with a broker cut off the network for 30 s, which then catches up', async (t) => {
+    if (hosts === undefined || cluster === undefined) return void t.skip('no cluster (the first test did not start it)');
     if (!haveKcat(t)) return;
-    const layout = nodeLayout({ servers: servers.split(','), stateDir: stateDirs[1]!, keys: { servers: 'DISTRIBUTION_SERVERS', stateDir: 'KAFKA_STATE_DIR' } }, 1, BROKERS);
-    const pid = runningPid(layout);
-    assert.ok(pid !== undefined, 'node 1 runs');
-    process.kill(pid, 'SIGKILL');
-    await waitFor(`node 1 (pid ${pid}) to be gone after SIGKILL`, () => runningPid(layout) === undefined);
-    produce('spread', 300, 600);
-    assert.deepEqual(readCommitted('spread'), expected(600));
-    const described = await hosts.runCli(client(), 'fink_kafka', ['--describe-topic', 'spread'], clientEnv());
-    for (const [, leader] of described.output.matchAll(/leader (\d+)/g)) assert.notEqual(leader, '2', `no partition led by the killed node:\n${described.output}`);
+    await partitioned(hosts, cluster.brokers[2]!, 30_000, async () => produce(written(300, 600)));
+    assertEachOnce(readBack(written(0, 600)));
+    await allInSync();
+  });
+
+  it('goes on with a broker SIGKILLed: writes at acks=all (min ISR 2) succeed, every message is read once, and the node started again catches up', async (t) => {
+    if (hosts === undefined || cluster === undefined) return void t.skip('no cluster (the first test did not start it)');
+    if (!haveKcat(t)) return;
+    await cluster.killBroker(1);
+    produce(written(600, 900));
+    assertEachOnce(readBack(written(0, 900)));
+    for (const [, leader] of (await describeTopic()).matchAll(/leader (\d+)/g)) assert.notEqual(leader, '2', 'no partition led by the killed node');
+    await cluster.reviveBroker(1);
+    await allInSync();
+    assertEachOnce(readBack(written(0, 900)));
   });
 
   it('stops each node on its host with fink_kafka stop --node I, and leaves no namespace, link or process behind', async (t) => {
-    if (hosts === undefined) return void t.skip('no hosts (the first test did not make them)');
-    const pids = stateDirs.map((dir, i) => runningPid(nodeLayout({ servers: servers.split(','), stateDir: dir, keys: { servers: 'DISTRIBUTION_SERVERS', stateDir: 'KAFKA_STATE_DIR' } }, i, BROKERS)));
-    // All at once, as their hosts would: stopped one after the other, the last node has lost its
-    // quorum and waits out the grace period before its SIGKILL.
-    const stops = await Promise.all(hosts.hosts.slice(0, BROKERS).map((host, i) => hosts!.runCli(host, 'fink_kafka', ['stop', '--node', String(i)], brokerEnv(i))));
-    for (const [i, stop] of stops.entries()) {
-      assert.equal(stop.status, 0, stop.output);
-      assert.match(stop.output, pids[i] === undefined ? /Kafka is not running/ : new RegExp(`Kafka stopped \\(pid ${pids[i]}\\)`));
-    }
-    for (const pid of pids.filter((p) => p !== undefined)) await waitFor(`broker ${pid} to be gone`, () => !running(pid), { timeoutMs: 30_000 });
+    if (hosts === undefined || cluster === undefined) return void t.skip('no cluster (the first test did not start it)');
+    const pids = cluster.brokers.map((_, i) => runningPid(cluster!.layout(i)));
+    const outputs = await cluster.stop();
+    for (const [i, output] of outputs.entries()) assert.match(output, pids[i] === undefined ? /Kafka is not running/ : new RegExp(`Kafka stopped \\(pid ${pids[i]}\\)`));
+    for (const pid of pids.filter((p) => p !== undefined)) await waitFor(`broker ${pid} to be gone`, () => !processRuns(pid), { timeoutMs: 30_000 });
     const names = hosts.names();
     await hosts.remove();
     hosts = undefined;
     const left = [...namespaces(), ...links()];
     assert.deepEqual(names.filter((n) => left.includes(n)), []);
-    for (const dir of stateDirs) assert.ok(existsSync(dir));
+  });
+});
+
+describe('fink_kafka start --node with its peers away', { timeout: 600_000 }, () => {
+  let hosts: TestHosts | undefined;
+  const stateDir = tempDir('kafka-alone');
+  after(async () => {
+    await hosts?.remove();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('waits for its own node, saying what it needs, and at the deadline stops it and names what was missing', async (t) => {
+    if (!canMakeHosts(t)) return;
+    hosts = makeHosts(3);
+    const servers = hosts.hosts.map((h) => `${h.address}:${BROKER_PORT}`).join(',');
+    // The other two are never started: however fast the machine, node 0 cannot answer.
+    const env = { DISTRIBUTION_SERVERS: servers, KAFKA_STATE_DIR: stateDir, KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m', KAFKA_START_TIMEOUT_S: '20' };
+    const run = await hosts.runCli(hosts.hosts[0]!, 'fink_kafka', ['start', '--brokers', '3', '--node', '0'], env);
+    assert.equal(run.status, 1, run.output);
+    const node = `node 0 \\(${hosts.hosts[0]!.address.replace(/\./g, '\\.')}:${BROKER_PORT}\\)`;
+    assert.match(run.output, new RegExp(`waiting up to 20 s for ${node} to answer; it answers once a majority of the 3 controllers \\(2 nodes\\) run: start the others on their hosts`));
+    assert.match(run.output, new RegExp(`${node} did not answer within 20 s \\(.*\\); it answers once a majority`));
+    const layout = nodeLayout({ servers: servers.split(','), stateDir, keys: { servers: 'DISTRIBUTION_SERVERS', stateDir: 'KAFKA_STATE_DIR' } }, 0, 3);
+    assert.equal(runningPid(layout), undefined, 'the node that this start began is stopped');
+    const inHost = spawnSync('ip', ['netns', 'pids', hosts.hosts[0]!.netns], { encoding: 'utf8' }).stdout.split('\n').filter((p) => p !== '').map(Number);
+    assert.deepEqual(inHost.filter(processRuns), [], 'nothing left running on the host');
   });
 });
 

@@ -39,6 +39,8 @@ export interface HostProcess {
   exited: Promise<number | null>;
   /** Resolves once its output matches `pattern` (fails at a generous deadline, showing the output). */
   waitForOutput: (pattern: RegExp, what: string, timeoutMs?: number) => Promise<void>;
+  /** Sends `signal` (SIGKILL by default: a crash) and resolves with its exit once it is gone. */
+  kill: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
 export interface TestHosts {
@@ -185,7 +187,11 @@ export function makeHosts(count: number): TestHosts {
     const waitForOutput = async (pattern: RegExp, what: string, timeoutMs?: number) => {
       await waitFor(what, () => pattern.test(output), { detail: () => output, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     };
-    const running = { child, output: () => output, exited, waitForOutput };
+    const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    };
+    const running = { child, output: () => output, exited, waitForOutput, kill };
     children.push(running);
     return running;
   };
