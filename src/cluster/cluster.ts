@@ -235,9 +235,8 @@ function formatStorage(layout: NodeLayout, { classpath, props, log4j }: NodeFile
 
 /** SIGTERM to every node running here (with `only`, node `only` alone), then SIGKILL after `graceMs`; returns the pids stopped. */
 export async function stopCluster(cluster: ClusterSettings, graceMs = 30_000, only?: number): Promise<number[]> {
-  const all = clusterLayout(cluster);
-  if (only !== undefined && only >= all.length) throw new UsageError(`--node ${only}: the cluster in ${cluster.stateDir} has ${all.length} node(s), numbered from 0`);
-  const nodes = only === undefined ? all : [all[only]!];
+  // Node `only`'s pid file is in its folder whatever the layout: a host that never ran it has none.
+  const nodes = only === undefined ? clusterLayout(cluster) : [nodeLayout(cluster, only)];
   const pids = nodes.map(runningPid).filter((p) => p !== undefined);
   await stopProcesses(pids, graceMs);
   for (const layout of nodes) rmSync(layout.pidFile, { force: true });

@@ -72,6 +72,9 @@ describe('a managed cluster spread over three hosts', { timeout: 1_800_000 }, ()
       assert.equal(meta.get('node.id'), String(i + 1));
       assert.equal(meta.get('cluster.id'), spreadClusterId(cluster.servers.split(',')));
     }
+    const again = await hosts.runCli(hosts.hosts[2]!, 'fink_kafka', ['start', '--brokers', '3', '--node', '2'], cluster.brokerEnv(2));
+    assert.equal(again.status, 0, again.output);
+    assert.match(again.output, new RegExp(`Kafka is already running \\(pid ${runningPid(cluster.layout(2))}\\)`));
     const status = await hosts.runCli(hosts.hosts[1]!, 'fink_kafka', ['status', '--cluster', 'distribution'], cluster.brokerEnv(1));
     assert.match(status.output, /node\(s\) 1 up of the 1 on this host \(node\(s\) 1; a cluster of 3 spread over hosts\)/);
   });
@@ -176,6 +179,12 @@ describe('fink_kafka --node', () => {
     const beyond = runCli('fink_kafka', ['start', '--brokers', '3', '--node', '3'], env(SPREAD));
     assert.equal(beyond.status, 2);
     assert.match(beyond.stderr, /--node 3: the cluster has 3 nodes, numbered from 0/);
+  });
+
+  it('stops nothing on a host that never ran node I, and says so', () => {
+    const r = runCli('fink_kafka', ['stop', '--node', '2'], env(SPREAD));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Kafka is not running/);
   });
 
   it('refuses secured mode for a cluster spread over hosts, saying why', () => {
