@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
+import { exactlyOnce } from '../helpers/host-cluster.ts';
 import { canMakeHosts, links, makeHosts, namespaces, type Host, type TestHosts } from '../helpers/hosts.ts';
 
 // The helper that the multi-host tests stand on: hosts that reach each other over their bridge only,
@@ -58,6 +59,20 @@ describe('test hosts (network namespaces on a bridge)', { timeout: 300_000 }, ()
     assert.equal(connect(hosts, b, a.address, 7000), `hello from ${a.address}`);
   });
 
+  it('runs the project\'s commands in a host, and kills a child there', async (t) => {
+    if (hosts === undefined) return void t.skip('no hosts (the first test did not make them)');
+    const [, , c] = hosts.hosts as [Host, Host, Host];
+    const help = hosts.spawnCli(c, 'fink_kafka', ['--help'], {});
+    assert.equal(await help.exited, 0, help.output());
+    assert.match(help.output(), /^usage: fink_kafka/);
+    const listener = listen(hosts, c, 7001);
+    await listener.waitForOutput(/listening/, 'the listener in host 2');
+    const pid = listener.child.pid as number;
+    assert.equal(await listener.kill(), null, 'ended by the signal');
+    assert.throws(() => process.kill(pid, 0), /ESRCH/);
+    assert.notEqual(connect(hosts, hosts.hosts[0]!, c.address, 7001), `hello from ${c.address}`);
+  });
+
   it('removes every namespace, link and process it made, and cleans up what a killed run left', async (t) => {
     if (hosts === undefined) return void t.skip('no hosts (the first test did not make them)');
     const names = hosts.names();
@@ -82,5 +97,13 @@ describe('test hosts (network namespaces on a bridge)', { timeout: 300_000 }, ()
     } finally {
       await next.remove();
     }
+  });
+});
+
+describe('the fault tests\' tally (exactlyOnce)', () => {
+  it('names what is missing, what is doubled and how often, and what was never written', () => {
+    const tally = exactlyOnce(['a', 'b', 'b', 'd', 'c', 'c', 'c'], ['a', 'b', 'c', 'e']);
+    assert.deepEqual(tally, { missing: ['e'], doubled: ['b x2', 'c x3'], unexpected: ['d'] });
+    assert.deepEqual(exactlyOnce(['b', 'a'], ['a', 'b']), { missing: [], doubled: [], unexpected: [] });
   });
 });
