@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { clientCaFile } from '../../src/cluster/certificates.ts';
 import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
 import { diskUsage, fileSystemSpace, humanBytes } from '../../src/cluster/disk.ts';
-import { clusterLayout } from '../../src/cluster/layout.ts';
+import { clusterLayout, spreadOverHosts, type NodeLayout } from '../../src/cluster/layout.ts';
 import { runningPid } from '../../src/cluster/processes.ts';
 import { ensureKafkaJars } from '../../src/cluster/provision.ts';
 import { ensureRegistryBuild, registryLayout, registryPid, startRegistry, stopRegistry } from '../../src/cluster/registry.ts';
@@ -29,7 +29,14 @@ commands:
   install                                   fetch the managed Apache Kafka jars with Maven (once); for the
                                             simulator cluster, also build its schema registry (once)
   start [--brokers N]                       start the cluster of N nodes (default 1; formats storage on first start), wait until it answers
-  stop                                      stop the cluster gracefully
+  start --brokers N --node I                on several hosts: when the servers name one host per node
+                                            (DISTRIBUTION_SERVERS=h0:p0,h1:p1,h2:p2 and N of them),
+                                            format and start node I alone (I from 0: clients on
+                                            server I, its controller on the port after), and wait
+                                            until it answers, which needs a majority of the nodes;
+                                            every host runs this with the same configuration and
+                                            its own I. PLAINTEXT only (secured mode is refused)
+  stop [--node I]                           stop the cluster's nodes on this host (node I alone) gracefully
   status                                    whether it runs, its pid and bootstrap address; the disk its
                                             state folder takes and the free space left there (both
                                             clusters unless --cluster is given)
@@ -64,6 +71,7 @@ const OPTIONS = {
   cluster: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   brokers: { type: 'string' },
+  node: { type: 'string' },
   'create-topic': { type: 'string' },
   'delete-topic': { type: 'string' },
   'list-topics': { type: 'boolean' },
@@ -132,13 +140,20 @@ function sayCaFile(cluster: ClusterSettings): void {
   say(`TLS (SASL_SSL): clients trust the certificate authority in ${ca}${made} (KAFKA_SSL_CA_FILE; fink-client, confluent-kafka: ssl.ca.location)`);
 }
 
+/** How many nodes are up: of the cluster on one host; spread over hosts, of those this host has. */
+function nodesUp(cluster: ClusterSettings, nodes: NodeLayout[], up: NodeLayout[]): string {
+  if (!spreadOverHosts(cluster, nodes.length)) return `${up.length} of ${nodes.length} node(s) up`;
+  const here = nodes.filter((l) => existsSync(l.dir)).map((l) => nodes.indexOf(l));
+  return `node(s) ${up.map((l) => nodes.indexOf(l)).join(', ')} up of the ${here.length} on this host (node(s) ${here.join(', ')}; a cluster of ${nodes.length} spread over hosts)`;
+}
+
 function status(cluster: ClusterSettings): void {
   const nodes = clusterLayout(cluster);
   const pids = nodes.map(runningPid);
   const up = nodes.filter((_, i) => pids[i] !== undefined);
   const { stateDir } = cluster;
   if (up.length === 0) say(`${title(cluster)} is not running (state in ${stateDir})`);
-  else say(`${title(cluster)} is running: pid ${pids.filter((p) => p !== undefined).join(', ')}, bootstrap servers ${up.map((l) => `${l.host}:${l.port}`).join(',')}, ${up.length} of ${nodes.length} node(s) up, state in ${stateDir}`);
+  else say(`${title(cluster)} is running: pid ${pids.filter((p) => p !== undefined).join(', ')}, bootstrap servers ${up.map((l) => `${l.host}:${l.port}`).join(',')}, ${nodesUp(cluster, nodes, up)}, state in ${stateDir}`);
   sayCaFile(cluster);
   if (cluster.registry !== undefined) {
     const layout = registryLayout(cluster.registry);
@@ -158,7 +173,7 @@ const COMMANDS: Readonly<Record<string, (run: Invocation) => Promise<void>>> = {
   },
   async start({ values, cluster }) {
     const brokers = intFlag('brokers', values.brokers, 1, 9);
-    const result = await startCluster(cluster, say, brokers);
+    const result = await startCluster(cluster, say, brokers, intFlag('node', values.node, 0, 8));
     const pids = result.pids.join(', ');
     say(result.alreadyRunning ? `${title(cluster)} is already running (pid ${pids}) at ${result.bootstrap}` : `${title(cluster)} started (pid ${pids}); bootstrap servers: ${result.bootstrap}`);
     sayCaFile(cluster);
@@ -167,13 +182,13 @@ const COMMANDS: Readonly<Record<string, (run: Invocation) => Promise<void>>> = {
       say(registry.alreadyRunning ? `the schema registry is already running (pid ${registry.pid}) at ${registry.url}` : `the schema registry started (pid ${registry.pid}) at ${registry.url}`);
     }
   },
-  async stop({ cluster }) {
+  async stop({ values, cluster }) {
     // The registry first: its clients are the simulator's producers, gone with the cluster anyway.
     if (cluster.registry !== undefined) {
       const pid = await stopRegistry(cluster.registry);
       say(pid === undefined ? 'the schema registry is not running' : `the schema registry stopped (pid ${pid})`);
     }
-    const pids = await stopCluster(cluster);
+    const pids = await stopCluster(cluster, undefined, intFlag('node', values.node, 0, 8));
     say(pids.length === 0 ? `${title(cluster)} is not running` : `${title(cluster)} stopped (pid ${pids.join(', ')})`);
   },
   async status({ values, config, cluster }) {

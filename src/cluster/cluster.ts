@@ -8,12 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FinkError } from '../errors.ts';
+import { FinkError, UsageError } from '../errors.ts';
 import { privateFolder, replaceFile } from '../files.ts';
 import { masked } from '../printable.ts';
 import { withAdmin } from '../kafka/client-options.ts';
 import { classifyKafkaError } from '../kafka/errors.ts';
-import { clusterLayout, CONTROLLER_HOST, nodeCount, nodeLayout, type NodeLayout } from './layout.ts';
+import { clusterLayout, controllerHost, nodeCount, nodeLayout, spreadClusterId, spreadOverHosts, type NodeLayout } from './layout.ts';
 import { portIsFree, privately, runningPid, startJava, stopProcesses } from './processes.ts';
 import { brokerTls } from './certificates.ts';
 import { ensureKafkaJars } from './provision.ts';
@@ -43,19 +43,27 @@ function controllerSecret(stateDir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** Node `index` of a cluster spread over hosts, as the readiness wait of its own start looks for it. */
+export interface OwnNode {
+  index: number;
+  layout: NodeLayout;
+}
+
 /**
  * Answers a metadata request within `timeoutMs`, or throws. A broker opens its listeners once it has
- * caught up with the metadata log, so a refusal of our credentials is its final answer.
+ * caught up with the metadata log, so a refusal of our credentials is its final answer. With `own`
+ * (a node started on its own host), asks that node alone and waits until it is among the brokers.
  */
-export async function waitUntilAnswering(cluster: ClusterSettings, timeoutMs: number, alive: () => boolean = () => true, brokers = 1): Promise<void> {
-  const connection = clusterConnection(cluster);
+export async function waitUntilAnswering(cluster: ClusterSettings, timeoutMs: number, alive: () => boolean = () => true, brokers = 1, own?: OwnNode): Promise<void> {
+  const connection = own === undefined ? clusterConnection(cluster) : { ...clusterConnection(cluster), bootstrapBrokers: [`${own.layout.host}:${own.layout.port}`] };
+  const ready = (ids: Map<number, unknown>) => (own === undefined ? ids.size >= brokers : ids.has(own.index + 1));
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (!alive()) throw new FinkError('the Kafka process exited during start-up');
     try {
       const meta = await withAdmin(connection, (admin) => admin.metadata({ topics: [] }), { retries: 0, timeout: 2000 });
-      if (meta.brokers.size >= brokers) return;
+      if (ready(meta.brokers)) return;
     } catch (err) {
       if (classifyKafkaError(err) === 'authentication') {
         const admin = cluster.admin?.username;
@@ -65,8 +73,13 @@ export async function waitUntilAnswering(cluster: ClusterSettings, timeoutMs: nu
     }
     await sleep(250);
   }
-  throw new FinkError(`Kafka did not answer within ${timeoutMs / 1000} s (${lastError instanceof Error ? lastError.message : 'no answer'})`);
+  const why = lastError instanceof Error ? lastError.message : 'no answer';
+  if (own !== undefined) throw new FinkError(`node ${own.index} (${own.layout.host}:${own.layout.port}) did not answer within ${timeoutMs / 1000} s (${why}); ${quorumNeeds(brokers)}`);
+  throw new FinkError(`Kafka did not answer within ${timeoutMs / 1000} s (${why})`);
 }
+
+/** What a node of a cluster spread over hosts needs before it answers. */
+const quorumNeeds = (n: number) => `it answers once a majority of the ${n} controllers (${Math.floor(n / 2) + 1} nodes) run: start the others on their hosts with 'fink_kafka start --brokers ${n} --node I'`;
 
 /**
  * KRaft cluster ids are 16 random bytes in URL-safe base64, as StorageTool random-uuid makes them;
@@ -85,16 +98,39 @@ export interface StartResult {
   bootstrap: string;
 }
 
-export async function startCluster(cluster: ClusterSettings, log: (line: string) => void, brokers?: number): Promise<StartResult> {
+/**
+ * Checks a start of `n` nodes (only node `only` with --node): the count the state folder was
+ * formatted with, and what a cluster spread over hosts allows. True when it is spread.
+ */
+function checkStart(cluster: ClusterSettings, n: number, only: number | undefined): boolean {
   const { stateDir } = cluster;
-  const formatted = existsSync(join(nodeLayout(cluster, 0).dir, 'data', 'meta.properties'));
-  const n = brokers ?? nodeCount(cluster);
+  const spread = spreadOverHosts(cluster, n);
+  const servers = `${cluster.keys.servers} (${cluster.servers.join(',')})`;
+  if (spread && only === undefined) throw new UsageError(`${servers} names one host per node: start each node on its own host with 'fink_kafka start --brokers ${n} --node I' (I from 0 to ${n - 1}, server I's host)`);
+  if (!spread && only !== undefined) throw new UsageError(`--node is for a cluster spread over several hosts, ${cluster.keys.servers} naming one host per node (${n} of them for --brokers ${n}; it is ${cluster.servers.join(',')}); on one host, 'fink_kafka start --brokers ${n}' starts every node`);
+  if (only !== undefined && only >= n) throw new UsageError(`--node ${only}: the cluster has ${n} nodes, numbered from 0`);
+  // Secured mode keeps a secret per state folder (the controllers' password) and makes a CA of its
+  // own at the first start: each host would make different ones, and its nodes could not talk.
+  if (spread && cluster.secured) throw new FinkError(`a managed cluster spread over several hosts (${servers}) runs in PLAINTEXT mode only; secured mode (KAFKA_SECURITY_PROTOCOL=${cluster.tls === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL'}) is for a managed cluster on one host, or for a cluster of your own`, { exitCode: 2, code: 'FINK_KAFKA' });
+  const formatted = existsSync(join(nodeLayout(cluster, only ?? 0, n).dir, 'data', 'meta.properties'));
   if (formatted && n !== nodeCount(cluster)) {
     throw new FinkError(`the cluster in ${stateDir} was formatted with ${nodeCount(cluster)} node(s), not ${n}; use another ${cluster.keys.stateDir} (or delete this one) for a cluster of ${n}`);
   }
-  const nodes = Array.from({ length: n }, (_, i) => nodeLayout(cluster, i));
+  return spread;
+}
+
+/**
+ * Starts the `brokers` nodes of the cluster (default: as formatted), or with `only` (--node) node
+ * `only` alone, on this host, its peers started on their own hosts with the same configuration.
+ */
+export async function startCluster(cluster: ClusterSettings, log: (line: string) => void, brokers?: number, only?: number): Promise<StartResult> {
+  const { stateDir } = cluster;
+  const n = brokers ?? nodeCount(cluster);
+  const spread = checkStart(cluster, n, only);
+  const nodes = Array.from({ length: n }, (_, i) => nodeLayout(cluster, i, n));
   const bootstrap = nodes.map((l) => `${l.host}:${l.port}`).join(',');
-  const pids = nodes.map(runningPid);
+  const here = only === undefined ? nodes.map((_, i) => i) : [only];
+  const pids = here.map((i) => runningPid(nodes[i]!));
   if (pids.every((p) => p !== undefined)) return { alreadyRunning: true, pids: pids as number[], bootstrap };
 
   const admin = clusterSecurity(cluster);
@@ -103,10 +139,11 @@ export async function startCluster(cluster: ClusterSettings, log: (line: string)
   // Made (once) before any node starts: every node presents the same broker certificate.
   const security = admin === undefined ? undefined : { ...admin, controllerSecret: controllerSecret(stateDir), tls: brokerTls(cluster, nodes[0]!.host, log) };
   replaceFile(join(stateDir, 'nodes'), `${n}\n`, 0o600);
-  const clusterId = newClusterId();
+  const clusterId = spread ? spreadClusterId(cluster.servers) : newClusterId();
   const started: Array<{ pid: number; exited: () => boolean; ours: boolean }> = [];
   try {
-    for (const [index, layout] of nodes.entries()) {
+    for (const index of here) {
+      const layout = nodes[index]!;
       const pid = runningPid(layout);
       if (pid !== undefined) {
         started.push({ pid, exited: () => runningPid(layout) === undefined, ours: false });
@@ -114,13 +151,15 @@ export async function startCluster(cluster: ClusterSettings, log: (line: string)
       }
       started.push({ ...(await startNode(layout, { index, nodes, libs, clusterId, cluster, security, log })), ours: true });
     }
-    await waitUntilAnswering(cluster, cluster.startTimeoutMs, () => started.every((s) => !s.exited()), n);
+    const own = only === undefined ? undefined : { index: only, layout: nodes[only]! };
+    if (own !== undefined) log(`waiting up to ${cluster.startTimeoutMs / 1000} s for node ${only} (${own.layout.host}:${own.layout.port}) to answer; ${quorumNeeds(n)}`);
+    await waitUntilAnswering(cluster, cluster.startTimeoutMs, () => started.every((s) => !s.exited()), n, own);
   } catch (err) {
     // What this start began goes too: a broker left running without its pid file would be
     // invisible to 'status' and 'stop', and would hold the ports that the next start needs.
     await stopProcesses(started.filter((s) => s.ours).map((s) => s.pid), 10_000);
-    for (const [i, l] of nodes.entries()) if (started[i]?.ours === true) rmSync(l.pidFile, { force: true });
-    const tails = nodes.map((l) => (existsSync(l.logFile) ? `${l.logFile}:\n${readFileSync(l.logFile, 'utf8').split('\n').slice(-10).join('\n')}` : '')).join('\n');
+    for (const [k, i] of here.entries()) if (started[k]?.ours === true) rmSync(nodes[i]!.pidFile, { force: true });
+    const tails = here.map((i) => nodes[i]!).map((l) => (existsSync(l.logFile) ? `${l.logFile}:\n${readFileSync(l.logFile, 'utf8').split('\n').slice(-10).join('\n')}` : '')).join('\n');
     const text = `${err instanceof Error ? err.message : String(err)}; the end of the logs:\n${tails}`;
     throw new FinkError(masked(text, [security?.password, security?.controllerSecret, security?.tls?.keystorePassword]));
   }
@@ -147,7 +186,7 @@ async function startNode(layout: NodeLayout, { index, nodes, libs, clusterId, cl
     log(`removing a stale pid file (${layout.pidFile}): its process is gone`);
     rmSync(layout.pidFile);
   }
-  for (const [host, port] of [[layout.host, layout.port], [CONTROLLER_HOST, layout.controllerPort]] as const) {
+  for (const [host, port] of [[layout.host, layout.port], [controllerHost(layout), layout.controllerPort]] as const) {
     if (!(await portIsFree(host, port))) {
       throw new FinkError(`port ${port} on ${host} is taken by another program; stop it or choose another port in ${cluster.keys.servers}`);
     }
@@ -194,9 +233,10 @@ function formatStorage(layout: NodeLayout, { classpath, props, log4j }: NodeFile
   }
 }
 
-/** SIGTERM to every node, then SIGKILL after `graceMs`; returns the pids stopped. */
-export async function stopCluster(cluster: ClusterSettings, graceMs = 30_000): Promise<number[]> {
-  const nodes = clusterLayout(cluster);
+/** SIGTERM to every node running here (with `only`, node `only` alone), then SIGKILL after `graceMs`; returns the pids stopped. */
+export async function stopCluster(cluster: ClusterSettings, graceMs = 30_000, only?: number): Promise<number[]> {
+  // Node `only`'s pid file is in its folder whatever the layout: a host that never ran it has none.
+  const nodes = only === undefined ? clusterLayout(cluster) : [nodeLayout(cluster, only)];
   const pids = nodes.map(runningPid).filter((p) => p !== undefined);
   await stopProcesses(pids, graceMs);
   for (const layout of nodes) rmSync(layout.pidFile, { force: true });

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { FinkError } from '../errors.ts';
 import type { BrokerTls } from './certificates.ts';
-import { CONTROLLER_HOST, type NodeLayout } from './layout.ts';
+import { controllerHost, type NodeLayout } from './layout.ts';
 
 /** The super user of secured mode, as the nodes' listeners are configured with it. */
 export interface NodeSecurity {
@@ -70,15 +70,16 @@ export function securityProperties(security: NodeSecurity | undefined): string[]
 export function serverProperties(layout: NodeLayout, index: number, nodes: NodeLayout[], security: NodeSecurity | undefined, maxMessageBytes: number): string {
   const n = nodes.length;
   const listener = clientListener(security);
-  // One node: a dynamic quorum formatted --standalone; several: a static quorum of every node.
+  // One node: a dynamic quorum formatted --standalone; several: a static quorum of every node
+  // (on loopback when they share a host, on each node's own host when spread).
   const quorum = n === 1
-    ? `controller.quorum.bootstrap.servers=${CONTROLLER_HOST}:${layout.controllerPort}`
-    : `controller.quorum.voters=${nodes.map((l, i) => `${i + 1}@${CONTROLLER_HOST}:${l.controllerPort}`).join(',')}`;
+    ? `controller.quorum.bootstrap.servers=${controllerHost(layout)}:${layout.controllerPort}`
+    : `controller.quorum.voters=${nodes.map((l, i) => `${i + 1}@${controllerHost(l)}:${l.controllerPort}`).join(',')}`;
   return [
     'process.roles=broker,controller',
     `node.id=${index + 1}`,
     quorum,
-    `listeners=${listener}://${layout.host}:${layout.port},CONTROLLER://${CONTROLLER_HOST}:${layout.controllerPort}`,
+    `listeners=${listener}://${layout.host}:${layout.port},CONTROLLER://${controllerHost(layout)}:${layout.controllerPort}`,
     `advertised.listeners=${listener}://${layout.host}:${layout.port}`,
     'controller.listener.names=CONTROLLER',
     ...securityProperties(security),

@@ -22,6 +22,16 @@ describe('a managed node\'s server.properties', () => {
     assert.ok(text.includes('transaction.state.log.min.isr=2'));
   });
 
+  it('gives nodes spread over hosts a static quorum of every node\'s own host, and a controller listener there', () => {
+    const spread = { ...placement, servers: ['10.9.0.1:9092', '10.9.0.2:9092', '10.9.0.3:9092'] };
+    const all = Array.from({ length: 3 }, (_, i) => nodeLayout(spread, i, 3));
+    const text = lines(serverProperties(all[2]!, 2, all, undefined, 10 * MB));
+    assert.ok(text.includes('node.id=3'));
+    assert.ok(text.includes('controller.quorum.voters=1@10.9.0.1:9093,2@10.9.0.2:9093,3@10.9.0.3:9093'));
+    assert.ok(text.includes('listeners=PLAINTEXT://10.9.0.3:9092,CONTROLLER://10.9.0.3:9093'));
+    assert.ok(text.includes('advertised.listeners=PLAINTEXT://10.9.0.3:9092'));
+  });
+
   it('accepts messages up to the largest alert, and replicas fetch them in one request', () => {
     const [only] = nodes(1);
     const text = lines(serverProperties(only!, 0, nodes(1), undefined, 2 * MB));
