@@ -1,0 +1,27 @@
+// The science store that SCIENCE_STORE names, opened for a command that writes alerts.
+import type { Config } from '../config/config.ts';
+import type { AlertStore } from './alert-store.ts';
+import { scienceLogSettings } from './log-settings.ts';
+import { ScienceLogWriter } from './log-writer.ts';
+import { ScienceWriter } from './store.ts';
+
+export interface OpenedStore {
+  store: AlertStore;
+  kind: 'sqlite' | 'kafka';
+  /** Where the alerts go, for the command's last line. */
+  where: string;
+  /** At most this many bytes of alerts per write (a Kafka transaction); undefined: the command's own. */
+  writeBytes: number | undefined;
+}
+
+/** `role` names the writer (ingest, simulate) in the log's transactional ids. */
+export function openStore(config: Config, role: string, onCreated?: (topic: string) => void): OpenedStore {
+  if (config.enum('SCIENCE_STORE') === 'sqlite') {
+    const dir = config.require('SCIENCE_DB_PATH');
+    return { store: new ScienceWriter(dir), kind: 'sqlite', where: dir, writeBytes: undefined };
+  }
+  const settings = scienceLogSettings(config);
+  const store = new ScienceLogWriter(settings, { role, ...(onCreated === undefined ? {} : { onCreated }) });
+  const where = `the science log (topics ${settings.prefix}<survey>) at ${settings.connection.bootstrapBrokers.join(',')}`;
+  return { store, kind: 'kafka', where, writeBytes: settings.transactionBytes };
+}
