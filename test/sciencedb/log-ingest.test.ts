@@ -13,6 +13,7 @@ import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client
 import { readTopic } from '../../src/kafka/topic-reader.ts';
 import { readAlertFile, SchemaCache } from '../../src/sciencedb/decode.ts';
 import { expandPaths } from '../../src/sciencedb/ingest.ts';
+import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import { decodeLogAlert, schemaTopic, scienceTopic, type LoggedAlert } from '../../src/sciencedb/log-format.ts';
 import type { LogStats } from '../../src/sciencedb/log-stats.ts';
 import type { NewAlert } from '../../src/sciencedb/store.ts';
@@ -124,6 +125,23 @@ describe('fink ingest and fink simulate with SCIENCE_STORE=kafka', { timeout: 90
     const ztf = alertsOf(good);
     assertExactlyOnce(await logged('bad_', 'ztf'), ztf, 'the good ZTF files, and nothing of the bad ones');
     assertExactlyOnce(await logged('bad_', 'lsst'), alertsOf([LSST_SAMPLES[1]!]), 'the Rubin file');
+  });
+
+  test('a file past DISTRIBUTION_BATCH_BYTES is checked whole, then written in several transactions: every alert once', async () => {
+    const sim = createSimulation({ profile: 'lsst', seed: 9, night: '20261204' });
+    const datums = Array.from({ length: 20 }, () => {
+      const a = sim.next();
+      return Buffer.concat([a.datum, a.added!.datum]);
+    });
+    const file = join(tempDir('log-large'), 'visit.avro');
+    writeFileSync(file, encodeContainer(sim.fullSchema, datums));
+    assert.ok(readFileSync(file).length > 2 << 20, 'more than two transactions of 1 MB');
+    const env = { ...logEnv('large_'), DISTRIBUTION_BATCH_BYTES: String(1 << 20) };
+    const run = await runFink(['ingest', file], env);
+    assert.equal(run.status, 0, run.output);
+    assertExactlyOnce(await logged('large_', 'lsst'), alertsOf([file]), 'the large file');
+    const stats = JSON.parse((await runFink(['db', 'stats', '--json'], env)).output) as LogStats;
+    assert.ok(stats.surveys.lsst!.offsets - 20 > PARTITIONS, 'more than one transaction (each leaves a marker on each partition it wrote)');
   });
 
   test('fink simulate --count N writes N records, in transactions bounded by DISTRIBUTION_BATCH_BYTES', async () => {
