@@ -187,7 +187,7 @@ describe('a Kafka that does not answer', { timeout: 600_000 }, () => {
     mkdirSync(env.SCIENCE_DB_PATH, { recursive: true });
     for (const args of [['ingest', ZTF_DATA], ['db', 'stats'], ['db', 'prune']]) {
       const run = await runFink(args, env);
-      assert.notEqual(run.status, 0, `fink ${args.join(' ')}: ${run.output}`);
+      assert.equal(run.status, 1, `fink ${args.join(' ')}: ${run.output}`);
       assert.match(run.output, new RegExp(`Kafka does not answer at 127\\.0\\.0\\.1:${port}`), `fink ${args.join(' ')}`);
     }
   });
