@@ -5,7 +5,7 @@ import { progress } from '../../src/cli/progress.ts';
 import { printable } from '../../src/printable.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { ingestInto } from '../../src/sciencedb/ingest.ts';
-import { openStore } from '../../src/sciencedb/open-store.ts';
+import { createdLine, openStore } from '../../src/sciencedb/open-store.ts';
 
 const USAGE = `usage: fink ingest [--conf FILE] PATH...
 
@@ -31,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = args;
   if (positionals.length === 0) throw new UsageError('give at least one file or folder to ingest');
   const config = loadConfig({ confFile: values.conf });
-  const { store, kind, where, writeBytes } = openStore(config, 'ingest');
+  const { store, kind, where, writeBytes } = openStore(config, 'ingest', createdLine('ingest'));
   const start = performance.now();
   const bar = progress('ingest');
   let report;

@@ -5,7 +5,7 @@ import { progress } from '../../src/cli/progress.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { SURVEYS, type Survey } from '../../src/alert/survey.ts';
 import { simulateInto, simulateIntoFiles } from '../../src/sciencedb/simulate.ts';
-import { openStore } from '../../src/sciencedb/open-store.ts';
+import { createdLine, openStore } from '../../src/sciencedb/open-store.ts';
 import { simulationOptions } from '../../src/cli/simulation-options.ts';
 
 const USAGE = `usage: fink simulate --count N [--survey ztf|lsst] [--profile P] [--seed S] [--night YYYYMMDD] [--out DIR] [--conf FILE]
@@ -49,7 +49,7 @@ export async function run(argv: string[]): Promise<number> {
     where = `Avro files in ${values.out}`;
   } else {
     const config = loadConfig({ confFile: values.conf });
-    const opened = openStore(config, 'simulate');
+    const opened = openStore(config, 'simulate', createdLine('simulate'));
     where = opened.where;
     kind = opened.kind;
     try {

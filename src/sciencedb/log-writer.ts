@@ -71,6 +71,7 @@ export class ScienceLogWriter {
    * write: an alert written twice is there twice, and distributed once (the distribution decides).
    */
   async write(alerts: readonly NewAlert[], extra: readonly Message[] = []): Promise<number> {
+    if (alerts.length === 0 && extra.length === 0) return 0;
     try {
       await this.send(alerts, extra);
       await this.commit();

@@ -1,5 +1,6 @@
 // The science store that SCIENCE_STORE names, opened for a command that writes alerts.
 import type { Config } from '../config/config.ts';
+import type { TopicSettings } from '../kafka/topics.ts';
 import type { AlertStore } from './alert-store.ts';
 import { scienceLogSettings } from './log-settings.ts';
 import { ScienceLogWriter } from './log-writer.ts';
@@ -14,8 +15,8 @@ export interface OpenedStore {
   writeBytes: number | undefined;
 }
 
-/** `role` names the writer (ingest, simulate) in the log's transactional ids. */
-export function openStore(config: Config, role: string, onCreated?: (topic: string) => void): OpenedStore {
+/** `role` names the writer (ingest, simulate) in the log's transactional ids; `onCreated` is told each log topic it creates. */
+export function openStore(config: Config, role: string, onCreated?: (topic: string, settings: TopicSettings) => void): OpenedStore {
   if (config.enum('SCIENCE_STORE') === 'sqlite') {
     const dir = config.require('SCIENCE_DB_PATH');
     return { store: new ScienceWriter(dir), kind: 'sqlite', where: dir, writeBytes: undefined };
@@ -24,4 +25,12 @@ export function openStore(config: Config, role: string, onCreated?: (topic: stri
   const store = new ScienceLogWriter(settings, { role, ...(onCreated === undefined ? {} : { onCreated }) });
   const where = `the science log (topics ${settings.prefix}<survey>) at ${settings.connection.bootstrapBrokers.join(',')}`;
   return { store, kind: 'kafka', where, writeBytes: settings.transactionBytes };
+}
+
+/** A command's line for a log topic its writer created (on stderr: stdout is the command's result). */
+export function createdLine(command: string): (topic: string, settings: TopicSettings) => void {
+  return (topic, { partitions, replicationFactor, configs = {} }) => {
+    const listed = Object.entries(configs).map(([k, v]) => `${k}=${v}`).join(' ');
+    process.stderr.write(`fink ${command}: created topic ${topic}: ${partitions} partitions, replication ${replicationFactor}, ${listed}\n`);
+  };
 }

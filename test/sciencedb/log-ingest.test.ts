@@ -77,6 +77,8 @@ describe('fink ingest and fink simulate with SCIENCE_STORE=kafka', { timeout: 90
     assert.equal(run.status, 0, run.output);
     assert.match(run.output, new RegExp(`ingested ${wanted.length} alerts from ${files.length} files .*: ${wanted.length} written`));
     assert.match(run.output, /into the science log \(topics real_<survey>\) at 127\.0\.0\.1:/);
+    assert.match(run.output, new RegExp(`fink ingest: created topic real_ztf: ${PARTITIONS} partitions, replication 1, .*max\\.message\\.bytes=${10485760 + 65536} retention\\.ms=604800000 retention\\.bytes=-1`));
+    assert.match(run.output, /fink ingest: created topic real_schemas: 1 partitions, replication 1, cleanup\.policy=compact/);
     const ztf = wanted.filter((a) => a.survey === 'ztf');
     const lsst = wanted.filter((a) => a.survey === 'lsst');
     assert.ok(ztf.length > 0 && lsst.length > 0);
