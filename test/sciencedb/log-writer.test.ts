@@ -15,6 +15,7 @@ import { decodeLogAlert, encodeLogAlert, schemaTopic, scienceTopic } from '../..
 import { LOG_ENVELOPE_BYTES, scienceLogSettings, type ScienceLogSettings } from '../../src/sciencedb/log-settings.ts';
 import { planWaves, WAVE_BYTES } from '../../src/sciencedb/log-waves.ts';
 import { ScienceLogWriter } from '../../src/sciencedb/log-writer.ts';
+import { logStats } from '../../src/sciencedb/log-stats.ts';
 import { readAlertFile, SchemaCache } from '../../src/sciencedb/decode.ts';
 import { expandPaths } from '../../src/sciencedb/ingest.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
@@ -77,6 +78,25 @@ describe('what the writer adds to an alert', () => {
     assert.deepEqual(waves.flat().filter((x) => x.partition === 0).map((x) => x.value![0]), [1, 3, 4, 5, 7]);
     assert.deepEqual(waves.map((w) => w.filter((x) => x.partition === 0).map((x) => x.value![0])), [[1, 3], [4], [5], [7]]);
     assert.equal(planWaves(messages, () => 300_000).flat().length, messages.length);
+  });
+});
+
+describe('the science log settings', () => {
+  test('survey topics: SCIENCE_PARTITIONS, the retention keys, a segment a quarter of a byte retention; the schemas topic compacted, one partition', () => {
+    const settings = scienceLogSettings(loadConfig({ env: testEnv({ SCIENCE_PARTITIONS: '7', SCIENCE_RETENTION_BYTES: '400000000', DISTRIBUTION_REPLICATION: '3', DISTRIBUTION_MIN_ISR: '2' }) }));
+    assert.equal(settings.prefix, 'fink_science_');
+    assert.equal(settings.scienceTopic.partitions, 7);
+    assert.equal(settings.scienceTopic.replicationFactor, 3);
+    assert.deepEqual(settings.scienceTopic.configs, { 'min.insync.replicas': '2', 'max.message.bytes': String(10485760 + LOG_ENVELOPE_BYTES), 'retention.ms': '604800000', 'retention.bytes': '400000000', 'segment.bytes': '100000000' });
+    assert.deepEqual(settings.schemaTopic, { partitions: 1, replicationFactor: 3, configs: { 'cleanup.policy': 'compact', 'min.insync.replicas': '2', 'max.message.bytes': String(10485760 + LOG_ENVELOPE_BYTES) } });
+    assert.equal(settings.transactionBytes, 16777216);
+    const unbounded = scienceLogSettings(loadConfig({ env: testEnv({}) }));
+    assert.equal(unbounded.scienceTopic.configs!['retention.bytes'], '-1');
+    assert.equal(unbounded.scienceTopic.configs!['segment.bytes'], undefined, "no byte retention: Kafka's own segments");
+  });
+
+  test('DISTRIBUTION_MIN_ISR above DISTRIBUTION_REPLICATION is refused, naming both', () => {
+    assert.throws(() => scienceLogSettings(loadConfig({ env: testEnv({ DISTRIBUTION_REPLICATION: '1', DISTRIBUTION_MIN_ISR: '2' }) })), /DISTRIBUTION_MIN_ISR=2 is more than DISTRIBUTION_REPLICATION=1/);
   });
 });
 
@@ -228,5 +248,36 @@ describe('the science log writer on a real Kafka', { timeout: 900_000 }, () => {
       await b.close();
     }
     assert.equal((await readAll(settings, scienceTopic('together_', 'ztf'))).length, 12);
+  });
+  test('fink db stats figures: offsets count the markers and an aborted write too; the newest is the last committed record', async () => {
+    const settings = settingsOf(cluster.env, 'stats_');
+    const writer = new ScienceLogWriter(settings, { role: 'test' });
+    const first = simulated('ztf', 6, 13);
+    const second = simulated('ztf', 4, 14);
+    let committedBy: number;
+    try {
+      await writer.write(first);
+      await writer.write(second);
+      committedBy = Date.now();
+      await writer.send(simulated('ztf', 5, 15));
+      await writer.abort();
+    } finally {
+      await writer.close();
+    }
+    const stats = await logStats(settings.connection, 'stats_', { exact: true });
+    const ztf = stats.surveys.ztf!;
+    assert.equal(ztf.records, 10);
+    const touched = (alerts: NewAlert[]) => new Set(alerts.map((a) => partitionOf(a.objectKey, 5))).size;
+    // Two commits and an abort: a marker on every partition each touched, and the aborted records.
+    const aborted = simulated('ztf', 5, 15);
+    assert.equal(ztf.offsets, 10 + touched(first) + touched(second) + 5 + touched(aborted));
+    const read = await readAll(settings, 'stats_ztf');
+    const times = read.map((m) => Number(m.timestamp));
+    assert.equal(ztf.oldest, Math.min(...times));
+    assert.equal(ztf.newest, Math.max(...times));
+    assert.ok(ztf.newest! <= committedBy, 'the newest is a committed record, not the aborted write after it');
+    assert.equal(stats.surveys.lsst, undefined);
+    assert.equal(stats.schemas?.records, 2);
+    assert.ok(ztf.bytes > read.reduce((sum, m) => sum + m.value!.length, 0) / 4, `${ztf.bytes} bytes on the leader`);
   });
 });
