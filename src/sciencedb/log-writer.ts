@@ -42,6 +42,12 @@ export interface LogWriterOptions {
   role: string;
   /** Told each topic the writer creates, with its settings. */
   onCreated?: (topic: string, settings: TopicSettings) => void;
+  /**
+   * A transactional id that fences (default: one of the process's own, see writerTransactionalId):
+   * for a writer that takes over from another, such as stream2science's writer of an upstream
+   * partition, so that the one that lost the partition cannot commit after the new one started.
+   */
+  transactionalId?: string;
 }
 
 export class ScienceLogWriter {
@@ -50,6 +56,8 @@ export class ScienceLogWriter {
   readonly #role: string;
   readonly #onCreated: (topic: string, settings: TopicSettings) => void;
   readonly transactionalId: string;
+  /** The id is the process's own: no other writer can fence this one. */
+  readonly #ownId: boolean;
   #schemaTopic: LogTopic | undefined;
   readonly #topics = new Map<Survey, LogTopic>();
   /** Fingerprints of the schemas this writer has committed. */
@@ -61,7 +69,8 @@ export class ScienceLogWriter {
     this.#settings = settings;
     this.#onCreated = options.onCreated ?? (() => {});
     this.#role = options.role;
-    this.transactionalId = writerTransactionalId(options.role);
+    this.transactionalId = options.transactionalId ?? writerTransactionalId(options.role);
+    this.#ownId = options.transactionalId === undefined;
     this.#session = this.#newSession();
   }
 
@@ -116,9 +125,10 @@ export class ScienceLogWriter {
   async abort(): Promise<void> {
     this.#schemasPending.clear();
     await this.#session.close();
-    // No other process has this id to fence this one (see writerTransactionalId): the next session
-    // starts afresh, without the check of a session that resumes after an error.
-    this.#session = this.#newSession();
+    // With an id of its own no other process can have fenced this one (see writerTransactionalId):
+    // the next session starts afresh. With a shared id, the same session opens again, and first
+    // asks the coordinator whether a newer writer took the id (FencedError).
+    if (this.#ownId) this.#session = this.#newSession();
   }
 
   async close(): Promise<void> {

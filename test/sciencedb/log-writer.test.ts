@@ -280,4 +280,23 @@ describe('the science log writer on a real Kafka', { timeout: 900_000 }, () => {
     assert.equal(stats.schemas?.records, 2);
     assert.ok(ztf.bytes > read.reduce((sum, m) => sum + m.value!.length, 0) / 4, `${ztf.bytes} bytes on the leader`);
   });
+  test('with a transactional id given, a newer writer of that id fences the older: its transaction never shows', async () => {
+    const settings = settingsOf(cluster.env, 'fenced_');
+    const older = new ScienceLogWriter(settings, { role: 'test', transactionalId: 'fenced-test-partition-0' });
+    const newer = new ScienceLogWriter(settings, { role: 'test', transactionalId: 'fenced-test-partition-0' });
+    const kept = simulated('ztf', 4, 17);
+    try {
+      await older.write(simulated('ztf', 2, 16).slice(0, 1));
+      await older.send(simulated('ztf', 3, 18));
+      await newer.write(kept);
+      await assert.rejects(older.commit(), 'the older writer cannot commit after the newer one started');
+      await older.abort();
+      await assert.rejects(older.write(simulated('ztf', 2, 19)), /fenced/, 'nor write again');
+    } finally {
+      await older.close();
+      await newer.close();
+    }
+    const read = (await readAll(settings, 'fenced_ztf')).map((m) => decodeLogAlert('ztf', m.value!, 'test').alertId);
+    assert.deepEqual(read.sort(), [simulated('ztf', 1, 16)[0]!.alertId, ...kept.map((a) => a.alertId)].sort());
+  });
 });
