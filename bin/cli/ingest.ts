@@ -20,8 +20,8 @@ every alert, then to store them).
 
 With SCIENCE_STORE=kafka the alerts go to the science log instead: the topics
 SCIENCE_TOPIC_PREFIX<survey> on the cluster at DISTRIBUTION_SERVERS (created on first write),
-in Kafka transactions of at most DISTRIBUTION_BATCH_BYTES (a larger file is checked whole first,
-then written a quarter of that at a time). The log keeps every write; an alert ingested twice is
+in Kafka transactions of at most DISTRIBUTION_BATCH_BYTES, each holding whole files (a larger file
+is checked whole first, then written a quarter of that at a time). The log keeps every write; an alert ingested twice is
 distributed once.
 `;
 

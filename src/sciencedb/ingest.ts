@@ -8,10 +8,11 @@
 // stops during the second: the alerts written by then stay, and ingesting the file again completes
 // it (an alert already stored is not stored twice).
 //
-// The science log (SCIENCE_STORE=kafka) is written the same way, a write being a Kafka transaction
-// bounded by DISTRIBUTION_BATCH_BYTES (see log-writer.ts): a file under it is one transaction; one
-// past it is checked whole first, so only a stop during its writing leaves part of it, which the
-// log keeps (ingesting the file again writes it whole, and each alert is distributed once).
+// The science log (SCIENCE_STORE=kafka) is written the same way, with DISTRIBUTION_BATCH_BYTES for
+// the budget, whole writes gathered into Kafka transactions of at most that (log-gather.ts): a file
+// under it is in one transaction; one past it is checked whole first, so only a stop during its
+// writing leaves part of it, which the log keeps (ingesting the file again writes it whole, and
+// each alert is distributed once).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadFileError, readAlertFile, SchemaCache } from './decode.ts';

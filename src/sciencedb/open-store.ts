@@ -3,6 +3,7 @@ import type { Config } from '../config/config.ts';
 import type { TopicSettings } from '../kafka/topics.ts';
 import type { AlertStore } from './alert-store.ts';
 import { scienceLogSettings } from './log-settings.ts';
+import { GatheredWrites } from './log-gather.ts';
 import { ScienceLogWriter } from './log-writer.ts';
 import { ScienceWriter } from './store.ts';
 
@@ -11,7 +12,10 @@ export interface OpenedStore {
   kind: 'sqlite' | 'kafka';
   /** Where the alerts go, for the command's last line. */
   where: string;
-  /** At most this many bytes of alerts per write (a Kafka transaction); undefined: the command's own. */
+  /**
+   * At most this many bytes of alerts per write; undefined: the command's own. The log's writes
+   * are gathered into transactions of at most that (log-gather.ts).
+   */
   writeBytes: number | undefined;
 }
 
@@ -22,7 +26,8 @@ export function openStore(config: Config, role: string, onCreated?: (topic: stri
     return { store: new ScienceWriter(dir), kind: 'sqlite', where: dir, writeBytes: undefined };
   }
   const settings = scienceLogSettings(config);
-  const store = new ScienceLogWriter(settings, { role, ...(onCreated === undefined ? {} : { onCreated }) });
+  const writer = new ScienceLogWriter(settings, { role, ...(onCreated === undefined ? {} : { onCreated }) });
+  const store = new GatheredWrites(writer, settings.transactionBytes);
   const where = `the science log (topics ${settings.prefix}<survey>) at ${settings.connection.bootstrapBrokers.join(',')}`;
   return { store, kind: 'kafka', where, writeBytes: settings.transactionBytes };
 }

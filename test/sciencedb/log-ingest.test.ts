@@ -146,6 +146,17 @@ describe('fink ingest and fink simulate with SCIENCE_STORE=kafka', { timeout: 90
     assert.ok(stats.surveys.lsst!.offsets - 20 > PARTITIONS, 'more than one transaction (each leaves a marker on each partition it wrote)');
   });
 
+  test('a folder of one-alert files goes in one transaction, not one a file, each file whole', async () => {
+    const out = tempDir('log-small-files');
+    const made = await runFink(['simulate', '--count', '300', '--profile', 'ztf-light', '--seed', '8', '--out', out], logEnv('small_'));
+    assert.equal(made.status, 0, made.output);
+    const run = await runFink(['ingest', out], logEnv('small_'));
+    assert.equal(run.status, 0, run.output);
+    assertExactlyOnce(await logged('small_', 'ztf'), alertsOf(expandPaths([out]).files), 'the one-alert files');
+    const stats = JSON.parse((await runFink(['db', 'stats', '--json'], logEnv('small_'))).output) as LogStats;
+    assert.ok(stats.surveys.ztf!.offsets - 300 <= PARTITIONS, `${stats.surveys.ztf!.offsets - 300} markers: one transaction`);
+  });
+
   test('fink simulate --count N writes N records, in transactions bounded by DISTRIBUTION_BATCH_BYTES', async () => {
     const env = { ...logEnv('sim_'), DISTRIBUTION_BATCH_BYTES: String(1 << 20) };
     const ztf = await runFink(['simulate', '--count', '700', '--profile', 'ztf-light', '--seed', '5'], env);
