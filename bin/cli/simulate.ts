@@ -4,13 +4,15 @@ import { UsageError } from '../../src/errors.ts';
 import { progress } from '../../src/cli/progress.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { SURVEYS, type Survey } from '../../src/alert/survey.ts';
-import { simulateIntoDb, simulateIntoFiles } from '../../src/sciencedb/simulate.ts';
+import { simulateInto, simulateIntoFiles } from '../../src/sciencedb/simulate.ts';
+import { createdLine, openStore } from '../../src/sciencedb/open-store.ts';
 import { simulationOptions } from '../../src/cli/simulation-options.ts';
 
 const USAGE = `usage: fink simulate --count N [--survey ztf|lsst] [--profile P] [--seed S] [--night YYYYMMDD] [--out DIR] [--conf FILE]
 
 Synthetic ZTF alerts (schema 4.02) or Rubin alerts (schema lsst.v10_0) with Fink-style added
-values, into the science database at SCIENCE_DB_PATH, or with --out as Avro files in DIR (one
+values, into the science database at SCIENCE_DB_PATH (with SCIENCE_STORE=kafka: the science log on
+the cluster at DISTRIBUTION_SERVERS, in Kafka transactions), or with --out as Avro files in DIR (one
 alert per file, the added values as trailing fields, as Fink distributes them).
 
   --count N        how many alerts (required)
@@ -41,19 +43,26 @@ export async function run(argv: string[]): Promise<number> {
   const start = performance.now();
   let where: string;
   let inserted: number | undefined;
+  let kind: 'sqlite' | 'kafka' = 'sqlite';
   if (values.out !== undefined) {
     simulateIntoFiles(values.out, options, count, (done) => bar.update(done, count));
     where = `Avro files in ${values.out}`;
   } else {
     const config = loadConfig({ confFile: values.conf });
-    where = config.require('SCIENCE_DB_PATH');
-    inserted = simulateIntoDb(where, options, count, (done) => bar.update(done, count));
+    const opened = openStore(config, 'simulate', createdLine('simulate'));
+    where = opened.where;
+    kind = opened.kind;
+    try {
+      inserted = await simulateInto(opened.store, options, count, opened.writeBytes, (done) => bar.update(done, count));
+    } finally {
+      await opened.store.close();
+    }
   }
   bar.done();
   const seconds = (performance.now() - start) / 1000;
   process.stdout.write(
     `simulated ${count} ${profile} alerts (night ${night}, seed ${seed}) in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(0)} alerts/s)` +
-      (inserted === undefined ? '' : `: ${inserted} new, ${count - inserted} already stored (same seed and night)`) + `\n  into ${where}\n`,
+      (inserted === undefined ? '' : kind === 'kafka' ? `: ${inserted} written` : `: ${inserted} new, ${count - inserted} already stored (same seed and night)`) + `\n  into ${where}\n`,
   );
   return 0;
 }

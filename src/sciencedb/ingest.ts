@@ -7,9 +7,16 @@
 // goes in whole or not at all, except if it changes on disk between the two readings or the process
 // stops during the second: the alerts written by then stay, and ingesting the file again completes
 // it (an alert already stored is not stored twice).
+//
+// The science log (SCIENCE_STORE=kafka) is written the same way, with DISTRIBUTION_BATCH_BYTES for
+// the budget, whole writes gathered into Kafka transactions of at most that (log-gather.ts): a file
+// under it is in one transaction; one past it is checked whole first, so only a stop during its
+// writing leaves part of it, which the log keeps (ingesting the file again writes it whole, and
+// each alert is distributed once).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadFileError, readAlertFile, SchemaCache } from './decode.ts';
+import type { AlertStore } from './alert-store.ts';
 import { ScienceWriter, type NewAlert } from './store.ts';
 
 export interface IngestProgress {
@@ -72,7 +79,12 @@ interface FileResult {
   nights: Set<string>;
 }
 
-function ingestFile(file: string, schemas: SchemaCache, writer: ScienceWriter, keepBytes: number, chunk: number): FileResult {
+/**
+ * The writes a file needs, in order: each batch yielded is written by the caller, who sends back
+ * how many of it were new (or throws the write's error in). Read, and checked whole, before the
+ * first write.
+ */
+function* fileWrites(file: string, schemas: SchemaCache, keepBytes: number, chunk: number): Generator<NewAlert[], FileResult, number> {
   const result: FileResult = { alerts: 0, inserted: 0, nights: new Set() };
   let kept: NewAlert[] | null = [];
   let keptBytes = 0;
@@ -85,7 +97,7 @@ function ingestFile(file: string, schemas: SchemaCache, writer: ScienceWriter, k
     if (keptBytes > keepBytes) kept = null;
   }
   if (kept !== null) {
-    result.inserted = writer.write(kept);
+    result.inserted = yield kept;
     return result;
   }
   // Every alert checked: now written, a chunk at a time.
@@ -97,13 +109,13 @@ function ingestFile(file: string, schemas: SchemaCache, writer: ScienceWriter, k
       batch.push(alert);
       batchBytes += alert.datum.length;
       if (batch.length >= chunk || batchBytes >= keepBytes / 4) {
-        result.inserted += writer.write(batch);
+        result.inserted += yield batch;
         written += batch.length;
         batch = [];
         batchBytes = 0;
       }
     }
-    result.inserted += writer.write(batch);
+    result.inserted += yield batch;
   } catch (err) {
     if (err instanceof BadFileError) throw new BadFileError(`${err.message} (the file changed while it was ingested: its first ${written} alerts are stored)`);
     throw err;
@@ -111,32 +123,84 @@ function ingestFile(file: string, schemas: SchemaCache, writer: ScienceWriter, k
   return result;
 }
 
-export function ingestPaths(dir: string, paths: readonly string[], options: IngestOptions = {}): IngestReport {
+/** Every file's writes in turn; a file that fails is recorded in `report` and the next one goes on. */
+function* ingestWrites(paths: readonly string[], options: IngestOptions, report: IngestReport): Generator<NewAlert[], void, number> {
   const { onProgress, keepBytes = KEEP_BYTES, chunk = CHUNK } = options;
   const { files, missing } = expandPaths(paths);
-  const report: IngestReport = { files: 0, alerts: 0, inserted: 0, bytes: 0, nights: [], failed: missing.map((file) => ({ file, reason: 'no such file or folder' })) };
+  report.failed.push(...missing.map((file) => ({ file, reason: 'no such file or folder' })));
   const nights = new Set<string>();
   const schemas = new SchemaCache();
-  const writer = new ScienceWriter(dir);
-  try {
-    files.forEach((file, i) => {
-      try {
-        const done = ingestFile(file, schemas, writer, keepBytes, chunk);
-        report.inserted += done.inserted;
-        report.alerts += done.alerts;
-        report.bytes += statSync(file).size;
-        report.files++;
-        for (const night of done.nights) nights.add(night);
-      } catch (err) {
-        // A system error (no such file, a folder given for a file, no permission) names its cause.
-        if (!(err instanceof BadFileError) && typeof (err as NodeJS.ErrnoException).errno !== 'number') throw err;
-        report.failed.push({ file, reason: (err as Error).message });
-      }
-      onProgress?.({ file, done: i + 1, total: files.length });
-    });
-  } finally {
-    writer.close();
+  for (const [i, file] of files.entries()) {
+    try {
+      const done = yield* fileWrites(file, schemas, keepBytes, chunk);
+      report.inserted += done.inserted;
+      report.alerts += done.alerts;
+      report.bytes += statSync(file).size;
+      report.files++;
+      for (const night of done.nights) nights.add(night);
+    } catch (err) {
+      // A system error (no such file, a folder given for a file, no permission) names its cause.
+      if (!(err instanceof BadFileError) && typeof (err as NodeJS.ErrnoException).errno !== 'number') throw err;
+      report.failed.push({ file, reason: (err as Error).message });
+    }
+    onProgress?.({ file, done: i + 1, total: files.length });
   }
   report.nights = [...nights].sort();
+}
+
+function emptyReport(): IngestReport {
+  return { files: 0, alerts: 0, inserted: 0, bytes: 0, nights: [], failed: [] };
+}
+
+/** One step of the writes: the batch written, its count sent back, or its error thrown in where it was asked. */
+function step(writes: Generator<NewAlert[], void, number>, write: () => number): IteratorResult<NewAlert[], void> {
+  let count: number;
+  try {
+    count = write();
+  } catch (err) {
+    return writes.throw(err);
+  }
+  return writes.next(count);
+}
+
+/** Ingests into the embedded SQLite store at `dir`. */
+export function ingestPaths(dir: string, paths: readonly string[], options: IngestOptions = {}): IngestReport {
+  const report = emptyReport();
+  const writer = new ScienceWriter(dir);
+  const writes = ingestWrites(paths, options, report);
+  try {
+    for (let next = writes.next(); next.done !== true; ) {
+      const batch = next.value;
+      next = step(writes, () => writer.write(batch));
+    }
+  } finally {
+    writes.return();
+    writer.close();
+  }
+  return report;
+}
+
+/**
+ * Ingests into `store` (either store: see alert-store.ts), the same way. The store is the caller's
+ * to close. With the science log, `keepBytes` bounds a transaction: a file past it is checked whole,
+ * then written in transactions of a quarter of it.
+ */
+export async function ingestInto(store: AlertStore, paths: readonly string[], options: IngestOptions = {}): Promise<IngestReport> {
+  const report = emptyReport();
+  const writes = ingestWrites(paths, options, report);
+  try {
+    for (let next = writes.next(); next.done !== true; ) {
+      let count: number;
+      try {
+        count = await store.write(next.value);
+      } catch (err) {
+        next = writes.throw(err);
+        continue;
+      }
+      next = writes.next(count);
+    }
+  } finally {
+    writes.return();
+  }
   return report;
 }

@@ -1,5 +1,5 @@
 // `fink simulate`: realistic synthetic alerts, deterministic for a seed and a night, into the
-// science database or as Avro files. The profile picks the generator: ZTF's (`ztf`, `ztf-light`) in
+// science database (either store) or as Avro files. The profile picks the generator: ZTF's (`ztf`, `ztf-light`) in
 // simulate-ztf.ts, Rubin's (`lsst`, `lsst-light`) in simulate-lsst.ts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { encodeContainer } from '../avro/container.ts';
 import { createLsstSimulation } from './simulate-lsst.ts';
 import { createZtfSimulation } from './simulate-ztf.ts';
 import { LSST_PROFILES, type LsstProfile, type Simulation, type SimulationOptions } from './simulation.ts';
+import type { AlertStore } from './alert-store.ts';
 import { ScienceWriter, type NewAlert } from './store.ts';
 
 /** The generator of the options' profile. */
@@ -16,20 +17,45 @@ export function createSimulation(options: SimulationOptions): Simulation {
 
 const BATCH = 500;
 
+/** The simulation's alerts in batches of BATCH, or fewer when they pass `batchBytes` of datums. */
+function* batches(simulation: Simulation, count: number, batchBytes: number): Generator<{ batch: NewAlert[]; done: number }> {
+  for (let done = 0; done < count; ) {
+    const batch: NewAlert[] = [];
+    let bytes = 0;
+    for (; batch.length < BATCH && bytes < batchBytes && done < count; done++) {
+      const alert = simulation.next();
+      batch.push(alert);
+      bytes += alert.datum.length + (alert.added?.datum.length ?? 0);
+    }
+    yield { batch, done };
+  }
+}
+
 /** Simulates `count` alerts into the science database, in transactions of a few hundred. Returns how many were new. */
 export function simulateIntoDb(dir: string, options: SimulationOptions, count: number, onProgress?: (done: number) => void): number {
-  const simulation = createSimulation(options);
   const writer = new ScienceWriter(dir);
   let inserted = 0;
   try {
-    for (let done = 0; done < count; ) {
-      const batch: NewAlert[] = [];
-      for (; batch.length < BATCH && done < count; done++) batch.push(simulation.next());
+    for (const { batch, done } of batches(createSimulation(options), count, Infinity)) {
       inserted += writer.write(batch);
       onProgress?.(done);
     }
   } finally {
     writer.close();
+  }
+  return inserted;
+}
+
+/**
+ * Simulates `count` alerts into `store` (either store), in writes of a few hundred alerts and at
+ * most `batchBytes` (the science log's transactions: Rubin alerts are large). The store is the
+ * caller's to close. Returns how many were new.
+ */
+export async function simulateInto(store: AlertStore, options: SimulationOptions, count: number, batchBytes = Infinity, onProgress?: (done: number) => void): Promise<number> {
+  let inserted = 0;
+  for (const { batch, done } of batches(createSimulation(options), count, batchBytes)) {
+    inserted += await store.write(batch);
+    onProgress?.(done);
   }
   return inserted;
 }

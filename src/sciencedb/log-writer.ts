@@ -1,0 +1,191 @@
+// The science log's writer (SCIENCE_STORE=kafka): alerts into their survey's topic, each at the
+// partition of its object, in Kafka transactions, with the schemas they name written to the schemas
+// topic before them. A transaction is all or nothing for every read_committed reader: the
+// distribution sees a write whole, or not at all.
+//
+// Transactions are bounded by the caller (ingest and simulate write at most DISTRIBUTION_BATCH_BYTES
+// of alerts each): the coordinator aborts a transaction open longer than TRANSACTION_TIMEOUT_MS,
+// and one left open by a writer that died holds every read_committed reader of its partitions back
+// until then, so a transaction is a few seconds of work, never a night's.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Survey } from '../alert/survey.ts';
+import { FinkError } from '../errors.ts';
+import { classifyKafkaError, unreachableError } from '../kafka/errors.ts';
+import { partitionOf } from '../kafka/partitioner.ts';
+import type { TopicSettings } from '../kafka/topics.ts';
+import { TransactionalSession, type Message } from '../kafka/transactional-session.ts';
+import { encodeLogAlert, logKey } from './log-format.ts';
+import type { ScienceLogSettings } from './log-settings.ts';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, prepareSchemaTopic, prepareScienceTopic, type LogTopic } from './log-topics.ts';
+import { planWaves } from './log-waves.ts';
+import type { NewAlert } from './store.ts';
+
+/** How long a new writer waits for a transaction coordinator that is being elected or loading (a fresh cluster). */
+const COORDINATOR_DEADLINE_MS = 60_000;
+
+/**
+ * A transactional id of its own for every writer process. A transactional id fences: a producer
+ * starting with it ends the transactions of any earlier one. Writers of the log (ingests, simulations
+ * on any number of hosts at once) have nothing to take over from each other: a writer that dies
+ * leaves at most one open transaction, which the coordinator aborts after the transaction timeout.
+ * So the id must never be another live writer's: the host, the process and random bytes (a pid is
+ * reused, and containers share pids across hosts).
+ */
+export function writerTransactionalId(role: string): string {
+  return `fink-${role}-${hostname()}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+export interface LogWriterOptions {
+  /** What writes (`ingest`, `simulate`): the start of the transactional id and the client id. */
+  role: string;
+  /** Told each topic the writer creates, with its settings. */
+  onCreated?: (topic: string, settings: TopicSettings) => void;
+  /**
+   * A transactional id that fences (default: one of the process's own, see writerTransactionalId):
+   * for a writer that takes over from another, such as stream2science's writer of an upstream
+   * partition, so that the one that lost the partition cannot commit after the new one started.
+   */
+  transactionalId?: string;
+}
+
+export class ScienceLogWriter {
+  readonly #settings: ScienceLogSettings;
+  #session: TransactionalSession;
+  readonly #role: string;
+  readonly #onCreated: (topic: string, settings: TopicSettings) => void;
+  readonly transactionalId: string;
+  /** The id is the process's own: no other writer can fence this one. */
+  readonly #ownId: boolean;
+  #schemaTopic: LogTopic | undefined;
+  readonly #topics = new Map<Survey, LogTopic>();
+  /** Fingerprints of the schemas this writer has committed. */
+  readonly #schemasWritten = new Set<string>();
+  /** Sent in the transaction in flight: written once it commits, forgotten if it aborts. */
+  readonly #schemasPending = new Set<string>();
+
+  constructor(settings: ScienceLogSettings, options: LogWriterOptions) {
+    this.#settings = settings;
+    this.#onCreated = options.onCreated ?? (() => {});
+    this.#role = options.role;
+    this.transactionalId = options.transactionalId ?? writerTransactionalId(options.role);
+    this.#ownId = options.transactionalId === undefined;
+    this.#session = this.#newSession();
+  }
+
+  /**
+   * Writes `alerts`, and `extra` messages (their topic and partition given, such as a consumer's
+   * positions), in one transaction; returns how many alerts were written. The log keeps every
+   * write: an alert written twice is there twice, and distributed once (the distribution decides).
+   */
+  async write(alerts: readonly NewAlert[], extra: readonly Message[] = []): Promise<number> {
+    if (alerts.length === 0 && extra.length === 0) return 0;
+    try {
+      await this.send(alerts, extra);
+      await this.commit();
+    } catch (err) {
+      await this.abort();
+      throw this.#named(err);
+    }
+    return alerts.length;
+  }
+
+  /**
+   * Sends `alerts` and `extra` in the transaction in flight (begun if none is): the schemas the
+   * alerts name that this writer has not written first, then the alerts, then `extra`. Nothing is
+   * visible to a read_committed reader until `commit`.
+   */
+  async send(alerts: readonly NewAlert[], extra: readonly Message[] = []): Promise<void> {
+    await this.#open();
+    const topics = new Map<Survey, LogTopic>();
+    for (const survey of new Set(alerts.map((a) => a.survey))) topics.set(survey, await this.#topic(survey));
+    const schemaTopic = (this.#schemaTopic ??= await prepareSchemaTopic(this.#settings, this.#onCreated));
+    const limits = new Map([schemaTopic, ...topics.values()].map((t) => [t.topic, t.limit]));
+    const limitOf = (topic: string) => limits.get(topic) ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+    const schemas = this.#newSchemas(alerts, schemaTopic.topic);
+    if (schemas.length > 0) await this.#session.send(planWaves(schemas, limitOf));
+    const now = Date.now();
+    const messages: Message[] = alerts.map((alert) => {
+      const { topic, partitions } = topics.get(alert.survey)!;
+      return { topic, partition: partitionOf(alert.objectKey, partitions), key: logKey(alert), value: encodeLogAlert(alert, now), timestamp: BigInt(now) };
+    });
+    if (messages.length > 0) await this.#session.send(planWaves(messages, limitOf));
+    if (extra.length > 0) await this.#session.send(planWaves(extra, limitOf));
+  }
+
+  /** Commits the transaction in flight. */
+  async commit(): Promise<void> {
+    await this.#session.commit();
+    for (const id of this.#schemasPending) this.#schemasWritten.add(id);
+    this.#schemasPending.clear();
+  }
+
+  /** Aborts the transaction in flight (nothing of it is ever visible); the next send starts a new session. */
+  async abort(): Promise<void> {
+    this.#schemasPending.clear();
+    await this.#session.close();
+    // With an id of its own no other process can have fenced this one (see writerTransactionalId):
+    // the next session starts afresh. With a shared id, the same session opens again, and first
+    // asks the coordinator whether a newer writer took the id (FencedError).
+    if (this.#ownId) this.#session = this.#newSession();
+  }
+
+  async close(): Promise<void> {
+    this.#schemasPending.clear();
+    await this.#session.close();
+  }
+
+  #newSession(): TransactionalSession {
+    const { connection, compression } = this.#settings;
+    return new TransactionalSession({ connection, transactionalId: this.transactionalId, clientId: `fink-${this.#role}`, compression });
+  }
+
+  /** The survey's topic, created and described once. */
+  async #topic(survey: Survey): Promise<LogTopic> {
+    let topic = this.#topics.get(survey);
+    if (topic === undefined) this.#topics.set(survey, (topic = await prepareScienceTopic(this.#settings, survey, this.#onCreated)));
+    return topic;
+  }
+
+  /** The schema records of `alerts` this writer has neither written nor sent in this transaction. */
+  #newSchemas(alerts: readonly NewAlert[], topic: string): Message[] {
+    const out: Message[] = [];
+    const add = (id: string, json: string) => {
+      if (this.#schemasWritten.has(id) || this.#schemasPending.has(id)) return;
+      this.#schemasPending.add(id);
+      out.push({ topic, partition: 0, key: Buffer.from(id, 'utf8'), value: Buffer.from(json, 'utf8') });
+    };
+    for (const alert of alerts) {
+      add(alert.schemaId, alert.schemaJson);
+      if (alert.added !== null) add(alert.added.schemaId, alert.added.schemaJson);
+    }
+    return out;
+  }
+
+  /**
+   * A session with a transaction begun. On a fresh or restarted cluster the transaction coordinator
+   * answers "not ready" for a while (seconds on a slow machine): waited out, to a deadline.
+   */
+  async #open(): Promise<void> {
+    if (this.#session.isOpen) return;
+    const deadline = Date.now() + COORDINATOR_DEADLINE_MS;
+    for (let backoff = 100; ; backoff = Math.min(2000, backoff * 2)) {
+      try {
+        await this.#session.open();
+        return;
+      } catch (err) {
+        await this.abort();
+        if (classifyKafkaError(err) !== 'settling' || Date.now() > deadline) throw err;
+        await sleep(backoff);
+      }
+    }
+  }
+
+  /** A Kafka that never answers, named with its servers; anything else as it came. */
+  #named(err: unknown): unknown {
+    if (err instanceof FinkError) return err;
+    if (classifyKafkaError(err) === 'unreachable') return unreachableError(this.#settings.connection.bootstrapBrokers, err);
+    return err;
+  }
+}
