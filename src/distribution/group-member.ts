@@ -3,8 +3,10 @@
 // and rejoins, and the assignment as the coordinator last gave it. The member reads nothing: the
 // service fetches its partitions itself and commits the group's offsets in its transactions.
 //
-// Classic protocol, not KIP-848's: @platformatic/kafka 2.12.1 sends generation 0 with the new
-// protocol's transactional offsets, which the coordinator cannot check (test/kafka/library-workarounds.test.ts).
+// Classic protocol, not KIP-848's: a workaround of @platformatic/kafka 2.12.1, which under the new
+// protocol keeps its generation at 0 and so carries 0 into transactional offsets, which the
+// coordinator cannot check against the member's epoch. It can go once the library carries the
+// member epoch there: test/kafka/library-workarounds.test.ts fails when that changes.
 //
 // Timings: a SIGKILLed static member sends no LeaveGroup; the coordinator keeps its partitions
 // until its session times out. SESSION_TIMEOUT_MS = 10 s (Kafka's floor group.min.session.timeout.ms
