@@ -100,6 +100,11 @@ export class GroupMember {
     await this.#consumer.joinGroup({});
   }
 
+  /** Joins again over the same topics (the client rejoins by itself from its heartbeat; this is for when it has not). */
+  async rejoin(): Promise<void> {
+    await this.#consumer.joinGroup({});
+  }
+
   get topics(): readonly string[] {
     return this.#consumer.topics.current;
   }

@@ -23,7 +23,7 @@ import { BrokerWatch } from './brokers.ts';
 import { loadFilters } from './filters.ts';
 import { groupLag, scienceTopicsPresent, UNTIL_CAUGHT_UP_QUIET_MS } from './group-lag.ts';
 import { LogPartitions, type LogBatch } from './group-batches.ts';
-import { GroupMember, type Assignment } from './group-member.ts';
+import { GroupMember, REBALANCE_TIMEOUT_MS, type Assignment } from './group-member.ts';
 import { Metrics } from './metrics.ts';
 import { SchemaFiles } from './schema-files.ts';
 import { afterFailure, prepareTopics, report, summarize, type DistributionOptions, type DistributionSummary } from './service.ts';
@@ -83,6 +83,10 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
   let owned: { assignment: Assignment; partitions: LogPartitions } | undefined;
   let lookedForTopics = 0;
   let quietSince: number | undefined;
+  /** The generation whose offsets the coordinator refused last, and when. */
+  let refused: Refused | undefined;
+  /** With `--until-caught-up`: whether the group's lag has been zero long enough to leave. */
+  const idleDone = async () => options.untilCaughtUp === true && (quietSince = await caughtUp(parts, [...byTopic.keys()], quietSince)) !== undefined && Date.now() - quietSince >= UNTIL_CAUGHT_UP_QUIET_MS;
   try {
     while (options.signal?.aborted !== true) {
       try {
@@ -96,8 +100,9 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         }
         outage.recovered();
         await brokers.tick();
-        const assignment = parts.member.assignment;
+        const assignment = await currentAssignment(parts, refused);
         if (assignment === undefined) {
+          if (await idleDone()) break;
           await pause(settings.pollMs, options.signal);
           continue;
         }
@@ -107,7 +112,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         noteRefused(parts, batch);
         if (batch.offsets.length === 0) {
           if (owned.partitions.partitions === 0) await pause(settings.pollMs, options.signal);
-          if (options.untilCaughtUp === true && (quietSince = await caughtUp(parts, [...byTopic.keys()], quietSince)) !== undefined && Date.now() - quietSince >= UNTIL_CAUGHT_UP_QUIET_MS) break;
+          if (await idleDone()) break;
           continue;
         }
         quietSince = undefined;
@@ -121,6 +126,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         // went out: start over from them, positions and windows rebuilt.
         owned = undefined;
         targets = undefined;
+        if (err instanceof GroupFencedError) refused = { generationId: err.group.generationId, memberId: err.group.memberId, at: Date.now() };
         const wait = err instanceof GroupFencedError ? fencedByGroup(parts, err) : afterFailure(err, settings, outage, metrics, log);
         if (await parts.session.close()) metrics.transactionsAborted++;
         await pause(wait, options.signal);
@@ -196,6 +202,30 @@ async function caughtUp(parts: Parts, topics: readonly string[], since: number |
   parts.metrics.lag = lag;
   if (lag > 0) return undefined;
   return since ?? Date.now();
+}
+
+interface Refused {
+  generationId: number;
+  memberId: string;
+  at: number;
+}
+
+/**
+ * The assignment to work on now: undefined before the first join, and while the one in hand is
+ * the generation the coordinator just refused (the client is rejoining from its heartbeat; working
+ * on would only send batches bound to be refused). A client that has not rejoined after a
+ * rebalance timeout is made to.
+ */
+async function currentAssignment(parts: Parts, refused: Refused | undefined): Promise<Assignment | undefined> {
+  const assignment = parts.member.assignment;
+  if (assignment === undefined) return undefined;
+  if (refused === undefined || assignment.group.generationId !== refused.generationId || assignment.group.memberId !== refused.memberId) return assignment;
+  if (Date.now() - refused.at > REBALANCE_TIMEOUT_MS) {
+    refused.at = Date.now();
+    parts.log('warn', 'the group coordinator refused this generation and the client has not rejoined: rejoining', { group: parts.group, generation: refused.generationId });
+    await parts.member.rejoin();
+  }
+  return undefined;
 }
 
 function fencedByGroup(parts: Parts, err: GroupFencedError): number {

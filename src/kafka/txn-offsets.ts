@@ -38,10 +38,13 @@ export interface TopicOffset {
 /** The group coordinator refused the offsets: the member's generation is over (its partitions went elsewhere). */
 export class GroupFencedError extends FinkError {
   readonly reasons: string[];
+  /** The generation refused. */
+  readonly group: GroupMetadata;
   constructor(group: GroupMetadata, reasons: string[]) {
     super(`the group coordinator of ${group.groupId} refused the offsets of generation ${group.generationId} (${reasons.join(', ')}): this member's partitions moved`, { code: 'FINK_FENCED' });
     this.name = 'GroupFencedError';
     this.reasons = reasons;
+    this.group = group;
   }
 }
 

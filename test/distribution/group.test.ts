@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
+import type { Survey } from '../../src/alert/survey.ts';
 import { GroupMember } from '../../src/distribution/group-member.ts';
 import { TransactionalSession } from '../../src/kafka/transactional-session.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
@@ -14,7 +15,7 @@ import { silentLogger } from '../../src/log.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { scienceTopic } from '../../src/sciencedb/log-format.ts';
 import { runFink } from '../helpers/cli.ts';
-import { distributionSetup, readAll, spawnDistribution, type DistributionSetup } from '../helpers/distribution.ts';
+import { decodeWithKey, distributionSetup, readAll, spawnDistribution, type DistributionSetup } from '../helpers/distribution.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { assertExactlyOnce, expectedTopics } from '../helpers/exactly-once.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
@@ -24,7 +25,7 @@ const NIGHT = '20261204';
 let tags = 0;
 
 /** A distribution set-up on a science log of its own, with topics and a group of its own. */
-async function groupSetup(cluster: TestCluster, overrides: Record<string, string> = {}): Promise<{ setup: DistributionSetup; group: string; writer: ScienceLogWriter; prefix: string; connection: KafkaConnection }> {
+async function groupSetup(cluster: TestCluster, overrides: Record<string, string> = {}, surveys: readonly Survey[] = ['ztf', 'lsst']): Promise<{ setup: DistributionSetup; group: string; writer: ScienceLogWriter; prefix: string; connection: KafkaConnection }> {
   const tag = `g${process.pid}x${++tags}`;
   const setup = distributionSetup(cluster, {
     SCIENCE_STORE: 'kafka',
@@ -34,7 +35,7 @@ async function groupSetup(cluster: TestCluster, overrides: Record<string, string
     ...overrides,
   });
   const connection = kafkaClientOptions(setup.config);
-  await createScienceLog(connection, `${tag}_science_`);
+  await createScienceLog(connection, `${tag}_science_`, undefined, surveys);
   return { setup, group: `${tag}-group`, writer: new ScienceLogWriter(connection, `${tag}_science_`, `${tag}-writer`), prefix: `${tag}_science_`, connection };
 }
 
@@ -192,5 +193,36 @@ describe('the distribution as a consumer group', () => {
     const seen = (await readAll(setup.config, out)).map((m) => m.value!.toString());
     assert.deepEqual(seen, ['in generation']);
     assert.equal((await committedOffsets(connection, group, ztf))[0], 1n, "the stale member's offset is not committed");
+  });
+
+  test('a science topic created after the instances started is picked up when it appears', async (t) => {
+    const { setup, group, writer, prefix } = await groupSetup(cluster, {}, ['ztf']);
+    const run = spawnDistribution(setup.env, ['--group', group]);
+    t.after(() => run.child.kill('SIGKILL'));
+    await run.waitForOutput(/msg="group joined"/, 'the instance joined the group over the ztf topic');
+    await writer.write(simulatedAlerts(27, NIGHT, 100));
+    await createScienceLog(kafkaClientOptions(setup.config), prefix, undefined, ['lsst']);
+    const rubin = simulatedAlerts(27, NIGHT, 40, 'lsst-light');
+    await writer.write(rubin);
+    await writer.close();
+    const topic = setup.config.require('DISTRIBUTION_TEST_TOPIC');
+    let seen: Record<string, unknown>[] = [];
+    await waitFor('the ztf and lsst alerts on the test topic', async () => (seen = (await readAll(setup.config, topic)).map(decodeWithKey)).length >= 140, { timeoutMs: 180_000, everyMs: 1000, detail: () => `${seen.length} messages\n${run.output()}` });
+    run.child.kill('SIGTERM');
+    assert.equal(await run.exited, 0, run.output());
+    const ids = new Set(seen.filter((a) => 'diaSourceId' in a).map((a) => a.diaSourceId as bigint));
+    assert.deepEqual([...ids].sort(), rubin.map((a) => a.alertId).sort(), 'every Rubin alert once');
+    assert.equal(seen.length, 140, 'nothing twice');
+  });
+
+  test('an alert whose schema is not in the schemas topic stops the instance with its topic, partition and offset named', async () => {
+    const { setup, group, writer, prefix } = await groupSetup(cluster);
+    const [alert] = simulatedAlerts(28, NIGHT, 1);
+    const message = writer.message(alert!);
+    await writer.writeRaw([message]);
+    await writer.close();
+    const run = await runFink(['start', 'distribution', '--group', group, '--until-caught-up'], setup.env);
+    assert.equal(run.status, 1, run.output);
+    assert.match(run.output, new RegExp(`schema ${alert!.schemaId} of the alert at ${message.topic}/${message.partition} offset 0 is not in ${prefix}schemas`));
   });
 });

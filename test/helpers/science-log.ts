@@ -9,19 +9,20 @@ import { ensureTopic } from '../../src/kafka/topics.ts';
 import { TransactionalSession, type Message } from '../../src/kafka/transactional-session.ts';
 import { encodeLogAlert, logKey, schemaTopic, scienceTopic } from '../../src/sciencedb/log-format.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
+import type { AnyProfile } from '../../src/sciencedb/simulation.ts';
 import type { NewAlert } from '../../src/sciencedb/store.ts';
 
 export const LOG_PARTITIONS = 12;
 
-/** Creates the science log's topics of `prefix` (both surveys and the schemas). */
-export async function createScienceLog(connection: KafkaConnection, prefix: string, partitions = LOG_PARTITIONS): Promise<void> {
-  for (const survey of ['ztf', 'lsst'] as Survey[]) await ensureTopic(connection, scienceTopic(prefix, survey), { partitions, replicationFactor: 1, configs: { 'max.message.bytes': String(8 << 20) } });
+/** Creates the science log's topics of `prefix` (the surveys' and the schemas'). */
+export async function createScienceLog(connection: KafkaConnection, prefix: string, partitions = LOG_PARTITIONS, surveys: readonly Survey[] = ['ztf', 'lsst']): Promise<void> {
+  for (const survey of surveys) await ensureTopic(connection, scienceTopic(prefix, survey), { partitions, replicationFactor: 1, configs: { 'max.message.bytes': String(8 << 20) } });
   await ensureTopic(connection, schemaTopic(prefix), { partitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } });
 }
 
-/** `count` ztf-light alerts of a seeded simulation, in order. */
-export function simulatedAlerts(seed: number, night: string, count: number): NewAlert[] {
-  const sim = createSimulation({ profile: 'ztf-light', seed, night });
+/** `count` alerts of a seeded simulation (ztf-light by default), in order. */
+export function simulatedAlerts(seed: number, night: string, count: number, profile: AnyProfile = 'ztf-light'): NewAlert[] {
+  const sim = createSimulation({ profile, seed, night });
   return Array.from({ length: count }, () => sim.next());
 }
 
