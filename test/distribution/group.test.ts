@@ -225,4 +225,11 @@ describe('the distribution as a consumer group', () => {
     assert.equal(run.status, 1, run.output);
     assert.match(run.output, new RegExp(`schema ${alert!.schemaId} of the alert at ${message.topic}/${message.partition} offset 0 is not in ${prefix}schemas`));
   });
+
+  test('--group with the SQLite science database is a usage error that says what to set', async () => {
+    const setup = distributionSetup(cluster);
+    const run = await runFink(['start', 'distribution', '--group', 'g', '--until-caught-up'], setup.env);
+    assert.equal(run.status, 2, run.output);
+    assert.match(run.output, /--group \(DISTRIBUTION_GROUP=g\) needs the science log: set SCIENCE_STORE=kafka/);
+  });
 });
