@@ -47,6 +47,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`distributed ${summary.alerts} alerts in ${summary.batches} transactions, ${mb.toFixed(1)} MB, in ${summary.seconds.toFixed(1)} s (${rate.toFixed(0)} alerts/s)\n`);
     for (const [topic, t] of Object.entries(summary.topics)) process.stdout.write(`  ${topic.padEnd(32)} ${String(t.messages).padStart(9)} messages  ${(t.bytes / 1e6).toFixed(1).padStart(9)} MB\n`);
     if (summary.filterErrors > 0) process.stdout.write(`  ${summary.filterErrors} filter errors (alerts counted as not matching; see the log)\n`);
+    if (summary.duplicates > 0) process.stdout.write(`  ${summary.duplicates} duplicates in the science log passed over (the same alert within SCIENCE_DEDUP_WINDOW offsets)\n`);
+    if (summary.refusedRecords > 0) process.stdout.write(`  ${summary.refusedRecords} records of the science log that are not alerts skipped (recorded in ${join(config.require('DISTRIBUTION_STATE_DIR'), 'refused-records.jsonl')})\n`);
     if (summary.skipped > 0) process.stdout.write(`  ${summary.skipped} messages skipped as too large (recorded in ${join(config.require('DISTRIBUTION_STATE_DIR'), 'skipped.jsonl')})\n`);
     return 0;
   });

@@ -33,7 +33,7 @@ import { planWaves } from './waves.ts';
 import { WireSchemas } from './wire.ts';
 
 const SURVEYS: readonly Survey[] = ['ztf', 'lsst'];
-/** How often a member looks for science topics that did not exist yet. */
+/** How often a member looks for science topics that did not exist yet, and measures the group's lag. */
 const TOPIC_LOOK_MS = 5000;
 
 /** What one running member holds: the clients and what it knows of the log. */
@@ -97,6 +97,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         if (Date.now() - lookedForTopics > TOPIC_LOOK_MS) {
           lookedForTopics = Date.now();
           await followTopics(parts, [...byTopic.keys()]);
+          if (parts.member.topics.length > 0) metrics.lag = await groupLag(parts.reader, parts.member, [...byTopic.keys()]);
         }
         outage.recovered();
         await brokers.tick();

@@ -42,6 +42,10 @@ export interface DistributionSummary {
   topics: Record<string, { messages: number; bytes: number }>;
   filterErrors: number;
   skipped: number;
+  /** Group mode: records of the science log passed over as copies of an alert within the dedup window. */
+  duplicates: number;
+  /** Group mode: records of the science log that are not alerts, skipped. */
+  refusedRecords: number;
   /** Transactions given up after sending data (their batches were sent again). */
   abortedTransactions: number;
   checkpoint: Checkpoint;
@@ -216,5 +220,5 @@ function reached(checkpoint: Checkpoint, target: Checkpoint): boolean {
 export function summarize(metrics: Metrics, seconds: number, checkpoint: Checkpoint): DistributionSummary {
   const topics: DistributionSummary['topics'] = {};
   for (const [topic, messages] of metrics.messages) topics[topic] = { messages, bytes: metrics.bytes.get(topic) ?? 0 };
-  return { alerts: metrics.alerts, batches: metrics.batches, seconds, topics, filterErrors: metrics.errors.get('filter') ?? 0, skipped: metrics.errors.get('oversize') ?? 0, abortedTransactions: metrics.transactionsAborted, checkpoint };
+  return { alerts: metrics.alerts, batches: metrics.batches, seconds, topics, filterErrors: metrics.errors.get('filter') ?? 0, skipped: metrics.errors.get('oversize') ?? 0, duplicates: metrics.errors.get('duplicate') ?? 0, refusedRecords: metrics.errors.get('log-record') ?? 0, abortedTransactions: metrics.transactionsAborted, checkpoint };
 }

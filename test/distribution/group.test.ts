@@ -142,6 +142,7 @@ describe('the distribution as a consumer group', () => {
     await writer.close();
     const second = await runFink(['start', 'distribution', '--group', group, '--until-caught-up'], { ...setup.env, DISTRIBUTION_ID: `${setup.env.DISTRIBUTION_ID}-b` });
     assert.equal(second.status, 0, second.output);
+    assert.match(second.output, /150 duplicates in the science log passed over/);
     await assertExactlyOnce(t, cluster, setup, await expectedTopics(setup, NIGHT, [{ seed: 24, count: 600 }]));
   });
 
