@@ -110,7 +110,6 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         if (owned?.assignment !== assignment) owned = { assignment, partitions: await takePartitions(parts, assignment) };
         const batchStart = performance.now();
         const batch = await owned.partitions.read(settings.batchSize, settings.batchBytes, owned.partitions.partitions === 0 ? 0 : settings.pollMs);
-        noteRefused(parts, batch);
         if (batch.offsets.length === 0) {
           if (owned.partitions.partitions === 0) await pause(settings.pollMs, options.signal);
           if (await idleDone()) break;
@@ -119,6 +118,9 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         quietSince = undefined;
         const messages = await commitBatch(parts, assignment, batch, targets, limitOf, compressionOf);
         owned.partitions.confirm(batch);
+        // Counted and recorded once committed: an aborted batch is read again.
+        noteRefused(parts, batch);
+        if (batch.duplicates > 0) metrics.countError('duplicate', batch.duplicates);
         metrics.countBatch(batch.alerts.length, messages, (performance.now() - batchStart) / 1000);
         progress.tick(() => ({ lag: metrics.lag }));
       } catch (err) {
@@ -161,14 +163,13 @@ async function commitBatch(parts: Parts, assignment: Assignment, batch: LogBatch
   await schemas.ensure(firstUse.keys(), (f) => firstUse.get(f) ?? '?');
   const built = buildBatch(batch.alerts, targets, parts.wire, settings.oversize);
   report(built, parts.files, settings.stateDir, metrics, log);
-  if (batch.duplicates > 0) metrics.countError('duplicate', batch.duplicates);
   await parts.session.send(planWaves(built.messages, limitOf), compressionOf);
   await parts.session.commitOffsets(() => parts.member.coordinator(), assignment.group, batch.offsets);
   await parts.session.commit();
   return built.messages;
 }
 
-/** Records that are not alerts: logged, recorded in the state folder, counted; the group goes on. */
+/** Records that are not alerts, of a committed batch: logged, recorded in the state folder, counted; the group goes on. */
 function noteRefused(parts: Parts, batch: LogBatch): void {
   if (batch.refused.length === 0) return;
   const record = join(parts.settings.stateDir, 'refused-records.jsonl');
