@@ -5,10 +5,9 @@
 import { partitionOf } from '../kafka/partitioner.ts';
 import { FinkError } from '../errors.ts';
 import type { Message } from '../kafka/transactional-session.ts';
-import type { StoredAlert } from '../sciencedb/reader.ts';
 import { accepts } from './filters.ts';
 import type { TopicPlan } from './topics.ts';
-import type { WireSchema, WireSchemas } from './wire.ts';
+import type { SendableAlert, WireSchema, WireSchemas } from './wire.ts';
 
 /** Kafka's default max.message.bytes, for a topic whose own setting is not known. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
@@ -34,7 +33,7 @@ export interface Batch {
 }
 
 export interface OversizeAlert {
-  alert: StoredAlert;
+  alert: SendableAlert;
   topic: string;
   bytes: number;
   limit: number;
@@ -45,7 +44,7 @@ export function fits(bytes: number, limit: number): boolean {
   return bytes + BATCH_OVERHEAD_BYTES + bytes * COMPRESSION_GROWTH <= limit;
 }
 
-export function buildBatch(alerts: readonly StoredAlert[], targets: readonly TopicTarget[], wire: WireSchemas, oversize: 'stop' | 'skip'): Batch {
+export function buildBatch(alerts: readonly SendableAlert[], targets: readonly TopicTarget[], wire: WireSchemas, oversize: 'stop' | 'skip'): Batch {
   const batch: Batch = { messages: [], schemas: [], filterErrors: [], oversize: [] };
   /** The schemas already reported, by topic: looked up by identity, no key built per message. */
   const seen = new Map<string, Set<WireSchema>>();

@@ -34,8 +34,8 @@ export class Metrics {
     for (const m of messages) this.countMessage(m.topic, (m.key?.length ?? 0) + (m.value?.length ?? 0));
   }
 
-  countError(kind: string): void {
-    this.errors.set(kind, (this.errors.get(kind) ?? 0) + 1);
+  countError(kind: string, count = 1): void {
+    this.errors.set(kind, (this.errors.get(kind) ?? 0) + count);
   }
 
   totalBytes(): number {
@@ -54,7 +54,7 @@ export class Metrics {
     family('fink_distribution_batch_seconds', 'summary', 'Time to read, encode, produce and commit a batch.', [['_sum', this.batchSecondsSum], ['_count', this.batches]].map(([s, v]) => [s as string, v as number]));
     family('fink_distribution_lag_alerts', 'gauge', 'Alerts in the science database not yet distributed.', [['', this.lag]]);
     family('fink_distribution_transactions_aborted_total', 'counter', 'Transactions given up after sending data; their batches are sent again.', [['', this.transactionsAborted]]);
-    family('fink_distribution_errors_total', 'counter', 'Errors by kind (filter, oversize, kafka).', [...this.errors].map(([k, v]) => [`{kind="${k}"}`, v] as [string, number]));
+    family('fink_distribution_errors_total', 'counter', 'Errors by kind (filter, oversize, kafka; group mode: log-record, duplicate).', [...this.errors].map(([k, v]) => [`{kind="${k}"}`, v] as [string, number]));
     return lines.join('\n') + '\n';
   }
 }

@@ -42,6 +42,10 @@ export interface DistributionSummary {
   topics: Record<string, { messages: number; bytes: number }>;
   filterErrors: number;
   skipped: number;
+  /** Group mode: records of the science log passed over as copies of an alert within the dedup window. */
+  duplicates: number;
+  /** Group mode: records of the science log that are not alerts, skipped. */
+  refusedRecords: number;
   /** Transactions given up after sending data (their batches were sent again). */
   abortedTransactions: number;
   checkpoint: Checkpoint;
@@ -132,7 +136,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
  * After a failed pass: throws what must stop the service (fenced, refused, a bug), or says how long
  * to wait before starting over from the last committed checkpoint.
  */
-function afterFailure(err: unknown, settings: DistributionSettings, outage: Outage, metrics: Metrics, log: Logger): number {
+export function afterFailure(err: unknown, settings: DistributionSettings, outage: Outage, metrics: Metrics, log: Logger): number {
   if (err instanceof StoreReplacedError) {
     // Nothing of the batch was sent; the committed checkpoint holds for the new store only if it is the same store.
     log('warn', `${err.message}: resuming from the last committed checkpoint`, { night: err.night });
@@ -147,12 +151,12 @@ function afterFailure(err: unknown, settings: DistributionSettings, outage: Outa
   return outage.failed(err, failure === 'authentication' ? 'answered' : failure, errorIds(err), settings.connection.bootstrapBrokers);
 }
 
-/** Creates the topics the service fills when they are missing (with its own credentials), and reads what each accepts. */
-async function prepareTopics(settings: DistributionSettings, plans: readonly TopicPlan[], log: Logger): Promise<Map<string, number>> {
+/** Creates the topics the service fills when they are missing (with its own credentials), and reads what each accepts; the checkpoint topic too, unless in group mode. */
+export async function prepareTopics(settings: DistributionSettings, plans: readonly TopicPlan[], log: Logger, withCheckpoint = true): Promise<Map<string, number>> {
   const sized = sizedTopics(settings, plans.length);
   const wanted = plans.map((p) => [p.topic, sized] as const);
   const checkpointTopic = [settings.checkpointTopic, { ...settings.newTopics, partitions: 1, configs: { ...settings.newTopics.configs, 'cleanup.policy': 'compact' } }] as const;
-  for (const [topic, topicSettings] of [...wanted, checkpointTopic]) {
+  for (const [topic, topicSettings] of withCheckpoint ? [...wanted, checkpointTopic] : wanted) {
     try {
       if (await ensureTopic(settings.connection, topic, topicSettings)) log('info', 'created topic', { topic, partitions: topicSettings.partitions, replication: topicSettings.replicationFactor, ...topicSettings.configs });
     } catch (err) {
@@ -192,7 +196,7 @@ async function resume(session: TransactionalSession, settings: DistributionSetti
 /** What a built batch asks of the world before it is sent: schema files, log lines, the record of skipped alerts. */
 // `candid` in logs and in skipped.jsonl is the alert's id within its survey (a Rubin diaSourceId for
 // survey=lsst), and `objectId` its object's key: the names stay those ZTF-only records used.
-function report(batch: Batch, files: SchemaFiles, stateDir: string, metrics: Metrics, log: Logger): void {
+export function report(batch: Batch, files: SchemaFiles, stateDir: string, metrics: Metrics, log: Logger): void {
   for (const { wire, topic, selecting } of batch.schemas) {
     for (const file of files.ensure(wire, topic, selecting)) log('info', 'schema file written', { file, fingerprint: wire.fingerprint, topic });
   }
@@ -213,8 +217,8 @@ function reached(checkpoint: Checkpoint, target: Checkpoint): boolean {
   return Object.entries(target).every(([night, seq]) => (checkpoint[night] ?? 0) >= seq);
 }
 
-function summarize(metrics: Metrics, seconds: number, checkpoint: Checkpoint): DistributionSummary {
+export function summarize(metrics: Metrics, seconds: number, checkpoint: Checkpoint): DistributionSummary {
   const topics: DistributionSummary['topics'] = {};
   for (const [topic, messages] of metrics.messages) topics[topic] = { messages, bytes: metrics.bytes.get(topic) ?? 0 };
-  return { alerts: metrics.alerts, batches: metrics.batches, seconds, topics, filterErrors: metrics.errors.get('filter') ?? 0, skipped: metrics.errors.get('oversize') ?? 0, abortedTransactions: metrics.transactionsAborted, checkpoint };
+  return { alerts: metrics.alerts, batches: metrics.batches, seconds, topics, filterErrors: metrics.errors.get('filter') ?? 0, skipped: metrics.errors.get('oversize') ?? 0, duplicates: metrics.errors.get('duplicate') ?? 0, refusedRecords: metrics.errors.get('log-record') ?? 0, abortedTransactions: metrics.transactionsAborted, checkpoint };
 }

@@ -35,6 +35,14 @@ export interface DistributionSettings {
   stateDir: string;
   /** DISTRIBUTION_SCHEMA: the newest schema file, beside which every version is kept. */
   schemaFile: string;
+  /** Group mode (the science log): the consumer group the instances form; undefined: one instance with a checkpoint. */
+  group: string | undefined;
+  /** SCIENCE_STORE: where the alerts are read from. */
+  scienceStore: 'sqlite' | 'kafka';
+  /** SCIENCE_TOPIC_PREFIX: the science log's topics. */
+  sciencePrefix: string;
+  /** SCIENCE_DEDUP_WINDOW: offsets of a partition within which a second record of an alert is a duplicate (0: none is). */
+  dedupWindow: number;
 }
 
 function newTopicSettings(config: Config): TopicSettings {
@@ -93,5 +101,9 @@ export function distributionSettings(config: Config): DistributionSettings {
     oversize: config.enum('DISTRIBUTION_OVERSIZE'),
     stateDir: config.require('DISTRIBUTION_STATE_DIR'),
     schemaFile: config.require('DISTRIBUTION_SCHEMA'),
+    group: config.get('DISTRIBUTION_GROUP'),
+    scienceStore: config.enum('SCIENCE_STORE'),
+    sciencePrefix: config.require('SCIENCE_TOPIC_PREFIX'),
+    dedupWindow: config.int('SCIENCE_DEDUP_WINDOW'),
   };
 }

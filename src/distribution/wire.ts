@@ -5,13 +5,16 @@
 import { compactSchemaJson, extendRecord, parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
 import type { StoredAlert } from '../sciencedb/reader.ts';
 
+/** An alert as the distribution sends it: a stored alert of either store (the science log has no `seq`). */
+export type SendableAlert = StoredAlert extends infer A ? (A extends unknown ? Omit<A, 'seq'> : never) : never;
+
 export interface WireSchema {
   schema: RecordSchema;
   fingerprint: string;
   /** The message key: the schema as compact JSON, UTF-8. */
   key: Buffer;
   /** The message value for a stored alert. */
-  encode(alert: StoredAlert): Buffer;
+  encode(alert: SendableAlert): Buffer;
 }
 
 type SchemaSource = (schemaId: string) => string;
@@ -29,7 +32,7 @@ export class WireSchemas {
   }
 
   /** The wire schema of an alert on a topic that drops `drop` (none: the full alert). */
-  forAlert(alert: StoredAlert, drop: readonly string[] = NO_FIELDS): WireSchema {
+  forAlert(alert: SendableAlert, drop: readonly string[] = NO_FIELDS): WireSchema {
     let byDrop = this.#cache.get(drop);
     if (byDrop === undefined) this.#cache.set(drop, (byDrop = new Map()));
     let byAdded = byDrop.get(alert.schemaId);
@@ -43,14 +46,14 @@ export class WireSchemas {
     return wire;
   }
 
-  #fullSchema(alert: StoredAlert): RecordSchema {
+  #fullSchema(alert: SendableAlert): RecordSchema {
     const base = JSON.parse(this.#source(alert.schemaId)) as RecordSchema;
     if (alert.added === null) return base;
     const added = JSON.parse(this.#source(alert.added.schemaId)) as RecordSchema;
     return extendRecord(base, added.fields);
   }
 
-  #full(alert: StoredAlert): WireSchema {
+  #full(alert: SendableAlert): WireSchema {
     const schema = this.#fullSchema(alert);
     const type = parseAvroType(schema);
     return {
@@ -63,7 +66,7 @@ export class WireSchemas {
     };
   }
 
-  #selecting(alert: StoredAlert, drop: readonly string[]): WireSchema {
+  #selecting(alert: SendableAlert, drop: readonly string[]): WireSchema {
     const full = this.#fullSchema(alert);
     const schema: RecordSchema = { ...full, fields: full.fields.filter((f) => !drop.includes(f.name)) };
     const fullType: AvroType = parseAvroType(full);

@@ -6,6 +6,7 @@ import type { MessageToProduce } from '@platformatic/kafka';
 import { FinkError } from '../errors.ts';
 import type { KafkaConnection } from './client-options.ts';
 import { describeTransaction } from './transaction-state.ts';
+import { sendOffsetsToTransaction, type GroupMetadata, type TopicOffset } from './txn-offsets.ts';
 import { createTransactionalProducer, producerIdentity, TRANSACTION_TIMEOUT_MS, type BufferProducer, type Compression, type ProducerIdentity } from './transactional-producer.ts';
 
 export type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
@@ -119,6 +120,19 @@ export class TransactionalSession {
       for (const [compression, same] of byCompression) inFlight.push(tx.send({ messages: same, compression }));
     }
     await Promise.all(inFlight);
+  }
+
+  /**
+   * Adds a consumer group's offsets to the transaction (begun if none is open), with the group's
+   * metadata so that the group coordinator refuses them (GroupFencedError) from a member whose
+   * generation is over: Kafka's read-process-write (KIP-447). `coordinator` finds the group's
+   * coordinator.
+   */
+  async commitOffsets(coordinator: () => Promise<number>, group: GroupMetadata, offsets: readonly TopicOffset[]): Promise<void> {
+    const producer = this.#open();
+    const tx = (this.#tx ??= await producer.beginTransaction());
+    this.#firstSendAt ??= Date.now();
+    await sendOffsetsToTransaction(producer, tx, coordinator, group, offsets);
   }
 
   async commit(): Promise<void> {

@@ -100,6 +100,29 @@ describe(`${LIBRARY} as this project relies on it`, () => {
   });
 });
 
+// txn-offsets.ts (group mode of the distribution) sends a batch's offsets itself.
+describe(`${LIBRARY} as group mode relies on it`, () => {
+  const producerSource = () => readFileSync(join(packageRoot(), 'node_modules', LIBRARY, 'dist', 'clients', 'producer', 'producer.js'), 'utf8');
+  const consumerSource = () => readFileSync(join(packageRoot(), 'node_modules', LIBRARY, 'dist', 'clients', 'consumer', 'consumer.js'), 'utf8');
+
+  it('sends one partition per TxnOffsetCommit from Transaction.addOffset, deduplicated under one key, without the group instance id (txn-offsets.ts sends a batch in one request)', () => {
+    const commitOffset = /\[kTransactionCommitOffset\]\(transactionId, message, callback\) \{[\s\S]*?this\[kPerformDeduplicated\]\('commit'[\s\S]*?api\(connection, this\.#transaction\.id, groupId, this\.#producerInfo\.producerId, this\.#producerInfo\.producerEpoch, generationId, memberId, null, \[\s*\{\s*name: topic,\s*partitions: \[\s*\{\s*partitionIndex: message\.partition,/;
+    assert.match(producerSource(), commitOffset, 'Transaction.addOffset changed (more than one partition per request, no merging of concurrent calls, or the group instance id sent): sendOffsetsToTransaction in txn-offsets.ts may be able to use it');
+  });
+
+  it('reads committed offsets without require_stable (txn-offsets.ts asks OffsetFetch with it, so that a new owner waits for an open transaction of the old one)', () => {
+    const listCommitted = /memberEpoch: this\.#useConsumerGroupProtocol \? this\.#memberEpoch : -1,\s*topics\s*\}\s*\], false, \(error, response\)/;
+    assert.match(consumerSource(), listCommitted, 'Consumer.listCommittedOffsets may now ask with require_stable: stableCommittedOffsets in txn-offsets.ts may be able to use it');
+  });
+
+  it('under the new group protocol (KIP-848) keeps generation 0 in what a message carries for a transactional commit (group-member.ts uses the classic protocol)', () => {
+    const source = consumerSource();
+    const assigned = [...source.matchAll(/this\.generationId = ([^;]+);/g)].map((m) => m[1]);
+    assert.deepEqual(assigned, ['0', 'response.generationId', '0'], "the consumer's generationId is now set elsewhere than the classic JoinGroup: the new protocol may carry its member epoch into transactional commits, and group-member.ts could try KIP-848");
+    assert.match(source, /#memberEpoch = response\.memberEpoch;/, 'the new protocol no longer keeps its epoch apart');
+  });
+});
+
 describe(`${LIBRARY} against a real broker`, { timeout: 240_000 }, () => {
   let cluster: TestCluster;
   let config: Config;
@@ -232,5 +255,22 @@ describe(`${LIBRARY} against a real broker`, { timeout: 240_000 }, () => {
       return true;
     }, 'a produce to the acknowledged partition succeeded: the library now adds every partition it acknowledges, and the up-front add in transactional-session.ts can go');
     await tx.abort().catch(() => undefined);
+  });
+
+  it("merges concurrent Transaction.addOffset calls into the first one: the second partition's offset is acknowledged but never committed (txn-offsets.ts sends a batch's offsets in one TxnOffsetCommit)", async () => {
+    const producer = transactionalProducer('merged-offsets', { producerId: -1n, producerEpoch: -1 });
+    const group = `merged-offsets-${randomBytes(4).toString('hex')}`;
+    const tx = await producer.beginTransaction();
+    await tx.send({ messages: [{ topic: TOPIC, partition: 0, value: Buffer.from('x') }] });
+    const consumer = track(new Consumer({ clientId: 'workarounds', groupId: group, ...kafkaClientOptions(config) }));
+    await tx.addConsumer(consumer);
+    const coordinatorId = await consumer.findGroupCoordinator();
+    // A simple consumer's offsets: generation -1 and no member, which the coordinator takes for a group no one joined.
+    const metadata = { consumer: { groupId: group, generationId: -1, memberId: '', coordinatorId } };
+    const message = (partition: number) => ({ topic: MERGE_TOPIC, partition, offset: 41n, metadata }) as unknown as Parameters<typeof tx.addOffset>[0];
+    await Promise.all([tx.addOffset(message(0)), tx.addOffset(message(1))]);
+    await tx.commit();
+    const committed = await consumer.listCommittedOffsets({ topics: [{ topic: MERGE_TOPIC, partitions: [0, 1] }] });
+    assert.deepEqual(committed.get(MERGE_TOPIC), [42n, -1n], 'both offsets are committed now: Transaction.addOffset no longer loses concurrent calls, and sendOffsetsToTransaction in txn-offsets.ts may be able to use it');
   });
 });

@@ -1,0 +1,209 @@
+// The science log's partitions that this member owns, read in batches at read_committed (group
+// mode): where each stands, its dedup window, and what a batch of them holds. Positions and
+// windows belong to one generation of the group: after a failure or a rebalance they are thrown
+// away and rebuilt from the group's committed offsets and the log, so that whatever this instance
+// did in a transaction that did not commit leaves no trace.
+import { ListOffsetTimestamps, type Consumer } from '@platformatic/kafka';
+import type { Survey } from '../alert/survey.ts';
+import { FinkError } from '../errors.ts';
+import { fetchPartitions, type ConsumedMessage, type FetchPosition } from '../kafka/topic-reader.ts';
+import type { TopicOffset } from '../kafka/txn-offsets.ts';
+import type { Logger } from '../log.ts';
+import { decodeLogAlert, LogRecordError, type LoggedAlert } from '../sciencedb/log-format.ts';
+import { DedupWindow } from './dedup-window.ts';
+import type { PartitionRef } from './group-member.ts';
+
+interface PartitionState {
+  topic: string;
+  topicId: string;
+  survey: Survey;
+  partition: number;
+  leader: number;
+  /** The next offset to read. */
+  position: bigint;
+  window: DedupWindow;
+}
+
+/** A record of the log that is not an alert: skipped, with where it is and why. */
+export interface RefusedRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  reason: string;
+}
+
+/** Where an alert of a batch came from. */
+export interface LogPlace {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+export interface LogBatch {
+  alerts: LoggedAlert[];
+  /** Each alert's place, in the same order. */
+  places: LogPlace[];
+  duplicates: number;
+  refused: RefusedRecord[];
+  /** The new positions of the partitions this batch moved. */
+  offsets: TopicOffset[];
+}
+
+const FETCH_PARTITION_BYTES = 8 << 20;
+
+function where(m: { topic: string; partition: number; offset: bigint }): string {
+  return `${m.topic}/${m.partition} offset ${m.offset}`;
+}
+
+export class LogPartitions {
+  readonly #reader: Consumer;
+  readonly #states: PartitionState[];
+  readonly #log: Logger;
+
+  private constructor(reader: Consumer, states: PartitionState[], log: Logger) {
+    this.#reader = reader;
+    this.#states = states;
+    this.#log = log;
+  }
+
+  /**
+   * Takes `partitions` over at the group's committed offsets (`committed`; none: the log's start),
+   * each window rebuilt from the `windowSize` offsets before it without distributing them.
+   */
+  static async take(reader: Consumer, partitions: readonly PartitionRef[], surveyOf: (topic: string) => Survey, committed: ReadonlyMap<string, bigint | undefined>, windowSize: number, log: Logger): Promise<LogPartitions> {
+    const topics = [...new Set(partitions.map((p) => p.topic))];
+    const states: PartitionState[] = [];
+    const from = new Map<PartitionState, bigint>();
+    if (topics.length > 0) {
+      const metadata = await reader.metadata({ topics, forceUpdate: true });
+      const starts = await reader.listOffsets({ topics, timestamp: ListOffsetTimestamps.EARLIEST });
+      for (const { topic, partition } of partitions) {
+        const described = metadata.topics.get(topic);
+        if (described === undefined) throw new FinkError(`topic ${topic} of the science log is not in the cluster's metadata`, { code: 'FINK_KAFKA' });
+        const start = starts.get(topic)?.[partition] ?? 0n;
+        const at = committed.get(`${topic}/${partition}`);
+        const position = at === undefined || at < start ? start : at;
+        const state = { topic, topicId: described.id, survey: surveyOf(topic), partition, leader: described.partitions[partition]!.leader, position, window: new DedupWindow(windowSize) };
+        states.push(state);
+        from.set(state, DedupWindow.from(windowSize, position, start));
+      }
+    }
+    const taken = new LogPartitions(reader, states, log);
+    await taken.#rebuildWindows(windowSize, from);
+    return taken;
+  }
+
+  get partitions(): number {
+    return this.#states.length;
+  }
+
+  /** Feeds each window the alert ids of the records before its position. */
+  async #rebuildWindows(windowSize: number, from: Map<PartitionState, bigint>): Promise<void> {
+    if (windowSize === 0) return;
+    const cursor = new Map(this.#states.map((s) => [s, from.get(s)!]));
+    for (;;) {
+      const open = this.#states.filter((s) => cursor.get(s)! < s.position);
+      if (open.length === 0) return;
+      for (const [node, list] of byLeader(open)) {
+        const fetched = await fetchPartitions(this.#reader, node, list.map((s) => ({ topic: s.topic, topicId: s.topicId, partition: s.partition, offset: cursor.get(s)! })), { maxWaitTime: 100, partitionMaxBytes: FETCH_PARTITION_BYTES, log: this.#log });
+        for (const part of fetched) {
+          const s = list.find((x) => x.partition === part.partition && x.topic === part.topic)!;
+          if (part.error === 'OFFSET_OUT_OF_RANGE') {
+            // Retention removed the start of the window meanwhile: what is left of it is what counts.
+            cursor.set(s, s.position);
+            continue;
+          }
+          if (part.error !== 'NONE') throw new FinkError(`fetching ${s.topic}/${s.partition} failed: ${part.error}`, { code: 'FINK_KAFKA' });
+          for (const m of part.messages) {
+            if (m.offset >= s.position) break;
+            const id = alertIdOf(s.survey, m);
+            if (id !== undefined) s.window.seen(m.offset, id);
+          }
+          // A fetch that brings nothing more (the window's end is the position) ends the partition.
+          cursor.set(s, part.next > cursor.get(s)! ? part.next : s.position);
+        }
+      }
+    }
+  }
+
+  /**
+   * The next batch: at most `maxAlerts` alerts and about `maxBytes`, from the owned partitions in
+   * turn. Duplicates (by the windows) and records that are not alerts are passed over, their
+   * offsets moving with the batch. The windows take the batch's records; the positions move only
+   * when `confirm` says the batch committed.
+   */
+  async read(maxAlerts: number, maxBytes: number, waitMs: number): Promise<LogBatch> {
+    const batch: LogBatch = { alerts: [], places: [], duplicates: 0, refused: [], offsets: [] };
+    let bytes = 0;
+    for (const [node, list] of byLeader(this.#states)) {
+      if (batch.alerts.length >= maxAlerts || bytes >= maxBytes) break;
+      const fetched = await fetchPartitions(this.#reader, node, list.map((s) => position(s)), { maxWaitTime: waitMs, partitionMaxBytes: FETCH_PARTITION_BYTES, log: this.#log });
+      for (const part of fetched) {
+        const s = list.find((x) => x.partition === part.partition && x.topic === part.topic)!;
+        if (part.error !== 'NONE') throw new FinkError(`fetching ${s.topic}/${s.partition} failed: ${part.error}`, { code: 'FINK_KAFKA' });
+        let next = part.next;
+        for (const m of part.messages) {
+          if (batch.alerts.length >= maxAlerts || bytes >= maxBytes) {
+            next = m.offset;
+            break;
+          }
+          const alert = this.#decode(s, m, batch);
+          if (alert === undefined) continue;
+          if (s.window.seen(m.offset, alert.alertId)) {
+            batch.duplicates++;
+            continue;
+          }
+          batch.alerts.push(alert);
+          batch.places.push({ topic: m.topic, partition: m.partition, offset: m.offset });
+          bytes += alert.wire.length;
+        }
+        if (next > s.position) batch.offsets.push({ topic: s.topic, partition: s.partition, offset: next });
+      }
+    }
+    return batch;
+  }
+
+  #decode(s: PartitionState, m: ConsumedMessage, batch: LogBatch): LoggedAlert | undefined {
+    try {
+      if (m.value === null) throw new LogRecordError(`${where(m)}: a record without a value`);
+      return decodeLogAlert(s.survey, m.value, where(m));
+    } catch (err) {
+      if (!(err instanceof LogRecordError)) throw err;
+      batch.refused.push({ topic: m.topic, partition: m.partition, offset: m.offset, reason: err.message });
+      return undefined;
+    }
+  }
+
+  /** The batch committed: its partitions move on. */
+  confirm(batch: LogBatch): void {
+    for (const o of batch.offsets) {
+      const s = this.#states.find((x) => x.topic === o.topic && x.partition === o.partition);
+      if (s !== undefined) s.position = o.offset;
+    }
+  }
+}
+
+function position(s: PartitionState): FetchPosition {
+  return { topic: s.topic, topicId: s.topicId, partition: s.partition, offset: s.position };
+}
+
+function byLeader(states: readonly PartitionState[]): Map<number, PartitionState[]> {
+  const out = new Map<number, PartitionState[]>();
+  for (const s of states) {
+    let list = out.get(s.leader);
+    if (list === undefined) out.set(s.leader, (list = []));
+    list.push(s);
+  }
+  return out;
+}
+
+/** The alert id of a record, or undefined for a record that is not an alert (it is no one's duplicate). */
+function alertIdOf(survey: Survey, m: ConsumedMessage): bigint | undefined {
+  if (m.value === null) return undefined;
+  try {
+    return decodeLogAlert(survey, m.value, where(m)).alertId;
+  } catch (err) {
+    if (err instanceof LogRecordError) return undefined;
+    throw err;
+  }
+}
