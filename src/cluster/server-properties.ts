@@ -101,6 +101,11 @@ export function serverProperties(layout: NodeLayout, index: number, nodes: NodeL
     // retention derived from the free space (DISTRIBUTION_RETENTION_BYTES) does not leave room for.
     'log.retention.check.interval.ms=10000',
     'log.segment.delete.delay.ms=1000',
+    // A transaction whose producer died (a SIGKILLed distribution instance) holds back every
+    // read_committed reader of its partitions until the coordinator aborts it: checked every second
+    // instead of Kafka's 10, so that consumers see the survivors' alerts within the transaction
+    // timeout (30 s) plus a second.
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms=1000',
     // Topics are created on purpose (fink_kafka --create-topic, or by the service), never by a typo.
     'auto.create.topics.enable=false',
     'num.partitions=3',

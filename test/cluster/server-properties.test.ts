@@ -40,6 +40,11 @@ describe('a managed node\'s server.properties', () => {
     assert.ok(text.includes(`replica.fetch.response.max.bytes=${10 * MB}`));
   });
 
+  it('aborts the transaction of a producer that died within a second of its timeout (read_committed readers wait on it)', () => {
+    const [only] = nodes(1);
+    assert.ok(lines(serverProperties(only!, 0, nodes(1), undefined, 10 * MB)).includes('transaction.abort.timed.out.transaction.cleanup.interval.ms=1000'));
+  });
+
   it('lets no client in unauthenticated in secured mode, the super user named', () => {
     const text = securityProperties({ admin: 'root', password: 'pw', controllerSecret: 'cs' });
     assert.ok(text.includes('listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT'));
