@@ -4,6 +4,8 @@
 // read_committed reader of the log finds every upstream alert exactly once, whatever is killed and
 // whenever, and a second instance of the group fences the first.
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
@@ -108,6 +110,7 @@ describe('fink start stream2science into the science log', { timeout: 1_200_000 
     const all = simulatedZtfAlerts(2400, 22, '20260121');
     const producer = upstreamProducer(cluster);
     let produced = 0;
+    let midStream = 0;
     try {
       for (const topic of topics) await producer.send(topic, [], { partitions: 3 });
       for (let kill = 1; produced < all.length; kill++) {
@@ -121,11 +124,14 @@ describe('fink start stream2science into the science log', { timeout: 1_200_000 
         await sleep(delay);
         child.child.kill('SIGKILL');
         await child.exited;
-        t.diagnostic(`kill ${kill}: SIGKILL ${delay} ms after a burst of ${burst.length}; ${produced} produced`);
+        const inLog = (await logged('kill_')).length;
+        if (inLog < produced) midStream++;
+        t.diagnostic(`kill ${kill}: SIGKILL ${delay} ms after a burst of ${burst.length}; ${produced} produced, ${inLog} in the log`);
       }
     } finally {
       await producer.close();
     }
+    t.diagnostic(`${midStream} kills left alerts behind the producer`);
     const last = runUntilCaughtUp(setup);
     const summary = storedLine(last.stdout);
     t.diagnostic(`the last run stored ${summary.alerts} alerts`);
@@ -182,6 +188,19 @@ describe('fink start stream2science into the science log', { timeout: 1_200_000 
       await producer.close();
     }
     await assertLoggedOnce('fence_', sent);
+  });
+
+  test('--replay-dead-letters with the log: the letters that now decode are written to the log', async () => {
+    const setup = logSetup('logz_20260125_.*', 'replay_');
+    const good = simulatedZtfAlerts(3, 27, '20260125');
+    const letter = (offset: number, value: Buffer) => JSON.stringify({ time: new Date().toISOString(), topic: 'logz_20260125_programid1', partition: 0, offset: String(offset), code: 'FINK_TEST', reason: 'a decoder since fixed', value_length: value.length, value_base64: value.toString('base64') });
+    mkdirSync(setup.stateDir, { recursive: true });
+    const lines = [...good.map((a, i) => letter(i, a.message)), letter(3, Buffer.from('still not an Avro container'))];
+    writeFileSync(join(setup.stateDir, 'dead-letters.jsonl'), lines.join('\n') + '\n');
+    const run = runCli('fink', ['start', 'stream2science', '--replay-dead-letters'], setup.env);
+    assert.equal(run.status, 1, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /replayed 4 dead letters: 3 alerts stored, 0 already stored, 1 still do not decode/);
+    await assertLoggedOnce('replay_', good);
   });
 
   // Last: it restarts the file's cluster (upstream and the log's alike).
