@@ -11,6 +11,7 @@
 // transaction of an earlier instance is committed or aborted before they are read.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FinkError } from '../errors.ts';
+import { classifyKafkaError, unreachableError } from '../kafka/errors.ts';
 import type { KafkaConnection } from '../kafka/client-options.ts';
 import { closeQuietly } from '../kafka/client-options.ts';
 import { partitionOf } from '../kafka/partitioner.ts';
@@ -140,10 +141,14 @@ export class LogPositionStore implements UpstreamStore {
    * the group left, and fences that instance), then reads the positions back.
    */
   async positions(): Promise<Map<string, UpstreamPosition>> {
-    this.#topic ??= await preparePositionsTopic(this.#settings, this.#topicName, () => {});
-    // Sending nothing opens the session and begins a transaction that holds nothing yet.
-    await this.#writer.send([], []);
-    return readLogPositions(this.#settings.connection, this.#topicName, this.#group);
+    try {
+      return await this.#read();
+    } catch (err) {
+      // At start a cluster that does not answer is said in one line (later, afterFailure's errors
+      // stay Kafka's own: the service waits the outage out).
+      if (classifyKafkaError(err) === 'unreachable') throw unreachableError(this.#settings.connection.bootstrapBrokers, err, { who: 'the science log\'s Kafka', advice: 'check DISTRIBUTION_SERVERS (SCIENCE_STORE=kafka), or start it with \'npx fink_kafka start\'' });
+      throw err;
+    }
   }
 
   async apply(messages: readonly PositionedMessage[], epoch: number): Promise<AppliedMessages> {
@@ -180,8 +185,15 @@ export class LogPositionStore implements UpstreamStore {
   }
 
   /** After a failed apply the commit may have happened or not: the session opened again and the positions read back say which. */
-  async afterFailure(): Promise<Map<string, UpstreamPosition>> {
-    return this.positions();
+  afterFailure(): Promise<Map<string, UpstreamPosition>> {
+    return this.#read();
+  }
+
+  async #read(): Promise<Map<string, UpstreamPosition>> {
+    this.#topic ??= await preparePositionsTopic(this.#settings, this.#topicName, () => {});
+    // Sending nothing opens the session and begins a transaction that holds nothing yet.
+    await this.#writer.send([], []);
+    return readLogPositions(this.#settings.connection, this.#topicName, this.#group);
   }
 
   close(): Promise<void> {

@@ -58,6 +58,7 @@ const PARTITION_MAX_BYTES = 8 << 20;
 const FETCH_WAIT_MS = 500;
 
 const UPSTREAM: OutageWords = { subject: 'upstream', describe: (err) => rootCauses(err).join('; ') };
+const SCIENCE_LOG: OutageWords = { subject: 'the science log', describe: (err) => rootCauses(err).join('; ') };
 
 /** What one run holds open, and what its rounds share. */
 interface Run {
@@ -76,6 +77,8 @@ interface Run {
   nothingSaidAt: number;
   /** A round failed: the store is asked where the partitions stand before the next one. */
   failed: boolean;
+  /** The store is being written or read: a Kafka error now is the science log's, not upstream's. */
+  storing: boolean;
 }
 
 export async function runStream2Science(settings: Stream2ScienceSettings, options: Stream2ScienceOptions): Promise<Stream2ScienceSummary> {
@@ -90,6 +93,7 @@ export async function runStream2Science(settings: Stream2ScienceSettings, option
     throw err;
   }
   const outage = new Outage(log, UPSTREAM);
+  const storeOutage = new Outage(log, SCIENCE_LOG);
   const progress = new Progress(options.progressSeconds ?? 5, log, () => ({ alerts: metrics.alerts }));
   try {
     await probe(settings, options);
@@ -104,12 +108,15 @@ export async function runStream2Science(settings: Stream2ScienceSettings, option
         }
         const caughtUp = await round(run);
         outage.recovered();
+        storeOutage.recovered();
         progress.tick(() => ({ lag: metrics.totalLag(), dead_letters: metrics.deadLetters }));
         if (caughtUp && options.untilCaughtUp === true) break;
       } catch (err) {
         if (signal.aborted) break;
         const failure = classifyKafkaError(err);
         if (failure === undefined) throw err;
+        const inStore = run.storing;
+        run.storing = false;
         if (failure === 'fenced') {
           // The log store's writer fenced by another instance of the group: reading the positions
           // back first opens its session again, which says so for good (FencedError) or goes on.
@@ -118,9 +125,9 @@ export async function runStream2Science(settings: Stream2ScienceSettings, option
           continue;
         }
         // A one-off run against a cluster that does not let it in says so rather than waiting for it.
-        if (options.untilCaughtUp === true && metrics.totalMessages() === 0) refuseOneOff(failure, err, settings);
-        metrics.countError('upstream');
-        const wait = outage.failed(err, 'unreachable', [], settings.connection.bootstrapBrokers);
+        if (!inStore && options.untilCaughtUp === true && metrics.totalMessages() === 0) refuseOneOff(failure, err, settings);
+        metrics.countError(inStore ? 'science_log' : 'upstream');
+        const wait = inStore ? storeOutage.failed(err, 'unreachable', [], storeServers(settings)) : outage.failed(err, 'unreachable', [], settings.connection.bootstrapBrokers);
         await pause(wait, signal);
         run.assignment.markStale();
         run.failed = true;
@@ -172,12 +179,26 @@ function openRun(settings: Stream2ScienceSettings, options: Stream2ScienceOption
     epoch: Math.max(0, ...[...stored.values()].map((p) => p.epoch)),
     nothingSaidAt: -Infinity,
     failed: false,
+    storing: false,
   };
+}
+
+/** `work` on the store, marked so that a failure of it is told as the store's. */
+async function storing<T>(run: Run, work: () => Promise<T>): Promise<T> {
+  run.storing = true;
+  const result = await work();
+  run.storing = false;
+  return result;
+}
+
+/** The servers of the science log, for the lines of an outage of the store. */
+function storeServers(settings: Stream2ScienceSettings): readonly string[] {
+  return settings.store.kind === 'kafka' ? settings.store.log.connection.bootstrapBrokers : [];
 }
 
 /** After a failed round: the partitions moved to the positions committed, if the store could not tell whether its last write committed. */
 async function resume(run: Run): Promise<void> {
-  const stored = await run.store.afterFailure();
+  const stored = await storing(run, () => run.store.afterFailure());
   if (stored !== undefined) run.assignment.resume(stored);
   run.failed = false;
 }
@@ -256,7 +277,7 @@ async function backInRange(run: Run, a: Assigned): Promise<void> {
 /** The round's alerts and positions in the science database, counted. */
 async function store(run: Run, messages: readonly PositionedMessage[]): Promise<void> {
   const { metrics } = run.options;
-  const applied = await run.store.apply(messages, run.epoch);
+  const applied = await storing(run, () => run.store.apply(messages, run.epoch));
   const alerts = messages.reduce((n, m) => n + m.alerts.length, 0);
   metrics.alerts += applied.inserted;
   metrics.duplicates += alerts - applied.inserted;
@@ -269,7 +290,7 @@ async function reset(run: Run, target: ResetTarget): Promise<void> {
   const offsets = await offsetsAt(run.consumer, all, target);
   run.epoch++;
   const marks: PositionedMessage[] = all.map((a) => ({ topic: a.topic, partition: a.partition, next: offsets.get(a.topic)?.[a.partition] ?? a.next, alerts: [] }));
-  await run.store.apply(marks, run.epoch);
+  await storing(run, () => run.store.apply(marks, run.epoch));
   run.assignment.advance(marks);
   await commitToGroup(run.consumer, marks);
   run.options.log('info', 'positions reset', { to: typeof target === 'string' ? target : target.time.toISOString(), partitions: marks.length, epoch: run.epoch });

@@ -203,6 +203,50 @@ describe('fink start stream2science into the science log', { timeout: 1_200_000 
     await assertLoggedOnce('replay_', good);
   });
 
+  test("the science log's Kafka that does not answer: stream2science says so in one line naming DISTRIBUTION_SERVERS and exits 1", () => {
+    const setup = logSetup('logz_20260127_.*', 'away_', { DISTRIBUTION_SERVERS: '127.0.0.1:1' });
+    const run = runCli('fink', ['start', 'stream2science', '--until-caught-up'], setup.env);
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /^fink: the science log's Kafka does not answer at 127\.0\.0\.1:1 .*check DISTRIBUTION_SERVERS/m);
+    assert.doesNotMatch(run.stderr, /unexpected error|^ {4}at /m);
+  });
+
+  test("the science log's Kafka away under a running stream2science (upstream there): said as the science log's outage, waited out, every alert once", async () => {
+    const logCluster = await startTestCluster();
+    const topic = 'logz_20260128_programid1';
+    const first = simulatedZtfAlerts(100, 28, '20260128');
+    const later = simulatedZtfAlerts(100, 29, '20260128');
+    const setup = logSetup('logz_20260128_.*', 'away_', { ...logCluster.env });
+    const logConnection = kafkaClientOptions(loadConfig({ env: testEnv(logCluster.env) }));
+    const inLog = async (): Promise<number> => {
+      let n = 0;
+      try {
+        for await (const m of readTopic(logConnection, scienceTopic('away_', 'ztf'))) if (m.value !== null) n++;
+      } catch (err) {
+        if (!(err instanceof TopicMissingError)) throw err;
+      }
+      return n;
+    };
+    await produceUpstream(cluster, topic, first.map((a) => a.message), { partitions: 2 });
+    const child = spawnFink(['start', 'stream2science'], { ...setup.env, UPSTREAM_SERVERS: cluster.bootstrap });
+    try {
+      await waitFor('the first alerts in the log', async () => (await inLog()) >= first.length, { detail: child.output, timeoutMs: 300_000 });
+      await logCluster.killBroker(0);
+      await produceUpstream(cluster, topic, later.map((a) => a.message), { partitions: 2 });
+      await child.waitForOutput(/msg="the science log (unavailable|failed the transaction)/, "the line of the science log's outage");
+      assert.doesNotMatch(child.output(), /msg="upstream unavailable/);
+      assert.match(child.output(), new RegExp(`msg="the science log[^\n]*servers=${logCluster.bootstrap.replace(/\./g, '\\.')}`));
+      await logCluster.revive();
+      await waitFor('the later alerts in the log', async () => (await inLog()) >= first.length + later.length, { detail: child.output, timeoutMs: 300_000 });
+      child.child.kill('SIGTERM');
+      assert.equal(await child.exited, 0, child.output());
+      assert.equal(await inLog(), first.length + later.length, child.output());
+    } finally {
+      child.child.kill('SIGKILL');
+      await logCluster.stop();
+    }
+  });
+
   // Last: it restarts the file's cluster (upstream and the log's alike).
   test('the cluster restarted under a running stream2science: it reads its positions back and goes on, every alert once', async () => {
     const topic = 'logz_20260124_programid1';
