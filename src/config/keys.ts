@@ -89,7 +89,7 @@ export const KEYS = [
   { name: 'UPSTREAM_SSL_KEY_FILE', type: path, doc: 'its private key (PEM, unencrypted)' },
   { name: 'UPSTREAM_SASL_USERNAME', type: str, doc: 'stream2science\'s user upstream' },
   { name: 'UPSTREAM_SASL_PASSWORD', type: str, secret: true, doc: 'its password' },
-  { name: 'UPSTREAM_GROUP_ID', type: str, default: 'fink-stream2science', doc: 'the upstream consumer group stream2science commits its offsets to (for monitoring: its positions live in the science database)' },
+  { name: 'UPSTREAM_GROUP_ID', type: str, default: 'fink-stream2science', doc: 'the upstream consumer group stream2science commits its offsets to (for monitoring: its positions live in the science store); with SCIENCE_STORE=kafka also the key of its positions and its transactional id fink-stream2science-<group> (one instance per group: a second fences the first)' },
   { name: 'UPSTREAM_POSITIONS_TOPIC', type: str, default: '_fink_stream2science_positions', doc: 'SCIENCE_STORE=kafka: the compacted topic (on the cluster at DISTRIBUTION_SERVERS) holding stream2science\'s upstream positions, keyed by group, topic and partition, written in the transaction of the alerts they cover' },
   { name: 'UPSTREAM_TOPICS', type: { kind: 'list' }, default: 'ztf_.*', doc: 'topics to consume: names or regular expressions matching whole names (ztf_.*: every nightly ZTF topic, new ones included)' },
   { name: 'UPSTREAM_FORMAT', type: { kind: 'list' }, default: 'ztf', doc: 'how upstream messages are framed: ztf (an Avro container file per message) or lsst (Confluent wire format, schemas from UPSTREAM_SCHEMA_REGISTRY); or per topic, PATTERN=FORMAT entries (the first whose pattern matches the whole name)' },
