@@ -1,6 +1,7 @@
 // `fink start stream2science [--reset-to DATE|earliest|latest] [--until-caught-up] [--replay-dead-letters]`
 import { commandArgs } from '../../src/cli/args.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { openStore } from '../../src/sciencedb/open-store.ts';
 import { runService } from '../../src/service/run.ts';
 import { STREAM2SCIENCE_SERVICE } from '../../src/service/services.ts';
 import { deadLetterFile } from '../../src/upstream/dead-letters.ts';
@@ -9,16 +10,20 @@ import { parseResetTarget } from '../../src/upstream/offsets.ts';
 import { replayDeadLetters } from '../../src/upstream/replay.ts';
 import { runStream2Science } from '../../src/upstream/service.ts';
 import { stream2scienceSettings } from '../../src/upstream/settings.ts';
+import { storeDescription } from '../../src/upstream/store.ts';
 
 const USAGE = `usage: fink start stream2science [--reset-to DATE|earliest|latest] [--until-caught-up] [--conf FILE]
        fink start stream2science --replay-dead-letters [--conf FILE]
 
 Consumes the survey's stream (UPSTREAM_SERVERS, the topics of UPSTREAM_TOPICS: names or patterns
-such as ztf_.*, new topics picked up as they appear) into the science database (SCIENCE_DB_PATH).
+such as ztf_.*, new topics picked up as they appear) into the science store: the SQLite nights at
+SCIENCE_DB_PATH, or with SCIENCE_STORE=kafka the science log on the cluster at DISTRIBUTION_SERVERS.
 UPSTREAM_FORMAT says how messages are framed: ztf (an Avro container file each) or lsst (Confluent
 wire format, schemas from UPSTREAM_SCHEMA_REGISTRY, cached on disk). Exactly once: the upstream
-positions are committed in the SQLite transaction of the alerts they carry, and a restart resumes
-from them. A message that does not decode is recorded in UPSTREAM_STATE_DIR/dead-letters.jsonl,
+positions are committed in the transaction of the alerts they carry (SQLite: the night's file; the
+log: the compacted topic UPSTREAM_POSITIONS_TOPIC, in the Kafka transaction of transactional id
+fink-stream2science-<UPSTREAM_GROUP_ID>, so a second instance of the group fences the first), and a
+restart resumes from them. A message that does not decode is recorded in UPSTREAM_STATE_DIR/dead-letters.jsonl,
 with its value (base64, up to 1 MiB); the file is rotated at 64 MiB, 5 old files kept.
 
   --reset-to WHEN     first move every partition to WHEN: earliest, latest, or a date (YYYY-MM-DD,
@@ -45,13 +50,14 @@ export async function run(argv: string[]): Promise<number> {
   const metrics = new Stream2ScienceMetrics();
   if (values['replay-dead-letters'] === true) {
     return runService(config, STREAM2SCIENCE_SERVICE, metrics, async (log, signal) => {
-      const r = await replayDeadLetters(settings, log, signal);
+      // The log's writer has a transactional id of its own: the replay fences no running stream2science.
+      const r = await replayDeadLetters(settings, log, signal, openStore(config, 'stream2science-replay').store);
       process.stdout.write(`replayed ${r.letters} dead letters: ${r.stored} alerts stored, ${r.duplicates} already stored, ${r.failed} still do not decode, ${r.unkept} recorded without their message\n`);
       return r.failed > 0 ? 1 : 0;
     });
   }
   return runService(config, STREAM2SCIENCE_SERVICE, metrics, async (log, signal) => {
-    log('info', 'stream2science starting', { servers: settings.connection.bootstrapBrokers.join(','), group: settings.groupId, topics: settings.topicTexts.join(','), formats: config.list('UPSTREAM_FORMAT').join(',') });
+    log('info', 'stream2science starting', { servers: settings.connection.bootstrapBrokers.join(','), group: settings.groupId, topics: settings.topicTexts.join(','), formats: config.list('UPSTREAM_FORMAT').join(','), into: storeDescription(settings) });
     const summary = await runStream2Science(settings, { signal, log, metrics, resetTo, untilCaughtUp: values['until-caught-up'] === true });
     const rate = summary.seconds > 0 ? summary.alerts / summary.seconds : 0;
     process.stdout.write(`stored ${summary.alerts} alerts from ${summary.messages} upstream messages in ${summary.seconds.toFixed(1)} s (${rate.toFixed(0)} alerts/s)\n`);

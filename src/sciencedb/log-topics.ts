@@ -56,3 +56,13 @@ export function prepareScienceTopic(settings: ScienceLogSettings, survey: Survey
 export function prepareSchemaTopic(settings: ScienceLogSettings, created: Created): Promise<LogTopic> {
   return prepare(settings, schemaTopic(settings.prefix), settings.schemaTopic, created);
 }
+
+/**
+ * stream2science's positions topic (SCIENCE_STORE=kafka), created if missing: compacted (the last
+ * position of each key is all that counts), one partition, the schemas topic's replication.
+ */
+export function preparePositionsTopic(settings: ScienceLogSettings, topic: string, created: Created): Promise<LogTopic> {
+  const { replicationFactor, configs = {} } = settings.schemaTopic;
+  const wanted: TopicSettings = { partitions: 1, replicationFactor, configs: { 'cleanup.policy': 'compact', 'min.insync.replicas': configs['min.insync.replicas'] ?? '1' } };
+  return prepare(settings, topic, wanted, created);
+}

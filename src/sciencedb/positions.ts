@@ -7,7 +7,7 @@
 // are thus contiguous and increasing, and its position is the largest over the night files (see
 // docs/architecture.md, Stream2science: exactly once).
 import { hasTable } from './tables.ts';
-import { listNights, openNight, type NewAlert, type ScienceWriter, type UpstreamPosition } from './store.ts';
+import { listNights, openNight, ScienceWriter, type NewAlert, type UpstreamPosition } from './store.ts';
 
 export function positionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
@@ -95,4 +95,54 @@ export function applyInOrder(writer: ScienceWriter, messages: readonly Positione
   }
   commit();
   return done;
+}
+
+/**
+ * What stream2science needs of a science store, whichever SCIENCE_STORE names: the positions it
+ * committed, and messages applied with their positions, all or nothing per transaction.
+ */
+export interface UpstreamStore {
+  /** The committed position of every upstream partition, by `positionKey`. */
+  positions(): Promise<Map<string, UpstreamPosition>>;
+  apply(messages: readonly PositionedMessage[], epoch: number): Promise<AppliedMessages>;
+  /**
+   * After `apply` failed: the positions committed when the store cannot tell whether its last
+   * transaction committed (the log: a commit whose answer was lost), to move the partitions to;
+   * undefined when it can (SQLite: a failed transaction is rolled back).
+   */
+  afterFailure(): Promise<Map<string, UpstreamPosition> | undefined>;
+  close(): Promise<void>;
+}
+
+/** stream2science's store in the embedded science database (SCIENCE_STORE=sqlite). */
+export class SqlitePositionStore implements UpstreamStore {
+  readonly #dir: string;
+  readonly #writer: ScienceWriter;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+    this.#writer = new ScienceWriter(dir);
+  }
+
+  positions(): Promise<Map<string, UpstreamPosition>> {
+    return Promise.resolve(readPositions(this.#dir));
+  }
+
+  apply(messages: readonly PositionedMessage[], epoch: number): Promise<AppliedMessages> {
+    return Promise.resolve(applyInOrder(this.#writer, messages, epoch, () => idleNight(this.#dir)));
+  }
+
+  afterFailure(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  close(): Promise<void> {
+    this.#writer.close();
+    return Promise.resolve();
+  }
+}
+
+/** The night positions go to when a batch stores no alert: the newest night, or today's (UTC). */
+function idleNight(dir: string): string {
+  return listNights(dir).at(-1) ?? new Date().toISOString().slice(0, 10).replaceAll('-', '');
 }

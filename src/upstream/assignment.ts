@@ -48,7 +48,7 @@ export function caughtUp(parts: readonly Pick<Assigned, 'next' | 'highWatermark'
 
 export class Assignment {
   readonly #parts = new Map<string, Assigned>();
-  readonly #stored: ReadonlyMap<string, UpstreamPosition>;
+  #stored: ReadonlyMap<string, UpstreamPosition>;
   readonly #log: Logger;
   /** Topics that match UPSTREAM_TOPICS without a format: warned about once. */
   readonly #unformatted = new Set<string>();
@@ -155,6 +155,21 @@ export class Assignment {
       moved.set(positionKey(m.topic, m.partition), a);
     }
     return [...moved.values()];
+  }
+
+  /**
+   * Moves every partition to its committed position, once the store has read them back after a
+   * failure that leaves it unsure whether its last transaction committed (the log store).
+   */
+  resume(stored: ReadonlyMap<string, UpstreamPosition>): void {
+    this.#stored = stored;
+    for (const [key, a] of this.#parts) {
+      const p = stored.get(key);
+      if (p !== undefined && p.next !== a.next) {
+        this.#log('info', 'partition moved to its committed position', { topic: a.topic, partition: a.partition, from: a.next, to: p.next });
+        a.next = p.next;
+      }
+    }
   }
 
   caughtUp(): boolean {

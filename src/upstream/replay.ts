@@ -1,7 +1,9 @@
 // `--replay-dead-letters`: the messages of the dead-letter files offered again once their cause is
 // fixed (a schema registered late, a decoder fixed): each decoded again with its topic's format and
 // its alerts stored. Exactly once without positions: the science database ignores an alert it holds
-// (candid, diaSourceId), so a letter recorded twice, or replayed twice, is stored once.
+// (candid, diaSourceId), so a letter recorded twice, or replayed twice, is stored once; the science
+// log keeps every write and distributes an alert once.
+import type { AlertStore } from '../sciencedb/alert-store.ts';
 import { SchemaCache } from '../sciencedb/decode.ts';
 import { ScienceWriter } from '../sciencedb/store.ts';
 import type { Logger } from '../log.ts';
@@ -21,10 +23,10 @@ export interface ReplaySummary {
   unkept: number;
 }
 
-export async function replayDeadLetters(settings: Stream2ScienceSettings, log: Logger, signal: AbortSignal): Promise<ReplaySummary> {
+/** `writer`: the science store that SCIENCE_STORE names (default: the SQLite nights at settings.scienceDbPath). */
+export async function replayDeadLetters(settings: Stream2ScienceSettings, log: Logger, signal: AbortSignal, writer: AlertStore = new ScienceWriter(settings.scienceDbPath)): Promise<ReplaySummary> {
   const summary: ReplaySummary = { letters: 0, stored: 0, duplicates: 0, failed: 0, unkept: 0 };
   const decoders: Decoders = { schemas: new SchemaCache(), registry: new RegistrySchemaCache(settings.registry, settings.stateDir, { retries: 0, timeoutMs: settings.registryTimeoutMs, stopOnMisconfiguration: true, log, signal }) };
-  const writer = new ScienceWriter(settings.scienceDbPath);
   const seen = new Set<string>();
   try {
     for (const letter of readDeadLetters(deadLetterFile(settings.stateDir))) {
@@ -46,12 +48,12 @@ export async function replayDeadLetters(settings: Stream2ScienceSettings, log: L
         log('warn', 'dead letter still does not decode', { ...where, reason: decoded.reason });
         continue;
       }
-      const inserted = writer.write(decoded.alerts);
+      const inserted = await writer.write(decoded.alerts);
       summary.stored += inserted;
       summary.duplicates += decoded.alerts.length - inserted;
     }
   } finally {
-    writer.close();
+    await writer.close();
   }
   return summary;
 }

@@ -8,7 +8,8 @@
 // would hand the partition to a member whose fetch position the library chose. Self-assignment has
 // no rebalance at all: a partition is read from the stored position and from nowhere else, as
 // Spark's Kafka source does for Fink's own stream2science. One instance runs per group (the pid
-// file); the group only receives commits, so Kafka's tools show the lag.
+// file); the group only receives commits, so Kafka's tools show the lag. The store (SQLite nights or
+// the science log, src/upstream/store.ts) takes each round's messages with their positions.
 import { Admin, type Consumer } from '@platformatic/kafka';
 import { probeRegistry, redactUrl } from '../avro/schema-registry.ts';
 import { FinkError } from '../errors.ts';
@@ -18,8 +19,8 @@ import { fetchPartitions, newPartitionReader, type FetchedPartition } from '../k
 import type { Logger } from '../log.ts';
 import { pause } from '../pause.ts';
 import { SchemaCache } from '../sciencedb/decode.ts';
-import { applyInOrder, readPositions, type PositionedMessage } from '../sciencedb/positions.ts';
-import { listNights, ScienceWriter } from '../sciencedb/store.ts';
+import type { PositionedMessage, UpstreamStore } from '../sciencedb/positions.ts';
+import type { UpstreamPosition } from '../sciencedb/store.ts';
 import { Outage, type OutageWords } from '../service/outage.ts';
 import { Progress } from '../service/progress.ts';
 import { Assignment, outOfRangeTarget, type Assigned } from './assignment.ts';
@@ -31,6 +32,7 @@ import { commitToGroup, offsetsAt, type ResetTarget } from './offsets.ts';
 import { decodeRound } from './round.ts';
 import { RegistrySchemaCache } from './schema-cache.ts';
 import type { Stream2ScienceSettings } from './settings.ts';
+import { openUpstreamStore } from './store.ts';
 
 export interface Stream2ScienceOptions {
   signal: AbortSignal;
@@ -56,6 +58,7 @@ const PARTITION_MAX_BYTES = 8 << 20;
 const FETCH_WAIT_MS = 500;
 
 const UPSTREAM: OutageWords = { subject: 'upstream', describe: (err) => rootCauses(err).join('; ') };
+const SCIENCE_LOG: OutageWords = { subject: 'the science log', describe: (err) => rootCauses(err).join('; ') };
 
 /** What one run holds open, and what its rounds share. */
 interface Run {
@@ -63,7 +66,7 @@ interface Run {
   options: Stream2ScienceOptions;
   consumer: Consumer;
   admin: Admin;
-  writer: ScienceWriter;
+  store: UpstreamStore;
   assignment: Assignment;
   commits: GroupCommits;
   decoders: Decoders;
@@ -72,19 +75,32 @@ interface Run {
   epoch: number;
   /** When the line saying that no topic matches was last logged. */
   nothingSaidAt: number;
+  /** A round failed: the store is asked where the partitions stand before the next one. */
+  failed: boolean;
+  /** The store is being written or read: a Kafka error now is the science log's, not upstream's. */
+  storing: boolean;
 }
 
 export async function runStream2Science(settings: Stream2ScienceSettings, options: Stream2ScienceOptions): Promise<Stream2ScienceSummary> {
   const { signal, log, metrics } = options;
   const started = performance.now();
-  const run = openRun(settings, options);
+  const store = openUpstreamStore(settings);
+  let run: Run;
+  try {
+    run = openRun(settings, options, store, await store.positions());
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const outage = new Outage(log, UPSTREAM);
+  const storeOutage = new Outage(log, SCIENCE_LOG);
   const progress = new Progress(options.progressSeconds ?? 5, log, () => ({ alerts: metrics.alerts }));
   try {
     await probe(settings, options);
     let resetDone = options.resetTo === undefined;
     while (!signal.aborted) {
       try {
+        if (run.failed) await resume(run);
         if (!resetDone) {
           await run.assignment.refresh(run.admin, run.consumer, settings);
           await reset(run, options.resetTo!);
@@ -92,23 +108,34 @@ export async function runStream2Science(settings: Stream2ScienceSettings, option
         }
         const caughtUp = await round(run);
         outage.recovered();
+        storeOutage.recovered();
         progress.tick(() => ({ lag: metrics.totalLag(), dead_letters: metrics.deadLetters }));
         if (caughtUp && options.untilCaughtUp === true) break;
       } catch (err) {
         if (signal.aborted) break;
         const failure = classifyKafkaError(err);
         if (failure === undefined) throw err;
+        const inStore = run.storing;
+        run.storing = false;
+        if (failure === 'fenced') {
+          // The log store's writer fenced by another instance of the group: reading the positions
+          // back first opens its session again, which says so for good (FencedError) or goes on.
+          run.failed = true;
+          await pause(FENCED_PAUSE_MS, signal);
+          continue;
+        }
         // A one-off run against a cluster that does not let it in says so rather than waiting for it.
-        if (options.untilCaughtUp === true && metrics.totalMessages() === 0) refuseOneOff(failure, err, settings);
-        metrics.countError('upstream');
-        const wait = outage.failed(err, 'unreachable', [], settings.connection.bootstrapBrokers);
+        if (!inStore && options.untilCaughtUp === true && metrics.totalMessages() === 0) refuseOneOff(failure, err, settings);
+        metrics.countError(inStore ? 'science_log' : 'upstream');
+        const wait = inStore ? storeOutage.failed(err, 'unreachable', [], storeServers(settings)) : outage.failed(err, 'unreachable', [], settings.connection.bootstrapBrokers);
         await pause(wait, signal);
         run.assignment.markStale();
+        run.failed = true;
       }
     }
     await run.commits.flush({ final: true });
   } finally {
-    run.writer.close();
+    await run.store.close();
     await closeQuietly(run.admin);
     await closeQuietly(run.consumer);
   }
@@ -135,24 +162,45 @@ async function probe(settings: Stream2ScienceSettings, options: Stream2ScienceOp
   }
 }
 
-function openRun(settings: Stream2ScienceSettings, options: Stream2ScienceOptions): Run {
+function openRun(settings: Stream2ScienceSettings, options: Stream2ScienceOptions, store: UpstreamStore, stored: ReadonlyMap<string, UpstreamPosition>): Run {
   const { log, signal, metrics } = options;
   const consumer = newPartitionReader(settings.connection, 'fink-stream2science', settings.groupId);
   const admin = new Admin({ clientId: 'fink-stream2science', ...settings.connection, retries: 3, timeout: 30_000 });
-  const stored = readPositions(settings.scienceDbPath);
   return {
     settings,
     options,
     consumer,
     admin,
-    writer: new ScienceWriter(settings.scienceDbPath),
+    store,
     assignment: new Assignment(stored, log),
     commits: new GroupCommits(consumer, settings.groupId, metrics, log),
     decoders: { schemas: new SchemaCache(), registry: new RegistrySchemaCache(settings.registry, settings.stateDir, { retries: settings.schemaRetries, timeoutMs: settings.registryTimeoutMs, stopOnMisconfiguration: options.untilCaughtUp === true, log, signal }) },
     deadLetters: deadLetterFile(settings.stateDir),
     epoch: Math.max(0, ...[...stored.values()].map((p) => p.epoch)),
     nothingSaidAt: -Infinity,
+    failed: false,
+    storing: false,
   };
+}
+
+/** `work` on the store, marked so that a failure of it is told as the store's. */
+async function storing<T>(run: Run, work: () => Promise<T>): Promise<T> {
+  run.storing = true;
+  const result = await work();
+  run.storing = false;
+  return result;
+}
+
+/** The servers of the science log, for the lines of an outage of the store. */
+function storeServers(settings: Stream2ScienceSettings): readonly string[] {
+  return settings.store.kind === 'kafka' ? settings.store.log.connection.bootstrapBrokers : [];
+}
+
+/** After a failed round: the partitions moved to the positions committed, if the store could not tell whether its last write committed. */
+async function resume(run: Run): Promise<void> {
+  const stored = await storing(run, () => run.store.afterFailure());
+  if (stored !== undefined) run.assignment.resume(stored);
+  run.failed = false;
 }
 
 /** One fetch from each leader, decoded and stored with the positions; true when caught up. */
@@ -173,7 +221,7 @@ async function round(run: Run): Promise<boolean> {
     metrics.deadLetters++;
     log('warn', 'dead letter: the message does not decode', { topic: letter.topic, partition: letter.partition, offset: letter.offset, code: letter.code, reason: letter.reason });
   }
-  store(run, decoded.messages);
+  await store(run, decoded.messages);
   // Held partitions are fetched again next round: not at once when nothing else moved.
   if (decoded.held > 0 && decoded.messages.length === 0) await pause(HELD_PAUSE_MS, signal);
   run.commits.note(assignment.advance(decoded.messages));
@@ -183,6 +231,7 @@ async function round(run: Run): Promise<boolean> {
 }
 
 const NOTHING_EVERY_MS = 60_000;
+const FENCED_PAUSE_MS = 100;
 const HELD_PAUSE_MS = 250;
 
 /** Says, at start and every minute, that no upstream topic matches; a one-off run stops with that line. */
@@ -226,9 +275,9 @@ async function backInRange(run: Run, a: Assigned): Promise<void> {
 }
 
 /** The round's alerts and positions in the science database, counted. */
-function store(run: Run, messages: readonly PositionedMessage[]): void {
+async function store(run: Run, messages: readonly PositionedMessage[]): Promise<void> {
   const { metrics } = run.options;
-  const applied = applyInOrder(run.writer, messages, run.epoch, idleNight(run.settings.scienceDbPath));
+  const applied = await storing(run, () => run.store.apply(messages, run.epoch));
   const alerts = messages.reduce((n, m) => n + m.alerts.length, 0);
   metrics.alerts += applied.inserted;
   metrics.duplicates += alerts - applied.inserted;
@@ -241,15 +290,10 @@ async function reset(run: Run, target: ResetTarget): Promise<void> {
   const offsets = await offsetsAt(run.consumer, all, target);
   run.epoch++;
   const marks: PositionedMessage[] = all.map((a) => ({ topic: a.topic, partition: a.partition, next: offsets.get(a.topic)?.[a.partition] ?? a.next, alerts: [] }));
-  applyInOrder(run.writer, marks, run.epoch, idleNight(run.settings.scienceDbPath));
+  await storing(run, () => run.store.apply(marks, run.epoch));
   run.assignment.advance(marks);
   await commitToGroup(run.consumer, marks);
   run.options.log('info', 'positions reset', { to: typeof target === 'string' ? target : target.time.toISOString(), partitions: marks.length, epoch: run.epoch });
-}
-
-/** The night positions go to when a batch stores no alert: the newest night, or today's (UTC). */
-function idleNight(dir: string): () => string {
-  return () => listNights(dir).at(-1) ?? new Date().toISOString().slice(0, 10).replaceAll('-', '');
 }
 
 function summarize(metrics: Stream2ScienceMetrics, seconds: number): Stream2ScienceSummary {

@@ -3,6 +3,7 @@
 import type { Config } from '../config/config.ts';
 import { UsageError } from '../errors.ts';
 import { upstreamClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
+import { scienceLogSettings, type ScienceLogSettings } from '../sciencedb/log-settings.ts';
 
 /** ztf: each message an Avro container file; lsst: the Confluent wire format with a schema registry. */
 export type UpstreamFormat = 'ztf' | 'lsst';
@@ -24,6 +25,15 @@ export interface Stream2ScienceSettings {
   refreshMs: number;
   stateDir: string;
   scienceDbPath: string;
+  /** Where the alerts and positions go (SCIENCE_STORE): the SQLite nights at scienceDbPath, or the science log. */
+  store: UpstreamStoreSettings;
+}
+
+export type UpstreamStoreSettings = { kind: 'sqlite' } | { kind: 'kafka'; log: ScienceLogSettings; positionsTopic: string };
+
+function storeSettings(config: Config): UpstreamStoreSettings {
+  if (config.enum('SCIENCE_STORE') === 'sqlite') return { kind: 'sqlite' };
+  return { kind: 'kafka', log: scienceLogSettings(config), positionsTopic: config.require('UPSTREAM_POSITIONS_TOPIC') };
 }
 
 /** A topic name or regular expression, matching whole names (`ztf_.*`; a plain name matches itself). */
@@ -73,5 +83,6 @@ export function stream2scienceSettings(config: Config): Stream2ScienceSettings {
     refreshMs: config.int('UPSTREAM_TOPICS_REFRESH_MS'),
     stateDir: config.require('UPSTREAM_STATE_DIR'),
     scienceDbPath: config.require('SCIENCE_DB_PATH'),
+    store: storeSettings(config),
   };
 }
