@@ -2,6 +2,7 @@
 // measurements, the identity of its object, and the values Fink adds (classifier scores in `clf`,
 // cross-match labels in `xm`, predicates in `pred`). Stored as columns beside the raw datum, as the
 // ZTF fields are (src/alert/fields.ts).
+import type { Need } from '../avro/projection.ts';
 import { AlertError } from './fields.ts';
 
 export interface LsstFields {
@@ -147,6 +148,31 @@ export function extractLsstFields(alert: Rec, added: Rec | null = null): LsstFie
   }
   return fields as unknown as LsstFields;
 }
+
+/** Adds `path` to a need tree (see src/avro/projection.ts), its last step read as `leaf`. */
+function needPath(tree: Record<string, Need>, path: readonly string[], leaf: Need): void {
+  let node = tree;
+  for (const step of path.slice(0, -1)) {
+    const next = node[step];
+    if (next === 'all') return;
+    node = (node[step] = typeof next === 'object' ? next : {}) as Record<string, Need>;
+  }
+  node[path.at(-1)!] = leaf;
+}
+
+/**
+ * Every value of an alert that `extractLsstFields` reads: a decoder that reads only these (src/avro/
+ * projection.ts) gives it the same fields as the whole alert does. Kept beside the function, and
+ * tested against it on every sample alert (test/alert/lsst-fields.test.ts).
+ */
+export const LSST_FIELD_READS: Need = (() => {
+  const tree: Record<string, Need> = {};
+  for (const path of [['diaSourceId'], ['diaSource', 'diaSourceId'], ['diaSource', 'diaObjectId'], ['diaSource', 'ssObjectId'], ['diaObject', 'diaObjectId'], ['diaObject', 'nDiaSources'], ['ssSource', 'ssObjectId'], ['ssSource', 'designation'], ['mpc_orbits', 'designation'], ['MPCORB', 'mpcDesignation']]) needPath(tree, path, 'all');
+  for (const column of LSST_COLUMNS) for (const path of column.paths) needPath(tree, path, 'all');
+  // Only how many previous sources there are (see nDiaSources).
+  needPath(tree, ['prvDiaSources'], 'count');
+  return tree;
+})();
 
 /**
  * The partition key of a Rubin alert's object: its diaObjectId, or for a solar-system source its
