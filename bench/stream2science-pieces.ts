@@ -1,7 +1,7 @@
-// `node bench/stream2science-pieces.ts [ALERTS] [DIR] [WARM-UP]`: stream2science's own work on a
+// `node bench/stream2science-pieces.ts [ALERTS] [DIR] [WARM-UP] [ROUND]`: stream2science's own work on a
 // Rubin alert, without Kafka: simulated lsst alerts framed as the simulator frames them (Confluent
 // wire format), decoded as stream2science decodes a message (src/upstream/decode.ts) and stored in
-// rounds of 45 with their positions (applyInOrder) into a fresh science database at DIR. Prints the
+// rounds of ROUND (45) with their positions (applyInOrder) into a fresh science database at DIR. Prints the
 // CPU per alert of each piece (user + system, and the system part of storing) over ALERTS alerts
 // after WARM-UP alerts not counted. Run it under `node --cpu-prof` to see where each piece goes;
 // the live chain's figure (Kafka included) is `npm run bench -- --cases upstream`.
@@ -19,7 +19,7 @@ import type { RegistrySchemaCache } from '../src/upstream/schema-cache.ts';
 const count = Number(process.argv[2] ?? 3000);
 const dir = process.argv[3] ?? join(tmpdir(), 'fink-stream2science-pieces');
 const warmUp = Number(process.argv[4] ?? 500);
-const ROUND = 45;
+const ROUND = Number(process.argv[5] ?? 45);
 
 const sim = createSimulation({ profile: 'lsst', seed: 7, night: '20261126' });
 let schemaJson = '';

@@ -50,6 +50,8 @@ export interface UpstreamRun {
   /** The same per alert, in ms: the figures the issue compares (stream2science at most the distribution's). */
   stream2science_cpu_ms_per_alert: number;
   distribution_cpu_ms_per_alert: number;
+  /** Peak resident memory of stream2science over its run (VmHWM). */
+  stream2science_peak_rss_mb: number;
 }
 
 /**
@@ -66,6 +68,11 @@ function profileFlags(): string[] {
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The peak resident memory of a live process, in MB, from /proc. */
+function peakRssMb(pid: number): number {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 }
 
 interface Service {
@@ -165,6 +172,7 @@ export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
     await consuming;
     if (arrived.size < o.alerts) throw new Error(`only ${arrived.size} of ${o.alerts} alerts reached ${o.communityTopic}:\n${stream.log().slice(-2000)}\n${distribution.log().slice(-2000)}`);
     const cpu = [cpuSeconds(stream.child.pid!) - cpu0[0]!, cpuSeconds(distribution.child.pid!) - cpu0[1]!];
+    const streamRss = peakRssMb(stream.child.pid!);
 
     // The survey's side: when each alert was produced, from its upstream message.
     const sentAt = new Map<bigint, number>();
@@ -192,6 +200,7 @@ export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
       distribution_cpu_s: cpu[1]!,
       stream2science_cpu_ms_per_alert: (cpu[0]! * 1000) / o.alerts,
       distribution_cpu_ms_per_alert: (cpu[1]! * 1000) / o.alerts,
+      stream2science_peak_rss_mb: streamRss,
     };
   } finally {
     const stream2science = services[0];
