@@ -31,9 +31,9 @@ export interface WriterSchema {
   type: AvroType;
   /**
    * Decodes only what the typed fields read (a Rubin alert's few values, not its cutouts and
-   * history), where the schema allows it; else the datum is decoded in full.
+   * history), where the schema allows it; absent, the datum is decoded in full.
    */
-  fields: Projection | undefined;
+  fields?: Projection;
 }
 
 /**
