@@ -2,7 +2,6 @@
 // measurements, the identity of its object, and the values Fink adds (classifier scores in `clf`,
 // cross-match labels in `xm`, predicates in `pred`). Stored as columns beside the raw datum, as the
 // ZTF fields are (src/alert/fields.ts).
-import type { Need } from '../avro/projection.ts';
 import { AlertError } from './fields.ts';
 
 export interface LsstFields {
@@ -149,7 +148,13 @@ export function extractLsstFields(alert: Rec, added: Rec | null = null): LsstFie
   return fields as unknown as LsstFields;
 }
 
-/** Adds `path` to a need tree (see src/avro/projection.ts), its last step read as `leaf`. */
+/**
+ * What a decoder reads of a value (src/avro/projection.ts's `Need`, written out here: this module is
+ * part of the filters' package, whose declarations do not reach into avsc's).
+ */
+type Need = 'all' | 'count' | { readonly [field: string]: Need };
+
+/** Adds `path` to a need tree, its last step read as `leaf`. */
 function needPath(tree: Record<string, Need>, path: readonly string[], leaf: Need): void {
   let node = tree;
   for (const step of path.slice(0, -1)) {
