@@ -72,14 +72,19 @@ function writerSchema(schema: unknown): WriterSchema {
   if (survey === undefined) {
     throw new BadFileError(`its schema (record '${String(valid.name)}') is neither a ZTF alert (objectId, candidate) nor a Rubin alert (lsst.vX_Y.alert)`);
   }
-  // The projection is built from a type that passed the checks above: a failure is the schema's.
-  let fields;
+  return { survey, id: schemaFingerprint(type), json: compactSchemaJson(valid), type, fields: fieldsReader(survey, type) };
+}
+
+/** The reader of a Rubin writer's typed fields alone, where avsc resolves one (see WriterSchema.fields). */
+function fieldsReader(survey: Survey, type: AvroType): Projection | undefined {
+  if (survey !== 'lsst') return undefined;
   try {
-    fields = survey === 'lsst' ? projectType(type, LSST_FIELD_READS) : undefined;
-  } catch (err) {
-    throw new BadFileError(`its schema cannot be read for its fields: ${(err as Error).message}`);
+    return projectType(type, LSST_FIELD_READS);
+  } catch {
+    // A writer the projection does not resolve is not refused for it: it is decoded in full, as
+    // every writer was before the projection (its datums are checked the same either way).
+    return undefined;
   }
-  return { survey, id: schemaFingerprint(type), json: compactSchemaJson(valid), type, fields };
 }
 
 /**
