@@ -7,7 +7,7 @@
 // message.timestamp.type=LogAppendTime: the timestamp is when the survey's broker appended the
 // message, so the latency is what the chain adds, not the simulator's own time to send a visit.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeConfluent } from '../src/avro/confluent-wire.ts';
@@ -47,6 +47,21 @@ export interface UpstreamRun {
   alerts_per_s: number;
   stream2science_cpu_s: number;
   distribution_cpu_s: number;
+  /** The same per alert, in ms: the figures the issue compares (stream2science at most the distribution's). */
+  stream2science_cpu_ms_per_alert: number;
+  distribution_cpu_ms_per_alert: number;
+  /** Peak resident memory of stream2science over its run (VmHWM). */
+  stream2science_peak_rss_mb: number;
+}
+
+/**
+ * BENCH_STREAM2SCIENCE_NODE_FLAGS (space-separated) go to stream2science's node: `--cpu-prof
+ * --cpu-prof-dir=DIR` writes a .cpuprofile when it stops, `--perf-basic-prof` names its JIT code
+ * for Linux perf, `--trace-gc` lists its collections in its output, which BENCH_STREAM2SCIENCE_LOG
+ * names a file for. A profiler costs CPU of its own: a run with one is for the profile, not the figures.
+ */
+function profileFlags(): string[] {
+  return (process.env.BENCH_STREAM2SCIENCE_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 }
 
 /** CPU seconds (user + system) a live process has used, from /proc. */
@@ -55,14 +70,19 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The peak resident memory of a live process, in MB, from /proc. */
+function peakRssMb(pid: number): number {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+}
+
 interface Service {
   child: ChildProcess;
   log: () => string;
   stop: () => Promise<void>;
 }
 
-async function startService(root: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<Service> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, join(root, 'bin', 'fink.ts'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startService(root: string, args: string[], env: Record<string, string>, ready: RegExp, nodeFlags: readonly string[] = []): Promise<Service> {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeFlags, join(root, 'bin', 'fink.ts'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -118,7 +138,7 @@ export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
   try {
     await freshUpstreamTopic(clusterConnection(simulator), UPSTREAM_TOPIC, partitions);
     // Only what the simulator sends from now on.
-    services.push(await startService(o.root, ['start', 'stream2science', '--reset-to', 'latest'], streamEnv, /positions reset/));
+    services.push(await startService(o.root, ['start', 'stream2science', '--reset-to', 'latest'], streamEnv, /positions reset/, profileFlags()));
     services.push(await startService(o.root, ['start', 'distribution'], { ...o.distributionEnv, SCIENCE_DB_PATH: db }, /no checkpoint yet|resuming/));
     const [stream, distribution] = services as [Service, Service];
     const cpu0 = [cpuSeconds(stream.child.pid!), cpuSeconds(distribution.child.pid!)];
@@ -152,6 +172,7 @@ export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
     await consuming;
     if (arrived.size < o.alerts) throw new Error(`only ${arrived.size} of ${o.alerts} alerts reached ${o.communityTopic}:\n${stream.log().slice(-2000)}\n${distribution.log().slice(-2000)}`);
     const cpu = [cpuSeconds(stream.child.pid!) - cpu0[0]!, cpuSeconds(distribution.child.pid!) - cpu0[1]!];
+    const streamRss = peakRssMb(stream.child.pid!);
 
     // The survey's side: when each alert was produced, from its upstream message.
     const sentAt = new Map<bigint, number>();
@@ -177,9 +198,15 @@ export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
       alerts_per_s: o.alerts / ((last - first) / 1000),
       stream2science_cpu_s: cpu[0]!,
       distribution_cpu_s: cpu[1]!,
+      stream2science_cpu_ms_per_alert: (cpu[0]! * 1000) / o.alerts,
+      distribution_cpu_ms_per_alert: (cpu[1]! * 1000) / o.alerts,
+      stream2science_peak_rss_mb: streamRss,
     };
   } finally {
-    for (const s of services.reverse()) await s.stop();
+    const stream2science = services[0];
+    for (const s of [...services].reverse()) await s.stop();
+    const logFile = process.env.BENCH_STREAM2SCIENCE_LOG;
+    if (logFile !== undefined && logFile !== '' && stream2science !== undefined) writeFileSync(logFile, stream2science.log());
     if (!registry.alreadyRunning) await stopRegistry(registrySetup);
     if (!cluster.alreadyRunning) await stopCluster(simulator);
   }

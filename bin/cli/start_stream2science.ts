@@ -5,6 +5,7 @@ import { openStore } from '../../src/sciencedb/open-store.ts';
 import { runService } from '../../src/service/run.ts';
 import { STREAM2SCIENCE_SERVICE } from '../../src/service/services.ts';
 import { deadLetterFile } from '../../src/upstream/dead-letters.ts';
+import { applyStream2ScienceHeapFlags } from '../../src/upstream/heap.ts';
 import { Stream2ScienceMetrics } from '../../src/upstream/metrics.ts';
 import { parseResetTarget } from '../../src/upstream/offsets.ts';
 import { replayDeadLetters } from '../../src/upstream/replay.ts';
@@ -56,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
       return r.failed > 0 ? 1 : 0;
     });
   }
+  applyStream2ScienceHeapFlags();
   return runService(config, STREAM2SCIENCE_SERVICE, metrics, async (log, signal) => {
     log('info', 'stream2science starting', { servers: settings.connection.bootstrapBrokers.join(','), group: settings.groupId, topics: settings.topicTexts.join(','), formats: config.list('UPSTREAM_FORMAT').join(','), into: storeDescription(settings) });
     const summary = await runStream2Science(settings, { signal, log, metrics, resetTo, untilCaughtUp: values['until-caught-up'] === true });

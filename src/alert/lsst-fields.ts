@@ -149,6 +149,37 @@ export function extractLsstFields(alert: Rec, added: Rec | null = null): LsstFie
 }
 
 /**
+ * What a decoder reads of a value (src/avro/projection.ts's `Need`, written out here: this module is
+ * part of the filters' package, whose declarations do not reach into avsc's).
+ */
+type Need = 'all' | 'count' | { readonly [field: string]: Need };
+
+/** Adds `path` to a need tree, its last step read as `leaf`. */
+function needPath(tree: Record<string, Need>, path: readonly string[], leaf: Need): void {
+  let node = tree;
+  for (const step of path.slice(0, -1)) {
+    const next = node[step];
+    if (next === 'all') return;
+    node = (node[step] = typeof next === 'object' ? next : {}) as Record<string, Need>;
+  }
+  node[path.at(-1)!] = leaf;
+}
+
+/**
+ * Every value of an alert that `extractLsstFields` reads: a decoder that reads only these (src/avro/
+ * projection.ts) gives it the same fields as the whole alert does. Kept beside the function, and
+ * tested against it on every sample alert (test/alert/lsst-fields.test.ts).
+ */
+export const LSST_FIELD_READS: Need = (() => {
+  const tree: Record<string, Need> = {};
+  for (const path of [['diaSourceId'], ['diaSource', 'diaSourceId'], ['diaSource', 'diaObjectId'], ['diaSource', 'ssObjectId'], ['diaObject', 'diaObjectId'], ['diaObject', 'nDiaSources'], ['ssSource', 'ssObjectId'], ['ssSource', 'designation'], ['mpc_orbits', 'designation'], ['MPCORB', 'mpcDesignation']]) needPath(tree, path, 'all');
+  for (const column of LSST_COLUMNS) for (const path of column.paths) needPath(tree, path, 'all');
+  // Only how many previous sources there are (see nDiaSources).
+  needPath(tree, ['prvDiaSources'], 'count');
+  return tree;
+})();
+
+/**
  * The partition key of a Rubin alert's object: its diaObjectId, or for a solar-system source its
  * ssObjectId or MPC designation, prefixed so that it cannot be taken for a diaObjectId.
  */

@@ -55,6 +55,8 @@ interface Walk {
   limits: DatumLimits;
   /** Where each count and length starts, when asked for (see sizePositions). */
   positions: number[] | null;
+  /** The value of the last varint read (see varint). */
+  read: number;
 }
 
 /** Skips one value at `pos`, returning the position after it; throws DatumError. */
@@ -66,18 +68,23 @@ interface Compiled {
   min: number;
 }
 
-// Reads an Avro varint (zig-zag) as a JS number; the 10 bytes of a long at most.
-function varint(w: Walk, pos: number, what: string): [number, number] {
+// Reads an Avro varint (zig-zag) as a JS number into w.read, the 10 bytes of a long at most, and
+// returns the position after it. `what` (after `of`) names it in an error; nothing is built
+// otherwise: a Rubin alert has tens of thousands of union indexes.
+function varint(w: Walk, pos: number, what: string, of = ''): number {
   let result = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {
-    if (pos >= w.end) throw new DatumError(`cut short (ends inside ${what})`);
+    if (pos >= w.end) throw new DatumError(`cut short (ends inside ${of}${what})`);
     const byte = w.buf[pos++]!;
     result += (byte & 0x7f) * scale;
-    if ((byte & 0x80) === 0) return [result % 2 === 0 ? result / 2 : -(result + 1) / 2, pos];
+    if ((byte & 0x80) === 0) {
+      w.read = result % 2 === 0 ? result / 2 : -(result + 1) / 2;
+      return pos;
+    }
     scale *= 128;
   }
-  throw new DatumError(`corrupt (${what} takes more than 10 bytes)`);
+  throw new DatumError(`corrupt (${of}${what} takes more than 10 bytes)`);
 }
 
 function skipVarint(w: Walk, pos: number, maxBytes: number, what: string): number {
@@ -95,7 +102,8 @@ function fixedSize(w: Walk, pos: number, size: number, what: string): number {
 
 function lengthPrefixed(w: Walk, pos: number, what: string): number {
   w.positions?.push(pos);
-  const [len, at] = varint(w, pos, `the length of ${what}`);
+  const at = varint(w, pos, what, 'the length of ');
+  const len = w.read;
   if (len < 0) throw new DatumError(`corrupt (${what} of negative length ${len})`);
   if (len > w.end - at) throw new DatumError(`cut short (${what} of ${len} bytes, ${w.end - at} left)`);
   return at + len;
@@ -111,13 +119,13 @@ function blocks(w: Walk, pos: number, what: string, itemMin: number, item: Skip)
   if (++w.depth > w.limits.maxDepth) throw new DatumError(`nested more than ${w.limits.maxDepth} levels deep`);
   for (;;) {
     w.positions?.push(pos);
-    let count: number;
-    [count, pos] = varint(w, pos, `the count of ${what} block`);
+    pos = varint(w, pos, `${what} block`, 'the count of ');
+    let count = w.read;
     if (count === 0) break;
     if (count < 0) {
       count = -count;
-      let size: number;
-      [size, pos] = varint(w, pos, `the size of ${what} block`);
+      pos = varint(w, pos, `${what} block`, 'the size of ');
+      const size = w.read;
       if (size < 0 || size > w.end - pos) throw new DatumError(`corrupt (${what} block of ${size} bytes, ${w.end - pos} left)`);
     }
     if (count * itemMin > w.end - pos) throw new DatumError(`corrupt (${what} block says ${count} items, more than the ${w.end - pos} bytes left can hold)`);
@@ -168,7 +176,8 @@ function compile(type: AvroType): Compiled {
       return remember(type, {
         min: 1,
         skip: (w, pos) => {
-          const [index, at] = varint(w, pos, 'an enum index');
+          const at = varint(w, pos, 'an enum index');
+          const index = w.read;
           if (index < 0 || index >= n) throw new DatumError(`corrupt (enum index ${index}, the enum has ${n} symbols)`);
           return at;
         },
@@ -213,7 +222,8 @@ function compile(type: AvroType): Compiled {
       const branches = t.types!.map(compile);
       const n = branches.length;
       self.skip = (w, pos) => {
-        const [index, at] = varint(w, pos, 'a union index');
+        const at = varint(w, pos, 'a union index');
+        const index = w.read;
         if (index < 0 || index >= n) throw new DatumError(`corrupt (union index ${index}, the union has ${n} branches)`);
         if (++w.depth > w.limits.maxDepth) throw new DatumError(`nested more than ${w.limits.maxDepth} levels deep`);
         const after = branches[index]!.skip(w, at);
@@ -284,7 +294,7 @@ export function schemaExpansion(type: AvroType): number {
 export function checkDatum(type: AvroType, buf: Uint8Array, pos = 0, end = buf.length, limits: DatumLimits = DATUM_LIMITS): number {
   checkSchemaSize(type, limits);
   const valueCap = Math.min(limits.maxValues, limits.valuesBase + limits.valuesPerByte * (end - pos));
-  const w: Walk = { buf, end, items: 0, depth: 0, start: pos, values: 0, valueCap, limits, positions: null };
+  const w: Walk = { buf, end, items: 0, depth: 0, start: pos, values: 0, valueCap, limits, positions: null, read: 0 };
   const after = compile(type).skip(w, pos);
   const allowed = limits.valuesBase + limits.valuesPerByte * (after - pos);
   if (w.values > allowed) throw new DatumError(`builds ${w.values} values (records, fields, array or map items) from ${after - pos} bytes, more than the ${allowed} allowed`);
@@ -294,7 +304,7 @@ export function checkDatum(type: AvroType, buf: Uint8Array, pos = 0, end = buf.l
 /** Where the counts and lengths of a valid datum start: the places a tool that corrupts data aims at. */
 export function sizePositions(type: AvroType, buf: Uint8Array): number[] {
   const positions: number[] = [];
-  compile(type).skip({ buf, end: buf.length, items: 0, depth: 0, start: 0, values: 0, valueCap: DATUM_LIMITS.maxValues, limits: DATUM_LIMITS, positions }, 0);
+  compile(type).skip({ buf, end: buf.length, items: 0, depth: 0, start: 0, values: 0, valueCap: DATUM_LIMITS.maxValues, limits: DATUM_LIMITS, positions, read: 0 }, 0);
   return positions;
 }
 

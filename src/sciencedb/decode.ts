@@ -6,8 +6,10 @@
 import { closeSync, openSync } from 'node:fs';
 import { fileSource, readContainer, ContainerError, type Container } from '../avro/container.ts';
 import { checkDatum, checkSchemaSize, DATUM_LIMITS, DatumError, minimumSize } from '../avro/bounded.ts';
+import { projectType, type Projection } from '../avro/projection.ts';
 import { checkSchemaShape, compactSchemaJson, isRecordSchema, parseAvroType, sanitizeSchema, schemaFingerprint, type AvroType } from '../avro/schema.ts';
 import { AlertError } from '../alert/fields.ts';
+import { LSST_FIELD_READS } from '../alert/lsst-fields.ts';
 import { surveyOfSchema, viewAlert, type Survey } from '../alert/survey.ts';
 import { FinkError } from '../errors.ts';
 import { Lru } from '../lru.ts';
@@ -27,6 +29,11 @@ export interface WriterSchema {
   id: string;
   json: string;
   type: AvroType;
+  /**
+   * Decodes only what the typed fields read (a Rubin alert's few values, not its cutouts and
+   * history), where the schema allows it; absent, the datum is decoded in full.
+   */
+  fields?: Projection;
 }
 
 /**
@@ -65,7 +72,19 @@ function writerSchema(schema: unknown): WriterSchema {
   if (survey === undefined) {
     throw new BadFileError(`its schema (record '${String(valid.name)}') is neither a ZTF alert (objectId, candidate) nor a Rubin alert (lsst.vX_Y.alert)`);
   }
-  return { survey, id: schemaFingerprint(type), json: compactSchemaJson(valid), type };
+  return { survey, id: schemaFingerprint(type), json: compactSchemaJson(valid), type, fields: fieldsReader(survey, type) };
+}
+
+/** The reader of a Rubin writer's typed fields alone, where avsc resolves one (see WriterSchema.fields). */
+function fieldsReader(survey: Survey, type: AvroType): Projection | undefined {
+  if (survey !== 'lsst') return undefined;
+  try {
+    return projectType(type, LSST_FIELD_READS);
+  } catch {
+    // A writer the projection does not resolve is not refused for it: it is decoded in full, as
+    // every writer was before the projection (its datums are checked the same either way).
+    return undefined;
+  }
 }
 
 /**
@@ -84,7 +103,8 @@ export function decodeDatum(writer: WriterSchema, data: Buffer, pos = 0): { aler
   }
   let value: Record<string, unknown>;
   try {
-    value = writer.type.decode(data, pos).value as Record<string, unknown>;
+    const { fields } = writer;
+    value = (fields === undefined ? writer.type.decode(data, pos) : fields.reader.decode(data, pos, fields.resolver)).value as Record<string, unknown>;
   } catch (err) {
     // The check above leaves avsc nothing to refuse; should it still, the datum is what it refused.
     throw new BadFileError(`does not decode with its schema (${(err as Error).message})`);

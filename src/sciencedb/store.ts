@@ -117,6 +117,9 @@ function migrate(db: DatabaseSync): void {
   db.exec(INDEXES);
 }
 
+/** The page size of a new night file (SQLite's largest). */
+export const NIGHT_PAGE_SIZE = 65_536;
+
 /** Opens one night's database; with `create`, for writing: created, or an older file brought up to date. */
 export function openNight(dir: string, night: string, options: { create: boolean }): DatabaseSync {
   if (options.create) mkdirSync(dir, { recursive: true });
@@ -124,6 +127,11 @@ export function openNight(dir: string, night: string, options: { create: boolean
   // A reader waits for a writer's checkpoint instead of failing with SQLITE_BUSY.
   db.exec('PRAGMA busy_timeout = 10000');
   if (options.create) {
+    // Set before the file's first table (a night that exists keeps its own): alerts are blobs of
+    // 5 to 200 KB, so a 4 KB page stored one in up to 50 overflow pages, each its own write to the
+    // log and again to the file at the checkpoint. With 64 KB pages, stream2science spends about
+    // half the CPU on storing a Rubin alert (BENCHMARKS.md, stream2science's CPU).
+    db.exec(`PRAGMA page_size = ${NIGHT_PAGE_SIZE}`);
     db.exec('PRAGMA journal_mode = WAL');
     // FULL: a committed alert is on disk before the commit returns. With NORMAL (WAL) a power cut
     // could lose the last commits after the distribution had already sent them and checkpointed
