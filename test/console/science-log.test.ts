@@ -118,6 +118,7 @@ describe('the console on the science log', { timeout: 900_000 }, () => {
   });
 
   test('the science log\'s topics are not followed as community topics, though their prefix starts with SUBSTREAM_PREFIX', async () => {
+    // The community topics are those the instance of the test before created.
     const event = await waitFor('a service update after the community topics appeared', () => {
       const latest = service.latest();
       return latest !== undefined && latest.topics.some((t) => t.topic !== setup.env.DISTRIBUTION_TEST_TOPIC) ? latest : undefined;
