@@ -106,10 +106,27 @@ function onService({ panel, topics }) {
   const names = [...new Set([...Object.keys(last), ...read.keys()])].sort();
   const peak = (n) => Math.max(0, ...panel.rates.map((r) => r.topics[n]?.[0] ?? 0));
   $('#rates tbody').replaceChildren(...names.map((n) => el('tr', { 'data-topic': n, 'data-peak': peak(n) }, el('td', {}, n), el('td', {}, fixed(last[n]?.[0] ?? 0, 1)), el('td', {}, fixed(peak(n), 1)), el('td', {}, fixed(last[n]?.[1] ?? 0, 2)), el('td', { title: read.get(n)?.lastError ?? '' }, read.get(n) ? `${read.get(n).messages}${read.get(n).reading === 'ok' ? '' : ' (retrying)'}` : ''))));
+  scienceLog(panel);
   $('#lag tbody').replaceChildren(...panel.lag.map((l) => el('tr', { 'data-night': l.night, 'data-behind': l.behind }, el('td', {}, l.night), el('td', {}, l.stored), el('td', {}, l.committed), el('td', {}, l.behind))));
   $('#errors').replaceChildren(...(panel.errors.length === 0 ? [el('li', {}, 'none')] : panel.errors.map((e) => el('li', {}, `${e.kind}: ${e.count}`))));
   $('#brokers').replaceChildren(...(panel.kafka.brokers.length === 0 ? [el('li', { class: 'away' }, 'none answering')] : panel.kafka.brokers.map((b) => el('li', { class: b.up ? 'up' : 'away', 'data-broker': b.id }, `broker ${b.id} ${b.address}: ${b.up ? 'up' : 'away'}`))));
   drawRates(panel.rates, names);
+}
+
+// With the science log (SCIENCE_STORE=kafka): its topics' write rates and the group's lag replace
+// the lag per night, and search, which needs the SQLite store, says so before anyone tries.
+function scienceLog(panel) {
+  const onLog = panel.store === 'kafka' && panel.log !== null;
+  $('#science-log').hidden = !onLog;
+  $('#night-lag').hidden = onLog;
+  const input = $('#search input');
+  input.placeholder = onLog ? 'search needs SCIENCE_STORE=sqlite' : 'objectId or candid';
+  input.title = onLog ? 'The science log (SCIENCE_STORE=kafka) is not indexed by objectId or candid: search needs the SQLite science database.' : '';
+  if (!onLog) return;
+  const log = panel.log;
+  $('#log-group').textContent = `(group ${log.group})`;
+  $('#log tbody').replaceChildren(...log.topics.map((t) => el('tr', { 'data-topic': t.topic, 'data-rate': t.rate ?? '', 'data-lag': t.lag }, el('td', {}, t.topic), el('td', {}, t.rate === null ? '…' : fixed(t.rate, 1)), el('td', {}, t.offsets), el('td', {}, t.lag))));
+  $('#log-note').textContent = log.error !== null ? `not read: ${log.error}` : log.topics.length === 0 ? 'no science topic yet: the first write creates it' : 'rates from end offsets (transaction markers included); lag: records not yet committed by the group';
 }
 
 // A single sample gets an empty one a minute before it: alone, uPlot stretches its time axis over years.

@@ -4,6 +4,8 @@
 // `npm start -- --live`: the live chain instead: the simulator cluster and its schema registry, a
 // ZTF night and a Rubin night replayed there as the surveys send them, stream2science into the
 // science database, the distribution, and the alerts read back.
+// `npm start -- --scale`: past one machine, shown on one (scripts/start-scale.ts): three brokers, the
+// science log, two distribution instances in a group, one SIGKILLed halfway, every alert read back once.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,6 +13,10 @@ import { NODE_FLAGS } from '../src/cli/runtime.ts';
 import { packageRoot } from '../src/config/config.ts';
 
 const root = packageRoot();
+if (process.argv.includes('--scale')) {
+  const { runScale } = await import('./start-scale.ts');
+  process.exit(await runScale(root));
+}
 const shared = resolve(root, '..', 'shared', 'data');
 const realData = [join(shared, 'ztf'), join(shared, 'fink'), join(shared, 'lsst')].filter((d) => existsSync(d));
 

@@ -16,6 +16,10 @@ decoded with the schema files), one alert's cutouts, light curve, fields and Avr
 distribution service's state (running, rates per topic, lag per night, errors, brokers), and a
 search by objectId or candid over the science database. Stop it with Ctrl-C.
 
+With the science log (SCIENCE_STORE=kafka): a Science log panel instead of the lag per night, each
+survey topic's write rate and the lag of the distribution's group (DISTRIBUTION_GROUP, else
+DISTRIBUTION_ID's group of one); search needs the SQLite store and says so.
+
 Only requests whose Host names the console (127.0.0.1, localhost, [::1] or CONSOLE_HOST, with its
 port) are answered. With CONSOLE_TOKEN set, every request needs it (the page asks for it once;
 scripts send Authorization: Bearer TOKEN); CONSOLE_HOST other than a loopback address needs it.

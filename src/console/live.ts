@@ -11,7 +11,7 @@ import type { ConsoleSettings } from './settings.ts';
 import { TopicFeed } from './stream.ts';
 
 /** What the live state needs: the console's settings it reads, and how it looks at the service. */
-export interface LiveOptions extends Pick<ConsoleSettings, 'connection' | 'schemaBase' | 'testTopic' | 'prefix' | 'scienceDb' | 'metricsPort'> {
+export interface LiveOptions extends Pick<ConsoleSettings, 'connection' | 'schemaBase' | 'testTopic' | 'prefix' | 'scienceDb' | 'metricsPort'>, Partial<Pick<ConsoleSettings, 'store' | 'scienceTopicPrefix' | 'group'>> {
   probe: ServiceProbe;
   /** Time between two updates of the page (ms). */
   updateMs?: number;
@@ -41,7 +41,8 @@ export class LiveConsole {
   constructor(settings: LiveOptions) {
     this.#settings = settings;
     this.#decoder = new SchemaFileDecoder(settings.schemaBase);
-    this.#panel = new ServicePanel(settings.probe, settings.connection, settings.scienceDb, settings.metricsPort);
+    const log = settings.store === 'kafka' ? { prefix: settings.scienceTopicPrefix ?? '', group: settings.group ?? '' } : undefined;
+    this.#panel = new ServicePanel(settings.probe, settings.connection, settings.scienceDb, settings.metricsPort, log);
   }
 
   start(): void {
@@ -71,10 +72,15 @@ export class LiveConsole {
 
   async #discover(): Promise<void> {
     try {
-      for (const topic of await listTopics(this.#settings.connection)) if (topic.startsWith(this.#settings.prefix)) this.#follow(topic);
+      for (const topic of await listTopics(this.#settings.connection)) if (topic.startsWith(this.#settings.prefix) && !this.#isScienceLog(topic)) this.#follow(topic);
     } catch {
       // Kafka away: the panel says so; topics are looked for again at the next turn.
     }
+  }
+
+  /** The science log's topics (whose prefix may start with the community topics' own) hold log records, not alerts to show. */
+  #isScienceLog(topic: string): boolean {
+    return this.#settings.store === 'kafka' && topic.startsWith(this.#settings.scienceTopicPrefix ?? '');
   }
 
   #update(): void {
@@ -125,6 +131,12 @@ export class LiveConsole {
 
   decode(alert: HeldAlert): Record<string, unknown> {
     return decodeHeld(alert);
+  }
+
+  /** Why search is not offered, or null when it is: the science log has no index by object or candid. */
+  get searchRefused(): string | null {
+    if (this.#settings.store !== 'kafka') return null;
+    return 'search needs the SQLite science database (SCIENCE_STORE=sqlite): the science log (SCIENCE_STORE=kafka) is not indexed by objectId or candid (an object\'s alerts lie on one partition of its survey\'s topic, which would have to be read whole)';
   }
 
   /** Alerts of the science database with this objectId or candid (newest first), held so the page can open them. */

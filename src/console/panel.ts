@@ -1,10 +1,12 @@
 // The service panel: is the distribution running, how fast each topic fills (from the service's
 // Prometheus endpoint when it has one, else from the topics' end offsets), how far the
-// service is behind the science database per night, errors by kind, and which brokers answer.
+// service is behind the science database per night (with the science log instead: the log's own
+// rates and the group's lag, log-panel.ts), errors by kind, and which brokers answer.
 // Without the endpoint, rates come from the topics' stable end offsets, which count transaction
 // markers too (one per partition a transaction wrote): a slight overcount, said on the page.
 import { withAdmin, type KafkaConnection } from '../kafka/client-options.ts';
 import { openReader, type AlertReader } from '../sciencedb/reader.ts';
+import { ScienceLogPanel, type ScienceLogSnapshot } from './log-panel.ts';
 import type { TopicFeed } from './stream.ts';
 
 /** What the entry point knows of the service (its pid file, its committed checkpoint). */
@@ -25,6 +27,10 @@ export interface PanelSnapshot {
   rateSource: 'metrics endpoint' | 'end offsets';
   rates: RateSample[];
   lag: { night: string; stored: number; committed: number; behind: number }[];
+  /** SCIENCE_STORE: which science database the service reads. */
+  store: 'sqlite' | 'kafka';
+  /** With the science log: its topics' rates and the group's lag (null with SQLite). */
+  log: ScienceLogSnapshot | null;
   errors: { kind: string; count: number }[];
   kafka: { up: boolean; message: string | null; brokers: { id: number; address: string; up: boolean }[] };
 }
@@ -49,6 +55,7 @@ export class ServicePanel {
   readonly #connection: KafkaConnection;
   readonly #metricsPort: number | undefined;
   readonly #reader: AlertReader;
+  readonly #log: ScienceLogPanel | undefined;
   readonly #rates: RateSample[] = [];
   #previous: { t: number; totals: Map<string, [number, number]> } | undefined;
   #errors = new Map<string, number>();
@@ -57,11 +64,13 @@ export class ServicePanel {
   readonly #brokersSeen = new Map<number, string>();
   #kafka: PanelSnapshot['kafka'] = { up: false, message: 'not asked yet', brokers: [] };
 
-  constructor(probe: ServiceProbe, connection: KafkaConnection, scienceDb: string, metricsPort: number | undefined) {
+  /** `log`: the science log's prefix and the distribution's group, when the store is the log. */
+  constructor(probe: ServiceProbe, connection: KafkaConnection, scienceDb: string, metricsPort: number | undefined, log?: { prefix: string; group: string }) {
     this.#probe = probe;
     this.#connection = connection;
     this.#metricsPort = metricsPort;
     this.#reader = openReader(scienceDb);
+    this.#log = log === undefined ? undefined : new ScienceLogPanel(connection, log.prefix, log.group);
   }
 
   /** Takes one sample of everything; errors of one source leave the others standing. */
@@ -96,7 +105,8 @@ export class ServicePanel {
       if (this.#rates.length > HISTORY) this.#rates.shift();
     }
     this.#previous = { t: now, totals };
-    await Promise.all([this.#sampleLag(), this.#sampleBrokers()]);
+    // With the log, the lag is the group's (no checkpoint, no nights); the SQLite files are not read.
+    await Promise.all([this.#log === undefined ? this.#sampleLag() : this.#log.sample(), this.#sampleBrokers()]);
   }
 
   async #scrape(): Promise<Map<string, Map<string, number>> | undefined> {
@@ -138,6 +148,8 @@ export class ServicePanel {
       rateSource: this.#rateSource,
       rates: [...this.#rates],
       lag: this.#lag,
+      store: this.#log === undefined ? 'sqlite' : 'kafka',
+      log: this.#log?.snapshot() ?? null,
       errors: [...this.#errors].map(([kind, count]) => ({ kind, count })),
       kafka: this.#kafka,
     };
@@ -145,5 +157,6 @@ export class ServicePanel {
 
   close(): void {
     this.#reader.close();
+    void this.#log?.close();
   }
 }

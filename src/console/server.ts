@@ -109,6 +109,9 @@ async function detail(live: LiveConsole, cutouts: CutoutCache, id: string, rest:
 
 function search(live: LiveConsole, query: string, res: ServerResponse): void {
   const q = query.trim();
+  // 501: this console cannot answer it, whatever the query (the store, not the request, is why).
+  const refused = live.searchRefused;
+  if (refused !== null) return json(res, 501, { error: refused, store: 'kafka' });
   if (q === '') return json(res, 400, { error: 'give an objectId or a candid' });
   // Digits may be a candid, or an object id of a survey that numbers its objects (Rubin).
   const rows = /^\d{1,20}$/.test(q) ? [...live.search({ candid: BigInt(q) }), ...live.search({ objectId: q })] : live.search({ objectId: q });

@@ -15,6 +15,12 @@ export interface ConsoleSettings {
   /** Science topics are those whose name starts with this. */
   prefix: string;
   scienceDb: string;
+  /** SCIENCE_STORE: with 'kafka', the panel shows the science log (its rates, the group's lag) and search is not offered. */
+  store: 'sqlite' | 'kafka';
+  /** SCIENCE_TOPIC_PREFIX: the science log's topics (not followed as community topics). */
+  scienceTopicPrefix: string;
+  /** The distribution's consumer group over the science log: DISTRIBUTION_GROUP, else the group of one named DISTRIBUTION_ID. */
+  group: string;
   /** The distribution service's Prometheus endpoint, when it serves one. */
   metricsPort: number | undefined;
   /** Where the page listens. */
@@ -36,6 +42,9 @@ export function consoleSettings(config: Config): ConsoleSettings {
     testTopic: config.require('DISTRIBUTION_TEST_TOPIC'),
     prefix: config.require('SUBSTREAM_PREFIX'),
     scienceDb: config.require('SCIENCE_DB_PATH'),
+    store: config.enum('SCIENCE_STORE'),
+    scienceTopicPrefix: config.get('SCIENCE_TOPIC_PREFIX') ?? '',
+    group: config.get('DISTRIBUTION_GROUP') || config.require('DISTRIBUTION_ID'),
     metricsPort: config.optionalInt('DISTRIBUTION_METRICS_PORT'),
     host: config.require('CONSOLE_HOST'),
     port: config.int('CONSOLE_PORT'),
