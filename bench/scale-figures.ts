@@ -17,6 +17,13 @@ export interface ScaleFigures extends ScaleRow {
   cpu_per_alert_ms: number;
   /** CPU per alert against the same profile's run with one instance (null: no such run). */
   cpu_per_alert_vs_one: number | null;
+  /**
+   * The same without what every instance spends whatever it distributes (its start, joining the
+   * group, the quiet period before it leaves, measured on an empty log): the CPU each further
+   * alert costs, which is what a visit of 40,000 alerts to instances already running pays.
+   */
+  marginal_cpu_per_alert_ms: number;
+  marginal_vs_one: number | null;
 }
 
 /**
@@ -34,12 +41,22 @@ export function parseInstances(flag: string, partitions: number): number[] {
   return out;
 }
 
-/** Each row with its CPU per alert, and that against the one-instance row of its profile. */
-export function scaleFigures(rows: readonly ScaleRow[]): ScaleFigures[] {
+/**
+ * Each row with its CPU per alert, and that against the one-instance row of its profile; also
+ * with `fixedCpuS` (one instance's CPU over an empty log) taken off for each instance.
+ */
+export function scaleFigures(rows: readonly ScaleRow[], fixedCpuS: number): ScaleFigures[] {
   const perAlert = (r: ScaleRow) => (r.cpu_s / r.alerts) * 1000;
+  const marginal = (r: ScaleRow) => ((r.cpu_s - r.instances * fixedCpuS) / r.alerts) * 1000;
   return rows.map((r) => {
     const one = rows.find((o) => o.profile === r.profile && o.instances === 1);
-    return { ...r, cpu_per_alert_ms: perAlert(r), cpu_per_alert_vs_one: one === undefined ? null : perAlert(r) / perAlert(one) };
+    return {
+      ...r,
+      cpu_per_alert_ms: perAlert(r),
+      cpu_per_alert_vs_one: one === undefined ? null : perAlert(r) / perAlert(one),
+      marginal_cpu_per_alert_ms: marginal(r),
+      marginal_vs_one: one === undefined ? null : marginal(r) / marginal(one),
+    };
   });
 }
 

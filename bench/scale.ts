@@ -164,6 +164,28 @@ async function scaleMedian(bench: Bench, prefix: string, profile: BenchProfile, 
   return runs[runs.map((r) => r.cpu_s).indexOf(median(runs.map((r) => r.cpu_s)))]!;
 }
 
+/**
+ * What one instance spends whatever it distributes: `--until-caught-up` over an empty log (its
+ * process's start, its topics, joining the group, the quiet period, leaving). Median of the runs.
+ */
+async function fixedCost(bench: Bench): Promise<number> {
+  const runs: number[] = [];
+  for (let r = 0; r < bench.repeat; r++) {
+    const prefix = `${bench.freshName('log-empty')}_`;
+    const topic = bench.freshName('scale-empty');
+    const group = bench.freshName('scale-group');
+    try {
+      await prepareLog(bench, prefix);
+      const run = await withTopic(bench, topic, () => startInstance(groupEnv(bench, prefix, topic, `${group}-0`), group, ['--until-caught-up']).done);
+      runs.push(run.cpu_s);
+    } finally {
+      await dropLog(bench, prefix);
+    }
+  }
+  say(`\n== scale: one instance over an empty science log: CPU ${runs.map((c) => c.toFixed(2)).join(', ')} s (the fixed cost of an instance)`);
+  return median(runs);
+}
+
 export interface ScaleOptions {
   profiles: readonly BenchProfile[];
   instances: readonly number[];
@@ -171,6 +193,7 @@ export interface ScaleOptions {
 }
 
 export async function scaleCase(bench: Bench, o: ScaleOptions): Promise<CaseResult> {
+  const fixed = await fixedCost(bench);
   const rows: ScaleRun[] = [];
   const pp: Record<string, { records_per_s: number; mb_per_s: number; avg_message_bytes: number }> = {};
   for (const profile of o.profiles) {
@@ -189,19 +212,21 @@ export async function scaleCase(bench: Bench, o: ScaleOptions): Promise<CaseResu
     pp[profile] = { ...await withTopic(bench, ppTopic, () => producerPerformance(bench, ppTopic, count, avg)), avg_message_bytes: avg };
     say(`  ProducerPerformance: ${pp[profile].records_per_s.toFixed(0)} records/s, ${pp[profile].mb_per_s.toFixed(1)} MB/s (${count} records of ${avg} bytes)`);
   }
-  const figures = scaleFigures(rows);
+  const figures = scaleFigures(rows, fixed);
   const extra = new Map(rows.map((r, i) => [i, { boot_cpu_s: r.boot_cpu_s, alerts_by_instance: r.alerts_by_instance }]));
   const scale = figures.map((f, i) => ({ ...f, ...extra.get(i), alerts_per_s: f.alerts / f.seconds, ratio_records: f.alerts / f.seconds / pp[f.profile]!.records_per_s }));
   return {
-    report: { scale, scale_producer_performance: pp },
+    report: { scale, scale_instance_fixed_cpu_s: fixed, scale_producer_performance: pp },
     rows: scale.map((s) => [
       `scale ${s.profile}: ${s.alerts} alerts, ${s.instances} instance${s.instances === 1 ? '' : 's'}`,
       `${s.seconds.toFixed(1)} s (${s.alerts_per_s.toFixed(0)} alerts/s), CPU ${s.cpu_s.toFixed(2)} s = ${s.cpu_per_alert_ms.toFixed(3)} ms an alert`,
       `${pp[s.profile]!.records_per_s.toFixed(0)} rec/s`,
-      `ratio_records ${s.ratio_records.toFixed(2)}; CPU an alert ${s.cpu_per_alert_vs_one === null ? '-' : `${s.cpu_per_alert_vs_one.toFixed(2)}x`} of 1 instance${s.instances > 1 ? ' (target <= 1.15x)' : ''}`,
+      `ratio_records ${s.ratio_records.toFixed(2)}; CPU an alert ${times(s.cpu_per_alert_vs_one)} of 1 instance, ${times(s.marginal_vs_one)} without each instance's fixed ${fixed.toFixed(2)} s (${s.marginal_cpu_per_alert_ms.toFixed(3)} ms)${s.instances > 1 ? '; target <= 1.15x' : ''}`,
     ]),
   };
 }
+
+const times = (ratio: number | null) => (ratio === null ? '-' : `${ratio.toFixed(2)}x`);
 
 /**
  * Waits until the instances' last assignments are of one generation, each holds some of the log's

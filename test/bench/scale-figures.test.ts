@@ -10,14 +10,27 @@ test('the CPU per alert of each run, and its ratio to the one-instance run of th
     { profile: 'ztf-light', instances: 1, alerts: 20000, seconds: 8, cpu_s: 4 },
     { profile: 'ztf-light', instances: 2, alerts: 20000, seconds: 6, cpu_s: 5 },
   ];
-  const figures = scaleFigures(rows);
+  const figures = scaleFigures(rows, 0);
   assert.deepEqual(figures.map((f) => Number(f.cpu_per_alert_ms.toFixed(4))), [0.6, 0.66, 0.2, 0.25]);
   assert.deepEqual(figures.map((f) => Number(f.cpu_per_alert_vs_one!.toFixed(4))), [1, 1.1, 1, 1.25]);
 });
 
+test("the marginal CPU per alert: each instance's fixed CPU (an empty log's run) taken off before dividing", () => {
+  const rows = [
+    { profile: 'lsst', instances: 1, alerts: 1000, seconds: 5, cpu_s: 1.5 },
+    { profile: 'lsst', instances: 3, alerts: 1000, seconds: 4, cpu_s: 2.6 },
+  ];
+  const [one, three] = scaleFigures(rows, 0.5);
+  assert.equal(Number(one!.marginal_cpu_per_alert_ms.toFixed(4)), 1);
+  assert.equal(Number(three!.marginal_cpu_per_alert_ms.toFixed(4)), 1.1);
+  assert.equal(Number(three!.marginal_vs_one!.toFixed(4)), 1.1);
+  assert.equal(Number(three!.cpu_per_alert_vs_one!.toFixed(4)), 1.7333);
+});
+
 test('without a one-instance run of its profile, a row has no ratio', () => {
-  const [row] = scaleFigures([{ profile: 'lsst', instances: 2, alerts: 100, seconds: 1, cpu_s: 1 }]);
+  const [row] = scaleFigures([{ profile: 'lsst', instances: 2, alerts: 100, seconds: 1, cpu_s: 1 }], 0);
   assert.equal(row!.cpu_per_alert_vs_one, null);
+  assert.equal(row!.marginal_vs_one, null);
   assert.equal(row!.cpu_per_alert_ms, 10);
 });
 
