@@ -104,13 +104,15 @@ export async function visitCase(bench: Bench, o: VisitOptions): Promise<CaseResu
   const seconds = runs.map((r) => r.seconds);
   const p50 = percentile(seconds, 0.5);
   const p99 = percentile(seconds, 0.99);
+  const afterLanded = runs.map((r) => r.seconds - r.landed_s);
   return {
     report: {
       visit: {
         alerts: o.alerts, profile: 'lsst', instances: o.instances, visits: o.visits, transactions: o.transactions,
         p50_s: p50, p99_s: p99, seconds, landed_s: runs.map((r) => r.landed_s), cpu_s: runs.map((r) => r.cpu_s),
+        after_landed_p50_s: percentile(afterLanded, 0.5), after_landed_p99_s: percentile(afterLanded, 0.99),
       },
     },
-    rows: [[`Rubin visit: ${o.alerts} lsst alerts at once, ${o.instances} instances, ${o.visits} visits`, `all out p50 ${p50.toFixed(2)} s, p99 ${p99.toFixed(2)} s (landed in ${percentile(runs.map((r) => r.landed_s), 0.5).toFixed(2)} s)`, '', 'Rubin: within 60 s']],
+    rows: [[`Rubin visit: ${o.alerts} lsst alerts at once, ${o.instances} instances, ${o.visits} visits`, `all out p50 ${p50.toFixed(2)} s, p99 ${p99.toFixed(2)} s from the first write; after the last commit p50 ${percentile(afterLanded, 0.5).toFixed(2)} s, p99 ${percentile(afterLanded, 0.99).toFixed(2)} s`, '', 'Rubin: within 60 s']],
   };
 }
