@@ -1,4 +1,4 @@
-// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S]`
+// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T]`
 //
 // The distribution measured against the ceiling of the same broker on the same machine, in one run:
 // Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
@@ -8,7 +8,10 @@
 // backlog, and the live chain at Rubin's rate (bench/upstream.ts: simulator -> stream2science ->
 // distribution; the simulator's visits are 1,000 alerts, so one every 4 s is Rubin's 10,000 every
 // 40 s). Each measurement is repeated (median of R runs). With --console, the throughput case runs
-// with `fink start console` and a headless Chromium on its page (bench/with-console.ts).
+// with `fink start console` and a headless Chromium on its page (bench/with-console.ts). Not run
+// unless named in --cases: `scale` (the science log distributed by 1, 2, 3 instances of a group,
+// the CPU an alert against one instance's; --count sets the alerts of each profile) and `visit`
+// (a 10,000-alert Rubin visit landing at once in the log, p50/p99 over visits), bench/scale.ts.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -26,6 +29,9 @@ import { ScienceWriter } from '../src/sciencedb/store.ts';
 import { kafkaClientOptions } from '../src/kafka/client-options.ts';
 import { withConsolePage } from './with-console.ts';
 import { upstreamCase, type UpstreamRun } from './upstream.ts';
+import { scaleCase } from './scale.ts';
+import { parseInstances } from './scale-figures.ts';
+import { visitCase } from './visit.ts';
 import {
   averageMessage, BENCH_PROFILES, benchDir, benchEnv, consumeUntil, continuousService, median, nameMaker, node, prefilled,
   producerPerformance, root, runService, say, storedAlerts, withTopic,
@@ -33,6 +39,9 @@ import {
 } from './harness.ts';
 
 const defaultCount: Record<BenchProfile, number> = { ztf: 20_000, 'ztf-light': 100_000, lsst: 10_000, 'lsst-light': 100_000 };
+// The scale case runs each profile once per instance count and repeat: smaller, so that 1, 2 and 3
+// instances of both profiles take minutes on two cores.
+const scaleCount: Record<BenchProfile, number> = { ztf: 5_000, 'ztf-light': 20_000, lsst: 5_000, 'lsst-light': 20_000 };
 // The backlog's topic keeps 1 GiB a partition, so that a backlog larger than the free disk (200,000
 // Rubin alerts are 32 GB) can be sent: the memory case measures the service, not the broker's disk.
 const BACKLOG_TOPIC_CONFIGS = { 'retention.bytes': String(1 << 30), 'segment.bytes': String(256 << 20) };
@@ -55,6 +64,12 @@ function parseFlags() {
       'upstream-profile': { type: 'string', default: 'lsst' },
       'upstream-interval': { type: 'string', default: '4' },
       console: { type: 'boolean', default: false },
+      instances: { type: 'string', default: '1,2,3' },
+      'scale-profiles': { type: 'string', default: 'lsst,ztf-light' },
+      visits: { type: 'string', default: '5' },
+      'visit-alerts': { type: 'string', default: '10000' },
+      'visit-instances': { type: 'string', default: '2' },
+      'visit-transactions': { type: 'string', default: '4' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -283,12 +298,25 @@ function selectedCases(flags: Flags, profiles: readonly BenchProfile[]): ((bench
     ['latency', (bench) => latencyCase(bench, Number(flags['latency-seconds']))],
     ['memory', (bench) => memoryCase(bench, Number(flags['backlog-count']), flags['backlog-profile'] as BenchProfile)],
     ['upstream', (bench) => liveChainCase(bench, Number(flags['upstream-alerts']), flags['upstream-profile'], Number(flags['upstream-interval']))],
+    ['scale', (bench) => scaleCase(bench, { profiles: scaleProfiles(flags), instances: parseInstances(flags.instances, bench.base.int('SCIENCE_PARTITIONS')), count: (p) => Number(flags.count ?? scaleCount[p]) })],
+    ['visit', (bench) => visitCase(bench, { visits: positive('visits', flags.visits), alerts: positive('visit-alerts', flags['visit-alerts']), instances: positive('visit-instances', flags['visit-instances']), transactions: positive('visit-transactions', flags['visit-transactions']) })],
   ];
   return all.filter(([name]) => cases.has(name)).map(([, run]) => run);
 }
 
+function positive(flag: string, value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new Error(`--${flag} is a whole number of at least 1, got '${value}'`);
+  return Number(value);
+}
+
+function scaleProfiles(flags: Flags): BenchProfile[] {
+  const profiles = flags['scale-profiles'].split(',') as BenchProfile[];
+  for (const p of profiles) if (!BENCH_PROFILES.includes(p)) throw new Error(`--scale-profiles is a comma-separated list of ${BENCH_PROFILES.join(', ')}, got '${p}'`);
+  return profiles;
+}
+
 function printHelp(): void {
-  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 8).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
 }
 
 async function main(): Promise<void> {
