@@ -51,7 +51,7 @@ export class ScienceLogPanel {
   async sample(): Promise<void> {
     try {
       this.#observer ??= groupObserver(this.#connection, this.#group, 'fink-console-log');
-      const lags = await partitionLags(this.#observer.reader, this.#observer.committed, this.#topics);
+      const lags = await partitionLags(this.#connection, this.#observer.reader, this.#observer.committed, this.#topics);
       const now = Date.now();
       const rows = new Map<string, LogTopicRow>();
       for (const p of lags) {

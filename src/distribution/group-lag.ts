@@ -2,6 +2,7 @@
 // group's lag over every partition of them (what `--until-caught-up` waits to see at zero). The
 // reading itself is the science log's (sciencedb/log-lag.ts), shared with the console.
 import type { Consumer } from '@platformatic/kafka';
+import type { KafkaConnection } from '../kafka/client-options.ts';
 import { stableCommittedOffsets } from '../kafka/txn-offsets.ts';
 import { partitionLags } from '../sciencedb/log-lag.ts';
 import type { GroupMember } from './group-member.ts';
@@ -21,7 +22,7 @@ export const UNTIL_CAUGHT_UP_QUIET_MS = 3000;
  * of the topics present: from the group's committed offset (the log's start when none) to the
  * partition's stable end (what a read_committed reader can read).
  */
-export async function groupLag(reader: Consumer, member: GroupMember, topics: readonly string[]): Promise<number> {
-  const lags = await partitionLags(reader, (partitions) => stableCommittedOffsets(member.client, () => member.coordinator(), member.groupId, partitions), topics);
+export async function groupLag(connection: KafkaConnection, reader: Consumer, member: GroupMember, topics: readonly string[]): Promise<number> {
+  const lags = await partitionLags(connection, reader, (partitions) => stableCommittedOffsets(member.client, () => member.coordinator(), member.groupId, partitions), topics);
   return Number(lags.reduce((sum, p) => sum + p.lag, 0n));
 }

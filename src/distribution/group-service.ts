@@ -97,7 +97,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         if (Date.now() - lookedForTopics > TOPIC_LOOK_MS) {
           lookedForTopics = Date.now();
           await followTopics(parts, [...byTopic.keys()]);
-          if (parts.member.topics.length > 0) metrics.lag = await groupLag(parts.reader, parts.member, [...byTopic.keys()]);
+          if (parts.member.topics.length > 0) metrics.lag = await groupLag(parts.settings.connection, parts.reader, parts.member, [...byTopic.keys()]);
         }
         outage.recovered();
         await brokers.tick();
@@ -191,7 +191,7 @@ async function takePartitions(parts: Parts, assignment: Assignment): Promise<Log
 
 /** Subscribes to the science topics that exist now (a topic created later is picked up on a later look). */
 async function followTopics(parts: Parts, topics: readonly string[]): Promise<void> {
-  const present = await scienceTopicsPresent(parts.reader, topics);
+  const present = await scienceTopicsPresent(parts.settings.connection, topics);
   const missing = present.filter((t) => !parts.member.topics.includes(t));
   if (missing.length === 0) return;
   parts.log('info', 'following science topics', { topics: present.join(','), group: parts.group });
@@ -200,7 +200,7 @@ async function followTopics(parts: Parts, topics: readonly string[]): Promise<vo
 
 /** Since when the group's lag on every science partition has been zero (undefined: it is not). */
 async function caughtUp(parts: Parts, topics: readonly string[], since: number | undefined): Promise<number | undefined> {
-  const lag = await groupLag(parts.reader, parts.member, topics);
+  const lag = await groupLag(parts.settings.connection, parts.reader, parts.member, topics);
   parts.metrics.lag = lag;
   if (lag > 0) return undefined;
   return since ?? Date.now();

@@ -3,8 +3,8 @@
 // in the science log's room, so that the distribution and the console read it the same way.
 import { FetchIsolationLevels, ListOffsetTimestamps, type Consumer } from '@platformatic/kafka';
 import type { KafkaConnection } from '../kafka/client-options.ts';
-import { isUnknownTopic } from '../kafka/errors.ts';
 import { newPartitionReader } from '../kafka/topic-reader.ts';
+import { listTopics } from '../kafka/topics.ts';
 import { stableCommittedOffsets } from '../kafka/txn-offsets.ts';
 
 /** The group's committed offsets of `partitions`, keyed `topic/partition` (undefined: none committed). */
@@ -20,23 +20,19 @@ export interface PartitionLag {
   lag: bigint;
 }
 
-/** The topics of `topics` that the cluster holds now. */
-export async function scienceTopicsPresent(reader: Consumer, topics: readonly string[]): Promise<string[]> {
-  const present: string[] = [];
-  for (const topic of topics) {
-    try {
-      const metadata = await reader.metadata({ topics: [topic], forceUpdate: true });
-      if (metadata.topics.has(topic)) present.push(topic);
-    } catch (err) {
-      if (!isUnknownTopic(err)) throw err;
-    }
-  }
-  return present;
+/**
+ * The topics of `topics` that the cluster holds now, from one listing: asking the metadata of a
+ * topic that does not exist costs the client's retries (about 5 s each time), and a log that has
+ * only one survey's topic is asked at every look.
+ */
+export async function scienceTopicsPresent(connection: KafkaConnection, topics: readonly string[]): Promise<string[]> {
+  const listed = new Set(await listTopics(connection));
+  return topics.filter((t) => listed.has(t));
 }
 
 /** Every partition of the topics of `topics` present, with its stable end and the group's lag on it. */
-export async function partitionLags(reader: Consumer, committedOf: CommittedOffsets, topics: readonly string[]): Promise<PartitionLag[]> {
-  const present = await scienceTopicsPresent(reader, topics);
+export async function partitionLags(connection: KafkaConnection, reader: Consumer, committedOf: CommittedOffsets, topics: readonly string[]): Promise<PartitionLag[]> {
+  const present = await scienceTopicsPresent(connection, topics);
   if (present.length === 0) return [];
   const ends = await reader.listOffsets({ topics: present, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
   const starts = await reader.listOffsets({ topics: present, timestamp: ListOffsetTimestamps.EARLIEST });
