@@ -6,7 +6,7 @@
 import { ListOffsetTimestamps, type Consumer } from '@platformatic/kafka';
 import type { Survey } from '../alert/survey.ts';
 import { FinkError } from '../errors.ts';
-import { fetchPartitions, type ConsumedMessage, type FetchPosition } from '../kafka/topic-reader.ts';
+import { fetchPartitions, type ConsumedMessage } from '../kafka/topic-reader.ts';
 import type { TopicOffset } from '../kafka/txn-offsets.ts';
 import type { Logger } from '../log.ts';
 import { decodeLogAlert, LogRecordError, type LoggedAlert } from '../sciencedb/log-format.ts';
@@ -19,9 +19,13 @@ interface PartitionState {
   survey: Survey;
   partition: number;
   leader: number;
-  /** The next offset to read. */
+  /** The next offset to read: the offset the group has committed, or will once the batch in flight commits. */
   position: bigint;
   window: DedupWindow;
+  /** Records fetched from `position` on and not yet in a batch: a fetch brings more than a batch takes. */
+  buffered: ConsumedMessage[];
+  /** Where the next fetch of the partition starts: past what is buffered. */
+  fetchFrom: bigint;
 }
 
 /** A record of the log that is not an alert: skipped, with where it is and why. */
@@ -49,7 +53,13 @@ export interface LogBatch {
   offsets: TopicOffset[];
 }
 
-const FETCH_PARTITION_BYTES = 8 << 20;
+/**
+ * Per partition and fetch. What a batch does not take is kept for the next one (it was fetched
+ * again and thrown away: group mode spent four times the SQLite path's CPU per alert on it). 1 MiB
+ * keeps the buffers of the partitions a member owns near a batch's size (DISTRIBUTION_BATCH_BYTES);
+ * a record batch larger than that still comes whole.
+ */
+const FETCH_PARTITION_BYTES = 1 << 20;
 
 function where(m: { topic: string; partition: number; offset: bigint }): string {
   return `${m.topic}/${m.partition} offset ${m.offset}`;
@@ -59,6 +69,8 @@ export class LogPartitions {
   readonly #reader: Consumer;
   readonly #states: PartitionState[];
   readonly #log: Logger;
+  /** Which partition the next batch starts with. */
+  #turn = 0;
 
   private constructor(reader: Consumer, states: PartitionState[], log: Logger) {
     this.#reader = reader;
@@ -83,7 +95,7 @@ export class LogPartitions {
         const start = starts.get(topic)?.[partition] ?? 0n;
         const at = committed.get(`${topic}/${partition}`);
         const position = at === undefined || at < start ? start : at;
-        const state = { topic, topicId: described.id, survey: surveyOf(topic), partition, leader: described.partitions[partition]!.leader, position, window: new DedupWindow(windowSize) };
+        const state: PartitionState = { topic, topicId: described.id, survey: surveyOf(topic), partition, leader: described.partitions[partition]!.leader, position, window: new DedupWindow(windowSize), buffered: [], fetchFrom: position };
         states.push(state);
         from.set(state, DedupWindow.from(windowSize, position, start));
       }
@@ -128,39 +140,53 @@ export class LogPartitions {
 
   /**
    * The next batch: at most `maxAlerts` alerts and about `maxBytes`, from the owned partitions in
-   * turn. Duplicates (by the windows) and records that are not alerts are passed over, their
-   * offsets moving with the batch. The windows take the batch's records; the positions move only
-   * when `confirm` says the batch committed.
+   * turn (each batch starts one partition further, so that none waits on the others' backlog).
+   * Duplicates (by the windows) and records that are not alerts are passed over, their offsets
+   * moving with the batch. The windows take the batch's records; the positions move only when
+   * `confirm` says the batch committed.
    */
   async read(maxAlerts: number, maxBytes: number, waitMs: number): Promise<LogBatch> {
     const batch: LogBatch = { alerts: [], places: [], duplicates: 0, refused: [], offsets: [] };
     let bytes = 0;
-    for (const [node, list] of byLeader(this.#states)) {
-      if (batch.alerts.length >= maxAlerts || bytes >= maxBytes) break;
-      const fetched = await fetchPartitions(this.#reader, node, list.map((s) => position(s)), { maxWaitTime: waitMs, partitionMaxBytes: FETCH_PARTITION_BYTES, log: this.#log });
+    const full = () => batch.alerts.length >= maxAlerts || bytes >= maxBytes;
+    await this.#fill(this.#states.some((s) => s.buffered.length > 0) ? 0 : waitMs);
+    const n = this.#states.length;
+    const first = n === 0 ? 0 : this.#turn++ % n;
+    for (let i = 0; i < n; i++) {
+      const s = this.#states[(first + i) % n]!;
+      let taken = 0;
+      for (const m of s.buffered) {
+        if (full()) break;
+        taken++;
+        const alert = this.#decode(s, m, batch);
+        if (alert === undefined) continue;
+        if (s.window.seen(m.offset, alert.alertId)) {
+          batch.duplicates++;
+          continue;
+        }
+        batch.alerts.push(alert);
+        batch.places.push({ topic: m.topic, partition: m.partition, offset: m.offset });
+        bytes += alert.wire.length;
+      }
+      if (taken > 0) s.buffered = s.buffered.slice(taken);
+      const next = s.buffered[0]?.offset ?? s.fetchFrom;
+      if (next > s.position) batch.offsets.push({ topic: s.topic, partition: s.partition, offset: next });
+    }
+    return batch;
+  }
+
+  /** Fetches the partitions whose buffer is empty, from where their last fetch ended. */
+  async #fill(waitMs: number): Promise<void> {
+    const empty = this.#states.filter((s) => s.buffered.length === 0);
+    for (const [node, list] of byLeader(empty)) {
+      const fetched = await fetchPartitions(this.#reader, node, list.map((s) => ({ topic: s.topic, topicId: s.topicId, partition: s.partition, offset: s.fetchFrom })), { maxWaitTime: waitMs, partitionMaxBytes: FETCH_PARTITION_BYTES, log: this.#log });
       for (const part of fetched) {
         const s = list.find((x) => x.partition === part.partition && x.topic === part.topic)!;
         if (part.error !== 'NONE') throw new FinkError(`fetching ${s.topic}/${s.partition} failed: ${part.error}`, { code: 'FINK_KAFKA' });
-        let next = part.next;
-        for (const m of part.messages) {
-          if (batch.alerts.length >= maxAlerts || bytes >= maxBytes) {
-            next = m.offset;
-            break;
-          }
-          const alert = this.#decode(s, m, batch);
-          if (alert === undefined) continue;
-          if (s.window.seen(m.offset, alert.alertId)) {
-            batch.duplicates++;
-            continue;
-          }
-          batch.alerts.push(alert);
-          batch.places.push({ topic: m.topic, partition: m.partition, offset: m.offset });
-          bytes += alert.wire.length;
-        }
-        if (next > s.position) batch.offsets.push({ topic: s.topic, partition: s.partition, offset: next });
+        s.buffered = part.messages;
+        if (part.next > s.fetchFrom) s.fetchFrom = part.next;
       }
     }
-    return batch;
   }
 
   #decode(s: PartitionState, m: ConsumedMessage, batch: LogBatch): LoggedAlert | undefined {
@@ -181,10 +207,6 @@ export class LogPartitions {
       if (s !== undefined) s.position = o.offset;
     }
   }
-}
-
-function position(s: PartitionState): FetchPosition {
-  return { topic: s.topic, topicId: s.topicId, partition: s.partition, offset: s.position };
 }
 
 function byLeader(states: readonly PartitionState[]): Map<number, PartitionState[]> {
