@@ -22,7 +22,7 @@ import { buildBatch, DEFAULT_MAX_MESSAGE_BYTES, type TopicTarget } from './batch
 import { BrokerWatch } from './brokers.ts';
 import { loadFilters } from './filters.ts';
 import { groupLag, scienceTopicsPresent, UNTIL_CAUGHT_UP_QUIET_MS } from './group-lag.ts';
-import { LogPartitions, type LogBatch } from './group-batches.ts';
+import { LeaderMovedError, LogPartitions, type LogBatch } from './group-batches.ts';
 import { GroupMember, REBALANCE_TIMEOUT_MS, type Assignment } from './group-member.ts';
 import { Metrics } from './metrics.ts';
 import { SchemaFiles } from './schema-files.ts';
@@ -97,7 +97,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         if (Date.now() - lookedForTopics > TOPIC_LOOK_MS) {
           lookedForTopics = Date.now();
           await followTopics(parts, [...byTopic.keys()]);
-          if (parts.member.topics.length > 0) metrics.lag = await groupLag(parts.reader, parts.member, [...byTopic.keys()]);
+          if (parts.member.topics.length > 0) metrics.lag = await groupLag(parts.settings.connection, parts.reader, parts.member, [...byTopic.keys()]);
         }
         outage.recovered();
         await brokers.tick();
@@ -130,7 +130,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         owned = undefined;
         targets = undefined;
         if (err instanceof GroupFencedError) refused = { generationId: err.group.generationId, memberId: err.group.memberId, at: Date.now() };
-        const wait = err instanceof GroupFencedError ? fencedByGroup(parts, err) : afterFailure(err, settings, outage, metrics, log);
+        const wait = err instanceof GroupFencedError ? fencedByGroup(parts, err) : err instanceof LeaderMovedError ? leaderMoved(parts, err) : afterFailure(err, settings, outage, metrics, log);
         if (await parts.session.close()) metrics.transactionsAborted++;
         await pause(wait, options.signal);
       }
@@ -191,7 +191,7 @@ async function takePartitions(parts: Parts, assignment: Assignment): Promise<Log
 
 /** Subscribes to the science topics that exist now (a topic created later is picked up on a later look). */
 async function followTopics(parts: Parts, topics: readonly string[]): Promise<void> {
-  const present = await scienceTopicsPresent(parts.reader, topics);
+  const present = await scienceTopicsPresent(parts.settings.connection, topics);
   const missing = present.filter((t) => !parts.member.topics.includes(t));
   if (missing.length === 0) return;
   parts.log('info', 'following science topics', { topics: present.join(','), group: parts.group });
@@ -200,7 +200,7 @@ async function followTopics(parts: Parts, topics: readonly string[]): Promise<vo
 
 /** Since when the group's lag on every science partition has been zero (undefined: it is not). */
 async function caughtUp(parts: Parts, topics: readonly string[], since: number | undefined): Promise<number | undefined> {
-  const lag = await groupLag(parts.reader, parts.member, topics);
+  const lag = await groupLag(parts.settings.connection, parts.reader, parts.member, topics);
   parts.metrics.lag = lag;
   if (lag > 0) return undefined;
   return since ?? Date.now();
@@ -228,6 +228,12 @@ async function currentAssignment(parts: Parts, refused: Refused | undefined): Pr
     await parts.member.rejoin();
   }
   return undefined;
+}
+
+/** A second for the cluster's metadata to name the new leaders, then the partitions are taken again. */
+function leaderMoved(parts: Parts, err: LeaderMovedError): number {
+  parts.log('info', 'a leader of the science log moved: the partitions are taken again from their committed offsets', { group: parts.group, reason: err.message });
+  return 1000;
 }
 
 function fencedByGroup(parts: Parts, err: GroupFencedError): number {
