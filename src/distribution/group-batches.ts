@@ -6,7 +6,7 @@
 import { ListOffsetTimestamps, type Consumer } from '@platformatic/kafka';
 import type { Survey } from '../alert/survey.ts';
 import { FinkError } from '../errors.ts';
-import { fetchPartitions, type ConsumedMessage } from '../kafka/topic-reader.ts';
+import { fetchPartitions, type ConsumedMessage, type FetchPosition } from '../kafka/topic-reader.ts';
 import type { TopicOffset } from '../kafka/txn-offsets.ts';
 import type { Logger } from '../log.ts';
 import { decodeLogAlert, LogRecordError, type LoggedAlert } from '../sciencedb/log-format.ts';
@@ -60,6 +60,30 @@ export interface LogBatch {
  * a record batch larger than that still comes whole.
  */
 const FETCH_PARTITION_BYTES = 1 << 20;
+
+/**
+ * A partition's leader is not where this member thought (a broker left or came back): the member
+ * takes its partitions again, with fresh metadata, from the committed offsets. Thrown for a fetch
+ * to a broker the client no longer lists, and for a partition answered NOT_LEADER_OR_FOLLOWER and
+ * the like; without it a broker lost stopped the instances ('Cannot find broker with node id 2').
+ */
+export class LeaderMovedError extends Error {}
+
+const LEADER_MOVED = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'REPLICA_NOT_AVAILABLE']);
+
+/** fetchPartitions from a partition's leader, a leader that moved said so (LeaderMovedError). */
+async function fetchFromLeader(reader: Consumer, node: number, wanted: FetchPosition[], options: Parameters<typeof fetchPartitions>[3]): Promise<Awaited<ReturnType<typeof fetchPartitions>>> {
+  let fetched: Awaited<ReturnType<typeof fetchPartitions>>;
+  try {
+    fetched = await fetchPartitions(reader, node, wanted, options);
+  } catch (err) {
+    if (err instanceof Error && /Cannot find broker with node id/.test(err.message)) throw new LeaderMovedError(`node ${node}, the leader of ${wanted.map(where).join(', ')}, is no longer a broker of the cluster`);
+    throw err;
+  }
+  const moved = fetched.find((part) => LEADER_MOVED.has(part.error));
+  if (moved !== undefined) throw new LeaderMovedError(`${moved.topic}/${moved.partition}: ${moved.error} from node ${node}`);
+  return fetched;
+}
 
 function where(m: { topic: string; partition: number; offset: bigint }): string {
   return `${m.topic}/${m.partition} offset ${m.offset}`;
@@ -117,7 +141,7 @@ export class LogPartitions {
       const open = this.#states.filter((s) => cursor.get(s)! < s.position);
       if (open.length === 0) return;
       for (const [node, list] of byLeader(open)) {
-        const fetched = await fetchPartitions(this.#reader, node, list.map((s) => ({ topic: s.topic, topicId: s.topicId, partition: s.partition, offset: cursor.get(s)! })), { maxWaitTime: 100, partitionMaxBytes: FETCH_PARTITION_BYTES, log: this.#log });
+        const fetched = await fetchFromLeader(this.#reader, node, list.map((s) => ({ topic: s.topic, topicId: s.topicId, partition: s.partition, offset: cursor.get(s)! })), { maxWaitTime: 100, partitionMaxBytes: FETCH_PARTITION_BYTES, log: this.#log });
         for (const part of fetched) {
           const s = list.find((x) => x.partition === part.partition && x.topic === part.topic)!;
           if (part.error === 'OFFSET_OUT_OF_RANGE') {
@@ -179,7 +203,7 @@ export class LogPartitions {
   async #fill(waitMs: number): Promise<void> {
     const empty = this.#states.filter((s) => s.buffered.length === 0);
     for (const [node, list] of byLeader(empty)) {
-      const fetched = await fetchPartitions(this.#reader, node, list.map((s) => ({ topic: s.topic, topicId: s.topicId, partition: s.partition, offset: s.fetchFrom })), { maxWaitTime: waitMs, partitionMaxBytes: FETCH_PARTITION_BYTES, log: this.#log });
+      const fetched = await fetchFromLeader(this.#reader, node, list.map((s) => ({ topic: s.topic, topicId: s.topicId, partition: s.partition, offset: s.fetchFrom })), { maxWaitTime: waitMs, partitionMaxBytes: FETCH_PARTITION_BYTES, log: this.#log });
       for (const part of fetched) {
         const s = list.find((x) => x.partition === part.partition && x.topic === part.topic)!;
         if (part.error !== 'NONE') throw new FinkError(`fetching ${s.topic}/${s.partition} failed: ${part.error}`, { code: 'FINK_KAFKA' });

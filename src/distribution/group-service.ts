@@ -22,7 +22,7 @@ import { buildBatch, DEFAULT_MAX_MESSAGE_BYTES, type TopicTarget } from './batch
 import { BrokerWatch } from './brokers.ts';
 import { loadFilters } from './filters.ts';
 import { groupLag, scienceTopicsPresent, UNTIL_CAUGHT_UP_QUIET_MS } from './group-lag.ts';
-import { LogPartitions, type LogBatch } from './group-batches.ts';
+import { LeaderMovedError, LogPartitions, type LogBatch } from './group-batches.ts';
 import { GroupMember, REBALANCE_TIMEOUT_MS, type Assignment } from './group-member.ts';
 import { Metrics } from './metrics.ts';
 import { SchemaFiles } from './schema-files.ts';
@@ -130,7 +130,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         owned = undefined;
         targets = undefined;
         if (err instanceof GroupFencedError) refused = { generationId: err.group.generationId, memberId: err.group.memberId, at: Date.now() };
-        const wait = err instanceof GroupFencedError ? fencedByGroup(parts, err) : afterFailure(err, settings, outage, metrics, log);
+        const wait = err instanceof GroupFencedError ? fencedByGroup(parts, err) : err instanceof LeaderMovedError ? leaderMoved(parts, err) : afterFailure(err, settings, outage, metrics, log);
         if (await parts.session.close()) metrics.transactionsAborted++;
         await pause(wait, options.signal);
       }
@@ -228,6 +228,12 @@ async function currentAssignment(parts: Parts, refused: Refused | undefined): Pr
     await parts.member.rejoin();
   }
   return undefined;
+}
+
+/** A second for the cluster's metadata to name the new leaders, then the partitions are taken again. */
+function leaderMoved(parts: Parts, err: LeaderMovedError): number {
+  parts.log('info', 'a leader of the science log moved: the partitions are taken again from their committed offsets', { group: parts.group, reason: err.message });
+  return 1000;
 }
 
 function fencedByGroup(parts: Parts, err: GroupFencedError): number {

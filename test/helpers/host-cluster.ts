@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { nodeLayout, type NodeLayout } from '../../src/cluster/layout.ts';
 import { runningPid } from '../../src/cluster/processes.ts';
-import type { Host, TestHosts } from './hosts.ts';
+import type { Host, HostProcess, TestHosts } from './hosts.ts';
 import { tempDir } from './temp.ts';
 import { waitFor } from './wait.ts';
 
@@ -137,4 +137,83 @@ export async function partitioned<T>(hosts: TestHosts, host: Host, ms: number, d
   } finally {
     hosts.restore(host);
   }
+}
+
+/** A record as kcat read it, its key and value as bytes. */
+export interface HostRecord {
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+/** kcat's header of a record before its key and value: partition, offset, key length, value length (-1: null). */
+const RECORD_HEADER = /^(\d+) (\d+) (-?\d+) (-?\d+)$/;
+
+/**
+ * Every committed record of `topic`, read by kcat on `host` at read_committed, key and value as
+ * bytes (binary values such as Avro datums): each record is a header line with the lengths, then
+ * exactly that many bytes of key and of value, so that no byte of a value can be taken for a delimiter.
+ */
+export function readCommittedRecordsFrom(hosts: TestHosts, host: Host, servers: string, topic: string): HostRecord[] {
+  const args = ['-b', servers, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_committed', '-f', '%p %o %K %S\n%k%s\n'];
+  const run = hosts.runBytes(host, 'kcat', args);
+  assert.ok(run.error === undefined && run.status === 0, `kcat -C -t ${topic} on ${host.address}: ${run.error?.message ?? ''}${run.stderr.toString()}`);
+  const out = run.stdout;
+  const records: HostRecord[] = [];
+  for (let at = 0; at < out.length; ) {
+    const eol = out.indexOf(0x0a, at);
+    const header = RECORD_HEADER.exec(out.subarray(at, eol).toString('latin1'));
+    assert.ok(eol >= 0 && header !== null, `kcat -C -t ${topic}: no record header at byte ${at} of ${out.length}`);
+    const [keyLength, valueLength] = [Number(header[3]), Number(header[4])];
+    const keyAt = eol + 1;
+    const valueAt = keyAt + Math.max(keyLength, 0);
+    const end = valueAt + Math.max(valueLength, 0);
+    assert.equal(out[end], 0x0a, `kcat -C -t ${topic}: record at ${header[1]}/${header[2]} not followed by its delimiter`);
+    records.push({
+      partition: Number(header[1]),
+      offset: BigInt(header[2]!),
+      key: keyLength < 0 ? null : Buffer.from(out.subarray(keyAt, valueAt)),
+      value: valueLength < 0 ? null : Buffer.from(out.subarray(valueAt, end)),
+    });
+    at = end + 1;
+  }
+  return records;
+}
+
+/** A kcat on `host` following `topic` from its end, printing `partition offset` per record; at read_committed unless `uncommitted`. */
+export function followFrom(hosts: TestHosts, host: Host, servers: string, topic: string, uncommitted = false): HostProcess {
+  const isolation = uncommitted ? 'read_uncommitted' : 'read_committed';
+  return hosts.spawn(host, 'kcat', ['-b', servers, '-C', '-t', topic, '-o', 'end', '-q', '-X', `isolation.level=${isolation}`, '-f', '%p %o\n']);
+}
+
+/** The highest offset per partition among `partition offset` lines (a follower's output). */
+export function highestOffsets(lines: string): Map<number, bigint> {
+  const highest = new Map<number, bigint>();
+  for (const m of lines.matchAll(/^(\d+) (\d+)$/gm)) {
+    const [p, o] = [Number(m[1]), BigInt(m[2]!)];
+    if ((highest.get(p) ?? -1n) < o) highest.set(p, o);
+  }
+  return highest;
+}
+
+/**
+ * Per partition of `topic`, the offset past its last record (read_uncommitted, so an open
+ * transaction's records count), read by kcat on `host`: a record at or past it was written later.
+ * The last hundred offsets are read, not only the last one, which may be a transaction's marker.
+ */
+export async function endOffsetsFrom(hosts: TestHosts, host: Host, servers: string, topic: string, partitions: number): Promise<bigint[]> {
+  const last = hosts.spawn(host, 'kcat', ['-b', servers, '-C', '-t', topic, '-o', '-100', '-e', '-q', '-f', '%p %o\n']);
+  const status = await last.exited;
+  assert.equal(status, 0, `kcat -C -t ${topic} -o -100 on ${host.address}: ${last.output()}`);
+  const highest = highestOffsets(last.output());
+  return Array.from({ length: partitions }, (_, p) => (highest.get(p) ?? -1n) + 1n);
+}
+
+/** How many records of `topic` kcat on `host` reads at read_committed (without blocking the test's event loop). */
+export async function countCommittedFrom(hosts: TestHosts, host: Host, servers: string, topic: string): Promise<number> {
+  const read = hosts.spawn(host, 'kcat', ['-b', servers, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_committed', '-f', '%o\n']);
+  const status = await read.exited;
+  assert.equal(status, 0, `kcat -C -t ${topic} on ${host.address}: ${read.output()}`);
+  return read.output().split('\n').filter((l) => /^\d+$/.test(l)).length;
 }

@@ -52,6 +52,8 @@ export interface TestHosts {
   names: () => string[];
   /** Runs a command in a host to its end. */
   run: (host: Host, command: string, args: string[], options?: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }) => SpawnSyncReturns<string>;
+  /** The same, its output as bytes (a reader of binary records). */
+  runBytes: (host: Host, command: string, args: string[], options?: { timeoutMs?: number }) => SpawnSyncReturns<Buffer>;
   /** Starts a long-running command in a host. */
   spawn: (host: Host, command: string, args: string[], env?: NodeJS.ProcessEnv) => HostProcess;
   /** `fink` or `fink_kafka` ARGS in a host, as a user would run it there (Node 24, the service's flags), with configuration overrides. */
@@ -204,6 +206,9 @@ export function makeHosts(count: number): TestHosts {
     names: () => [bridge, ...hosts.flatMap((h) => [h.netns, h.veth])],
     run(host, command, args, options = {}) {
       return spawnSync('ip', ['netns', 'exec', host.netns, command, ...args], { encoding: 'utf8', input: options.input, env: options.env ?? testEnv({}), timeout: options.timeoutMs ?? 300_000, maxBuffer: 256 << 20 });
+    },
+    runBytes(host, command, args, options = {}) {
+      return spawnSync('ip', ['netns', 'exec', host.netns, command, ...args], { env: testEnv({}), timeout: options.timeoutMs ?? 300_000, maxBuffer: 1 << 30 });
     },
     spawn: spawnIn,
     spawnCli: (host, command, args, overrides) => spawnIn(host, process.execPath, cliArgs(command, args), testEnv(overrides)),
