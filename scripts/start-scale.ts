@@ -114,7 +114,7 @@ async function caughtUp(connection: KafkaConnection, prefix: string): Promise<vo
     await until('the group\'s lag to reach 0', async () => {
       let lag: bigint;
       try {
-        lag = (await partitionLags(reader, committed, topics)).reduce((sum, p) => sum + p.lag, 0n);
+        lag = (await partitionLags(connection, reader, committed, topics)).reduce((sum, p) => sum + p.lag, 0n);
       } catch (err) {
         // Offsets in a transaction still open (fink-scale-a's last, until its transaction timeout) are not read; asked again.
         if (!errorIds(err).includes('UNSTABLE_OFFSET_COMMIT')) throw err;
