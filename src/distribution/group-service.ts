@@ -33,6 +33,15 @@ import { planWaves } from './waves.ts';
 import { WireSchemas } from './wire.ts';
 
 const SURVEYS: readonly Survey[] = ['ztf', 'lsst'];
+/**
+ * The transaction timeout of a member: a member that dies holds the offsets of its partitions in its
+ * open transaction, and the new owner's stable read of the committed offsets waits until the
+ * coordinator aborts it. With the single instance's 30 s, a SIGKILLed member's partitions flowed
+ * again 20 to 36 s after the kill; with 10 s, about when its session (10 s) has expired and they are
+ * handed over. A member's transaction is open only while a built batch is sent and committed
+ * (well under a second here); one that takes longer is aborted by the coordinator and sent again.
+ */
+const GROUP_TRANSACTION_TIMEOUT_MS = 10_000;
 /** How often a member looks for science topics that did not exist yet, and measures the group's lag. */
 const TOPIC_LOOK_MS = 5000;
 
@@ -67,7 +76,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
     group: settings.group,
     log,
     metrics,
-    session: new TransactionalSession({ connection: settings.connection, transactionalId: settings.id, clientId: `fink-distribution-${settings.id}`, compression: settings.compression }),
+    session: new TransactionalSession({ connection: settings.connection, transactionalId: settings.id, clientId: `fink-distribution-${settings.id}`, compression: settings.compression, transactionTimeoutMs: GROUP_TRANSACTION_TIMEOUT_MS }),
     member: new GroupMember(settings.connection, settings.group, settings.id, log),
     reader: newPartitionReader(settings.connection, `fink-distribution-${settings.id}-reader`),
     schemas,

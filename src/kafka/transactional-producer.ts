@@ -40,7 +40,11 @@ export function producerIdentity(producer: BufferProducer): ProducerIdentity | u
 }
 
 
-export function createTransactionalProducer(connection: KafkaConnection, transactionalId: string, clientId: string, compression: Compression = 'lz4'): BufferProducer {
+/**
+ * `transactionTimeoutMs`: the coordinator aborts a transaction of this producer open longer (the
+ * client sends its request timeout as the transaction timeout, so it is both).
+ */
+export function createTransactionalProducer(connection: KafkaConnection, transactionalId: string, clientId: string, compression: Compression = 'lz4', transactionTimeoutMs = TRANSACTION_TIMEOUT_MS): BufferProducer {
   const producer: BufferProducer = new Producer({
     clientId,
     ...connection,
@@ -50,7 +54,7 @@ export function createTransactionalProducer(connection: KafkaConnection, transac
     producerEpoch: -1,
     acks: ProduceAcks.ALL,
     compression,
-    timeout: TRANSACTION_TIMEOUT_MS,
+    timeout: transactionTimeoutMs,
     // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
     // written (milliseconds): retry soon, as Java's producer does. Longer outages are the
     // caller's business, with its own backoff.

@@ -27,6 +27,8 @@ export interface SessionOptions {
   transactionalId: string;
   clientId: string;
   compression?: Compression;
+  /** How long the coordinator lets a transaction of this session stay open (default TRANSACTION_TIMEOUT_MS). */
+  transactionTimeoutMs?: number;
 }
 
 export class TransactionalSession {
@@ -59,12 +61,12 @@ export class TransactionalSession {
    * coordinator aborts such a transaction with a new epoch.
    */
   async open(): Promise<void> {
-    const { connection, transactionalId, clientId, compression } = this.#options;
-    const producer = createTransactionalProducer(connection, transactionalId, clientId, compression);
+    const { connection, transactionalId, clientId, compression, transactionTimeoutMs = TRANSACTION_TIMEOUT_MS } = this.#options;
+    const producer = createTransactionalProducer(connection, transactionalId, clientId, compression, transactionTimeoutMs);
     this.#producer = producer;
     if (this.#identity !== undefined) {
       const now = await describeTransaction(producer, transactionalId);
-      const timedOut = this.#firstSendAt !== undefined && Date.now() - this.#firstSendAt > TRANSACTION_TIMEOUT_MS;
+      const timedOut = this.#firstSendAt !== undefined && Date.now() - this.#firstSendAt > transactionTimeoutMs;
       const known = this.#identity;
       const explained = now === undefined || (now.producerId === known.producerId && now.producerEpoch <= known.producerEpoch + (timedOut ? 1 : 0));
       if (!explained) throw new FencedError(transactionalId);
