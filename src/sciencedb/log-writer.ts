@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Survey } from '../alert/survey.ts';
 import { FinkError } from '../errors.ts';
-import { classifyKafkaError, unreachableError } from '../kafka/errors.ts';
+import { classifyKafkaError, errorIds, unreachableError } from '../kafka/errors.ts';
 import { partitionOf } from '../kafka/partitioner.ts';
 import type { TopicSettings } from '../kafka/topics.ts';
 import { TransactionalSession, type Message } from '../kafka/transactional-session.ts';
@@ -24,6 +24,10 @@ import type { NewAlert } from './store.ts';
 
 /** How long a new writer waits for a transaction coordinator that is being elected or loading (a fresh cluster). */
 const COORDINATOR_DEADLINE_MS = 60_000;
+/** How long a writer whose cluster answered before retries a write through a broker lost (leaders and coordinators move). */
+const OUTAGE_DEADLINE_MS = 300_000;
+/** Answers of a cluster that is moving leaders, replicas or coordinators after a broker left: a write asked again goes through. */
+const PASSING = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS', 'UNKNOWN_TOPIC_OR_PARTITION']);
 
 /**
  * A transactional id of its own for every writer process. A transactional id fences: a producer
@@ -48,6 +52,8 @@ export interface LogWriterOptions {
    * partition, so that the one that lost the partition cannot commit after the new one started.
    */
   transactionalId?: string;
+  /** Told when a write is asked again through a broker lost (`onRetry(reason, waitMs)`). */
+  onRetry?: (reason: string, waitMs: number) => void;
 }
 
 export class ScienceLogWriter {
@@ -55,6 +61,7 @@ export class ScienceLogWriter {
   #session: TransactionalSession;
   readonly #role: string;
   readonly #onCreated: (topic: string, settings: TopicSettings) => void;
+  readonly #onRetry: (reason: string, waitMs: number) => void;
   readonly transactionalId: string;
   /** The id is the process's own: no other writer can fence this one. */
   readonly #ownId: boolean;
@@ -64,10 +71,13 @@ export class ScienceLogWriter {
   readonly #schemasWritten = new Set<string>();
   /** Sent in the transaction in flight: written once it commits, forgotten if it aborts. */
   readonly #schemasPending = new Set<string>();
+  /** A write of this writer committed: the cluster is there, and a broker lost is waited out. */
+  #answered = false;
 
   constructor(settings: ScienceLogSettings, options: LogWriterOptions) {
     this.#settings = settings;
     this.#onCreated = options.onCreated ?? (() => {});
+    this.#onRetry = options.onRetry ?? (() => {});
     this.#role = options.role;
     this.transactionalId = options.transactionalId ?? writerTransactionalId(options.role);
     this.#ownId = options.transactionalId === undefined;
@@ -81,14 +91,34 @@ export class ScienceLogWriter {
    */
   async write(alerts: readonly NewAlert[], extra: readonly Message[] = []): Promise<number> {
     if (alerts.length === 0 && extra.length === 0) return 0;
-    try {
-      await this.send(alerts, extra);
-      await this.commit();
-    } catch (err) {
-      await this.abort();
-      throw this.#named(err);
+    const deadline = Date.now() + OUTAGE_DEADLINE_MS;
+    for (let backoff = 500; ; backoff = Math.min(backoff * 2, 5000)) {
+      try {
+        await this.send(alerts, extra);
+        await this.commit();
+        this.#answered = true;
+        return alerts.length;
+      } catch (err) {
+        await this.abort();
+        if (!this.#passing(err) || Date.now() + backoff > deadline) throw this.#named(err);
+        this.#onRetry(`${(err as Error).message} (${errorIds(err).join(', ') || 'no answer'})`, backoff);
+        await sleep(backoff);
+      }
     }
-    return alerts.length;
+  }
+
+  /**
+   * Whether a failed write is asked again: for a writer of its own id (ingest, simulate) whose
+   * cluster answered before, when a broker went away or the cluster is moving what it led (a broker
+   * of three SIGKILLed stopped `fink simulate` with "Kafka does not answer"). A Kafka that never
+   * answered is named at once. A commit whose answer was lost may have committed: the write asked
+   * again is then in the log twice, side by side, which the distribution's dedup window passes
+   * over. A writer of a shared id (stream2science) decides itself, from its positions.
+   */
+  #passing(err: unknown): boolean {
+    if (!this.#ownId || !this.#answered || err instanceof FinkError) return false;
+    const failure = classifyKafkaError(err);
+    return failure === 'unreachable' || failure === 'settling' || (failure === 'answered' && errorIds(err).every((id) => PASSING.has(id)));
   }
 
   /**

@@ -26,7 +26,8 @@ export function openStore(config: Config, role: string, onCreated?: (topic: stri
     return { store: new ScienceWriter(dir), kind: 'sqlite', where: dir, writeBytes: undefined };
   }
   const settings = scienceLogSettings(config);
-  const writer = new ScienceLogWriter(settings, { role, ...(onCreated === undefined ? {} : { onCreated }) });
+  const onRetry = (reason: string, waitMs: number) => process.stderr.write(`fink ${role}: the science log's write failed (${reason}): asked again in ${(waitMs / 1000).toFixed(1)} s (a broker of the cluster lost; for up to 5 minutes)\n`);
+  const writer = new ScienceLogWriter(settings, { role, onRetry, ...(onCreated === undefined ? {} : { onCreated }) });
   const store = new GatheredWrites(writer, settings.transactionBytes);
   const where = `the science log (topics ${settings.prefix}<survey>) at ${settings.connection.bootstrapBrokers.join(',')}`;
   return { store, kind: 'kafka', where, writeBytes: settings.transactionBytes };

@@ -24,6 +24,8 @@ import { testEnv } from '../helpers/cli.ts';
 import { FINK_DATA, LSST_SAMPLES, realDataPresent, ZTF_DATA } from '../helpers/data.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { haveKcat, kcatReadCommitted } from '../helpers/readers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { portIsFree } from '../../src/cluster/processes.ts';
 
 const KEYS = { SCIENCE_PARTITIONS: '5', SCIENCE_RETENTION_MS: '123456789', SCIENCE_RETENTION_BYTES: '536870912', DISTRIBUTION_MAX_MESSAGE_BYTES: '10485760' };
 
@@ -231,6 +233,33 @@ describe('the science log writer on a real Kafka', { timeout: 900_000 }, () => {
     const values = (await readAll(settings, schemaTopic('extra_'))).filter((m) => m.key!.toString() === 'position').map((m) => m.value!.toString());
     assert.deepEqual(values, ['1']);
     assert.equal((await readAll(settings, scienceTopic('extra_', 'ztf'))).length, 2);
+  });
+
+  test('a writer whose cluster answered goes on through its broker killed and started again: the write waits, then every alert is there', async () => {
+    const settings = settingsOf(cluster.env, 'outage_');
+    const first = simulated('ztf', 5, 21);
+    const second = simulated('ztf', 6, 22);
+    const retries: string[] = [];
+    const writer = new ScienceLogWriter(settings, { role: 'test', onRetry: (reason) => retries.push(reason) });
+    try {
+      assert.equal(await writer.write(first), 5);
+      await cluster.killBroker(0);
+      const writing = writer.write(second);
+      // Observed below; without this, a rejection before the broker is back would be unhandled meanwhile.
+      writing.catch(() => {});
+      await waitFor('the write asked again while the broker is away', () => retries.length > 0, { timeoutMs: 300_000 });
+      const [host, port] = cluster.bootstrap.split(':') as [string, string];
+      // The killed broker's listener is released as its last threads end, a moment after the process.
+      await waitFor("the killed broker's port free", () => portIsFree(host, Number(port)), { timeoutMs: 120_000 });
+      await cluster.revive();
+      assert.equal(await writing, 6);
+    } finally {
+      await writer.close();
+    }
+    assert.ok(retries.length > 0, 'the write was asked again while the broker was away');
+    const ids = new Set((await readAll(settings, scienceTopic('outage_', 'ztf'))).map((m) => String(decodeLogAlert('ztf', m.value!, 'test').alertId)));
+    // A commit whose answer was lost may be in the log twice: the set of alerts is what must hold.
+    assert.deepEqual([...ids].sort(), [...first, ...second].map((a) => String(a.alertId)).sort());
   });
 
   test('two writers at once on one host never fence each other', async () => {
