@@ -27,6 +27,8 @@ export const FINK_CODES = [
   /** A night's store replaced while it was being read. */
   'FINK_STORE_REPLACED',
   'FINK_BAD_LOG_RECORD',
+  'FINK_GROUP_FENCED',
+  'FINK_LEADER_MOVED',
   /** A schema that a stored alert names and the science database does not hold. */
   'FINK_SCHEMA_MISSING',
   /** Kafka, or the running of a cluster, failed. */

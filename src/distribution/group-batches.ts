@@ -67,7 +67,12 @@ const FETCH_PARTITION_BYTES = 1 << 20;
  * to a broker the client no longer lists, and for a partition answered NOT_LEADER_OR_FOLLOWER and
  * the like; without it a broker lost stopped the instances ('Cannot find broker with node id 2').
  */
-export class LeaderMovedError extends Error {}
+export class LeaderMovedError extends FinkError {
+  constructor(message: string) {
+    super(message, { code: 'FINK_LEADER_MOVED' });
+    this.name = 'LeaderMovedError';
+  }
+}
 
 const LEADER_MOVED = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'REPLICA_NOT_AVAILABLE']);
 

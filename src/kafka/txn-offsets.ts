@@ -40,10 +40,11 @@ export class GroupFencedError extends FinkError {
   readonly reasons: string[];
   /** The generation refused. */
   readonly group: GroupMetadata;
-  constructor(group: GroupMetadata, reasons: string[]) {
-    super(`the group coordinator of ${group.groupId} refused the offsets of generation ${group.generationId} (${reasons.join(', ')}): this member's partitions moved`, { code: 'FINK_FENCED' });
+  constructor(group: GroupMetadata, reasons: readonly string[] | string) {
+    const list = typeof reasons === 'string' ? [reasons] : [...reasons];
+    super(`the group coordinator of ${group.groupId} refused the offsets of generation ${group.generationId} (${list.join(', ')}): this member's partitions moved`, { code: 'FINK_GROUP_FENCED' });
     this.name = 'GroupFencedError';
-    this.reasons = reasons;
+    this.reasons = list;
     this.group = group;
   }
 }
