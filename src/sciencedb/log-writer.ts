@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Survey } from '../alert/survey.ts';
 import { FinkError } from '../errors.ts';
 import { classifyKafkaError, errorIds, unreachableError } from '../kafka/errors.ts';
+import { withAdmin } from '../kafka/client-options.ts';
 import { partitionOf } from '../kafka/partitioner.ts';
 import type { TopicSettings } from '../kafka/topics.ts';
 import { TransactionalSession, type Message } from '../kafka/transactional-session.ts';
@@ -71,7 +72,7 @@ export class ScienceLogWriter {
   readonly #schemasWritten = new Set<string>();
   /** Sent in the transaction in flight: written once it commits, forgotten if it aborts. */
   readonly #schemasPending = new Set<string>();
-  /** A write of this writer committed: the cluster is there, and a broker lost is waited out. */
+  /** The cluster answered this writer (a write committed, or a broker listed the topics): a broker lost is waited out. */
   #answered = false;
 
   constructor(settings: ScienceLogSettings, options: LogWriterOptions) {
@@ -100,7 +101,7 @@ export class ScienceLogWriter {
         return alerts.length;
       } catch (err) {
         await this.abort();
-        if (!this.#passing(err) || Date.now() + backoff > deadline) throw this.#named(err);
+        if (!(await this.#passing(err)) || Date.now() + backoff > deadline) throw this.#named(err);
         this.#onRetry(`${(err as Error).message} (${errorIds(err).join(', ') || 'no answer'})`, backoff);
         await sleep(backoff);
       }
@@ -108,17 +109,21 @@ export class ScienceLogWriter {
   }
 
   /**
-   * Whether a failed write is asked again: for a writer of its own id (ingest, simulate) whose
-   * cluster answered before, when a broker went away or the cluster is moving what it led (a broker
-   * of three SIGKILLed stopped `fink simulate` with "Kafka does not answer"). A Kafka that never
-   * answered is named at once. A commit whose answer was lost may have committed: the write asked
-   * again is then in the log twice, side by side, which the distribution's dedup window passes
-   * over. A writer of a shared id (stream2science) decides itself, from its positions.
+   * Whether a failed write is asked again: for a writer of its own id (ingest, simulate), when a
+   * broker went away or the cluster is moving what it led, and some broker of the cluster answers
+   * (a broker of three SIGKILLed stopped `fink simulate` with "Kafka does not answer": its leaders
+   * and coordinators were still listed on the dead one). A Kafka of which no broker answers is named
+   * at once. A commit whose answer was lost may have committed: the write asked again is then in the
+   * log twice, side by side, which the distribution's dedup window passes over. A writer of a shared
+   * id (stream2science) decides itself, from its positions.
    */
-  #passing(err: unknown): boolean {
-    if (!this.#ownId || !this.#answered || err instanceof FinkError) return false;
+  async #passing(err: unknown): Promise<boolean> {
+    if (!this.#ownId || err instanceof FinkError) return false;
     const failure = classifyKafkaError(err);
-    return failure === 'unreachable' || failure === 'settling' || (failure === 'answered' && errorIds(err).every((id) => PASSING.has(id)));
+    const passing = failure === 'unreachable' || failure === 'settling' || (failure === 'answered' && errorIds(err).every((id) => PASSING.has(id)));
+    if (!passing) return false;
+    this.#answered ||= await withAdmin(this.#settings.connection, (admin) => admin.listTopics()).then(() => true, () => false);
+    return this.#answered;
   }
 
   /**
