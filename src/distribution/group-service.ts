@@ -20,16 +20,15 @@ import { Progress } from '../service/progress.ts';
 import { pause } from '../pause.ts';
 import { buildBatch, DEFAULT_MAX_MESSAGE_BYTES, type TopicTarget } from './batch.ts';
 import { BrokerWatch } from './brokers.ts';
-import { loadFilters } from './filters.ts';
 import { groupLag, scienceTopicsPresent, UNTIL_CAUGHT_UP_QUIET_MS } from './group-lag.ts';
 import { LeaderMovedError, LogPartitions, type LogBatch } from './group-batches.ts';
 import { GroupMember, REBALANCE_TIMEOUT_MS, type Assignment } from './group-member.ts';
 import { Metrics } from './metrics.ts';
 import { SchemaFiles } from './schema-files.ts';
-import { afterFailure, prepareTopics, report, summarize, type DistributionOptions, type DistributionSummary } from './service.ts';
+import { afterFailure, plannedTopics, prepareTopics, report, summarize, type DistributionOptions, type DistributionSummary } from './service.ts';
 import type { DistributionSettings } from './settings.ts';
-import { planTopics, topicCompression } from './topics.ts';
-import { planWaves } from './waves.ts';
+import type { TopicPlan } from './topics.ts';
+import { planWaves } from '../kafka/waves.ts';
 import { WireSchemas } from './wire.ts';
 
 const SURVEYS: readonly Survey[] = ['ztf', 'lsst'];
@@ -64,10 +63,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
   const log = options.log ?? silentLogger;
   const metrics = options.metrics ?? new Metrics();
   const started = performance.now();
-  const plans = planTopics(settings.topics, await loadFilters(settings.topics.filtersDir));
-  metrics.declareTopics(plans.map((p) => p.topic));
-  const compressions = new Map(plans.map((p) => [p.topic, topicCompression(p, settings.compression, settings.lightCompression)]));
-  const compressionOf = (topic: string) => compressions.get(topic) ?? settings.compression;
+  const { plans, compressionOf } = await plannedTopics(settings, metrics);
   log('info', 'distribution starting', { id: settings.id, group: settings.group, topics: plans.map((p) => p.topic).join(','), batch: settings.batchSize, mode: options.untilCaughtUp === true ? 'until-caught-up' : 'continuous', dedup_window: settings.dedupWindow });
   const byTopic = new Map(SURVEYS.map((s) => [scienceTopic(settings.sciencePrefix, s), s]));
   const schemas = new LogSchemas(settings.connection, settings.sciencePrefix);
@@ -250,7 +246,7 @@ function fencedByGroup(parts: Parts, err: GroupFencedError): number {
   return 0;
 }
 
-async function topicTargets(session: TransactionalSession, plans: ReturnType<typeof planTopics>, limitOf: (topic: string) => number): Promise<TopicTarget[]> {
+async function topicTargets(session: TransactionalSession, plans: readonly TopicPlan[], limitOf: (topic: string) => number): Promise<TopicTarget[]> {
   const partitions = await session.partitionCounts(plans.map((p) => p.topic));
   return plans.map((plan) => ({ plan, partitions: partitions.get(plan.topic) ?? 1, maxMessageBytes: limitOf(plan.topic) }));
 }

@@ -8,6 +8,7 @@ import { appendRecord } from '../files.ts';
 import { classifyKafkaError, errorIds, unreachableError } from '../kafka/errors.ts';
 import { ensureTopic, messageLimits } from '../kafka/topics.ts';
 import { FencedError, TransactionalSession } from '../kafka/transactional-session.ts';
+import type { Compression } from '../kafka/transactional-producer.ts';
 import { openReader, StoreReplacedError, type AlertReader, type Checkpoint } from '../sciencedb/reader.ts';
 import { Outage } from '../service/outage.ts';
 import { Progress } from '../service/progress.ts';
@@ -20,7 +21,7 @@ import { Metrics } from './metrics.ts';
 import { SchemaFiles } from './schema-files.ts';
 import { sizedTopics, type DistributionSettings } from './settings.ts';
 import { planTopics, topicCompression, type TopicPlan } from './topics.ts';
-import { planWaves } from './waves.ts';
+import { planWaves } from '../kafka/waves.ts';
 import { WireSchemas } from './wire.ts';
 
 export interface DistributionOptions {
@@ -66,10 +67,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const log = options.log ?? silentLogger;
   const metrics = options.metrics ?? new Metrics();
   const started = performance.now();
-  const plans = planTopics(settings.topics, await loadFilters(settings.topics.filtersDir));
-  metrics.declareTopics(plans.map((p) => p.topic));
-  const compressions = new Map(plans.map((p) => [p.topic, topicCompression(p, settings.compression, settings.lightCompression)]));
-  const compressionOf = (topic: string) => compressions.get(topic) ?? settings.compression;
+  const { plans, compressionOf } = await plannedTopics(settings, metrics);
   log('info', 'distribution starting', { id: settings.id, topics: plans.map((p) => p.topic).join(','), batch: settings.batchSize, mode: options.untilCaughtUp === true ? 'until-caught-up' : 'continuous' });
 
   const reader = openReader(settings.scienceDbPath);
@@ -130,6 +128,14 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const summary = summarize(metrics, (performance.now() - started) / 1000, last);
   log('info', 'distribution stopped', { alerts: summary.alerts, batches: summary.batches, seconds: summary.seconds.toFixed(1), filter_errors: summary.filterErrors, skipped: summary.skipped, aborted_transactions: summary.abortedTransactions });
   return summary;
+}
+
+/** The topics the service fills (their filters loaded, declared to the metrics) and each one's compression. */
+export async function plannedTopics(settings: DistributionSettings, metrics: Metrics): Promise<{ plans: TopicPlan[]; compressionOf: (topic: string) => Compression }> {
+  const plans = planTopics(settings.topics, await loadFilters(settings.topics.filtersDir));
+  metrics.declareTopics(plans.map((p) => p.topic));
+  const compressions = new Map(plans.map((p) => [p.topic, topicCompression(p, settings.compression, settings.lightCompression)]));
+  return { plans, compressionOf: (topic) => compressions.get(topic) ?? settings.compression };
 }
 
 /**

@@ -7,13 +7,7 @@
 // write or `close` has flushed it, and an error of Kafka's comes from that call.
 import type { AlertStore } from './alert-store.ts';
 import type { ScienceLogWriter } from './log-writer.ts';
-import type { NewAlert } from './store.ts';
-
-function bytesOf(alerts: readonly NewAlert[]): number {
-  let bytes = 0;
-  for (const a of alerts) bytes += a.datum.length + (a.added?.datum.length ?? 0);
-  return bytes;
-}
+import { alertBytes, type NewAlert } from './store.ts';
 
 export class GatheredWrites implements AlertStore {
   readonly #writer: ScienceLogWriter;
@@ -30,7 +24,7 @@ export class GatheredWrites implements AlertStore {
 
   /** Takes `alerts` into the next transaction, first writing what is gathered if they would pass the bound. */
   async write(alerts: readonly NewAlert[]): Promise<number> {
-    const bytes = bytesOf(alerts);
+    const bytes = alertBytes(alerts);
     if (this.#bytes + bytes > this.#maxBytes || this.#pending.length + alerts.length > this.#maxAlerts) await this.flush();
     this.#pending.push(...alerts);
     this.#bytes += bytes;

@@ -22,7 +22,7 @@ import type { ScienceLogSettings } from './log-settings.ts';
 import { preparePositionsTopic, type LogTopic } from './log-topics.ts';
 import { ScienceLogWriter } from './log-writer.ts';
 import { positionKey, type AppliedMessages, type PositionedMessage, type UpstreamStore } from './positions.ts';
-import type { NewAlert, UpstreamPosition } from './store.ts';
+import { alertBytes, type NewAlert, type UpstreamPosition } from './store.ts';
 
 /** The transactional id of a group's writer: one per group, so that a second instance fences the first. */
 export function stream2scienceTransactionalId(group: string): string {
@@ -107,12 +107,6 @@ async function waitStable(connection: KafkaConnection, topic: string): Promise<v
   }
 }
 
-function bytesOf(alerts: readonly NewAlert[]): number {
-  let bytes = 0;
-  for (const a of alerts) bytes += a.datum.length + (a.added?.datum.length ?? 0);
-  return bytes;
-}
-
 /**
  * stream2science's store on the science log: messages applied in their order, in transactions of at
  * most `transactionBytes` of alerts (a message whole in one), each with the positions of the
@@ -174,7 +168,7 @@ export class LogPositionStore implements UpstreamStore {
       moved.clear();
     };
     for (const m of messages) {
-      const size = bytesOf(m.alerts);
+      const size = alertBytes(m.alerts);
       if (alerts.length > 0 && bytes + size > this.#settings.transactionBytes) await commit();
       alerts.push(...m.alerts);
       bytes += size;

@@ -20,7 +20,7 @@ import { TransactionalSession, type Message } from '../kafka/transactional-sessi
 import { encodeLogAlert, logKey } from './log-format.ts';
 import type { ScienceLogSettings } from './log-settings.ts';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, prepareSchemaTopic, prepareScienceTopic, type LogTopic } from './log-topics.ts';
-import { planWaves } from './log-waves.ts';
+import { planWaves } from '../kafka/waves.ts';
 import type { NewAlert } from './store.ts';
 
 /** How long a new writer waits for a transaction coordinator that is being elected or loading (a fresh cluster). */

@@ -171,6 +171,13 @@ export type NewAlert = AlertView & {
   added: { schemaId: string; schemaJson: string; datum: Uint8Array } | null;
 };
 
+/** The bytes of alerts' datums and added datums: what a transaction of them weighs. */
+export function alertBytes(alerts: readonly NewAlert[]): number {
+  let bytes = 0;
+  for (const a of alerts) bytes += a.datum.length + (a.added?.datum.length ?? 0);
+  return bytes;
+}
+
 type SqlValue = number | string | bigint | null;
 
 /** The typed columns' values of an alert, in STORE_COLUMNS order: null where its survey has no such field. */

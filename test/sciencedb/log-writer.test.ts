@@ -13,7 +13,7 @@ import { describeTopic } from '../../src/kafka/topics.ts';
 import type { Message } from '../../src/kafka/transactional-session.ts';
 import { decodeLogAlert, encodeLogAlert, schemaTopic, scienceTopic } from '../../src/sciencedb/log-format.ts';
 import { LOG_ENVELOPE_BYTES, scienceLogSettings, type ScienceLogSettings } from '../../src/sciencedb/log-settings.ts';
-import { planWaves, WAVE_BYTES } from '../../src/sciencedb/log-waves.ts';
+import { planWaves, WAVE_BYTES } from '../../src/kafka/waves.ts';
 import { ScienceLogWriter } from '../../src/sciencedb/log-writer.ts';
 import { logStats } from '../../src/sciencedb/log-stats.ts';
 import { readAlertFile, SchemaCache } from '../../src/sciencedb/decode.ts';

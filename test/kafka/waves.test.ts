@@ -1,7 +1,7 @@
 // The wave planner, without a broker: byte budgets per partition, order kept, nothing lost.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planWaves, RECORD_OVERHEAD_BYTES } from '../../src/distribution/waves.ts';
+import { planWaves, RECORD_OVERHEAD_BYTES } from '../../src/kafka/waves.ts';
 import type { Message } from '../../src/kafka/transactional-session.ts';
 
 function message(topic: string, partition: number, bytes: number, n: number): Message {
