@@ -5,6 +5,7 @@
 // them SIGKILLed under load; a writer of a partition whose new owner opened its writer cannot
 // commit; and the mode is refused without the science log.
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
@@ -21,7 +22,7 @@ import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import type { NewAlert } from '../../src/sciencedb/store.ts';
 import { runCli, spawnFink, testEnv, type FinkProcess } from '../helpers/cli.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { simulatedZtfAlerts, stream2scienceSetup, upstreamProducer, type UpstreamAlert } from '../helpers/upstream.ts';
+import { simulatedZtfAlerts, stream2scienceSetup, upstreamProducer, type UpstreamAlert, type UpstreamProducer } from '../helpers/upstream.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const POSITIONS = '_fink_stream2science_positions';
@@ -89,6 +90,17 @@ async function positionsAt(group: string, topics: readonly string[], partitions:
     const positions = await readLogPositions(connection, POSITIONS, group);
     return topics.every((t) => Array.from({ length: partitions }, (_, p) => p).every((p) => positions.get(`${t}\u0000${p}`)?.next === end));
   }, LONG);
+}
+
+/**
+ * A live stream: alerts[from, to) in sends of 60 (20 per partition), the two topics in turn, paced
+ * so that the instances are mid-round when the test acts on them.
+ */
+async function stream(producer: UpstreamProducer, topics: readonly string[], alerts: readonly UpstreamAlert[], from: number, to: number): Promise<void> {
+  for (let at = from, i = 0; at < to; at += 60, i++) {
+    await producer.send(topics[i % 2]!, alerts.slice(at, Math.min(at + 60, to)).map((x) => x.message), { partitions: 3 });
+    await sleep(100);
+  }
 }
 
 async function stop(instance: FinkProcess): Promise<void> {
@@ -160,6 +172,41 @@ describe('stream2science instances sharing one upstream group (the science log)'
       if (b.child.exitCode === null && b.child.signalCode === null) await stop(b);
     }
     await assertLoggedOnce('skill_', all);
+  });
+
+  test('an instance frozen (SIGSTOP) past its session timeout under load, then thawed: its partitions moved, what it had in hand is not written again, every alert exactly once', async (t) => {
+    const topics = ['stopz_20260202_programid1', 'stopz_20260202_programid2'];
+    const all = simulatedZtfAlerts(3000, 34, '20260202');
+    const producer = upstreamProducer(cluster);
+    const a = startInstance('stopz_20260202_.*', 'sstop_', 'g-stop', 'host-a');
+    const b = startInstance('stopz_20260202_.*', 'sstop_', 'g-stop', 'host-b');
+    try {
+      for (const topic of topics) await producer.send(topic, [], { partitions: 3 });
+      await waitFor('both instances to hold partitions', () => lastHeld(a).length > 0 && lastHeld(b).length > 0 && lastHeld(a).length + lastHeld(b).length === 6, { ...LONG, detail: () => `${a.output()}\n---\n${b.output()}` });
+      // Frozen while the stream flows: it is mid-round, with messages fetched and not yet committed.
+      const flowing = stream(producer, topics, all, 0, 1200);
+      await waitFor('the instances to be storing', async () => (await logged('sstop_')).length >= 100, LONG);
+      b.child.kill('SIGSTOP');
+      await flowing;
+      await stream(producer, topics, all, 1200, 1800);
+      // The group gives its partitions to the other, which reads them on from their positions.
+      await waitFor('the other instance to take the frozen one\'s partitions', () => lastHeld(a).length === 6, { ...LONG, detail: () => a.output() });
+      await positionsAt('g-stop', topics, 3, 300n);
+      const heldBefore = heldLines(b.output()).length;
+      b.child.kill('SIGCONT');
+      await stream(producer, topics, all, 1800, 3000);
+      await positionsAt('g-stop', topics, 3, 500n);
+      await waitFor('every alert in the log', async () => (await logged('sstop_')).length >= all.length, LONG);
+      t.diagnostic(`after the thaw host-b said: ${b.output().split('\n').filter((l) => /fenced|partitions of this instance|dropped/.test(l)).length} lines of fencing or assignment; held lines before ${heldBefore}, after ${heldLines(b.output()).length}`);
+    } finally {
+      await producer.close();
+      if (b.child.exitCode === null) b.child.kill('SIGCONT');
+      await stop(a);
+    }
+    // The thawed instance went on (fenced on what it had lost, not stopped by it).
+    b.child.kill('SIGTERM');
+    assert.equal(await b.exited, 0, b.output());
+    await assertLoggedOnce('sstop_', all);
   });
 
   test('shared mode without the science log is refused in one line naming UPSTREAM_INSTANCE_ID (exit 2), as is --reset-to with it', () => {
