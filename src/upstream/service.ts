@@ -241,6 +241,7 @@ async function round(run: Run): Promise<boolean> {
   if (decoded.held > 0 && decoded.messages.length === 0) await pause(HELD_PAUSE_MS, signal);
   run.commits.note(assignment.advance(decoded.messages));
   for (const l of assignment.lags()) metrics.setLag(l.topic, l.partition, l.messages);
+  if (run.shared !== undefined) metrics.keepLag(run.shared.store.held());
   await run.commits.flush({ final: false });
   return assignment.caughtUp();
 }

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { UsageError } from '../../src/errors.ts';
 import { byPartition, partitionTransactionalId } from '../../src/sciencedb/log-shared-positions.ts';
 import { positionKey } from '../../src/sciencedb/positions.ts';
+import { Stream2ScienceMetrics } from '../../src/upstream/metrics.ts';
 import { stream2scienceSettings } from '../../src/upstream/settings.ts';
 import { assignmentChange } from '../../src/upstream/shared.ts';
 import { testEnv } from '../helpers/cli.ts';
@@ -47,4 +48,13 @@ test('the instance id: the flag over the key; unset, one instance reads every pa
   assert.equal(settingsOf({ SCIENCE_STORE: 'kafka' }).instanceId, undefined);
   assert.equal(settingsOf({ SCIENCE_STORE: 'kafka', UPSTREAM_INSTANCE_ID: 'host-a' }).instanceId, 'host-a');
   assert.equal(settingsOf({ SCIENCE_STORE: 'kafka', UPSTREAM_INSTANCE_ID: 'host-a' }, 'host-b').instanceId, 'host-b');
+});
+
+test('the lag of partitions given up to another instance is no longer reported', () => {
+  const metrics = new Stream2ScienceMetrics();
+  metrics.setLag('ztf_a', 0, 5);
+  metrics.setLag('ztf_a', 1, 7);
+  metrics.keepLag(new Set([positionKey('ztf_a', 1)]));
+  assert.equal(metrics.totalLag(), 7);
+  assert.doesNotMatch(metrics.render(), /partition="0"/);
 });
