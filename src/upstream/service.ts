@@ -36,6 +36,7 @@ import { commitAsMember, commitToGroup, offsetsAt, type ResetTarget } from './of
 import { decodeRound } from './round.ts';
 import { RegistrySchemaCache } from './schema-cache.ts';
 import type { Stream2ScienceSettings } from './settings.ts';
+import { GroupMember } from '../kafka/group-member.ts';
 import { SharedLogPositionStore } from '../sciencedb/log-shared-positions.ts';
 import { SharedPartitions } from './shared.ts';
 import { openUpstreamStore } from './store.ts';
@@ -176,7 +177,7 @@ function openRun(settings: Stream2ScienceSettings, options: Stream2ScienceOption
   const { log, signal, metrics } = options;
   const consumer = newPartitionReader(settings.connection, 'fink-stream2science', settings.groupId);
   const admin = new Admin({ clientId: 'fink-stream2science', ...settings.connection, retries: 3, timeout: 30_000 });
-  const shared = store instanceof SharedLogPositionStore ? new SharedPartitions(settings, settings.instanceId!, store, log) : undefined;
+  const shared = store instanceof SharedLogPositionStore ? new SharedPartitions(new GroupMember(settings.connection, settings.groupId, settings.instanceId!, log, 'stream2science'), store, log) : undefined;
   return {
     settings,
     options,

@@ -9,14 +9,18 @@
 // ones gained are taken (their writers opened, fencing the earlier owner, then their positions
 // read). A partition whose writer was fenced meanwhile (a newer owner opened it) is dropped at once.
 import type { Consumer } from '@platformatic/kafka';
-import { GroupMember } from '../kafka/group-member.ts';
+import type { GroupMember } from '../kafka/group-member.ts';
 import type { Logger } from '../log.ts';
 import type { SharedLogPositionStore } from '../sciencedb/log-shared-positions.ts';
 import { positionKey } from '../sciencedb/positions.ts';
 import type { Assignment } from './assignment.ts';
 import type { GroupCommits } from './group-commits.ts';
 import type { PartitionRef } from './offsets.ts';
-import type { Stream2ScienceSettings } from './settings.ts';
+
+/** What shared mode uses of the group's member. */
+export type SharedMember = Pick<GroupMember, 'topics' | 'assignment' | 'groupId' | 'instanceId' | 'client' | 'subscribe' | 'close'>;
+/** What shared mode uses of the store: the partitions held, taken, released, fenced. */
+export type HeldPartitions = Pick<SharedLogPositionStore, 'held' | 'take' | 'release' | 'takeFenced'>;
 
 /** What a new assignment changes of the partitions held: those to give up and those to take. */
 export function assignmentChange(held: ReadonlySet<string>, given: readonly PartitionRef[]): { lost: PartitionRef[]; gained: PartitionRef[] } {
@@ -36,14 +40,14 @@ function names(parts: readonly PartitionRef[]): string {
 }
 
 export class SharedPartitions {
-  readonly member: GroupMember;
-  readonly store: SharedLogPositionStore;
+  readonly member: SharedMember;
+  readonly store: HeldPartitions;
   readonly #log: Logger;
   /** The generation and member id of the assignment the partitions held follow. */
   #following: string | undefined;
 
-  constructor(settings: Pick<Stream2ScienceSettings, 'connection' | 'groupId'>, instanceId: string, store: SharedLogPositionStore, log: Logger) {
-    this.member = new GroupMember(settings.connection, settings.groupId, instanceId, log, 'stream2science');
+  constructor(member: SharedMember, store: HeldPartitions, log: Logger) {
+    this.member = member;
     this.store = store;
     this.#log = log;
   }
@@ -73,6 +77,8 @@ export class SharedPartitions {
     const { lost, gained } = assignmentChange(this.store.held(), given.partitions);
     await this.store.release(lost);
     commits.forget(lost);
+    // Read no more before the take, which may fail (it is tried again next round).
+    if (lost.length > 0) assignment.own(this.store.held(), new Map());
     const positions = await this.store.take(gained);
     assignment.own(this.store.held(), positions);
     this.#following = generation;
