@@ -93,12 +93,13 @@ async function positionsAt(group: string, topics: readonly string[], partitions:
 }
 
 /**
- * A live stream: alerts[from, to) in sends of 60 (20 per partition), the two topics in turn, paced
+ * A live stream: alerts[from, to) in sends of 60 (20 per partition), the two topics in turn by the
+ * send's place in `alerts` (so that streams in pieces fill the partitions alike), paced
  * so that the instances are mid-round when the test acts on them.
  */
 async function stream(producer: UpstreamProducer, topics: readonly string[], alerts: readonly UpstreamAlert[], from: number, to: number): Promise<void> {
-  for (let at = from, i = 0; at < to; at += 60, i++) {
-    await producer.send(topics[i % 2]!, alerts.slice(at, Math.min(at + 60, to)).map((x) => x.message), { partitions: 3 });
+  for (let at = from; at < to; at += 60) {
+    await producer.send(topics[Math.floor(at / 60) % 2]!, alerts.slice(at, Math.min(at + 60, to)).map((x) => x.message), { partitions: 3 });
     await sleep(100);
   }
 }
@@ -153,16 +154,20 @@ describe('stream2science instances sharing one upstream group (the science log)'
       for (const topic of topics) await producer.send(topic, [], { partitions: 3 });
       await waitFor('both instances to hold partitions', () => lastHeld(a).length > 0 && lastHeld(b).length > 0 && lastHeld(a).length + lastHeld(b).length === 6, { ...LONG, detail: () => `${a.output()}\n---\n${b.output()}` });
       const victimParts = lastHeld(b);
-      await producer.send(topics[0]!, all.slice(0, 450).map((x) => x.message), { partitions: 3 });
-      await producer.send(topics[1]!, all.slice(450, 900).map((x) => x.message), { partitions: 3 });
-      // Under load: killed once the log has some of the stream, and not all of it yet.
+      // Killed while the stream flows: the survivor's share and the dead one's keep arriving.
+      let produced = 0;
+      const flowing = (async () => {
+        for (let at = 0; at < all.length; at += 300) {
+          await stream(producer, topics, all, at, at + 300);
+          produced = at + 300;
+        }
+      })();
       await waitFor('the instances to be storing', async () => (await logged('skill_')).length >= 100, LONG);
       b.child.kill('SIGKILL');
       await b.exited;
       const atKill = (await logged('skill_')).length;
-      t.diagnostic(`SIGKILLed host-b holding ${victimParts.join(',')} with ${atKill} of 900 sent in the log`);
-      await producer.send(topics[0]!, all.slice(900, 1350).map((x) => x.message), { partitions: 3 });
-      await producer.send(topics[1]!, all.slice(1350).map((x) => x.message), { partitions: 3 });
+      t.diagnostic(`SIGKILLed host-b holding ${victimParts.join(',')} with ${atKill} in the log and about ${produced} of ${all.length} produced`);
+      await flowing;
       await waitFor('the survivor to take the dead instance\'s partitions', () => lastHeld(a).length === 6, { ...LONG, detail: () => a.output() });
       await positionsAt('g-kill', topics, 3, 300n);
       await waitFor('every alert in the log', async () => (await logged('skill_')).length >= all.length, LONG);
@@ -197,7 +202,8 @@ describe('stream2science instances sharing one upstream group (the science log)'
       await stream(producer, topics, all, 1800, 3000);
       await positionsAt('g-stop', topics, 3, 500n);
       await waitFor('every alert in the log', async () => (await logged('sstop_')).length >= all.length, LONG);
-      t.diagnostic(`after the thaw host-b said: ${b.output().split('\n').filter((l) => /fenced|partitions of this instance|dropped/.test(l)).length} lines of fencing or assignment; held lines before ${heldBefore}, after ${heldLines(b.output()).length}`);
+      const thawed = b.output().split('\n').filter((l) => /fenced|taken by another instance/.test(l));
+      t.diagnostic(`after the thaw host-b held ${heldLines(b.output()).length - heldBefore} new assignments and said ${thawed.length} lines of fencing: ${thawed.map((l) => /msg="[^"]*"/.exec(l)?.[0] ?? l).join('; ')}`);
     } finally {
       await producer.close();
       if (b.child.exitCode === null) b.child.kill('SIGCONT');
