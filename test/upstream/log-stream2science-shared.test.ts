@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
-import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
+import { closeQuietly, kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { classifyKafkaError } from '../../src/kafka/errors.ts';
-import { readTopic, TopicMissingError } from '../../src/kafka/topic-reader.ts';
+import { newPartitionReader, readTopic, TopicMissingError } from '../../src/kafka/topic-reader.ts';
 import { TRANSACTION_TIMEOUT_MS } from '../../src/kafka/transactional-producer.ts';
 import { FencedError } from '../../src/kafka/transactional-session.ts';
 import { decodeLogAlert, scienceTopic, type LoggedAlert } from '../../src/sciencedb/log-format.ts';
@@ -20,6 +20,7 @@ import { partitionTransactionalId, SharedLogPositionStore } from '../../src/scie
 import { ScienceLogWriter } from '../../src/sciencedb/log-writer.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import type { NewAlert } from '../../src/sciencedb/store.ts';
+import { groupOffsets } from '../../src/upstream/offsets.ts';
 import { runCli, spawnFink, testEnv, type FinkProcess } from '../helpers/cli.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { simulatedZtfAlerts, stream2scienceSetup, upstreamProducer, type UpstreamAlert, type UpstreamProducer } from '../helpers/upstream.ts';
@@ -104,13 +105,27 @@ async function stream(producer: UpstreamProducer, topics: readonly string[], ale
   }
 }
 
+/** Waits until the upstream group's committed offsets (for Kafka's lag tools) are `end` on every partition. */
+async function groupCommittedAt(group: string, topics: readonly string[], end: bigint): Promise<void> {
+  const reader = newPartitionReader(connection, 'fink-test-lag', group);
+  try {
+    const parts = topics.flatMap((topic) => [0, 1, 2].map((partition) => ({ topic, partition })));
+    await waitFor(`the committed offsets of ${group} at ${end}`, async () => {
+      const committed = await groupOffsets(reader, parts);
+      return parts.every((p) => committed.get(p.topic)?.[p.partition] === end);
+    }, LONG);
+  } finally {
+    await closeQuietly(reader);
+  }
+}
+
 async function stop(instance: FinkProcess): Promise<void> {
   if (instance.child.exitCode === null) instance.child.kill('SIGTERM');
   await instance.exited;
 }
 
 describe('stream2science instances sharing one upstream group (the science log)', { timeout: 1_800_000 }, () => {
-  test('two instances over a live stream: each holds partitions, every upstream alert exactly once in the log', async (t) => {
+  test('two instances over a live stream: each holds partitions, every upstream alert exactly once in the log, the group\'s committed offsets at the end', async (t) => {
     const topics = ['sharez_20260130_programid1', 'sharez_20260130_programid2'];
     const all = simulatedZtfAlerts(1200, 31, '20260130');
     const producer = upstreamProducer(cluster);
@@ -128,6 +143,8 @@ describe('stream2science instances sharing one upstream group (the science log)'
       await producer.send(topics[1]!, all.slice(900).map((x) => x.message), { partitions: 3 });
       await positionsAt('g-share', topics, 3, 200n);
       await waitFor('every alert in the log', async () => (await logged('share_')).length >= all.length, LONG);
+      // The members commit to the upstream group with their generation (a simple consumer's commit is refused by a group with members).
+      await groupCommittedAt('g-share', topics, 200n);
       for (const [name, instance] of [['host-a', a], ['host-b', b]] as const) {
         const held = heldLines(instance.output());
         t.diagnostic(`${name}: ${held.map((h) => h.join(',') || '-').join(' | ')}`);
