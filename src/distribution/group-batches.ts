@@ -11,7 +11,7 @@ import type { TopicOffset } from '../kafka/txn-offsets.ts';
 import type { Logger } from '../log.ts';
 import { decodeLogAlert, LogRecordError, type LoggedAlert } from '../sciencedb/log-format.ts';
 import { DedupWindow } from './dedup-window.ts';
-import type { PartitionRef } from './group-member.ts';
+import type { PartitionRef } from '../kafka/group-member.ts';
 
 interface PartitionState {
   topic: string;

@@ -5,7 +5,7 @@ import type { Consumer } from '@platformatic/kafka';
 import type { KafkaConnection } from '../kafka/client-options.ts';
 import { stableCommittedOffsets } from '../kafka/txn-offsets.ts';
 import { partitionLags } from '../sciencedb/log-lag.ts';
-import type { GroupMember } from './group-member.ts';
+import type { GroupMember } from '../kafka/group-member.ts';
 
 export { scienceTopicsPresent } from '../sciencedb/log-lag.ts';
 

@@ -22,7 +22,7 @@ import { buildBatch, DEFAULT_MAX_MESSAGE_BYTES, type TopicTarget } from './batch
 import { BrokerWatch } from './brokers.ts';
 import { groupLag, scienceTopicsPresent, UNTIL_CAUGHT_UP_QUIET_MS } from './group-lag.ts';
 import { LeaderMovedError, LogPartitions, type LogBatch } from './group-batches.ts';
-import { GroupMember, REBALANCE_TIMEOUT_MS, type Assignment } from './group-member.ts';
+import { GroupMember, REBALANCE_TIMEOUT_MS, type Assignment } from '../kafka/group-member.ts';
 import { Metrics } from './metrics.ts';
 import { SchemaFiles } from './schema-files.ts';
 import { afterFailure, plannedTopics, prepareTopics, report, summarize, type DistributionOptions, type DistributionSummary } from './service.ts';

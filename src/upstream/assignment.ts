@@ -1,5 +1,6 @@
 // The partitions stream2science reads: every partition of the wanted topics, assigned by the
-// service itself (src/upstream/service.ts says why), each with its leader, the position it is read
+// service itself (src/upstream/service.ts says why), or in shared mode those of them the upstream
+// group gave this instance (src/upstream/shared.ts); each with its leader, the position it is read
 // from and the high watermark last seen. The topics are listed again every UPSTREAM_TOPICS_REFRESH_MS
 // or when a fetch says the metadata moved.
 import type { Admin, Consumer } from '@platformatic/kafka';
@@ -55,10 +56,37 @@ export class Assignment {
   #refreshedAt = -Infinity;
   /** What the last refresh listed (Kafka's internal topics aside) and how many of those are consumed. */
   #seen: { listed: string[]; consumed: number } | undefined;
+  /** The wanted topics with a format, as the last refresh listed them. */
+  #consumed: string[] = [];
+  /** Shared mode: the partitions this instance holds (by positionKey); undefined: every partition. */
+  #owned: ReadonlySet<string> | undefined;
 
-  constructor(stored: ReadonlyMap<string, UpstreamPosition>, log: Logger) {
+  /** `shared`: only the partitions given by `own` are assigned (none until then). */
+  constructor(stored: ReadonlyMap<string, UpstreamPosition>, log: Logger, options: { shared?: boolean } = {}) {
     this.#stored = stored;
     this.#log = log;
+    if (options.shared === true) this.#owned = new Set();
+  }
+
+  /** The wanted topics with a format that the last refresh found. */
+  consumedTopics(): readonly string[] {
+    return this.#consumed;
+  }
+
+  /**
+   * Shared mode: from now on only the partitions of `owned` are assigned, those taken read from
+   * their `stored` positions; the others are dropped at once, the new ones added by the next refresh
+   * (due at once).
+   */
+  own(owned: ReadonlySet<string>, stored: ReadonlyMap<string, UpstreamPosition>): void {
+    this.#owned = owned;
+    this.#stored = new Map([...[...this.#stored].filter(([key]) => owned.has(key)), ...stored]);
+    for (const [key, a] of this.#parts) {
+      if (owned.has(key)) continue;
+      this.#parts.delete(key);
+      this.#log('info', 'partition released', { topic: a.topic, partition: a.partition, at: a.next });
+    }
+    this.markStale();
   }
 
   get(topic: string, partition: number): Assigned | undefined {
@@ -84,6 +112,7 @@ export class Assignment {
     const listed = await admin.listTopics();
     const topics = this.#consumable(listed, settings);
     this.#seen = { listed: listed.filter((t) => !t.startsWith('__')).sort(), consumed: topics.length };
+    this.#consumed = topics;
     for (const [key, a] of this.#parts) if (!topics.includes(a.topic)) this.#parts.delete(key);
     if (topics.length > 0) {
       const metadata = await consumer.metadata({ topics, forceUpdate: true });
@@ -93,6 +122,7 @@ export class Assignment {
         if (described === undefined) continue;
         described.partitions.forEach((p, partition) => {
           const known = this.get(topic, partition);
+          if (this.#owned !== undefined && !this.#owned.has(positionKey(topic, partition))) return;
           if (known === undefined) fresh.push({ topic, partition, topicId: described.id, format: formatOf(settings, topic)!, leader: p.leader, next: -1n, highWatermark: -1n });
           else Object.assign(known, { leader: p.leader, topicId: described.id });
         });

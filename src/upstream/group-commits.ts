@@ -1,25 +1,29 @@
 // The positions stream2science commits to the upstream group, for monitoring only (Kafka's tools
 // then show the group's lag; the positions that count are in the science database): at most one
-// commit a second while running, and what is left when the service stops.
+// commit a second while running, and what is left when the service stops. How a commit is sent is
+// the caller's: as a simple consumer (one instance per group), or as the group's member (shared mode).
 import type { Consumer } from '@platformatic/kafka';
 import { classifyKafkaError, rootCauses } from '../kafka/errors.ts';
 import type { Logger } from '../log.ts';
 import type { Assigned } from './assignment.ts';
 import type { Stream2ScienceMetrics } from './metrics.ts';
-import { commitToGroup } from './offsets.ts';
+import { commitToGroup, type PartitionRef } from './offsets.ts';
 
 const GROUP_COMMIT_MS = 1000;
 
+export type CommitPositions = (positions: readonly (PartitionRef & { next: bigint })[]) => Promise<void>;
+
 export class GroupCommits {
-  readonly #consumer: Consumer;
+  readonly #commit: CommitPositions;
   readonly #group: string;
   readonly #metrics: Stream2ScienceMetrics;
   readonly #log: Logger;
   #uncommitted = new Set<Assigned>();
   #committedAt = -Infinity;
 
-  constructor(consumer: Consumer, group: string, metrics: Stream2ScienceMetrics, log: Logger) {
-    this.#consumer = consumer;
+  /** `commit` sends them (default: `consumer` commits as a simple consumer, commitToGroup). */
+  constructor(consumer: Consumer, group: string, metrics: Stream2ScienceMetrics, log: Logger, commit?: CommitPositions) {
+    this.#commit = commit ?? ((positions) => commitToGroup(consumer, positions));
     this.#group = group;
     this.#metrics = metrics;
     this.#log = log;
@@ -30,6 +34,11 @@ export class GroupCommits {
     for (const a of moved) this.#uncommitted.add(a);
   }
 
+  /** Partitions given up: their positions are the new owner's to commit. */
+  forget(parts: readonly PartitionRef[]): void {
+    for (const a of [...this.#uncommitted]) if (parts.some((p) => p.topic === a.topic && p.partition === a.partition)) this.#uncommitted.delete(a);
+  }
+
   /** Commits the positions moved since the last commit: if a second has passed, or at once when `final`. */
   async flush({ final }: { final: boolean }): Promise<void> {
     if (this.#uncommitted.size === 0 || (!final && performance.now() - this.#committedAt < GROUP_COMMIT_MS)) return;
@@ -37,7 +46,7 @@ export class GroupCommits {
     this.#uncommitted = new Set();
     this.#committedAt = performance.now();
     try {
-      await commitToGroup(this.#consumer, batch);
+      await this.#commit(batch);
     } catch (err) {
       if (classifyKafkaError(err) === undefined) throw err;
       this.#metrics.countError('group_commit');

@@ -33,6 +33,11 @@ export class Stream2ScienceMetrics {
     this.lag.set(`${topic}\u0000${partition}`, { topic, partition, messages });
   }
 
+  /** Only these partitions' lag (by `topic\0partition`) kept: the others went to another instance (shared mode). */
+  keepLag(held: ReadonlySet<string>): void {
+    for (const key of [...this.lag.keys()]) if (!held.has(key)) this.lag.delete(key);
+  }
+
   totalLag(): number {
     let sum = 0;
     for (const l of this.lag.values()) sum += l.messages;

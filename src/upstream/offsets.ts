@@ -71,3 +71,14 @@ export async function commitToGroup(consumer: Consumer, positions: readonly (Par
   consumer.memberId = '';
   await consumer.commit({ offsets: positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.next, leaderEpoch: -1 })) });
 }
+
+/**
+ * Commits positions to the upstream group as its member (shared mode): the client's own generation
+ * and member id, which a group with members requires (a simple consumer's commit, generation -1, is
+ * refused by a group that is not empty). A commit refused because the generation moved is dropped:
+ * monitoring only, the next one carries the new generation.
+ */
+export async function commitAsMember(member: Consumer, positions: readonly (PartitionRef & { next: bigint })[]): Promise<void> {
+  if (positions.length === 0) return;
+  await member.commit({ offsets: positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.next, leaderEpoch: -1 })) });
+}

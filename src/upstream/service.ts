@@ -10,6 +10,10 @@
 // Spark's Kafka source does for Fink's own stream2science. One instance runs per group (the pid
 // file); the group only receives commits, so Kafka's tools show the lag. The store (SQLite nights or
 // the science log, src/upstream/store.ts) takes each round's messages with their positions.
+//
+// Shared mode (UPSTREAM_INSTANCE_ID, with the science log) is the exception: instances on several
+// hosts join the group, and each reads only what the coordinator gives it (src/upstream/shared.ts);
+// a partition taken is still read from its position in the science log, never from the group's.
 import { Admin, type Consumer } from '@platformatic/kafka';
 import { probeRegistry, redactUrl } from '../avro/schema-registry.ts';
 import { FinkError } from '../errors.ts';
@@ -28,10 +32,13 @@ import { deadLetterFile, recordDeadLetter } from './dead-letters.ts';
 import type { Decoders } from './decode.ts';
 import { GroupCommits } from './group-commits.ts';
 import type { Stream2ScienceMetrics } from './metrics.ts';
-import { commitToGroup, offsetsAt, type ResetTarget } from './offsets.ts';
+import { commitAsMember, commitToGroup, offsetsAt, type ResetTarget } from './offsets.ts';
 import { decodeRound } from './round.ts';
 import { RegistrySchemaCache } from './schema-cache.ts';
 import type { Stream2ScienceSettings } from './settings.ts';
+import { GroupMember } from '../kafka/group-member.ts';
+import { SharedLogPositionStore } from '../sciencedb/log-shared-positions.ts';
+import { SharedPartitions } from './shared.ts';
 import { openUpstreamStore } from './store.ts';
 
 export interface Stream2ScienceOptions {
@@ -69,6 +76,8 @@ interface Run {
   store: UpstreamStore;
   assignment: Assignment;
   commits: GroupCommits;
+  /** Shared mode: the upstream group's member and the partitions it holds. */
+  shared: SharedPartitions | undefined;
   decoders: Decoders;
   deadLetters: string;
   /** The epoch of the positions written; a reset starts a new one. */
@@ -136,6 +145,8 @@ export async function runStream2Science(settings: Stream2ScienceSettings, option
     await run.commits.flush({ final: true });
   } finally {
     await run.store.close();
+    // After the writers closed: the partitions go to the others at once, not after the session timeout.
+    await run.shared?.close();
     await closeQuietly(run.admin);
     await closeQuietly(run.consumer);
   }
@@ -166,14 +177,17 @@ function openRun(settings: Stream2ScienceSettings, options: Stream2ScienceOption
   const { log, signal, metrics } = options;
   const consumer = newPartitionReader(settings.connection, 'fink-stream2science', settings.groupId);
   const admin = new Admin({ clientId: 'fink-stream2science', ...settings.connection, retries: 3, timeout: 30_000 });
+  const shared = store instanceof SharedLogPositionStore ? new SharedPartitions(new GroupMember(settings.connection, settings.groupId, settings.instanceId!, log, 'stream2science'), store, log) : undefined;
   return {
     settings,
     options,
     consumer,
     admin,
     store,
-    assignment: new Assignment(stored, log),
-    commits: new GroupCommits(consumer, settings.groupId, metrics, log),
+    assignment: new Assignment(stored, log, { shared: shared !== undefined }),
+    // A group with members refuses a simple consumer's commit: in shared mode the member commits.
+    commits: new GroupCommits(consumer, settings.groupId, metrics, log, shared === undefined ? undefined : (positions) => commitAsMember(shared.client, positions)),
+    shared,
     decoders: { schemas: new SchemaCache(), registry: new RegistrySchemaCache(settings.registry, settings.stateDir, { retries: settings.schemaRetries, timeoutMs: settings.registryTimeoutMs, stopOnMisconfiguration: options.untilCaughtUp === true, log, signal }) },
     deadLetters: deadLetterFile(settings.stateDir),
     epoch: Math.max(0, ...[...stored.values()].map((p) => p.epoch)),
@@ -200,6 +214,7 @@ function storeServers(settings: Stream2ScienceSettings): readonly string[] {
 async function resume(run: Run): Promise<void> {
   const stored = await storing(run, () => run.store.afterFailure());
   if (stored !== undefined) run.assignment.resume(stored);
+  run.shared?.afterFailure(run.assignment, run.commits);
   run.failed = false;
 }
 
@@ -207,6 +222,7 @@ async function resume(run: Run): Promise<void> {
 async function round(run: Run): Promise<boolean> {
   const { settings, assignment, options: { metrics, log, signal } } = run;
   if (assignment.refreshDue(settings.refreshMs)) await assignment.refresh(run.admin, run.consumer, settings);
+  if (run.shared !== undefined && (await followGroup(run, run.shared))) await assignment.refresh(run.admin, run.consumer, settings);
   const byLeader = assignment.byLeader();
   if (byLeader.size === 0) {
     nothingMatched(run);
@@ -226,8 +242,15 @@ async function round(run: Run): Promise<boolean> {
   if (decoded.held > 0 && decoded.messages.length === 0) await pause(HELD_PAUSE_MS, signal);
   run.commits.note(assignment.advance(decoded.messages));
   for (const l of assignment.lags()) metrics.setLag(l.topic, l.partition, l.messages);
+  if (run.shared !== undefined) metrics.keepLag(run.shared.store.held());
   await run.commits.flush({ final: false });
   return assignment.caughtUp();
+}
+
+/** Shared mode: the group joined over the wanted topics, the partitions held brought in line with its assignment; true when they changed. */
+async function followGroup(run: Run, shared: SharedPartitions): Promise<boolean> {
+  await shared.join(run.assignment);
+  return storing(run, () => shared.follow(run.assignment, run.commits));
 }
 
 const NOTHING_EVERY_MS = 60_000;

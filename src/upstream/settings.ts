@@ -27,6 +27,12 @@ export interface Stream2ScienceSettings {
   scienceDbPath: string;
   /** Where the alerts and positions go (SCIENCE_STORE): the SQLite nights at scienceDbPath, or the science log. */
   store: UpstreamStoreSettings;
+  /**
+   * Shared mode (UPSTREAM_INSTANCE_ID or --instance): this instance's static membership of the
+   * upstream group, whose partitions it shares with the group's other instances; undefined: one
+   * instance reads every partition.
+   */
+  instanceId: string | undefined;
 }
 
 export type UpstreamStoreSettings = { kind: 'sqlite' } | { kind: 'kafka'; log: ScienceLogSettings; positionsTopic: string };
@@ -64,7 +70,16 @@ export function wantedTopic(settings: Pick<Stream2ScienceSettings, 'topics'>, to
   return !topic.startsWith('__') && settings.topics.some((p) => p.test(topic));
 }
 
-export function stream2scienceSettings(config: Config): Stream2ScienceSettings {
+/** The shared mode's instance id (the flag before the key), refused without the science log. */
+function instanceIdOf(config: Config, flag: string | undefined): string | undefined {
+  const id = flag ?? (config.get('UPSTREAM_INSTANCE_ID') || undefined);
+  if (id === undefined) return undefined;
+  if (config.enum('SCIENCE_STORE') !== 'kafka') throw new UsageError(`UPSTREAM_INSTANCE_ID (${id}) shares the upstream partitions between instances, which needs the science log: set SCIENCE_STORE=kafka (the SQLite science database is written by one instance)`);
+  return id;
+}
+
+/** `instanceId`: the --instance flag, which overrides UPSTREAM_INSTANCE_ID. */
+export function stream2scienceSettings(config: Config, flags: { instanceId?: string } = {}): Stream2ScienceSettings {
   const formats = parseFormats(config.list('UPSTREAM_FORMAT'));
   const registry = config.get('UPSTREAM_SCHEMA_REGISTRY') || undefined;
   if (registry === undefined && formats.some((f) => f.format === 'lsst')) throw new UsageError('UPSTREAM_FORMAT names lsst but UPSTREAM_SCHEMA_REGISTRY is not set: the lsst format needs the registry of its schemas');
@@ -84,5 +99,6 @@ export function stream2scienceSettings(config: Config): Stream2ScienceSettings {
     stateDir: config.require('UPSTREAM_STATE_DIR'),
     scienceDbPath: config.require('SCIENCE_DB_PATH'),
     store: storeSettings(config),
+    instanceId: instanceIdOf(config, flags.instanceId),
   };
 }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import type { Survey } from '../../src/alert/survey.ts';
-import { GroupMember } from '../../src/distribution/group-member.ts';
+import { GroupMember } from '../../src/kafka/group-member.ts';
 import { TransactionalSession } from '../../src/kafka/transactional-session.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { GroupFencedError } from '../../src/kafka/txn-offsets.ts';

@@ -1,7 +1,8 @@
-// An instance's membership of the distribution's consumer group (group mode, DESIGN.md section 6):
-// the classic group protocol with static membership (KIP-345), the client's own joins, heartbeats
-// and rejoins, and the assignment as the coordinator last gave it. The member reads nothing: the
-// service fetches its partitions itself and commits the group's offsets in its transactions.
+// An instance's membership of a consumer group: the distribution's over the science log (group
+// mode, DESIGN.md section 6), or stream2science's over the upstream topics (shared mode,
+// UPSTREAM_INSTANCE_ID). The classic group protocol with static membership (KIP-345), the client's
+// own joins, heartbeats and rejoins, and the assignment as the coordinator last gave it. The member
+// reads nothing: the service fetches its partitions itself and commits where it keeps its positions.
 //
 // Classic protocol, not KIP-848's: a workaround of @platformatic/kafka 2.12.1, which under the new
 // protocol keeps its generation at 0 and so carries 0 into transactional offsets, which the
@@ -15,8 +16,8 @@
 // again about 11 s after the kill, within the 15 s promised, while a member stalled for a few
 // seconds (a long batch, a slow disk) keeps its partitions.
 import { Consumer } from '@platformatic/kafka';
-import type { KafkaConnection } from '../kafka/client-options.ts';
-import type { GroupMetadata } from '../kafka/txn-offsets.ts';
+import type { KafkaConnection } from './client-options.ts';
+import type { GroupMetadata } from './txn-offsets.ts';
 import type { Logger } from '../log.ts';
 
 export const SESSION_TIMEOUT_MS = 10_000;
@@ -48,11 +49,12 @@ export class GroupMember {
   #current: Assignment | undefined;
   #joinedAt = 0;
 
-  constructor(connection: KafkaConnection, groupId: string, instanceId: string, log: Logger) {
+  /** `role` names the client to the brokers (`fink-<role>-<instanceId>`). */
+  constructor(connection: KafkaConnection, groupId: string, instanceId: string, log: Logger, role = 'distribution') {
     this.#groupId = groupId;
     this.#instanceId = instanceId;
     this.#consumer = new Consumer({
-      clientId: `fink-distribution-${instanceId}`,
+      clientId: `fink-${role}-${instanceId}`,
       groupId,
       groupInstanceId: instanceId,
       ...connection,
