@@ -40,6 +40,14 @@ export class TransactionalSession {
    * undefined while nothing was sent in it, so that it can be cancelled rather than aborted.
    */
   #firstSendAt: number | undefined;
+  /**
+   * When this session first asked the coordinator to add something to the transaction in flight
+   * (AddPartitionsToTxn, AddOffsetsToTxn): the coordinator's clock for the transaction timeout
+   * starts at or after it. Marked before the request, not after its answer: an instance stopped or
+   * cut off between the two (its request taken, the answer not yet read) has its transaction
+   * aborted at a timeout counted from before the answer.
+   */
+  #askedSince: number | undefined;
   /** This instance's producer session as the coordinator last confirmed it. */
   #identity: ProducerIdentity | undefined;
 
@@ -57,8 +65,10 @@ export class TransactionalSession {
    * meanwhile without the client saying so (Kafka 4.2 can answer a commit racing with a newer
    * instance's start UNKNOWN_SERVER_ERROR). So a session after an error first asks the coordinator,
    * read-only, whether the producer epoch moved further than this instance explains: one step when
-   * a transaction of its own has been open longer than the transaction timeout, since the
-   * coordinator aborts such a transaction with a new epoch.
+   * a transaction of its own has been open longer than the transaction timeout (counted from its
+   * first request to the coordinator), since the coordinator aborts such a transaction with a new
+   * epoch (KIP-360), answering this session PRODUCER_FENCED or INVALID_PRODUCER_EPOCH as it would
+   * after another instance's start.
    */
   async open(): Promise<void> {
     const { connection, transactionalId, clientId, compression, transactionTimeoutMs = TRANSACTION_TIMEOUT_MS } = this.#options;
@@ -66,7 +76,7 @@ export class TransactionalSession {
     this.#producer = producer;
     if (this.#identity !== undefined) {
       const now = await describeTransaction(producer, transactionalId);
-      const timedOut = this.#firstSendAt !== undefined && Date.now() - this.#firstSendAt > transactionTimeoutMs;
+      const timedOut = this.#askedSince !== undefined && Date.now() - this.#askedSince > transactionTimeoutMs;
       const known = this.#identity;
       const explained = now === undefined || (now.producerId === known.producerId && now.producerEpoch <= known.producerEpoch + (timedOut ? 1 : 0));
       if (!explained) throw new FencedError(transactionalId);
@@ -74,6 +84,7 @@ export class TransactionalSession {
     this.#tx = await producer.beginTransaction();
     this.#identity = producerIdentity(producer);
     this.#firstSendAt = undefined;
+    this.#askedSince = undefined;
   }
 
   /** The brokers the cluster lists now (its controller drops one that stopped answering). */
@@ -103,6 +114,7 @@ export class TransactionalSession {
     // docs/architecture.md, Library workarounds); a produce to such a partition fails the whole
     // transaction with TRANSACTION_ABORTABLE.
     const all = groups.flat().map(({ topic, partition }) => ({ topic, partition, key: EMPTY, value: EMPTY }));
+    if (all.length > 0) this.#askedSince ??= Date.now();
     if (all.length > 0) await tx.addPartitions(await producer.metadata({ topics: [...new Set(all.map((m) => m.topic))] }), all);
     const inFlight: Promise<unknown>[] = [];
     for (const messages of groups) {
@@ -134,6 +146,7 @@ export class TransactionalSession {
     const producer = this.#open();
     const tx = (this.#tx ??= await producer.beginTransaction());
     this.#firstSendAt ??= Date.now();
+    this.#askedSince ??= Date.now();
     await sendOffsetsToTransaction(producer, tx, coordinator, group, offsets);
   }
 
@@ -142,6 +155,7 @@ export class TransactionalSession {
     await this.#tx.commit();
     this.#tx = undefined;
     this.#firstSendAt = undefined;
+    this.#askedSince = undefined;
     // Clients on transactions version 2 get a new epoch with every commit.
     this.#identity = producerIdentity(this.#open()) ?? this.#identity;
   }

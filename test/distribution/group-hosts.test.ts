@@ -262,13 +262,14 @@ describe('group mode across hosts: faults under load, every alert once on every 
     back = true;
     const said = a.output().slice(seenByA);
     cutOff = { rejoined: rejoined() && a.child.exitCode === null, said };
-    const fenced = /the group moved on/.test(said) ? 'fenced by the group (its batch aborted), then rejoined' : 'rejoined';
+    const how = [/the group moved on/.test(said) ? 'fenced by the group (its batch aborted)' : '', /this instance's transaction was fenced/.test(said) ? 'its own transaction found aborted at the timeout (a new producer session)' : ''].filter((w) => w !== '');
+    const fenced = [...how, 'rejoined'].join(', then ');
     t.diagnostic(`the instance cut off, back: ${cutOff.rejoined ? fenced : `stopped: ${said.trim().split('\n').at(-1)}`}`);
     await loading;
     await run.finish(t, cutOff.rejoined ? ['a', 'b'] : ['b']);
   });
 
-  it('an instance cut off for 30 s runs on when it is back', { todo: 'seen to stop instead, now and then: back on the network, its session reopens and takes its own transaction, aborted at the timeout while it was away, for another instance with its DISTRIBUTION_ID (TransactionalSession.open)' }, (t) => {
+  it('an instance cut off for 30 s runs on when it is back', (t) => {
     if (cutOff === undefined) return void t.skip('the instance was not cut off (an earlier test did not get there)');
     assert.ok(cutOff.rejoined, `the instance cut off stopped:\n${cutOff.said}`);
   });

@@ -2,6 +2,7 @@
 // science log's partitions through a consumer group, each batch and the group's offsets in one
 // transaction. One cluster for the file; each test has its own log, topics and group.
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,8 @@ import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import type { Survey } from '../../src/alert/survey.ts';
 import { GroupMember } from '../../src/kafka/group-member.ts';
 import { TransactionalSession } from '../../src/kafka/transactional-session.ts';
+import { describeTransaction, type TransactionState } from '../../src/kafka/transaction-state.ts';
+import { createTransactionalProducer } from '../../src/kafka/transactional-producer.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { GroupFencedError } from '../../src/kafka/txn-offsets.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -16,6 +19,7 @@ import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client
 import { scienceTopic } from '../../src/sciencedb/log-format.ts';
 import { runFink } from '../helpers/cli.ts';
 import { decodeWithKey, distributionSetup, readAll, spawnDistribution, type DistributionSetup } from '../helpers/distribution.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { assertExactlyOnce, expectedTopics } from '../helpers/exactly-once.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
@@ -72,6 +76,32 @@ async function committedOffsets(connection: KafkaConnection, group: string, topi
     return offsets.get(topic) ?? [];
   } finally {
     await consumer.close(true);
+  }
+}
+
+/**
+ * Stops `child` (SIGSTOP) at a moment when a transaction of `id` is open, and keeps it stopped
+ * until the transaction coordinator has aborted that transaction at its timeout, bumping the
+ * producer epoch (KIP-360): what a member cut off, or stalled, for longer than the transaction
+ * timeout finds when it is back. Tried again if the transaction ended otherwise (its commit was
+ * already on the wire). Returns the coordinator's view after the abort; the child stays stopped.
+ */
+async function pausedPastItsTransaction(child: ChildProcess, asker: object, id: string): Promise<TransactionState> {
+  for (let attempt = 1; ; attempt++) {
+    const open = await waitFor(`a transaction of ${id} open while the instance is stopped`, async () => {
+      child.kill('SIGSTOP');
+      const state = await describeTransaction(asker, id);
+      if (state?.state === 'Ongoing') return state;
+      child.kill('SIGCONT');
+      return undefined;
+    }, { timeoutMs: 120_000, everyMs: 20 });
+    const after = await waitFor(`the coordinator ending the stopped instance's transaction (epoch ${open.producerEpoch})`, async () => {
+      const state = await describeTransaction(asker, id);
+      return state !== undefined && state.state !== 'Ongoing' && state.state !== 'PrepareEpochFence' && state.state !== 'PrepareAbort' && state.state !== 'PrepareCommit' ? state : undefined;
+    }, { timeoutMs: 120_000, everyMs: 500 });
+    if (after.state === 'CompleteAbort' && after.producerId === open.producerId && after.producerEpoch === open.producerEpoch + 1) return after;
+    assert.ok(attempt < 5, `the stopped instance's transaction ended ${after.state} at epoch ${after.producerEpoch} five times, never aborted at its timeout`);
+    child.kill('SIGCONT');
   }
 }
 
@@ -194,6 +224,63 @@ describe('the distribution as a consumer group', () => {
     const seen = (await readAll(setup.config, out)).map((m) => m.value!.toString());
     assert.deepEqual(seen, ['in generation']);
     assert.equal((await committedOffsets(connection, group, ztf))[0], 1n, "the stale member's offset is not committed");
+  });
+
+  test("an instance paused until the coordinator aborted its open transaction (the transaction timeout) runs on when it resumes: its own transaction, not another instance's; every alert is once on every topic", async (t) => {
+    const { setup, group, writer, connection } = await groupSetup(cluster, { DISTRIBUTION_BATCH: '25' });
+    const alerts = simulatedAlerts(32, NIGHT, 3000);
+    await writer.write(alerts.slice(0, 1500));
+    const id = `${setup.env.DISTRIBUTION_ID}-paused`;
+    const a = spawnDistribution({ ...setup.env, DISTRIBUTION_ID: id }, ['--group', group]);
+    const asker = createTransactionalProducer(connection, `${id}-asker`, 'group-test');
+    t.after(async () => {
+      a.child.kill('SIGKILL');
+      await asker.close();
+    });
+    await a.waitForOutput(/msg="partitions taken at the committed offsets"/, 'the instance taking its partitions');
+    const writing = writer.write(alerts.slice(1500));
+    const aborted = await pausedPastItsTransaction(a.child, asker, id);
+    a.child.kill('SIGCONT');
+    await writing;
+    await writer.close();
+    const topic = setup.config.require('DISTRIBUTION_TEST_TOPIC');
+    let seen = 0;
+    await waitFor('every alert on the test topic, or the instance stopping', async () => a.child.exitCode !== null || (seen = (await readAll(setup.config, topic)).length) >= alerts.length, { timeoutMs: 300_000, everyMs: 1000, detail: () => `${seen} read\n${a.output()}` });
+    assert.equal(a.child.exitCode, null, `the instance stopped after its own transaction was aborted (epoch ${aborted.producerEpoch}):\n${a.output()}`);
+    assert.doesNotMatch(a.output(), /fenced this one/);
+    a.child.kill('SIGTERM');
+    assert.equal(await a.exited, 0, a.output());
+    const expected = await expectedTopics(setup, NIGHT, [{ seed: 32, count: alerts.length }]);
+    await noOpenTransaction(connection, [...expected.keys()]);
+    await assertExactlyOnce(t, cluster, setup, expected);
+  });
+
+  test('a second instance started with the same DISTRIBUTION_ID stops the first, which says so; the second distributes every alert once', async (t) => {
+    const { setup, group, writer, connection } = await groupSetup(cluster, { DISTRIBUTION_BATCH: '25' });
+    const alerts = simulatedAlerts(33, NIGHT, 3000);
+    await writer.write(alerts.slice(0, 1500));
+    const env = { ...setup.env, DISTRIBUTION_ID: `${setup.env.DISTRIBUTION_ID}-twice` };
+    const first = spawnDistribution(env, ['--group', group]);
+    t.after(() => first.child.kill('SIGKILL'));
+    await first.waitForOutput(/msg="partitions taken at the committed offsets"/, 'the first instance taking its partitions');
+    const writing = writer.write(alerts.slice(1500));
+    // As on a host of its own: a state folder of its own (the pid file of the first is not there).
+    const elsewhere = tempDir('group-twice');
+    const second = spawnDistribution({ ...env, DISTRIBUTION_STATE_DIR: join(elsewhere, 'state'), DISTRIBUTION_SCHEMA: join(elsewhere, 'schemas', 'distribution_schema.avsc') }, ['--group', group]);
+    t.after(() => second.child.kill('SIGKILL'));
+    await waitFor('the first instance stopping', () => first.child.exitCode !== null, { timeoutMs: 180_000, everyMs: 200, detail: () => `--- first\n${first.output()}\n--- second\n${second.output()}` });
+    assert.equal(first.child.exitCode, 1, first.output());
+    assert.match(first.output(), new RegExp(`^fink: another instance with DISTRIBUTION_ID=${env.DISTRIBUTION_ID} started and fenced this one`, 'm'));
+    await writing;
+    await writer.close();
+    const topic = setup.config.require('DISTRIBUTION_TEST_TOPIC');
+    let seen = 0;
+    await waitFor('every alert on the test topic, or the second instance stopping', async () => second.child.exitCode !== null || (seen = (await readAll(setup.config, topic)).length) >= alerts.length, { timeoutMs: 300_000, everyMs: 1000, detail: () => `${seen} read\n${second.output()}` });
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0, second.output());
+    const expected = await expectedTopics(setup, NIGHT, [{ seed: 33, count: alerts.length }]);
+    await noOpenTransaction(connection, [...expected.keys()]);
+    await assertExactlyOnce(t, cluster, setup, expected);
   });
 
   test('a log with one survey\'s topic only: the missing one costs no wait between batches', async () => {
