@@ -8,9 +8,9 @@
 import { join } from 'node:path';
 import type { Survey } from '../alert/survey.ts';
 import { appendRecord } from '../files.ts';
-import { classifyKafkaError, errorIds, unreachableError } from '../kafka/errors.ts';
+import { classifyKafkaError, unreachableError } from '../kafka/errors.ts';
 import { newPartitionReader } from '../kafka/topic-reader.ts';
-import { FencedError, TransactionalSession, type Message } from '../kafka/transactional-session.ts';
+import { TransactionalSession, type Message } from '../kafka/transactional-session.ts';
 import { GroupFencedError, stableCommittedOffsets } from '../kafka/txn-offsets.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { scienceTopic } from '../sciencedb/log-format.ts';
@@ -135,7 +135,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         owned = undefined;
         targets = undefined;
         if (err instanceof GroupFencedError) refused = { generationId: err.group.generationId, memberId: err.group.memberId, at: Date.now() };
-        const wait = err instanceof GroupFencedError ? fencedByGroup(parts, err) : err instanceof LeaderMovedError ? leaderMoved(parts, err) : epochFenced(err) ? transactionFenced(parts, err) : afterFailure(err, settings, outage, metrics, log);
+        const wait = err instanceof GroupFencedError ? fencedByGroup(parts, err) : err instanceof LeaderMovedError ? leaderMoved(parts, err) : afterFailure(err, settings, outage, metrics, log);
         if (await parts.session.close()) metrics.transactionsAborted++;
         await pause(wait, options.signal);
       }
@@ -239,26 +239,6 @@ async function currentAssignment(parts: Parts, refused: Refused | undefined): Pr
 function leaderMoved(parts: Parts, err: LeaderMovedError): number {
   parts.log('info', 'a leader of the science log moved: the partitions are taken again from their committed offsets', { group: parts.group, reason: err.message });
   return 1000;
-}
-
-/**
- * Whether the transaction coordinator or a partition leader refused this session's producer epoch
- * (PRODUCER_FENCED from the coordinator, INVALID_PRODUCER_EPOCH from a leader, KIP-588). Kafka
- * answers the same two when another instance with this DISTRIBUTION_ID started and when the
- * coordinator aborted this instance's own transaction at the transaction timeout, which bumps the
- * epoch too (KIP-360): a member cut off or stalled for longer than GROUP_TRANSACTION_TIMEOUT_MS
- * hears it as soon as it is back. So the answer alone does not stop a member: the next
- * session's open asks the coordinator which it was (TransactionalSession.open: an epoch one step
- * on, with a transaction of its own open past the timeout, is its own; anything further is another
- * instance, FencedError, which stops it with the line that says so).
- */
-function epochFenced(err: unknown): boolean {
-  return !(err instanceof FencedError) && errorIds(err).some((id) => id === 'PRODUCER_FENCED' || id === 'INVALID_PRODUCER_EPOCH');
-}
-
-function transactionFenced(parts: Parts, err: unknown): number {
-  parts.log('warn', "this instance's transaction was fenced: a new session asks the transaction coordinator whether its own transaction outlived the transaction timeout or another instance took its DISTRIBUTION_ID", { id: parts.settings.id, reasons: errorIds(err).join(','), transaction_timeout_ms: GROUP_TRANSACTION_TIMEOUT_MS });
-  return 0;
 }
 
 function fencedByGroup(parts: Parts, err: GroupFencedError): number {

@@ -139,6 +139,21 @@ export async function plannedTopics(settings: DistributionSettings, metrics: Met
 }
 
 /**
+ * Whether the transaction coordinator or a partition leader refused the session's producer epoch
+ * (PRODUCER_FENCED from the coordinator, INVALID_PRODUCER_EPOCH from a leader, KIP-588). Kafka
+ * answers the same two when another instance with this DISTRIBUTION_ID started and when the
+ * coordinator aborted this instance's own transaction at the transaction timeout, which bumps the
+ * epoch too (KIP-360): an instance cut off, stalled or suspended for longer than its transaction
+ * timeout hears it as soon as it is back. So the answer alone stops nothing: the next session's
+ * open asks the coordinator which it was (TransactionalSession.open: one epoch step on, with a
+ * transaction of its own open past the timeout, is its own; anything further is another instance,
+ * FencedError, which stops it with the line that says so).
+ */
+function epochRefused(err: unknown): boolean {
+  return !(err instanceof FencedError) && errorIds(err).some((id) => id === 'PRODUCER_FENCED' || id === 'INVALID_PRODUCER_EPOCH');
+}
+
+/**
  * After a failed pass: throws what must stop the service (fenced, refused, a bug), or says how long
  * to wait before starting over from the last committed checkpoint.
  */
@@ -146,6 +161,10 @@ export function afterFailure(err: unknown, settings: DistributionSettings, outag
   if (err instanceof StoreReplacedError) {
     // Nothing of the batch was sent; the committed checkpoint holds for the new store only if it is the same store.
     log('warn', `${err.message}: resuming from the last committed checkpoint`, { night: err.night });
+    return 0;
+  }
+  if (epochRefused(err)) {
+    log('warn', "this instance's transaction was fenced: a new session asks the transaction coordinator whether its own transaction outlived the transaction timeout or another instance took its DISTRIBUTION_ID", { id: settings.id, reasons: errorIds(err).join(',') });
     return 0;
   }
   const failure = classifyKafkaError(err);

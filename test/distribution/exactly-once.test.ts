@@ -5,11 +5,14 @@ import { formatLine } from '../../src/log.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
 import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { runCli } from '../helpers/cli.ts';
+import { createTransactionalProducer } from '../../src/kafka/transactional-producer.ts';
+import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { committedAlerts, distributionSetup, SESSION_OPEN, spawnDistribution, waitForCommitted } from '../helpers/distribution.ts';
 import { assertExactlyOnce, expectedTopics } from '../helpers/exactly-once.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
 import { seededRandom } from '../helpers/random.ts';
+import { pausedPastItsTransaction } from '../helpers/transactions.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const NIGHT = '20261123';
@@ -100,5 +103,29 @@ describe('exactly once', () => {
     assert.equal(out.match(/Kafka unavailable/g)?.length ?? 0, 1, `one line for the outage:\n${out}`);
     assert.match(out, /Kafka is back/);
     await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, NIGHT, [{ seed: 14, count: 3000 }, { seed: 15, count: 2000 }]));
+  });
+
+  test("stopped until the coordinator aborted its open transaction (the transaction timeout), the service runs on when it resumes: its own transaction, not another instance's; every alert exactly once", async (t) => {
+    const setup = distributionSetup(cluster!, { DISTRIBUTION_BATCH: '20' });
+    simulateIntoDb(setup.dbDir, { profile: 'ztf-light', seed: 16, night: NIGHT }, 6000);
+    const id = setup.env.DISTRIBUTION_ID!;
+    const run = spawnDistribution(setup.env);
+    const asker = createTransactionalProducer(kafkaClientOptions(setup.config), `${id}-asker`, 'exactly-once-test');
+    t.after(async () => {
+      run.child.kill('SIGKILL');
+      await asker.close();
+    });
+    await run.waitForOutput(SESSION_OPEN, "the service's producer session");
+    const aborted = await pausedPastItsTransaction(run.child, asker, id);
+    run.child.kill('SIGCONT');
+    simulateIntoDb(setup.dbDir, { profile: 'ztf-light', seed: 17, night: NIGHT }, 1000);
+    let done = 0;
+    await waitFor('every alert committed, or the service stopping', async () => run.child.exitCode !== null || (done = await committedAlerts(setup)) >= 7000, { timeoutMs: 300_000, everyMs: 500, detail: () => `${done} committed\n${run.output()}` });
+    assert.equal(run.child.exitCode, null, `the service stopped after its own transaction was aborted (epoch ${aborted.producerEpoch}):\n${run.output()}`);
+    assert.doesNotMatch(run.output(), /fenced this one/);
+    const stop = runCli('fink', ['stop', 'distribution'], setup.env);
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.equal(await run.exited, 0, run.output());
+    await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, NIGHT, [{ seed: 16, count: 6000 }, { seed: 17, count: 1000 }]));
   });
 });

@@ -2,7 +2,6 @@
 // science log's partitions through a consumer group, each batch and the group's offsets in one
 // transaction. One cluster for the file; each test has its own log, topics and group.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +9,6 @@ import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import type { Survey } from '../../src/alert/survey.ts';
 import { GroupMember } from '../../src/kafka/group-member.ts';
 import { TransactionalSession } from '../../src/kafka/transactional-session.ts';
-import { describeTransaction, type TransactionState } from '../../src/kafka/transaction-state.ts';
 import { createTransactionalProducer } from '../../src/kafka/transactional-producer.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { GroupFencedError } from '../../src/kafka/txn-offsets.ts';
@@ -21,6 +19,7 @@ import { runFink } from '../helpers/cli.ts';
 import { decodeWithKey, distributionSetup, readAll, spawnDistribution, type DistributionSetup } from '../helpers/distribution.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { pausedPastItsTransaction } from '../helpers/transactions.ts';
 import { assertExactlyOnce, expectedTopics } from '../helpers/exactly-once.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { createScienceLog, ScienceLogWriter, simulatedAlerts } from '../helpers/science-log.ts';
@@ -76,32 +75,6 @@ async function committedOffsets(connection: KafkaConnection, group: string, topi
     return offsets.get(topic) ?? [];
   } finally {
     await consumer.close(true);
-  }
-}
-
-/**
- * Stops `child` (SIGSTOP) at a moment when a transaction of `id` is open, and keeps it stopped
- * until the transaction coordinator has aborted that transaction at its timeout, bumping the
- * producer epoch (KIP-360): what a member cut off, or stalled, for longer than the transaction
- * timeout finds when it is back. Tried again if the transaction ended otherwise (its commit was
- * already on the wire). Returns the coordinator's view after the abort; the child stays stopped.
- */
-async function pausedPastItsTransaction(child: ChildProcess, asker: object, id: string): Promise<TransactionState> {
-  for (let attempt = 1; ; attempt++) {
-    const open = await waitFor(`a transaction of ${id} open while the instance is stopped`, async () => {
-      child.kill('SIGSTOP');
-      const state = await describeTransaction(asker, id);
-      if (state?.state === 'Ongoing') return state;
-      child.kill('SIGCONT');
-      return undefined;
-    }, { timeoutMs: 120_000, everyMs: 20 });
-    const after = await waitFor(`the coordinator ending the stopped instance's transaction (epoch ${open.producerEpoch})`, async () => {
-      const state = await describeTransaction(asker, id);
-      return state !== undefined && state.state !== 'Ongoing' && state.state !== 'PrepareEpochFence' && state.state !== 'PrepareAbort' && state.state !== 'PrepareCommit' ? state : undefined;
-    }, { timeoutMs: 120_000, everyMs: 500 });
-    if (after.state === 'CompleteAbort' && after.producerId === open.producerId && after.producerEpoch === open.producerEpoch + 1) return after;
-    assert.ok(attempt < 5, `the stopped instance's transaction ended ${after.state} at epoch ${after.producerEpoch} five times, never aborted at its timeout`);
-    child.kill('SIGCONT');
   }
 }
 
