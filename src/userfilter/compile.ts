@@ -1,6 +1,6 @@
 // A checked condition into a tree of closures over an alert's typed fields: no text is generated,
-// nothing is given to `eval` or `new Function`, and a field is read by a key from the catalogue,
-// never by the user's spelling. SQL's three-valued logic throughout: a comparison with NULL is
+// nothing is given to `eval` or `new Function`, and a field is read at its index in the alert's row
+// (row.ts), found from the catalogue's name, never from the user's spelling. SQL's three-valued logic throughout: a comparison with NULL is
 // NULL (unknown), NOT NULL is NULL, FALSE AND NULL is FALSE, TRUE OR NULL is TRUE, and only TRUE
 // matches. The commonest shape, a field against a constant, gets a closure of its own (it is most
 // of what real conditions are, and what the per-alert budget is spent on).
@@ -8,9 +8,11 @@ import type { CompareOp, Node } from './ast.ts';
 import { isWholeLiteral, type Checked, type Type } from './check.ts';
 import { finite, FUNCTIONS, type Scalar } from './functions.ts';
 import { likeMatcher } from './like.ts';
+import { fieldIndex, fieldsSlot, type Row } from './row.ts';
+import type { Survey } from '../alert/survey.ts';
 
-export type Fields = Readonly<Record<string, unknown>>;
-export type Eval = (fields: Fields) => Scalar;
+/** What a compiled condition reads: an alert's row (row.ts), shared by every condition on that alert. */
+export type Eval = (row: Row) => Scalar;
 
 const TESTS: Record<CompareOp, (a: never, b: never) => boolean> = {
   '=': (a, b) => a === b,
@@ -24,24 +26,26 @@ const TESTS: Record<CompareOp, (a: never, b: never) => boolean> = {
 /** The operator with its sides swapped: `18 > magpsf` is `magpsf < 18`. */
 const FLIPPED: Record<CompareOp, CompareOp> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 
-// A field's value as the language sees it: NaN (a float that is not a number) is unknown, like NULL.
-type Read = (fields: Fields) => Scalar;
-
-/** `field OP constant`, one closure per operator so that the comparison is not looked up per alert. */
-const FIELD_CONSTANT: Record<CompareOp, (key: string, c: Scalar) => Eval> = {
-  '=': (key, c) => (f) => { const v = f[key] as Scalar; return v === null || v === undefined || v !== v ? null : v === c; },
-  '<>': (key, c) => (f) => { const v = f[key] as Scalar; return v === null || v === undefined || v !== v ? null : v !== c; },
-  '<': (key, c) => (f) => { const v = f[key] as Scalar; return v === null || v === undefined || v !== v ? null : v! < c!; },
-  '<=': (key, c) => (f) => { const v = f[key] as Scalar; return v === null || v === undefined || v !== v ? null : v! <= c!; },
-  '>': (key, c) => (f) => { const v = f[key] as Scalar; return v === null || v === undefined || v !== v ? null : v! > c!; },
-  '>=': (key, c) => (f) => { const v = f[key] as Scalar; return v === null || v === undefined || v !== v ? null : v! >= c!; },
+/**
+ * `field OP constant`, one closure per operator so that the comparison is not looked up per alert.
+ * The row already holds NULL for a missing value or a NaN (row.ts).
+ */
+const FIELD_CONSTANT: Record<CompareOp, (at: number, c: Scalar) => Eval> = {
+  '=': (at, c) => (f) => { const v = f[at] as Scalar; return v === null ? null : v === c; },
+  '<>': (at, c) => (f) => { const v = f[at] as Scalar; return v === null ? null : v !== c; },
+  '<': (at, c) => (f) => { const v = f[at] as Scalar; return v === null ? null : v < c!; },
+  '<=': (at, c) => (f) => { const v = f[at] as Scalar; return v === null ? null : v <= c!; },
+  '>': (at, c) => (f) => { const v = f[at] as Scalar; return v === null ? null : v > c!; },
+  '>=': (at, c) => (f) => { const v = f[at] as Scalar; return v === null ? null : v >= c!; },
 };
 
 class Compiler {
   readonly #checked: Checked;
+  readonly #survey: Survey;
 
-  constructor(checked: Checked) {
+  constructor(checked: Checked, survey: Survey) {
     this.#checked = checked;
+    this.#survey = survey;
   }
 
   #type(node: Node): Type {
@@ -88,14 +92,15 @@ class Compiler {
     }
   }
 
-  #name(node: Node): Read {
+  #name(node: Node): Eval {
     const ref = this.#checked.refs.get(node)!;
     if (ref.kind === 'predicate') {
-      const test = ref.predicate.test as (fields: Fields) => boolean;
-      return (f) => test(f) === true;
+      const test = ref.predicate.test as (fields: unknown) => boolean;
+      const slot = fieldsSlot(this.#survey);
+      return (f) => test(f[slot]) === true;
     }
-    const key = ref.field.name;
-    return (f) => { const v = f[key] as Scalar | undefined; return v === undefined || v !== v ? null : v; };
+    const at = fieldIndex(this.#survey, ref.field.name);
+    return (f) => f[at] as Scalar;
   }
 
   #call(node: Node & { kind: 'call' }): Eval {
@@ -126,7 +131,7 @@ class Compiler {
     for (const [field, other, op] of [[node.left, node.right, node.op], [node.right, node.left, FLIPPED[node.op]]] as const) {
       const r = ref(field);
       const c = this.#constant(other, asId);
-      if (r?.kind === 'field' && c !== undefined && c !== null) return FIELD_CONSTANT[op](r.field.name, c);
+      if (r?.kind === 'field' && c !== undefined && c !== null) return FIELD_CONSTANT[op](fieldIndex(this.#survey, r.field.name), c);
     }
     return this.#comparison(node.op, this.value(node.left, asId), this.value(node.right, asId));
   }
@@ -141,10 +146,24 @@ class Compiler {
     };
   }
 
+  /** The row index of a node that is a field, else undefined. */
+  #fieldAt(node: Node): number | undefined {
+    const ref = node.kind === 'name' ? this.#checked.refs.get(node) : undefined;
+    return ref?.kind === 'field' ? fieldIndex(this.#survey, ref.field.name) : undefined;
+  }
+
   #between(node: Node & { kind: 'between' }): Eval {
     const asId = [node.value, node.low, node.high].some((n) => this.#type(n) === 'id');
-    const [value, low, high] = [node.value, node.low, node.high].map((n) => this.value(n, asId)) as [Eval, Eval, Eval];
-    const within = and(this.#comparison('>=', value, low), this.#comparison('<=', value, high));
+    const at = this.#fieldAt(node.value);
+    const [lo, hi] = [this.#constant(node.low, asId), this.#constant(node.high, asId)];
+    let within: Eval;
+    if (at !== undefined && lo !== undefined && lo !== null && hi !== undefined && hi !== null) {
+      // A field between two constants, the commonest BETWEEN: one closure, NULL only for a NULL field.
+      within = (f) => { const v = f[at] as Scalar; return v === null ? null : v >= lo && v <= hi; };
+    } else {
+      const [value, low, high] = [node.value, node.low, node.high].map((n) => this.value(n, asId)) as [Eval, Eval, Eval];
+      within = and(this.#comparison('>=', value, low), this.#comparison('<=', value, high));
+    }
     return node.negated ? not(within) : within;
   }
 
@@ -153,9 +172,12 @@ class Compiler {
     const value = this.value(node.value, asId);
     const constants = node.list.map((n) => this.#constant(n, asId));
     let member: Eval;
+    const at = this.#fieldAt(node.value);
     if (constants.every((c) => c !== undefined && c !== null)) {
       const set = new Set(constants);
-      member = (f) => { const v = value(f); return v === null ? null : set.has(v); };
+      member = at === undefined
+        ? (f) => { const v = value(f); return v === null ? null : set.has(v); }
+        : (f) => { const v = f[at] as Scalar; return v === null ? null : set.has(v); };
     } else {
       const items = node.list.map((n) => this.value(n, asId));
       member = (f) => {
@@ -222,7 +244,7 @@ function not(operand: Eval): Eval {
   return (f) => { const v = operand(f); return v === null ? null : !v; };
 }
 
-/** The checked condition as one closure: TRUE, FALSE or NULL (unknown) for an alert's fields. */
-export function compileChecked(checked: Checked): Eval {
-  return new Compiler(checked).value(checked.root);
+/** The checked condition as one closure: TRUE, FALSE or NULL (unknown) for an alert's row. */
+export function compileChecked(checked: Checked, survey: Survey): Eval {
+  return new Compiler(checked, survey).value(checked.root);
 }

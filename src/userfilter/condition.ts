@@ -7,8 +7,9 @@ import type { LsstFields } from '../alert/lsst-fields.ts';
 import type { Survey } from '../alert/survey.ts';
 import type { Node } from './ast.ts';
 import { checkCondition, type Ref } from './check.ts';
-import { compileChecked, type Fields } from './compile.ts';
+import { compileChecked } from './compile.ts';
 import { parseCondition } from './parser.ts';
+import { rowOf, type Row } from './row.ts';
 import { scopeOf, type Predicate } from './scope.ts';
 
 export interface ConditionOptions {
@@ -25,6 +26,8 @@ export interface Condition {
   readonly names: readonly string[];
   /** True only when the condition is TRUE for the alert (FALSE and NULL do not match); never throws. */
   test(fields: Readonly<AlertFields> | Readonly<LsstFields>): boolean;
+  /** The same on the alert's row (row.ts `rowOf`), built once for all the conditions of its survey. */
+  testRow(row: Row): boolean;
 }
 
 function namesRead(refs: ReadonlyMap<Node, Ref>): string[] {
@@ -34,19 +37,15 @@ function namesRead(refs: ReadonlyMap<Node, Ref>): string[] {
 /** The condition compiled for the survey's alerts; ConditionError (exit 2) if the text is not a valid condition. */
 export function compileCondition(text: string, survey: Survey, options: ConditionOptions = {}): Condition {
   const checked = checkCondition(text, parseCondition(text), scopeOf(survey, options.predicates ?? []));
-  const evaluate = compileChecked(checked);
+  const evaluate = compileChecked(checked, survey);
   const onError = options.onError;
-  return {
-    text,
-    survey,
-    names: namesRead(checked.refs),
-    test(fields) {
-      try {
-        return evaluate(fields as unknown as Fields) === true;
-      } catch (err) {
-        onError?.(err);
-        return false;
-      }
-    },
+  const testRow = (row: Row): boolean => {
+    try {
+      return evaluate(row) === true;
+    } catch (err) {
+      onError?.(err);
+      return false;
+    }
   };
+  return { text, survey, names: namesRead(checked.refs), testRow, test: (fields) => testRow(rowOf(survey, fields)) };
 }

@@ -10,6 +10,7 @@ import { surveyFields } from '../../src/userfilter/catalogue.ts';
 import { compileCondition } from '../../src/userfilter/condition.ts';
 import { ConditionError } from '../../src/userfilter/condition-error.ts';
 import { MAX_CONDITION_LENGTH, MAX_DEPTH, MAX_IN_LIST } from '../../src/userfilter/limits.ts';
+import { fieldIndex, fieldsSlot, rowOf } from '../../src/userfilter/row.ts';
 import type { Predicate } from '../../src/userfilter/scope.ts';
 
 type Values = Record<string, unknown>;
@@ -188,6 +189,7 @@ describe('NULL logic', () => {
   test('BETWEEN with a NULL end, LIKE of a NULL, and a float that is not a number count as unknown', () => {
     assert.equal(ztf('magpsf BETWEEN drb AND 20', { magpsf: 18 }), false);
     assert.equal(ztf('magpsf NOT BETWEEN drb AND 20', { magpsf: 18 }), false);
+    assert.equal(ztf('magpsf NOT BETWEEN 18 AND 20'), false, 'a NULL field between constants');
     assert.equal(ztf("NOT cdsxmatch LIKE 'S%'"), false);
     assert.equal(ztf('NOT magpsf < 18', { magpsf: Number.NaN }), false);
     assert.equal(ztf('magpsf IS NULL', { magpsf: Number.NaN }), true);
@@ -331,6 +333,17 @@ describe('the catalogue', () => {
     const lsstNames = new Map(surveyFields('lsst').map((f) => [f.name, f.type]));
     for (const c of [...LSST_COLUMNS, ...LSST_ID_COLUMNS]) assert.equal(lsstNames.get(c.name), want[c.kind], c.name);
     assert.equal(lsstNames.get('diaSourceId'), 'id');
+  });
+
+  test("an alert's row holds each field at the index the compiler reads it from, and the fields last", () => {
+    for (const survey of ['ztf', 'lsst'] as const) {
+      const names = surveyFields(survey).map((f) => f.name);
+      const fields = Object.fromEntries(names.map((name, i) => [name, `value ${i} of ${name}`]));
+      const row = rowOf(survey, fields);
+      assert.equal(row.length, names.length + 1);
+      for (const name of names) assert.equal(row[fieldIndex(survey, name)], fields[name], `${survey} ${name}`);
+      assert.equal(row[fieldsSlot(survey)], fields);
+    }
   });
 
   test('units where a value has one: magnitudes, degrees, days, nJy', () => {
