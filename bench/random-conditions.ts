@@ -28,12 +28,15 @@ function pools(survey: Survey, sample: readonly Fields[]): Pools {
   return result;
 }
 
-const literal = (x: number) => String(Number(x.toPrecision(6)));
+// Every digit: a rounded threshold (61041.7 as 61042) can keep every alert of a night.
+const literal = (x: number) => String(x);
 const quoted = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-function clause(random: Random, p: Pools): string {
+/** A clause; a negated one (which keeps most alerts) only beside a selective `first` one. */
+function clause(random: Random, p: Pools, first: boolean): string {
   const numeric = [...p.numbers.keys()];
-  const labels = [...p.strings.keys()].filter((k) => p.strings.get(k)!.length > 1);
+  // Labels with a few values at least: IN of both values of a two-valued label keeps everything.
+  const labels = [...p.strings.keys()].filter((k) => p.strings.get(k)!.length >= 4);
   const kind = random.next();
   if (kind < 0.65 || labels.length === 0) {
     const name = random.pick(numeric);
@@ -43,16 +46,18 @@ function clause(random: Random, p: Pools): string {
     if (shape < 0.4) return `${name} > ${literal(at(random.between(0.8, 0.98)))}`;
     if (shape < 0.8) return `${name} < ${literal(at(random.between(0.02, 0.2)))}`;
     const low = random.between(0.1, 0.8);
-    return `${name} BETWEEN ${literal(at(low))} AND ${literal(at(low + 0.1))}`;
+    // Where one value holds most of the field (ZTF's -999 for none), a range would be that value.
+    if (at(low) < at(low + 0.1)) return `${name} BETWEEN ${literal(at(low))} AND ${literal(at(low + 0.1))}`;
+    return `${name} > ${literal(at(random.between(0.8, 0.98)))}`;
   }
   if (kind < 0.9 || p.flags.length === 0) {
     const name = random.pick(labels);
     const values = p.strings.get(name)!;
     const picked = [...new Set([random.pick(values), random.pick(values)])];
-    return random.next() < 0.8 ? `${name} IN (${picked.map(quoted).join(', ')})` : `NOT ${name} = ${quoted(picked[0]!)}`;
+    return first || random.next() < 0.8 ? `${name} IN (${picked.map(quoted).join(', ')})` : `NOT ${name} = ${quoted(picked[0]!)}`;
   }
   const flag = random.pick(p.flags);
-  return random.next() < 0.5 ? flag : `NOT ${flag}`;
+  return first || random.next() < 0.5 ? flag : `NOT ${flag}`;
 }
 
 /** `count` conditions for the survey, drawn with `seed` from the values of `sample`. */
@@ -60,8 +65,10 @@ export function randomConditions(survey: Survey, sample: readonly Fields[], coun
   const random = new Random(seed);
   const p = pools(survey, sample);
   return Array.from({ length: count }, () => {
-    const clauses = Array.from({ length: random.int(1, 3) }, () => clause(random, p));
-    if (clauses.length === 3 && random.next() < 0.25) return `(${clauses[0]} OR ${clauses[1]}) AND ${clauses[2]}`;
-    return clauses.join(' AND ');
+    const count = random.int(1, 3);
+    const or = count === 3 && random.next() < 0.25;
+    // (a OR b) AND c: c is then the selective one.
+    const clauses = Array.from({ length: count }, (_, i) => clause(random, p, i === 0 || (or && i === 2)));
+    return or ? `(${clauses[0]} OR ${clauses[1]}) AND ${clauses[2]}` : clauses.join(' AND ');
   });
 }
