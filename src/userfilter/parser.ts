@@ -18,7 +18,7 @@
 import type { CompareOp, Node } from './ast.ts';
 import { ConditionError } from './condition-error.ts';
 import { tokenize, type Token } from './lexer.ts';
-import { MAX_ARGUMENTS, MAX_DEPTH, MAX_IN_LIST } from './limits.ts';
+import { MAX_ARGUMENTS, MAX_DEPTH, MAX_IN_LIST, MAX_OPERATORS } from './limits.ts';
 
 const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'BETWEEN', 'IN', 'IS', 'NULL', 'LIKE', 'TRUE', 'FALSE']);
 const COMPARE: Record<string, CompareOp> = { '=': '=', '<>': '<>', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
@@ -37,6 +37,7 @@ class Parser {
   readonly #tokens: Token[];
   #at = 0;
   #depth = 0;
+  #operators = 0;
 
   constructor(text: string) {
     this.#text = text;
@@ -93,10 +94,20 @@ class Parser {
     }
   }
 
+  /** Takes the operator token next in line, counting it against MAX_OPERATORS. */
+  #operator(): Token {
+    this.#countOperator(this.#peek());
+    return this.#next();
+  }
+
+  #countOperator(token: Token): void {
+    if (++this.#operators > MAX_OPERATORS) throw this.#error(`the condition has more than ${MAX_OPERATORS} operators`, token);
+  }
+
   #or(): Node {
     let left = this.#and();
     while (this.#isKeyword('OR')) {
-      const op = this.#next();
+      const op = this.#operator();
       left = { kind: 'logic', op: 'OR', left, right: this.#and(), column: op.column };
     }
     return left;
@@ -105,7 +116,7 @@ class Parser {
   #and(): Node {
     let left = this.#not();
     while (this.#isKeyword('AND')) {
-      const op = this.#next();
+      const op = this.#operator();
       left = { kind: 'logic', op: 'AND', left, right: this.#not(), column: op.column };
     }
     return left;
@@ -121,11 +132,11 @@ class Parser {
     const value = this.#sum();
     const token = this.#peek();
     if (token.kind === 'op' && token.text in COMPARE) {
-      this.#next();
+      this.#operator();
       return { kind: 'compare', op: COMPARE[token.text]!, left: value, right: this.#sum(), column: token.column };
     }
     if (this.#isKeyword('IS')) {
-      this.#next();
+      this.#operator();
       const negated = this.#isKeyword('NOT');
       if (negated) this.#next();
       if (!this.#isKeyword('NULL')) throw this.#error(`expected NULL after IS${negated ? ' NOT' : ''}, found ${describe(this.#peek())}`, this.#peek());
@@ -134,6 +145,7 @@ class Parser {
     }
     const negated = this.#isKeyword('NOT') && ['BETWEEN', 'IN', 'LIKE'].some((w) => this.#isKeyword(w, 1));
     if (negated) this.#next();
+    if (['BETWEEN', 'IN', 'LIKE'].some((w) => this.#isKeyword(w))) this.#countOperator(this.#peek());
     if (this.#isKeyword('BETWEEN')) return this.#between(value, negated, token);
     if (this.#isKeyword('IN')) return this.#in(value, negated, token);
     if (this.#isKeyword('LIKE')) {
@@ -168,7 +180,7 @@ class Parser {
   #sum(): Node {
     let left = this.#product();
     for (let t = this.#peek(); t.kind === 'op' && (t.text === '+' || t.text === '-'); t = this.#peek()) {
-      this.#next();
+      this.#operator();
       left = { kind: 'arith', op: t.text, left, right: this.#product(), column: t.column };
     }
     return left;
@@ -177,7 +189,7 @@ class Parser {
   #product(): Node {
     let left = this.#unary();
     for (let t = this.#peek(); t.kind === 'op' && (t.text === '*' || t.text === '/' || t.text === '%'); t = this.#peek()) {
-      this.#next();
+      this.#operator();
       left = { kind: 'arith', op: t.text, left, right: this.#unary(), column: t.column };
     }
     return left;

@@ -9,7 +9,7 @@ import { FINK_CODES } from '../../src/errors.ts';
 import { surveyFields } from '../../src/userfilter/catalogue.ts';
 import { compileCondition } from '../../src/userfilter/condition.ts';
 import { ConditionError } from '../../src/userfilter/condition-error.ts';
-import { MAX_CONDITION_LENGTH, MAX_DEPTH, MAX_IN_LIST } from '../../src/userfilter/limits.ts';
+import { MAX_CONDITION_LENGTH, MAX_DEPTH, MAX_IN_LIST, MAX_OPERATORS } from '../../src/userfilter/limits.ts';
 import { fieldIndex, fieldsSlot, rowOf } from '../../src/userfilter/row.ts';
 import type { Predicate } from '../../src/userfilter/scope.ts';
 
@@ -284,6 +284,8 @@ describe('limits and hostile texts', () => {
     ['deep function calls', `watched AND ${'abs('.repeat(100)}1${')'.repeat(100)} = 1`, /nests deeper/, 13 + 4 * MAX_DEPTH],
     ['a long IN list', `watched AND fid IN (${Array.from({ length: MAX_IN_LIST + 1 }, (_, i) => i).join(',')})`, new RegExp(`at most ${MAX_IN_LIST} values`), 0],
     ['a long name', `watched AND ${'x'.repeat(100)} = 1`, /a name is 100 characters long, at most 64/, 13],
+    ['a long chain of additions (a tree as deep as it is long)', `watched AND 1${'+1'.repeat(1500)} > 0`, new RegExp(`more than ${MAX_OPERATORS} operators`), 14 + 2 * (MAX_OPERATORS - 1)],
+    ['a long chain of ORs', `watched${' OR fid = 1'.repeat(300)}`, new RegExp(`more than ${MAX_OPERATORS} operators`), 0],
   ];
   for (const [what, text, reason, column] of hostile) {
     test(`${what}: refused at its column, nothing evaluated`, () => {
@@ -308,6 +310,7 @@ describe('limits and hostile texts', () => {
   test('a condition at the limits is accepted', () => {
     assert.equal(ztf(`${'('.repeat(MAX_DEPTH)}fid = 1${')'.repeat(MAX_DEPTH)}`, { fid: 1 }), true);
     assert.equal(ztf(`fid IN (${Array.from({ length: MAX_IN_LIST }, (_, i) => i).join(',')})`, { fid: 7 }), true);
+    assert.equal(ztf(`fid = 1${' + 0'.repeat(MAX_OPERATORS - 1)}`, { fid: 1 }), true, `${MAX_OPERATORS} operators`);
     const long = `fid = 1${' '.repeat(MAX_CONDITION_LENGTH - 7)}`;
     assert.equal(long.length, MAX_CONDITION_LENGTH);
     assert.equal(ztf(long, { fid: 1 }), true);
