@@ -12,7 +12,7 @@ import { openReader, type Checkpoint } from '../../src/sciencedb/reader.ts';
 import { surveyFields } from '../../src/userfilter/catalogue.ts';
 import { compileCondition } from '../../src/userfilter/condition.ts';
 import { FUNCTIONS } from '../../src/userfilter/functions.ts';
-import { MAX_CONDITION_LENGTH, MAX_DEPTH, MAX_IN_LIST, MAX_NAME_LENGTH } from '../../src/userfilter/limits.ts';
+import { MAX_CONDITION_LENGTH, MAX_DEPTH, MAX_IN_LIST, MAX_NAME_LENGTH, MAX_OPERATORS } from '../../src/userfilter/limits.ts';
 import type { Predicate } from '../../src/userfilter/scope.ts';
 
 const USAGE = `usage: fink filter fields --survey ztf|lsst [--json] [--conf FILE]
@@ -39,8 +39,8 @@ IS [NOT] NULL, LIKE ('%' any run, '_' one character, case counts), + - * / % and
 numbers, 'strings' ('' for a quote), TRUE, FALSE, NULL, and the functions ${[...FUNCTIONS.keys()].join(', ')}.
 SQL's NULL logic: a comparison with a missing value is unknown, and unknown does not match. Ids
 (candid, diaObjectId...) compare exactly with whole numbers written out. At most
-${MAX_CONDITION_LENGTH} characters, ${MAX_DEPTH} levels of nesting, ${MAX_IN_LIST} values in an IN list,
-names of ${MAX_NAME_LENGTH} characters.
+${MAX_CONDITION_LENGTH} characters, ${MAX_OPERATORS} operators, ${MAX_DEPTH} levels of nesting, ${MAX_IN_LIST} values in an
+IN list, names of ${MAX_NAME_LENGTH} characters.
 
 Exit status 2 for a condition that is not valid, with one line saying what and where (column).
 `;
