@@ -4,11 +4,11 @@ import { readSync } from 'node:fs';
 import { commandArgs, intFlag } from '../../src/cli/args.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { loadFilters } from '../../src/distribution/filters.ts';
-import { FinkError, UsageError } from '../../src/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 import { printable } from '../../src/printable.ts';
 import { SURVEYS, type Survey } from '../../src/alert/survey.ts';
 import { isNight } from '../../src/sciencedb/simulation.ts';
-import { openReader, type Checkpoint } from '../../src/sciencedb/reader.ts';
+import { storedAlerts } from '../../src/cli/stored-alerts.ts';
 import { surveyFields } from '../../src/userfilter/catalogue.ts';
 import { compileCondition } from '../../src/userfilter/condition.ts';
 import { FUNCTIONS } from '../../src/userfilter/functions.ts';
@@ -23,9 +23,10 @@ User filters, first part: the condition language of a stream of your own (regist
 
   fields    the names a condition may use for the survey's alerts: the typed fields with their
             types and units, and the shipped science filters (FILTERS_DIR) as yes/no tests
-  test      how many alerts of the science database (SCIENCE_DB_PATH) match the condition, and the
-            first few of them (ids, object, night); nothing is published. SQLite store only for
-            now: with SCIENCE_STORE=kafka it says so and exits 1
+  test      how many alerts of the science database match the condition, and the first few of
+            them (ids, object, night); nothing is published. The SQLite nights at SCIENCE_DB_PATH,
+            or with SCIENCE_STORE=kafka the science log, read to its end at read_committed (each
+            alert once, a record that is not an alert named and passed over)
 
   --survey S         ztf or lsst
   --where COND       the condition, SQL's WHERE clause: magpsf < 18 AND fid = 1 AND NOT sso_candidates
@@ -92,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   const where = values.where === '-' ? readConditionFromStdin() : values.where;
   if (values.night !== undefined && !isNight(values.night)) throw new UsageError(`--night is a date written YYYYMMDD, got '${printable(values.night)}'`);
   const limit = intFlag('limit', values.limit, 0) ?? 10;
-  const result = testCondition(config, survey, where, predicates, values.night, limit);
+  const result = await testCondition(config, survey, where, predicates, values.night, limit);
   process.stdout.write(values.json === true ? JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n' : testText(result));
   return 0;
 }
@@ -130,51 +131,37 @@ interface TestResult {
   /** Alerts for which the condition threw (counted as not matching). */
   failed: number;
   firstFailure: string | null;
+  /** Records of the science log that are not alerts, passed over. */
+  notAlerts: number;
   shown: Shown[];
 }
 
-function testCondition(config: Config, survey: Survey, where: string, predicates: readonly Predicate[], night: string | undefined, limit: number): TestResult {
-  let failed = 0;
-  let firstFailure: string | null = null;
+async function testCondition(config: Config, survey: Survey, where: string, predicates: readonly Predicate[], night: string | undefined, limit: number): Promise<TestResult> {
+  const result: TestResult = { survey, condition: where, night: night ?? null, alerts: 0, matched: 0, failed: 0, firstFailure: null, notAlerts: 0, shown: [] };
   // Compiled before the store is opened: a condition that is not valid reads nothing.
   const condition = compileCondition(where, survey, {
     predicates,
     onError: (err) => {
-      failed++;
-      firstFailure ??= err instanceof Error ? err.message : String(err);
+      result.failed++;
+      result.firstFailure ??= err instanceof Error ? err.message : String(err);
     },
   });
-  if (config.enum('SCIENCE_STORE') === 'kafka') {
-    throw new FinkError('fink filter test reads the SQLite science database only, for now: with SCIENCE_STORE=kafka the science log is not read yet (set SCIENCE_STORE=sqlite for a database at SCIENCE_DB_PATH)');
+  const onNotAlert = (err: Error) => {
+    if (result.notAlerts++ === 0) process.stderr.write(`fink: passed over a record that is not an alert: ${printable(err.message)}\n`);
+  };
+  for await (const alert of storedAlerts(config, survey, { night, onNotAlert })) {
+    result.alerts++;
+    if (!condition.test(alert.fields)) continue;
+    result.matched++;
+    if (result.shown.length < limit) result.shown.push({ id: alert.alertId, object: alert.objectKey, night: alert.night });
   }
-  const reader = openReader(config.require('SCIENCE_DB_PATH'));
-  const result: TestResult = { survey, condition: where, night: night ?? null, alerts: 0, matched: 0, failed: 0, firstFailure: null, shown: [] };
-  try {
-    const head = reader.head();
-    // Nights absent from `until` are not read: one night, or all of them as they are now.
-    const until: Checkpoint = night === undefined ? head : head[night] === undefined ? {} : { [night]: head[night] };
-    let after: Checkpoint = {};
-    for (;;) {
-      const { alerts, checkpoint } = reader.read(after, 2000, until);
-      if (alerts.length === 0) break;
-      after = checkpoint;
-      for (const alert of alerts) {
-        if (alert.survey !== survey) continue;
-        result.alerts++;
-        if (!condition.test(alert.fields)) continue;
-        result.matched++;
-        if (result.shown.length < limit) result.shown.push({ id: alert.alertId, object: alert.objectKey, night: alert.night });
-      }
-    }
-  } finally {
-    reader.close();
-  }
-  return { ...result, failed, firstFailure };
+  return result;
 }
 
 function testText(r: TestResult): string {
   const where = r.night === null ? 'all nights' : `night ${r.night}`;
   const out = [`${r.matched} of ${r.alerts} ${r.survey} alerts match (${where}); nothing was published`];
+  if (r.notAlerts > 0) out.push(`${r.notAlerts} records of the science log are not alerts and were passed over (the first is named on stderr)`);
   if (r.failed > 0) out.push(`the condition failed for ${r.failed} alerts, counted as not matching: ${printable(r.firstFailure ?? '')}`);
   if (r.shown.length > 0) {
     const idName = r.survey === 'ztf' ? 'candid' : 'diaSourceId';

@@ -161,11 +161,9 @@ describe('fink filter', () => {
     assert.match(help.stdout, /fink filter test --survey ztf\|lsst --where CONDITION/);
   });
 
-  test('test says plainly that it reads the SQLite store only, for now', () => {
-    const run = filterTest(['--survey', 'ztf', '--where', 'TRUE']);
-    assert.equal(run.status, 0, run.stderr);
-    const kafka = runCli('fink', ['filter', 'test', '--survey', 'ztf', '--where', 'TRUE'], { ...env, SCIENCE_STORE: 'kafka' });
+  test('test with the science log (SCIENCE_STORE=kafka) and no Kafka to read it: exit 1, saying so', () => {
+    const kafka = runCli('fink', ['filter', 'test', '--survey', 'ztf', '--where', 'TRUE'], { ...env, SCIENCE_STORE: 'kafka', DISTRIBUTION_SERVERS: '127.0.0.1:1' });
     assert.equal(kafka.status, 1, kafka.stderr);
-    assert.match(kafka.stderr, /reads the SQLite science database only, for now/);
+    assert.match(kafka.stderr, /^fink: Kafka does not answer at 127\.0\.0\.1:1/);
   });
 });
