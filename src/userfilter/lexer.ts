@@ -76,7 +76,8 @@ export function tokenize(text: string): Token[] {
       i = end;
     } else {
       const op = OPERATORS.find((o) => text.startsWith(o, i));
-      if (op === undefined) throw new ConditionError(stray(ch), text, i + 1);
+      // The whole character, not half of a surrogate pair, is named.
+      if (op === undefined) throw new ConditionError(stray(String.fromCodePoint(text.codePointAt(i)!)), text, i + 1);
       tokens.push({ kind: 'op', text: op, column: i + 1 });
       i += op.length;
     }

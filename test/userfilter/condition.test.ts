@@ -82,6 +82,8 @@ describe('constructs', () => {
     assert.deepEqual([like('SN%', 'SN Ia'), like('SN%', 'SN'), like('%Ia', 'SN Ia'), like('S_', 'SN'), like('S_', 'SNe'), like('sn%', 'SN'), like('%', ''), like('a%b%c', 'aXbYc'), like('a%b%c', 'aXbY')], [true, true, true, true, false, false, true, true, false]);
     assert.equal(ztf("cdsxmatch NOT LIKE 'Candidate%'", { cdsxmatch: 'Candidate_SN*' }), false);
     assert.equal(ztf("cdsxmatch LIKE 'it''s%'", { cdsxmatch: "it's a star" }), true);
+    assert.equal(like('a_b', 'a\u{1F52D}b'), true, '_ is one character, even outside the BMP');
+    assert.equal(like('a__b', 'a\u{1F52D}b'), false);
     assert.equal(ztf("cdsxmatch LIKE ssnamenr", { cdsxmatch: 'ab', ssnamenr: 'a%' }), true, 'a pattern from a field');
   });
 
@@ -283,6 +285,7 @@ describe('limits and hostile texts', () => {
     ['deep unary minus', `watched AND ${'-'.repeat(1000)}1 = 1`, /nests deeper/, 13 + MAX_DEPTH],
     ['deep function calls', `watched AND ${'abs('.repeat(100)}1${')'.repeat(100)} = 1`, /nests deeper/, 13 + 4 * MAX_DEPTH],
     ['a long IN list', `watched AND fid IN (${Array.from({ length: MAX_IN_LIST + 1 }, (_, i) => i).join(',')})`, new RegExp(`at most ${MAX_IN_LIST} values`), 0],
+    ['a character outside the language', 'watched AND magpsf \u{1F52D} 18', /unexpected character '\u{1F52D}'/u, 20],
     ['a long name', `watched AND ${'x'.repeat(100)} = 1`, /a name is 100 characters long, at most 64/, 13],
     ['a long chain of additions (a tree as deep as it is long)', `watched AND 1${'+1'.repeat(1500)} > 0`, new RegExp(`more than ${MAX_OPERATORS} operators`), 14 + 2 * (MAX_OPERATORS - 1)],
     ['a long chain of ORs', `watched${' OR fid = 1'.repeat(300)}`, new RegExp(`more than ${MAX_OPERATORS} operators`), 0],
