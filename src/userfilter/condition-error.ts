@@ -7,14 +7,15 @@ import { printable } from '../printable.ts';
 /** Characters of the condition shown on each side of the place of an error. */
 const WINDOW = 30;
 
-/** The condition round `column` (1-based), escaped, cut, with `>>>` before the place. */
+/** The condition round `column` (1-based), escaped, cut, with `{here}` at the place (braces are not
+ * part of the language, so the mark cannot be taken for an operator). */
 export function excerpt(text: string, column: number): string {
   const at = Math.max(0, Math.min(text.length, column - 1));
   const from = Math.max(0, at - WINDOW);
   const to = Math.min(text.length, at + WINDOW);
   const before = (from > 0 ? '…' : '') + printable(text.slice(from, at));
   const after = printable(text.slice(at, to)) + (to < text.length ? '…' : '');
-  return `${before}>>>${after}`;
+  return `${before}{here}${after}`;
 }
 
 /**

@@ -124,7 +124,7 @@ describe('fink filter', () => {
 
   test('a condition that is not valid exits 2 with one line saying where, and prints nothing on stdout', () => {
     const cases: [string, RegExp][] = [
-      ['magpfs < 18', /^fink: condition at column 1 \(>>>magpfs < 18\): unknown name 'magpfs' \(did you mean 'magpsf'\?\)/],
+      ['magpfs < 18', /^fink: condition at column 1 \(\{here\}magpfs < 18\): unknown name 'magpfs' \(did you mean 'magpsf'\?\)/],
       ["cdsxmatch = 18", /cannot compare a string with a number/],
       ['abs(magpsf, 2) > 1', /abs takes 1 argument, got 2/],
       ['1=1; DROP TABLE alerts', /column 4 .*';' is not part of a condition/],

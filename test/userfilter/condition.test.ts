@@ -245,7 +245,7 @@ describe('errors, each with its column', () => {
       const err = refusal(text);
       assert.match(err.message, reason);
       assert.equal(err.column, column, err.message);
-      if (column > 0 && text !== '') assert.match(err.message, new RegExp(`^condition at column ${column} \\(.*>>>.*\\): `));
+      if (column > 0 && text !== '') assert.match(err.message, new RegExp(`^condition at column ${column} \\(.*\\{here\\}.*\\): `));
     });
   }
 
@@ -255,7 +255,7 @@ describe('errors, each with its column', () => {
     assert.equal(err.code, 'FINK_CONDITION');
     assert.ok(FINK_CODES.includes(err.code));
     for (const c of ['\n', '\r', '\t', '\u001b']) assert.ok(!err.message.includes(c), `no ${JSON.stringify(c)} in the message`);
-    assert.match(err.message, /\\n\\tfid >>>= 'g\\x1b\[31m'/);
+    assert.match(err.message, /\\n\\tfid \{here\}= 'g\\x1b\[31m'/);
   });
 
   test("a filter of the other survey is named as such; one of this survey that is not loaded is unknown", () => {
