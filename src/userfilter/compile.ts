@@ -59,6 +59,8 @@ class Compiler {
       case 'string': return node.value;
       case 'boolean': return node.value;
       case 'null': return null;
+      // A negative number is written as a minus and a literal: a constant too (`dec < -10`).
+      case 'negate': return node.operand.kind === 'number' && !asId ? -node.operand.value : undefined;
       default: return undefined;
     }
   }
