@@ -19,8 +19,8 @@ const ROOMS = {
   sciencedb: ['config', 'avro', 'alert', 'kafka'],
   // What both long-running services share: one instance, signals, metrics, outages, progress.
   service: ['config', 'kafka', 'sciencedb'],
-  // User filters' conditions: parsed, checked and compiled over an alert's typed fields.
-  userfilter: ['config', 'alert'],
+  // User filters: their conditions parsed, checked and compiled over an alert's typed fields; their registrations (a compacted topic).
+  userfilter: ['config', 'alert', 'kafka'],
   distribution: ['config', 'avro', 'alert', 'kafka', 'cluster', 'sciencedb', 'service'],
   // stream2science: the survey's stream into the science database (no other room uses it).
   upstream: ['config', 'avro', 'alert', 'kafka', 'sciencedb', 'service'],

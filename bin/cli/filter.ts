@@ -1,5 +1,6 @@
-// `fink filter fields|test`: the first part of user filters (issue 23): the names a condition may
-// use, and a dry run of a condition over the stored alerts. Nothing is published or registered.
+// `fink filter fields|test|add|list|remove`: user filters (issue 23): the names a condition may
+// use, a dry run of a condition over the stored alerts, and the registrations in the cluster
+// (src/cli/user-filters.ts) that the distribution will fill topics from.
 import { readSync } from 'node:fs';
 import { commandArgs, intFlag } from '../../src/cli/args.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
@@ -9,6 +10,8 @@ import { printable } from '../../src/printable.ts';
 import { SURVEYS, type Survey } from '../../src/alert/survey.ts';
 import { isNight } from '../../src/sciencedb/simulation.ts';
 import { storedAlerts } from '../../src/cli/stored-alerts.ts';
+import { addFilter, listFilters, removeFilter } from '../../src/cli/user-filters.ts';
+import { CONTENTS, MAX_FILTER_NAME, MAX_OWNER, type Content, type Registration } from '../../src/userfilter/registration.ts';
 import { surveyFields } from '../../src/userfilter/catalogue.ts';
 import { compileCondition } from '../../src/userfilter/condition.ts';
 import { FUNCTIONS } from '../../src/userfilter/functions.ts';
@@ -17,9 +20,11 @@ import type { Predicate } from '../../src/userfilter/scope.ts';
 
 const USAGE = `usage: fink filter fields --survey ztf|lsst [--json] [--conf FILE]
        fink filter test --survey ztf|lsst --where CONDITION [--night YYYYMMDD] [--limit N] [--json] [--conf FILE]
+       fink filter add NAME --survey ztf|lsst --where CONDITION [--owner USER] [--content full|light] [--quota-mb MB] [--conf FILE]
+       fink filter list [--json] [--conf FILE]
+       fink filter remove NAME --survey ztf|lsst [--owner USER] [--conf FILE]
 
-User filters, first part: the condition language of a stream of your own (registering one,
-\`fink filter add\`, comes later).
+User filters: a stream of your own, the alerts that match a condition of yours.
 
   fields    the names a condition may use for the survey's alerts: the typed fields with their
             types and units, and the shipped science filters (FILTERS_DIR) as yes/no tests
@@ -27,6 +32,14 @@ User filters, first part: the condition language of a stream of your own (regist
             them (ids, object, night); nothing is published. The SQLite nights at SCIENCE_DB_PATH,
             or with SCIENCE_STORE=kafka the science log, read to its end at read_committed (each
             alert once, a record that is not an alert named and passed over)
+  add       registers the filter in the cluster (USER_FILTERS_TOPIC, created on first use), creates
+            its topic USER_TOPIC_PREFIX<owner>_<name>_<survey> as the community topics are made, and
+            prints the topic. NAME and the owner: a-z, 0-9 and _ (not first), at most ${MAX_FILTER_NAME} and
+            ${MAX_OWNER} characters. A filter of the same name, owner and survey is refused (remove it first).
+            The distribution does not fill the topic yet: that comes with its live pickup of filters.
+  list      the registered filters: owner, name, survey, topic, created, condition; the columns
+            sent (alerts), bytes (this night) and quota show '-' until the distribution reports them
+  remove    removes the registration (the topic and its messages stay until retention)
 
   --survey S         ztf or lsst
   --where COND       the condition, SQL's WHERE clause: magpsf < 18 AND fid = 1 AND NOT sso_candidates
@@ -34,6 +47,9 @@ User filters, first part: the condition language of a stream of your own (regist
   --night YYYYMMDD   test: only the alerts of that night (default: every night)
   --limit N          test: matching alerts to show (default 10; 0 for none)
   --json             print the answer as one JSON object
+  --owner USER       add, remove: the filter's owner (default: public)
+  --content C        add: full (the whole alert, default) or light (no cutouts nor histories)
+  --quota-mb MB      add: megabytes a night the filter may send (default: the operator's)
 
 The condition: comparisons (= <> != < <= > >=), AND, OR, NOT, BETWEEN a AND b, IN (...),
 IS [NOT] NULL, LIKE ('%' any run, '_' one character, case counts), + - * / % and unary -, (...),
@@ -43,7 +59,9 @@ SQL's NULL logic: a comparison with a missing value is unknown, and unknown does
 ${MAX_CONDITION_LENGTH} characters, ${MAX_OPERATORS} operators, ${MAX_DEPTH} levels of nesting, ${MAX_IN_LIST} values in an
 IN list, names of ${MAX_NAME_LENGTH} characters.
 
-Exit status 2 for a condition that is not valid, with one line saying what and where (column).
+Exit status 2 for a condition that is not valid, with one line saying what and where (column),
+and for a name that is not valid, a filter that exists already or one that does not; nothing is
+registered then.
 `;
 
 /** A condition read from standard input, refused past its bound without reading the rest. */
@@ -71,31 +89,81 @@ async function shippedPredicates(config: Config): Promise<Predicate[]> {
   return filters.map((f) => ({ name: f.name, survey: f.survey, description: f.description, test: f.filter }));
 }
 
+const FLAGS = {
+  survey: { type: 'string' }, where: { type: 'string' }, night: { type: 'string' },
+  limit: { type: 'string' }, json: { type: 'boolean' },
+  owner: { type: 'string' }, content: { type: 'string' }, 'quota-mb': { type: 'string' },
+} as const;
+type Values = Partial<Record<'survey' | 'where' | 'night' | 'limit' | 'owner' | 'content' | 'quota-mb' | 'conf', string>> & { json?: boolean };
+const ACTIONS = ['fields', 'test', 'add', 'list', 'remove'] as const;
+/** The flags each action takes (besides --conf and --help). */
+const TAKES: Record<(typeof ACTIONS)[number], readonly (keyof Values)[]> = {
+  fields: ['survey', 'json'],
+  test: ['survey', 'where', 'night', 'limit', 'json'],
+  add: ['survey', 'where', 'owner', 'content', 'quota-mb'],
+  list: ['json'],
+  remove: ['survey', 'owner'],
+};
+
+function whereOf(values: Values, action: string): string {
+  if (values.where === undefined) throw new UsageError(`fink filter ${action} needs --where CONDITION`);
+  return values.where === '-' ? readConditionFromStdin() : values.where;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const args = commandArgs(argv, USAGE, {
-    survey: { type: 'string' }, where: { type: 'string' }, night: { type: 'string' },
-    limit: { type: 'string' }, json: { type: 'boolean' },
-  }, true);
+  const args = commandArgs(argv, USAGE, FLAGS, true);
   if (args === undefined) return 0;
-  const { values, positionals } = args;
-  const [action, ...rest] = positionals;
-  if (rest.length > 0) throw new UsageError(`unexpected argument '${printable(rest[0]!)}'`);
-  if (action !== 'fields' && action !== 'test') throw new UsageError(action === undefined ? 'fink filter fields or fink filter test' : `unknown action 'fink filter ${printable(action)}': fields or test`);
-  const survey = surveyOf(values.survey);
+  const values = args.values as Values;
+  const [action, ...rest] = args.positionals;
+  if (!(ACTIONS as readonly (string | undefined)[]).includes(action)) throw new UsageError(action === undefined ? `fink filter ${ACTIONS.join('|')}` : `unknown action 'fink filter ${printable(action)}': ${ACTIONS.join(', ')}`);
+  const act = action as (typeof ACTIONS)[number];
+  const extra = (Object.keys(values) as (keyof Values)[]).find((k) => k !== 'conf' && k !== 'help' as keyof Values && !TAKES[act].includes(k));
+  if (extra !== undefined) throw new UsageError(`fink filter ${act} takes ${TAKES[act].map((f) => `--${f}`).join(', ') || 'no flags'}, not --${extra}`);
+  const named = act === 'add' || act === 'remove';
+  if (rest.length > (named ? 1 : 0)) throw new UsageError(`unexpected argument '${printable(rest[named ? 1 : 0]!)}'`);
+  if (named && rest.length === 0) throw new UsageError(`fink filter ${act} NAME: the filter's name is missing`);
   const config = loadConfig({ confFile: values.conf });
+  if (act === 'list') {
+    process.stdout.write(listText(await listFilters(config), values.json === true));
+    return 0;
+  }
+  const survey = surveyOf(values.survey);
+  if (act === 'remove') {
+    const removed = await removeFilter(config, rest[0]!, values.owner, survey);
+    process.stdout.write(`removed filter ${removed.name} of ${removed.owner} for ${survey}; topic ${removed.topic} stays until its retention\n`);
+    return 0;
+  }
   const predicates = await shippedPredicates(config);
-  if (action === 'fields') {
-    if (values.where !== undefined || values.night !== undefined || values.limit !== undefined) throw new UsageError('fink filter fields takes --survey and --json only');
+  if (act === 'fields') {
     process.stdout.write(fieldsText(survey, predicates, values.json === true));
     return 0;
   }
-  if (values.where === undefined) throw new UsageError('fink filter test needs --where CONDITION');
-  const where = values.where === '-' ? readConditionFromStdin() : values.where;
+  const where = whereOf(values, act);
+  if (act === 'add') {
+    const content = values.content ?? 'full';
+    if (!(CONTENTS as readonly string[]).includes(content)) throw new UsageError(`--content is ${CONTENTS.join(' or ')}, got '${printable(content)}'`);
+    const quotaMb = intFlag('quota-mb', values['quota-mb'], 1, 1_000_000) ?? null;
+    const added = await addFilter(config, { name: rest[0]!, owner: values.owner, survey, where, content: content as Content, quotaMb }, predicates);
+    process.stdout.write(`${added.topic}\n`);
+    return 0;
+  }
   if (values.night !== undefined && !isNight(values.night)) throw new UsageError(`--night is a date written YYYYMMDD, got '${printable(values.night)}'`);
   const limit = intFlag('limit', values.limit, 0) ?? 10;
   const result = await testCondition(config, survey, where, predicates, values.night, limit);
   process.stdout.write(values.json === true ? JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n' : testText(result));
   return 0;
+}
+
+/** The columns the distribution will report (alerts sent, bytes this night): '-' until it does. */
+function listText(registrations: readonly Registration[], json: boolean): string {
+  const rows = registrations.map((r) => ({ ...r, sent: null, bytesTonight: null }));
+  if (json) return JSON.stringify(rows, null, 2) + '\n';
+  if (rows.length === 0) return 'no user filters\n';
+  const cols = ['owner', 'name', 'survey', 'topic', 'created', 'sent', 'bytes', 'quota', 'condition'];
+  const table = rows.map((r) => [r.owner, r.name, r.survey, r.topic, r.created.slice(0, 19) + 'Z', '-', '-', r.quotaMb === null ? 'default' : `${r.quotaMb} MB`, printable(r.where)]);
+  const widths = cols.map((c, i) => Math.max(c.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(cols), ...table.map(line)].join('\n') + '\n';
 }
 
 function fieldsText(survey: Survey, predicates: readonly Predicate[], json: boolean): string {
