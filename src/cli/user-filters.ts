@@ -3,6 +3,8 @@
 // anything: the names, the condition (compiled as the distribution will compile it), that the
 // filter is new; then it creates the user's topic as the community topics are made, and registers.
 import type { Survey } from '../alert/survey.ts';
+import { grant, revoke, roleAcls } from '../cluster/security.ts';
+import { clusterSettings } from '../cluster/settings.ts';
 import type { Config } from '../config/config.ts';
 import { distributionSettings } from '../distribution/settings.ts';
 import { FinkError } from '../errors.ts';
@@ -57,6 +59,16 @@ function userTopicSettings(config: Config): TopicSettings {
   return { ...newTopics, configs: { ...newTopics.configs, 'retention.bytes': String(retentionBytes.bytes) } };
 }
 
+/**
+ * In secured mode the owner is a Kafka user, who reads the filter's topic and uses the consumer
+ * groups that start with `<owner>-` (fink_kafka's consumer role); in open mode there are no rights.
+ */
+function ownerRights(config: Config): { cluster: ReturnType<typeof clusterSettings>; acls: (owner: string, topic: string) => ReturnType<typeof roleAcls> } | undefined {
+  const cluster = clusterSettings(config, 'distribution');
+  if (!cluster.secured) return undefined;
+  return { cluster, acls: (owner, topic) => roleAcls(owner, { consumer: `${owner}-` }, topic) };
+}
+
 async function createTopic(connection: KafkaConnection, topic: string, settings: TopicSettings): Promise<void> {
   try {
     await ensureTopic(connection, topic, settings);
@@ -68,6 +80,8 @@ async function createTopic(connection: KafkaConnection, topic: string, settings:
 
 /** Registers a filter; returns its registration (the topic is what the user reads). */
 export async function addFilter(config: Config, request: AddRequest, predicates: readonly Predicate[]): Promise<Registration> {
+  const rights = ownerRights(config);
+  if (rights !== undefined && request.owner === undefined) throw refused('--owner USER is required in secured mode: the Kafka user who will read the topic');
   const owner = request.owner ?? PUBLIC_OWNER;
   checkName('name', request.name);
   checkName('owner', owner);
@@ -84,6 +98,7 @@ export async function addFilter(config: Config, request: AddRequest, predicates:
   const settings = distributionSettings(config).newTopics;
   await ensureRegistrationsTopic(store.connection, store.topic, { replicationFactor: settings.replicationFactor, minIsr: Number(settings.configs?.['min.insync.replicas'] ?? 1) });
   await createTopic(store.connection, topic, userTopicSettings(config));
+  if (rights !== undefined) await grant(rights.cluster, rights.acls(owner, topic));
   const registration: Registration = { owner, name: request.name, survey: request.survey, where: request.where, content: request.content, quotaMb: request.quotaMb, created: new Date().toISOString(), topic };
   await writeRegistration(store.connection, store.topic, registration);
   return registration;
@@ -94,7 +109,7 @@ export async function listFilters(config: Config): Promise<Registration[]> {
   return [...(await current(storeOf(config))).registrations.values()];
 }
 
-/** Removes a filter's registration (its topic stays until retention); returns what was removed. */
+/** Removes a filter's registration and, in secured mode, the owner's rights (its topic stays until retention); returns what was removed. */
 export async function removeFilter(config: Config, name: string, owner: string | undefined, survey: Survey): Promise<Registration> {
   const who = owner ?? PUBLIC_OWNER;
   checkName('name', name);
@@ -103,5 +118,7 @@ export async function removeFilter(config: Config, name: string, owner: string |
   const found = (await current(store)).registrations.get(registrationKey(who, name, survey));
   if (found === undefined) throw refused(`no filter ${name} of ${who} for ${survey}: 'fink filter list' lists them`);
   await removeRegistration(store.connection, store.topic, found);
+  const rights = ownerRights(config);
+  if (rights !== undefined) await revoke(rights.cluster, rights.acls(found.owner, found.topic));
   return found;
 }
