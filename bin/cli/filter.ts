@@ -36,10 +36,13 @@ User filters: a stream of your own, the alerts that match a condition of yours.
             its topic USER_TOPIC_PREFIX<owner>_<name>_<survey> as the community topics are made, and
             prints the topic. NAME and the owner: a-z, 0-9 and _ (not first), at most ${MAX_FILTER_NAME} and
             ${MAX_OWNER} characters. A filter of the same name, owner and survey is refused (remove it first).
+            In secured mode --owner is required: that Kafka user gets READ on the topic and on groups
+            starting <owner>- (remove takes them back).
             The distribution does not fill the topic yet: that comes with its live pickup of filters.
   list      the registered filters: owner, name, survey, topic, created, condition; the columns
-            sent (alerts), bytes (this night) and quota show '-' until the distribution reports them
-  remove    removes the registration (the topic and its messages stay until retention)
+            sent (alerts) and bytes (this night) show '-' until the distribution reports them
+  remove    removes the registration (the topic and its messages stay until retention) and, in
+            secured mode, the owner's rights
 
   --survey S         ztf or lsst
   --where COND       the condition, SQL's WHERE clause: magpsf < 18 AND fid = 1 AND NOT sso_candidates
