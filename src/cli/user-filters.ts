@@ -115,10 +115,18 @@ export async function removeFilter(config: Config, name: string, owner: string |
   checkName('name', name);
   checkName('owner', who);
   const store = storeOf(config);
-  const found = (await current(store)).registrations.get(registrationKey(who, name, survey));
+  const { registrations } = await current(store);
+  const found = registrations.get(registrationKey(who, name, survey));
   if (found === undefined) throw refused(`no filter ${name} of ${who} for ${survey}: 'fink filter list' lists them`);
-  await removeRegistration(store.connection, store.topic, found);
+  // Rights first: should the tombstone then fail, the filter is still listed and removing it again
+  // completes it; the other way round, rights would outlive a filter that no longer shows. The
+  // owner's groups stay theirs while another filter of theirs remains.
   const rights = ownerRights(config);
-  if (rights !== undefined) await revoke(rights.cluster, rights.acls(found.owner, found.topic));
+  if (rights !== undefined) {
+    const others = [...registrations.values()].some((r) => r.owner === who && r !== found);
+    const acls = rights.acls(who, found.topic);
+    await revoke(rights.cluster, others ? acls.filter((a) => a.resourceName === found.topic) : acls);
+  }
+  await removeRegistration(store.connection, store.topic, found);
   return found;
 }

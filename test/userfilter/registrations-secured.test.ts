@@ -64,11 +64,18 @@ describe('fink filter add and remove in secured mode', { timeout: 600_000 }, () 
     await assert.rejects(read(as('bob'), TOPIC), unauthorized);
   });
 
-  test('remove revokes the owner\'s rights; the topic stays', async () => {
+  test('remove revokes the owner\'s rights on the topic, and on the groups with the owner\'s last filter; the topic stays', async () => {
+    assert.equal(fink('add', 'other', '--survey', 'lsst', '--where', 'snr > 5', '--owner', 'alice').status, 0);
     const run = fink('remove', 'mine', '--survey', 'ztf', '--owner', 'alice');
     assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(await aliceAcls(), []);
+    assert.deepEqual(await aliceAcls(), [
+      'User:alice ALLOW DESCRIBE on TOPIC fink_u_alice_other_lsst (LITERAL)',
+      'User:alice ALLOW READ on GROUP alice- (PREFIXED)',
+      'User:alice ALLOW READ on TOPIC fink_u_alice_other_lsst (LITERAL)',
+    ].sort(), 'the groups stay for the other filter');
     await assert.rejects(read(as('alice'), TOPIC), unauthorized);
     assert.deepEqual(await read(kafkaClientOptions(config), TOPIC), ['an alert']);
+    assert.equal(fink('remove', 'other', '--survey', 'lsst', '--owner', 'alice').status, 0);
+    assert.deepEqual(await aliceAcls(), []);
   });
 });
