@@ -19,6 +19,8 @@ const ROOMS = {
   sciencedb: ['config', 'avro', 'alert', 'kafka'],
   // What both long-running services share: one instance, signals, metrics, outages, progress.
   service: ['config', 'kafka', 'sciencedb'],
+  // User filters: their conditions parsed, checked and compiled over an alert's typed fields; their registrations (a compacted topic).
+  userfilter: ['config', 'alert', 'kafka'],
   distribution: ['config', 'avro', 'alert', 'kafka', 'cluster', 'sciencedb', 'service'],
   // stream2science: the survey's stream into the science database (no other room uses it).
   upstream: ['config', 'avro', 'alert', 'kafka', 'sciencedb', 'service'],
@@ -29,7 +31,7 @@ const ROOMS = {
   // The live web page: reads topics as a consumer does, looks alerts up in the science database.
   console: ['config', 'avro', 'alert', 'kafka', 'sciencedb', 'service', 'consumer'],
   // Helpers of the entry points: they may use every room, and no room uses them.
-  cli: ['config', 'avro', 'alert', 'kafka', 'cluster', 'sciencedb', 'service', 'distribution', 'upstream', 'simulator', 'consumer', 'console'],
+  cli: ['config', 'avro', 'alert', 'kafka', 'cluster', 'sciencedb', 'service', 'userfilter', 'distribution', 'upstream', 'simulator', 'consumer', 'console'],
 };
 const ALL = [...Object.keys(ROOMS)];
 

@@ -47,6 +47,8 @@ export const FINK_CODES = [
   'FINK_PARQUET',
   /** A FITS cutout that cannot be read. */
   'FINK_FITS',
+  /** A user filter's condition that does not parse, names an unknown field, or mixes types. */
+  'FINK_CONDITION',
 ] as const;
 
 export type FinkCode = (typeof FINK_CODES)[number];

@@ -19,6 +19,7 @@ const COMMANDS: Command[] = [
   { words: ['start', 'simulator'], summary: 'replays a night of alerts on the simulator cluster, exposure by exposure', load: () => import('./start_simulator.ts') },
   { words: ['start', 'stream2science'], summary: "the survey's stream (ZTF, Rubin) into the science database, exactly once", load: () => import('./start_stream2science.ts') },
   { words: ['stop', 'stream2science'], summary: 'stops a running stream2science gracefully', load: () => import('./stop_stream2science.ts') },
+  { words: ['filter'], summary: 'user filters: fields a condition may use; test one on stored alerts; add, list, remove registrations', load: () => import('./filter.ts') },
   { words: ['start', 'console'], summary: 'a live web page of the topics, their alerts and the service', load: () => import('./start_console.ts') },
 ];
 

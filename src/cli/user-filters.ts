@@ -1,0 +1,132 @@
+// `fink filter add|list|remove`: the registrations of user filters (issue 23), kept in the cluster's
+// USER_FILTERS_TOPIC (src/userfilter/registrations.ts). `add` checks everything before it writes
+// anything: the names, the condition (compiled as the distribution will compile it), that the
+// filter is new; then it creates the user's topic as the community topics are made, and registers.
+import type { Survey } from '../alert/survey.ts';
+import { grant, revoke, roleAcls } from '../cluster/security.ts';
+import { clusterSettings } from '../cluster/settings.ts';
+import type { Config } from '../config/config.ts';
+import { distributionSettings } from '../distribution/settings.ts';
+import { FinkError } from '../errors.ts';
+import { kafkaClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
+import { classifyKafkaError } from '../kafka/errors.ts';
+import { ensureTopic, type TopicSettings } from '../kafka/topics.ts';
+import { printable } from '../printable.ts';
+import { compileCondition } from '../userfilter/condition.ts';
+import { nameProblem, PUBLIC_OWNER, registrationKey, userTopic, type Content, type Registration } from '../userfilter/registration.ts';
+import { ensureRegistrationsTopic, readRegistrations, removeRegistration, writeRegistration, type RegistrationSet } from '../userfilter/registrations.ts';
+import type { Predicate } from '../userfilter/scope.ts';
+
+export interface AddRequest {
+  name: string;
+  owner: string | undefined;
+  survey: Survey;
+  where: string;
+  content: Content;
+  quotaMb: number | null;
+}
+
+/** A refusal of what the user asked: one line, exit 2, nothing written. */
+function refused(message: string): FinkError {
+  return new FinkError(message, { exitCode: 2, code: 'FINK_USAGE' });
+}
+
+function checkName(what: 'name' | 'owner', value: string): void {
+  const problem = nameProblem(what, value);
+  if (problem !== undefined) throw refused(`filter ${what}: ${problem}`);
+}
+
+interface Store {
+  connection: KafkaConnection;
+  topic: string;
+}
+
+function storeOf(config: Config): Store {
+  return { connection: kafkaClientOptions(config), topic: config.require('USER_FILTERS_TOPIC') };
+}
+
+async function current(store: Store): Promise<RegistrationSet> {
+  const set = await readRegistrations(store.connection, store.topic);
+  for (const i of set.ignored) process.stderr.write(`fink: passed over a record of ${store.topic}/${i.partition}@${i.offset} (key ${printable(i.key ?? 'none')}): ${i.reason}\n`);
+  return set;
+}
+
+/** The user's topic as the community topics are made: DISTRIBUTION_PARTITIONS, _REPLICATION, _MIN_ISR, _MAX_MESSAGE_BYTES, _RETENTION_HOURS (and _RETENTION_BYTES when set). */
+function userTopicSettings(config: Config): TopicSettings {
+  const settings = distributionSettings(config);
+  const { newTopics, retentionBytes } = settings;
+  if (!('bytes' in retentionBytes)) return newTopics;
+  return { ...newTopics, configs: { ...newTopics.configs, 'retention.bytes': String(retentionBytes.bytes) } };
+}
+
+/**
+ * In secured mode the owner is a Kafka user, who reads the filter's topic and uses the consumer
+ * groups that start with `<owner>-` (fink_kafka's consumer role); in open mode there are no rights.
+ */
+function ownerRights(config: Config): { cluster: ReturnType<typeof clusterSettings>; acls: (owner: string, topic: string) => ReturnType<typeof roleAcls> } | undefined {
+  const cluster = clusterSettings(config, 'distribution');
+  if (!cluster.secured) return undefined;
+  return { cluster, acls: (owner, topic) => roleAcls(owner, { consumer: `${owner}-` }, topic) };
+}
+
+async function createTopic(connection: KafkaConnection, topic: string, settings: TopicSettings): Promise<void> {
+  try {
+    await ensureTopic(connection, topic, settings);
+  } catch (err) {
+    if (classifyKafkaError(err) === 'unauthorized') throw new FinkError(`topic ${topic} does not exist and Kafka's user may not create it: create it with 'fink_kafka --create-topic ${topic}' or grant the right`);
+    throw err;
+  }
+}
+
+/** Registers a filter; returns its registration (the topic is what the user reads). */
+export async function addFilter(config: Config, request: AddRequest, predicates: readonly Predicate[]): Promise<Registration> {
+  const rights = ownerRights(config);
+  if (rights !== undefined && request.owner === undefined) throw refused('--owner USER is required in secured mode: the Kafka user who will read the topic');
+  const owner = request.owner ?? PUBLIC_OWNER;
+  checkName('name', request.name);
+  checkName('owner', owner);
+  // A condition that is not valid reaches no broker: ConditionError, exit 2, one line.
+  compileCondition(request.where, request.survey, { predicates });
+  const store = storeOf(config);
+  const topic = userTopic(config.require('USER_TOPIC_PREFIX'), owner, request.name, request.survey);
+  const { registrations } = await current(store);
+  const key = registrationKey(owner, request.name, request.survey);
+  if (registrations.has(key)) throw refused(`filter ${request.name} of ${owner} for ${request.survey} exists already: 'fink filter remove ${request.name} --owner ${owner} --survey ${request.survey}' removes it`);
+  // Names may hold underscores, so two owners' filters could spell the same topic: the first keeps it.
+  const other = [...registrations.values()].find((r) => r.topic === topic);
+  if (other !== undefined) throw refused(`topic ${topic} is already filled by filter ${other.name} of ${other.owner}: choose another name`);
+  const settings = distributionSettings(config).newTopics;
+  await ensureRegistrationsTopic(store.connection, store.topic, { replicationFactor: settings.replicationFactor, minIsr: Number(settings.configs?.['min.insync.replicas'] ?? 1) });
+  await createTopic(store.connection, topic, userTopicSettings(config));
+  if (rights !== undefined) await grant(rights.cluster, rights.acls(owner, topic));
+  const registration: Registration = { owner, name: request.name, survey: request.survey, where: request.where, content: request.content, quotaMb: request.quotaMb, created: new Date().toISOString(), topic };
+  await writeRegistration(store.connection, store.topic, registration);
+  return registration;
+}
+
+/** Every registration, in the order they were written. */
+export async function listFilters(config: Config): Promise<Registration[]> {
+  return [...(await current(storeOf(config))).registrations.values()];
+}
+
+/** Removes a filter's registration and, in secured mode, the owner's rights (its topic stays until retention); returns what was removed. */
+export async function removeFilter(config: Config, name: string, owner: string | undefined, survey: Survey): Promise<Registration> {
+  const who = owner ?? PUBLIC_OWNER;
+  checkName('name', name);
+  checkName('owner', who);
+  const store = storeOf(config);
+  const { registrations } = await current(store);
+  const found = registrations.get(registrationKey(who, name, survey));
+  if (found === undefined) throw refused(`no filter ${name} of ${who} for ${survey}: 'fink filter list' lists them`);
+  // Rights first: should the tombstone then fail, the filter is still listed and removing it again
+  // completes it; the other way round, rights would outlive a filter that no longer shows. The
+  // owner's groups stay theirs while another filter of theirs remains.
+  const rights = ownerRights(config);
+  if (rights !== undefined) {
+    const others = [...registrations.values()].some((r) => r.owner === who && r !== found);
+    const acls = rights.acls(who, found.topic);
+    await revoke(rights.cluster, others ? acls.filter((a) => a.resourceName === found.topic) : acls);
+  }
+  await removeRegistration(store.connection, store.topic, found);
+  return found;
+}

@@ -1,0 +1,29 @@
+// The benchmark's random user conditions (bench/random-conditions.ts): valid conditions of the
+// language for either survey, the same for a seed, and selective as real ones are.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { randomConditions } from '../../bench/random-conditions.ts';
+import { createSimulation } from '../../src/sciencedb/simulate.ts';
+import { compileCondition } from '../../src/userfilter/condition.ts';
+
+function sample(profile: 'ztf-light' | 'lsst-light'): Record<string, unknown>[] {
+  const simulation = createSimulation({ profile, seed: 9, night: '20260101' });
+  return Array.from({ length: 1000 }, () => simulation.next().fields as unknown as Record<string, unknown>);
+}
+
+for (const [survey, profile] of [['ztf', 'ztf-light'], ['lsst', 'lsst-light']] as const) {
+  test(`${survey}: 100 random conditions compile, repeat for a seed, and each keeps a minority of the alerts`, () => {
+    const fields = sample(profile);
+    const texts = randomConditions(survey, fields, 100, 4);
+    assert.deepEqual(randomConditions(survey, fields, 100, 4), texts);
+    assert.notDeepEqual(randomConditions(survey, fields, 100, 5), texts);
+    let pairs = 0;
+    for (const text of texts) {
+      const condition = compileCondition(text, survey);
+      const matched = fields.filter((f) => condition.test(f as never)).length;
+      assert.ok(matched < fields.length / 2, `${text} keeps ${matched} of ${fields.length}`);
+      pairs += matched;
+    }
+    assert.ok(pairs > 0 && pairs < 0.2 * fields.length * texts.length, `${pairs} matching pairs`);
+  });
+}

@@ -1,0 +1,81 @@
+// `fink filter add|remove` on a secured cluster (SASL_PLAINTEXT, SCRAM-SHA-512 and ACLs): the owner
+// is required, gets READ on the filter's topic and on groups prefixed `<owner>-`, reads the topic
+// while a user without rights gets nothing, and remove takes the rights back.
+import assert from 'node:assert/strict';
+import { Producer } from '@platformatic/kafka';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig, type Config } from '../../src/config/config.ts';
+import { addScramUser, listAcls } from '../../src/cluster/security.ts';
+import { clusterSettings } from '../../src/cluster/settings.ts';
+import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
+import { classifyKafkaError } from '../../src/kafka/errors.ts';
+import { readTopic } from '../../src/kafka/topic-reader.ts';
+import { runCli, testEnv } from '../helpers/cli.ts';
+import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+
+const TOPIC = 'fink_u_alice_mine_ztf';
+/** Kafka refused for want of rights (not a broker away, not a missing topic). */
+const unauthorized = (err: unknown) => classifyKafkaError(err) === 'unauthorized';
+
+async function read(connection: KafkaConnection, topic: string): Promise<string[]> {
+  const values: string[] = [];
+  for await (const m of readTopic(connection, topic, { settleMs: 0 })) values.push(m.value?.toString() ?? '');
+  return values;
+}
+
+describe('fink filter add and remove in secured mode', { timeout: 600_000 }, () => {
+  let cluster: TestCluster;
+  let config: Config;
+  let as: (user: string) => KafkaConnection;
+  before(async () => {
+    cluster = await startTestCluster({ secured: true });
+    config = loadConfig({ env: testEnv(cluster.env) });
+    for (const user of ['alice', 'bob']) await addScramUser(clusterSettings(config, 'distribution'), user, `${user}-password-long-enough`);
+    as = (user) => ({ ...kafkaClientOptions(config), sasl: { mechanism: 'SCRAM-SHA-512', username: user, password: `${user}-password-long-enough` } });
+  });
+  after(async () => cluster?.stop());
+
+  const fink = (...args: string[]) => runCli('fink', ['filter', ...args], cluster.env);
+  const aliceAcls = async () => (await listAcls(clusterSettings(config, 'distribution'))).filter((a) => a.startsWith('User:alice '));
+
+  test('without --owner, add exits 2 with one line and registers nothing', () => {
+    const run = fink('add', 'mine', '--survey', 'ztf', '--where', 'fid = 1');
+    assert.equal(run.status, 2, run.stderr);
+    assert.equal(run.stderr, 'fink: --owner USER is required in secured mode: the Kafka user who will read the topic\n');
+    assert.equal(fink('list', '--json').stdout, '[]\n');
+  });
+
+  test('the owner reads the topic and uses groups prefixed <owner>-; a user without rights gets nothing', async () => {
+    const run = fink('add', 'mine', '--survey', 'ztf', '--where', 'fid = 1', '--owner', 'alice');
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, `${TOPIC}\n`);
+    assert.deepEqual(await aliceAcls(), [
+      `User:alice ALLOW DESCRIBE on TOPIC ${TOPIC} (LITERAL)`,
+      'User:alice ALLOW READ on GROUP alice- (PREFIXED)',
+      `User:alice ALLOW READ on TOPIC ${TOPIC} (LITERAL)`,
+    ].sort());
+    const producer = new Producer({ clientId: 'fink-test', ...kafkaClientOptions(config), retries: 10, retryDelay: 500 });
+    try {
+      await producer.send({ messages: [{ topic: TOPIC, key: Buffer.from('k'), value: Buffer.from('an alert') }] });
+    } finally {
+      await producer.close();
+    }
+    assert.deepEqual(await read(as('alice'), TOPIC), ['an alert']);
+    await assert.rejects(read(as('bob'), TOPIC), unauthorized);
+  });
+
+  test('remove revokes the owner\'s rights on the topic, and on the groups with the owner\'s last filter; the topic stays', async () => {
+    assert.equal(fink('add', 'other', '--survey', 'lsst', '--where', 'snr > 5', '--owner', 'alice').status, 0);
+    const run = fink('remove', 'mine', '--survey', 'ztf', '--owner', 'alice');
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(await aliceAcls(), [
+      'User:alice ALLOW DESCRIBE on TOPIC fink_u_alice_other_lsst (LITERAL)',
+      'User:alice ALLOW READ on GROUP alice- (PREFIXED)',
+      'User:alice ALLOW READ on TOPIC fink_u_alice_other_lsst (LITERAL)',
+    ].sort(), 'the groups stay for the other filter');
+    await assert.rejects(read(as('alice'), TOPIC), unauthorized);
+    assert.deepEqual(await read(kafkaClientOptions(config), TOPIC), ['an alert']);
+    assert.equal(fink('remove', 'other', '--survey', 'lsst', '--owner', 'alice').status, 0);
+    assert.deepEqual(await aliceAcls(), []);
+  });
+});
