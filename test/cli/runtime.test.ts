@@ -26,14 +26,17 @@ test('the published command runs through its shebang with the project\'s Node fi
   assert.match(run.stdout, /usage: fink <command>/);
 });
 
-test('a command keeps the modules it compiled in Node\'s compile cache, for the next start (os.tmpdir()/node-compile-cache)', () => {
-  const tmp = tempDir('compile-cache');
-  const env = testEnv({ TMPDIR: tmp });
+test('a command keeps the modules it compiled in Node\'s compile cache, in the user\'s cache folder and not the shared temporary one', () => {
+  const home = tempDir('compile-cache-home');
+  const tmp = tempDir('compile-cache-tmp');
+  const env = testEnv({ HOME: home, TMPDIR: tmp });
   delete env.NODE_COMPILE_CACHE;
   delete env.NODE_DISABLE_COMPILE_CACHE;
+  delete env.XDG_CACHE_HOME;
   const run = spawnSync(process.execPath, [...NODE_FLAGS, join(root, 'bin', 'fink.ts'), '--help'], { encoding: 'utf8', env });
   assert.equal(run.status, 0, run.stderr);
-  const cache = join(tmp, 'node-compile-cache');
+  const cache = join(home, '.cache', 'fink-distribution', 'node-compile-cache');
   assert.ok(existsSync(cache), `no compile cache at ${cache}`);
   assert.ok(readdirSync(cache, { recursive: true }).length > 0, `the compile cache at ${cache} is empty`);
+  assert.deepEqual(readdirSync(tmp), [], 'nothing in the temporary folder');
 });
