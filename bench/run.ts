@@ -1,4 +1,4 @@
-// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T]`
+// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR]`
 //
 // The distribution measured against the ceiling of the same broker on the same machine, in one run:
 // Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
@@ -12,6 +12,8 @@
 // unless named in --cases: `scale` (the science log distributed by 1, 2, 3 instances of a group,
 // the CPU an alert against one instance's; --count sets the alerts of each profile) and `visit`
 // (a 10,000-alert Rubin visit landing at once in the log, p50/p99 over visits), bench/scale.ts.
+// --cpu-prof DIR: in the scale case, the first instance of each run and the one over an empty log
+// are profiled (`node --cpu-prof`, a .cpuprofile each in DIR), for where an instance's CPU goes.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -70,6 +72,7 @@ function parseFlags() {
       'visit-alerts': { type: 'string', default: '10000' },
       'visit-instances': { type: 'string', default: '2' },
       'visit-transactions': { type: 'string', default: '4' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -298,7 +301,7 @@ function selectedCases(flags: Flags, profiles: readonly BenchProfile[]): ((bench
     ['latency', (bench) => latencyCase(bench, Number(flags['latency-seconds']))],
     ['memory', (bench) => memoryCase(bench, Number(flags['backlog-count']), flags['backlog-profile'] as BenchProfile)],
     ['upstream', (bench) => liveChainCase(bench, Number(flags['upstream-alerts']), flags['upstream-profile'], Number(flags['upstream-interval']))],
-    ['scale', (bench) => scaleCase(bench, { profiles: scaleProfiles(flags), instances: parseInstances(flags.instances, bench.base.int('SCIENCE_PARTITIONS')), count: (p) => Number(flags.count ?? scaleCount[p]) })],
+    ['scale', (bench) => scaleCase(bench, { profiles: scaleProfiles(flags), instances: parseInstances(flags.instances, bench.base.int('SCIENCE_PARTITIONS')), count: (p) => Number(flags.count ?? scaleCount[p]), cpuProfDir: flags['cpu-prof'] })],
     ['visit', (bench) => visitCase(bench, { visits: positive('visits', flags.visits), alerts: positive('visit-alerts', flags['visit-alerts']), instances: positive('visit-instances', flags['visit-instances']), transactions: positive('visit-transactions', flags['visit-transactions']) })],
   ];
   return all.filter(([name]) => cases.has(name)).map(([, run]) => run);

@@ -4,10 +4,11 @@
 // prints one JSON line: the process's user + system CPU (process.cpuUsage(), every thread of the
 // process, Node's start and the modules' loading included) and the part of it spent before the
 // command's main began.
-import { applyV8RuntimeFlags } from '../src/cli/runtime.ts';
+import { applyV8RuntimeFlags, enableModuleCompileCache } from '../src/cli/runtime.ts';
 
 // As the command launcher does.
 applyV8RuntimeFlags();
+enableModuleCompileCache();
 const { main } = await import('../bin/cli/fink.ts');
 const boot = process.cpuUsage();
 const code = await main(process.argv.slice(2));

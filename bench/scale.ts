@@ -57,8 +57,8 @@ export function groupEnv(bench: Bench, prefix: string, topic: string, id: string
 }
 
 /** `fink start distribution --group G [extra]` through the measuring wrapper. */
-export function startInstance(env: Record<string, string>, group: string, extra: string[] = []): Instance {
-  const child = spawn(node, [...NODE_FLAGS, join(root, 'bench', 'scale-instance.ts'), 'start', 'distribution', '--group', group, ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startInstance(env: Record<string, string>, group: string, extra: string[] = [], nodeFlags: readonly string[] = []): Instance {
+  const child = spawn(node, [...NODE_FLAGS, ...nodeFlags, join(root, 'bench', 'scale-instance.ts'), 'start', 'distribution', '--group', group, ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -139,12 +139,12 @@ interface ScaleRun extends ScaleRow {
 }
 
 /** N instances at once over the log, timed until the last exits, then every alert counted. */
-async function scaleRun(bench: Bench, prefix: string, profile: BenchProfile, count: number, instances: number): Promise<ScaleRun> {
+async function scaleRun(bench: Bench, prefix: string, profile: BenchProfile, count: number, instances: number, cpuProfDir: string | undefined): Promise<ScaleRun> {
   const topic = bench.freshName(`scale-${profile}`);
   const group = bench.freshName('scale-group');
   return withTopic(bench, topic, async () => {
     const t0 = performance.now();
-    const started = Array.from({ length: instances }, (_, i) => startInstance(groupEnv(bench, prefix, topic, `${group}-${i}`), group, ['--until-caught-up']));
+    const started = Array.from({ length: instances }, (_, i) => startInstance(groupEnv(bench, prefix, topic, `${group}-${i}`), group, ['--until-caught-up'], i === 0 ? profiled(cpuProfDir, `${group}-${i}-of-${instances}`) : []));
     const runs = await Promise.all(started.map((s) => s.done));
     const seconds = (performance.now() - t0) / 1000;
     const avg = await checkExactlyOnce(loadConfig({ env: groupEnv(bench, prefix, topic, group) }), topic, count);
@@ -154,10 +154,10 @@ async function scaleRun(bench: Bench, prefix: string, profile: BenchProfile, cou
 }
 
 /** The median run (by CPU) of `repeat` for one instance count. */
-async function scaleMedian(bench: Bench, prefix: string, profile: BenchProfile, count: number, instances: number): Promise<ScaleRun> {
+async function scaleMedian(bench: Bench, prefix: string, profile: BenchProfile, count: number, instances: number, cpuProfDir: string | undefined): Promise<ScaleRun> {
   const runs: ScaleRun[] = [];
   for (let r = 0; r < bench.repeat; r++) {
-    const run = await scaleRun(bench, prefix, profile, count, instances);
+    const run = await scaleRun(bench, prefix, profile, count, instances, cpuProfDir);
     runs.push(run);
     say(`  ${instances} instance${instances === 1 ? '' : 's'}, run ${r + 1}: ${count} alerts, each once on distribution_test, in ${run.seconds.toFixed(1)} s; CPU ${run.cpu_s.toFixed(2)} s (${((run.cpu_s / count) * 1000).toFixed(3)} ms an alert; start of the processes ${run.boot_cpu_s.toFixed(2)} s of it); alerts by instance ${run.alerts_by_instance.join(', ')}`);
   }
@@ -168,7 +168,7 @@ async function scaleMedian(bench: Bench, prefix: string, profile: BenchProfile, 
  * What one instance spends whatever it distributes: `--until-caught-up` over an empty log (its
  * process's start, its topics, joining the group, the quiet period, leaving). Median of the runs.
  */
-async function fixedCost(bench: Bench): Promise<number> {
+async function fixedCost(bench: Bench, cpuProfDir: string | undefined): Promise<number> {
   const runs: number[] = [];
   for (let r = 0; r < bench.repeat; r++) {
     const prefix = `${bench.freshName('log-empty')}_`;
@@ -176,7 +176,7 @@ async function fixedCost(bench: Bench): Promise<number> {
     const group = bench.freshName('scale-group');
     try {
       await prepareLog(bench, prefix);
-      const run = await withTopic(bench, topic, () => startInstance(groupEnv(bench, prefix, topic, `${group}-0`), group, ['--until-caught-up']).done);
+      const run = await withTopic(bench, topic, () => startInstance(groupEnv(bench, prefix, topic, `${group}-0`), group, ['--until-caught-up'], profiled(cpuProfDir, `${group}-empty-log`)).done);
       runs.push(run.cpu_s);
     } finally {
       await dropLog(bench, prefix);
@@ -190,10 +190,17 @@ export interface ScaleOptions {
   profiles: readonly BenchProfile[];
   instances: readonly number[];
   count: (profile: BenchProfile) => number;
+  /** --cpu-prof: where the first instance of each run (and the instance over an empty log) writes its CPU profile (undefined: none is profiled). */
+  cpuProfDir?: string | undefined;
+}
+
+/** Node's flags that profile an instance into `dir` as `name`.cpuprofile (none without a dir). */
+function profiled(dir: string | undefined, name: string): string[] {
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
 }
 
 export async function scaleCase(bench: Bench, o: ScaleOptions): Promise<CaseResult> {
-  const fixed = await fixedCost(bench);
+  const fixed = await fixedCost(bench, o.cpuProfDir);
   const rows: ScaleRun[] = [];
   const pp: Record<string, { records_per_s: number; mb_per_s: number; avg_message_bytes: number }> = {};
   for (const profile of o.profiles) {
@@ -203,7 +210,7 @@ export async function scaleCase(bench: Bench, o: ScaleOptions): Promise<CaseResu
     try {
       await prepareLog(bench, prefix);
       await fillLog(bench, prefix, profile, count);
-      for (const n of o.instances) rows.push(await scaleMedian(bench, prefix, profile, count, n));
+      for (const n of o.instances) rows.push(await scaleMedian(bench, prefix, profile, count, n, o.cpuProfDir));
     } finally {
       await dropLog(bench, prefix);
     }

@@ -17,7 +17,9 @@ export async function launch(name: string, load: () => Promise<CliModule>): Prom
     process.exit(1);
   }
   // Imported only now: an older Node has been turned away above.
-  (await import('../src/cli/runtime.ts')).applyV8RuntimeFlags();
+  const runtime = await import('../src/cli/runtime.ts');
+  runtime.applyV8RuntimeFlags();
+  runtime.enableModuleCompileCache();
   const cli = await load();
   process.exitCode = await cli.main(process.argv.slice(2));
 }

@@ -56,8 +56,9 @@ export interface LogBatch {
 /**
  * Per partition and fetch. What a batch does not take is kept for the next one (it was fetched
  * again and thrown away: group mode spent four times the SQLite path's CPU per alert on it). 1 MiB
- * keeps the buffers of the partitions a member owns near a batch's size (DISTRIBUTION_BATCH_BYTES);
- * a record batch larger than that still comes whole.
+ * keeps what a member buffers beyond its batch small; a batch is gathered over as many fetch
+ * rounds as its size (DISTRIBUTION_BATCH_BYTES) takes. A record batch larger than that still
+ * comes whole.
  */
 const FETCH_PARTITION_BYTES = 1 << 20;
 
@@ -170,52 +171,76 @@ export class LogPartitions {
   /**
    * The next batch: at most `maxAlerts` alerts and about `maxBytes`, from the owned partitions in
    * turn (each batch starts one partition further, so that none waits on the others' backlog).
-   * Duplicates (by the windows) and records that are not alerts are passed over, their offsets
-   * moving with the batch. The windows take the batch's records; the positions move only when
-   * `confirm` says the batch committed.
+   * Gathered to its size: while it is not full and the last fetch round brought something (or
+   * left out partitions that still had records buffered), the emptied partitions are fetched again
+   * at once, without waiting. One fetch round brings about FETCH_PARTITION_BYTES a
+   * partition, so a member holding few partitions cut its batches at a fraction of
+   * DISTRIBUTION_BATCH_BYTES (3 instances of 12 partitions: a third), and paid a transaction's
+   * round trips for each. Duplicates (by the windows) and records that are not alerts are passed
+   * over, their offsets moving with the batch. The windows take the batch's records; the positions
+   * move only when `confirm` says the batch committed.
    */
   async read(maxAlerts: number, maxBytes: number, waitMs: number): Promise<LogBatch> {
     const batch: LogBatch = { alerts: [], places: [], duplicates: 0, refused: [], offsets: [] };
-    let bytes = 0;
-    const full = () => batch.alerts.length >= maxAlerts || bytes >= maxBytes;
-    await this.#fill(this.#states.some((s) => s.buffered.length > 0) ? 0 : waitMs);
+    const size = { bytes: 0 };
+    const full = () => batch.alerts.length >= maxAlerts || size.bytes >= maxBytes;
     const n = this.#states.length;
     const first = n === 0 ? 0 : this.#turn++ % n;
-    for (let i = 0; i < n; i++) {
-      const s = this.#states[(first + i) % n]!;
-      let taken = 0;
-      for (const m of s.buffered) {
-        if (full()) break;
-        taken++;
-        const alert = this.#decode(s, m, batch);
-        if (alert === undefined) continue;
-        if (s.window.seen(m.offset, alert.alertId)) {
-          batch.duplicates++;
-          continue;
-        }
-        batch.alerts.push(alert);
-        batch.places.push({ topic: m.topic, partition: m.partition, offset: m.offset });
-        bytes += alert.wire.length;
-      }
-      if (taken > 0) s.buffered = s.buffered.slice(taken);
+    let wait = waitMs;
+    for (;;) {
+      // A partition with records buffered is not fetched this round: once emptied, it is the next's.
+      const buffered = this.#states.some((s) => s.buffered.length > 0);
+      const moved = await this.#fill(buffered ? 0 : wait);
+      for (let i = 0; i < n && !full(); i++) this.#take(this.#states[(first + i) % n]!, batch, size, full);
+      if (full() || (!moved && !buffered)) break;
+      wait = 0;
+    }
+    for (const s of this.#states) {
       const next = s.buffered[0]?.offset ?? s.fetchFrom;
       if (next > s.position) batch.offsets.push({ topic: s.topic, partition: s.partition, offset: next });
     }
     return batch;
   }
 
-  /** Fetches the partitions whose buffer is empty, from where their last fetch ended. */
-  async #fill(waitMs: number): Promise<void> {
+  /** Takes the buffered records of `s` into `batch` until it is full. */
+  #take(s: PartitionState, batch: LogBatch, size: { bytes: number }, full: () => boolean): void {
+    let taken = 0;
+    for (const m of s.buffered) {
+      if (full()) break;
+      taken++;
+      const alert = this.#decode(s, m, batch);
+      if (alert === undefined) continue;
+      if (s.window.seen(m.offset, alert.alertId)) {
+        batch.duplicates++;
+        continue;
+      }
+      batch.alerts.push(alert);
+      batch.places.push({ topic: m.topic, partition: m.partition, offset: m.offset });
+      size.bytes += alert.wire.length;
+    }
+    if (taken > 0) s.buffered = s.buffered.slice(taken);
+  }
+
+  /**
+   * Fetches the partitions whose buffer is empty, from where their last fetch ended. Says whether
+   * any of them moved (records, or only control records and aborted ones to read past).
+   */
+  async #fill(waitMs: number): Promise<boolean> {
     const empty = this.#states.filter((s) => s.buffered.length === 0);
+    let moved = false;
     for (const [node, list] of byLeader(empty)) {
       const fetched = await fetchFromLeader(this.#reader, node, list.map((s) => ({ topic: s.topic, topicId: s.topicId, partition: s.partition, offset: s.fetchFrom })), { maxWaitTime: waitMs, partitionMaxBytes: FETCH_PARTITION_BYTES, log: this.#log });
       for (const part of fetched) {
         const s = list.find((x) => x.partition === part.partition && x.topic === part.topic)!;
         if (part.error !== 'NONE') throw new FinkError(`fetching ${s.topic}/${s.partition} failed: ${part.error}`, { code: 'FINK_KAFKA' });
         s.buffered = part.messages;
-        if (part.next > s.fetchFrom) s.fetchFrom = part.next;
+        if (part.next > s.fetchFrom) {
+          s.fetchFrom = part.next;
+          moved = true;
+        }
       }
     }
+    return moved;
   }
 
   #decode(s: PartitionState, m: ConsumedMessage, batch: LogBatch): LoggedAlert | undefined {
