@@ -133,8 +133,11 @@ function writeLength(out: Buffer, n: number, at: number): number {
   return at;
 }
 
-/** The record value of an alert written at `ingestedMs`. */
-export function encodeLogAlert(alert: NewAlert, ingestedMs: number): Buffer {
+/**
+ * The record value of an alert written at `ingestedMs`, in a new buffer or in the `size` bytes that
+ * `take` hands out (a writer's arena, reused once its transaction is over).
+ */
+export function encodeLogAlert(alert: NewAlert, ingestedMs: number, take: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
   const { head, fields: fieldsType, columns } = ENVELOPES[alert.survey];
   const source = alert.fields as unknown as Record<string, unknown>;
   const fields: Record<string, unknown> = {};
@@ -151,7 +154,7 @@ export function encodeLogAlert(alert: NewAlert, ingestedMs: number): Buffer {
   const fieldBytes = fieldsType.toBuffer(fields);
   const added = alert.added?.datum;
   const wireLength = alert.datum.length + (added?.length ?? 0);
-  const value = Buffer.allocUnsafe(1 + headBytes.length + lengthBytes(wireLength) + wireLength + fieldBytes.length);
+  const value = take(1 + headBytes.length + lengthBytes(wireLength) + wireLength + fieldBytes.length);
   value[0] = LOG_FORMAT_VERSION;
   let at = 1 + headBytes.copy(value, 1);
   at = writeLength(value, wireLength, at);

@@ -86,6 +86,21 @@ describe('the science log record', () => {
     }
   });
 
+  test("a record written into a writer's arena is the same bytes, in the memory handed out", () => {
+    const sim = createSimulation({ profile: 'lsst', seed: 8, night: '20261205' });
+    const arena = Buffer.alloc(4 << 20, 0xee);
+    let used = 0;
+    const take = (size: number) => arena.subarray(used, (used += size));
+    for (let i = 0; i < 5; i++) {
+      const alert = sim.next();
+      const before = used;
+      const value = encodeLogAlert(alert, 9, take);
+      assert.equal(value.buffer, arena.buffer, 'a view of the arena');
+      assert.equal(value.byteOffset, arena.byteOffset + before);
+      assert.deepEqual(value, encodeLogAlert(alert, 9), `alert ${i}`);
+    }
+  });
+
   test('a value of another format, or cut short, is refused naming where it was read', () => {
     const alert = createSimulation({ profile: 'ztf-light', seed: 1, night: '20261125' }).next();
     const value = encodeLogAlert(alert, 1);
