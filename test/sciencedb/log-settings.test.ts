@@ -12,14 +12,14 @@ function settingsOf(env: Record<string, string>) {
 }
 
 describe("the science log's compression", () => {
-  test('SCIENCE_COMPRESSION unset: the log is compressed as the whole-alert topics are (DISTRIBUTION_COMPRESSION)', () => {
-    assert.equal(settingsOf({}).compression, 'lz4');
-    assert.equal(settingsOf({ DISTRIBUTION_COMPRESSION: 'zstd' }).compression, 'zstd');
+  test('SCIENCE_COMPRESSION unset: the log is not compressed, whatever the community topics are', () => {
+    assert.equal(settingsOf({}).compression, 'none');
+    assert.equal(settingsOf({ DISTRIBUTION_COMPRESSION: 'zstd' }).compression, 'none');
   });
 
   test('SCIENCE_COMPRESSION set: the log takes it, whatever DISTRIBUTION_COMPRESSION says', () => {
-    assert.equal(settingsOf({ SCIENCE_COMPRESSION: 'none' }).compression, 'none');
-    assert.equal(settingsOf({ SCIENCE_COMPRESSION: 'none', DISTRIBUTION_COMPRESSION: 'zstd' }).compression, 'none');
+    assert.equal(settingsOf({ SCIENCE_COMPRESSION: 'lz4' }).compression, 'lz4');
+    assert.equal(settingsOf({ SCIENCE_COMPRESSION: 'zstd', DISTRIBUTION_COMPRESSION: 'lz4' }).compression, 'zstd');
   });
 
   test('SCIENCE_COMPRESSION of an unknown codec is refused, naming the key and the codecs', () => {
