@@ -1,4 +1,4 @@
-// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR]`
+// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--upstream-store sqlite|kafka] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR]`
 //
 // The distribution measured against the ceiling of the same broker on the same machine, in one run:
 // Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
@@ -7,7 +7,8 @@
 // 10,000 ztf alerts, the latency at a steady 1,000 alerts/s, and the memory of a 1,000,000-alert
 // backlog, and the live chain at Rubin's rate (bench/upstream.ts: simulator -> stream2science ->
 // distribution; the simulator's visits are 1,000 alerts, so one every 4 s is Rubin's 10,000 every
-// 40 s). Each measurement is repeated (median of R runs). With --console, the throughput case runs
+// 40 s; --upstream-store kafka: stream2science writes into a fresh science log instead of a SQLite
+// database, and the distribution reads it as a group of one). Each measurement is repeated (median of R runs). With --console, the throughput case runs
 // with `fink start console` and a headless Chromium on its page (bench/with-console.ts). Not run
 // unless named in --cases: `scale` (the science log distributed by 1, 2, 3 instances of a group,
 // the CPU an alert against one instance's; --count sets the alerts of each profile) and `visit`
@@ -31,7 +32,7 @@ import { ScienceWriter } from '../src/sciencedb/store.ts';
 import { kafkaClientOptions } from '../src/kafka/client-options.ts';
 import { withConsolePage } from './with-console.ts';
 import { upstreamCase, type UpstreamRun } from './upstream.ts';
-import { scaleCase } from './scale.ts';
+import { dropLog, prepareLog, scaleCase } from './scale.ts';
 import { parseInstances } from './scale-figures.ts';
 import { visitCase } from './visit.ts';
 import {
@@ -65,6 +66,7 @@ function parseFlags() {
       'upstream-alerts': { type: 'string', default: '10000' },
       'upstream-profile': { type: 'string', default: 'lsst' },
       'upstream-interval': { type: 'string', default: '4' },
+      'upstream-store': { type: 'string', default: 'sqlite' },
       console: { type: 'boolean', default: false },
       instances: { type: 'string', default: '1,2,3' },
       'scale-profiles': { type: 'string', default: 'lsst,ztf-light' },
@@ -275,20 +277,29 @@ async function memoryCase(bench: Bench, count: number, backlogProfile: BenchProf
   };
 }
 
-async function liveChainCase(bench: Bench, alerts: number, upstreamProfile: string, interval: number): Promise<CaseResult> {
+async function liveChainCase(bench: Bench, alerts: number, upstreamProfile: string, interval: number, store: string): Promise<CaseResult> {
   if (upstreamProfile !== 'lsst' && upstreamProfile !== 'lsst-light') throw new Error(`--upstream-profile is lsst or lsst-light, got '${upstreamProfile}'`);
-  say(`\n== upstream: ${alerts} ${upstreamProfile} alerts replayed on the simulator cluster, a visit every ${interval} s -> stream2science -> distribution -> consumer`);
+  if (store !== 'sqlite' && store !== 'kafka') throw new Error(`--upstream-store is sqlite or kafka, got '${store}'`);
+  say(`\n== upstream: ${alerts} ${upstreamProfile} alerts replayed on the simulator cluster, a visit every ${interval} s -> stream2science (into ${store === 'sqlite' ? 'a SQLite science database' : 'the science log'}) -> distribution -> consumer`);
   const runs: UpstreamRun[] = [];
   for (let r = 0; r < bench.repeat; r++) {
     const topic = bench.freshName('upstream');
-    const run = await withTopic(bench, topic, () => upstreamCase({ root, base: bench.base, distributionEnv: benchEnv(bench, join(benchDir, 'unused'), topic), communityTopic: topic, profile: upstreamProfile, alerts, visitInterval: interval, workDir: join(benchDir, 'upstream'), say }));
+    // A science log of its own each run (its topics made first, as a night's log would have them), removed after.
+    const logPrefix = `${bench.freshName('upstream-log')}_`;
+    if (store === 'kafka') await prepareLog(bench, logPrefix);
+    let run: UpstreamRun;
+    try {
+      run = await withTopic(bench, topic, () => upstreamCase({ root, base: bench.base, distributionEnv: benchEnv(bench, join(benchDir, 'unused'), topic), communityTopic: topic, profile: upstreamProfile, alerts, visitInterval: interval, workDir: join(benchDir, 'upstream'), say, store, logPrefix }));
+    } finally {
+      if (store === 'kafka') await dropLog(bench, logPrefix, [`${logPrefix}positions`]);
+    }
     runs.push(run);
     say(`  run ${r + 1}: ${run.alerts} alerts in ${run.visits} visits; upstream to community p50 ${run.p50_s.toFixed(3)} s, p99 ${run.p99_s.toFixed(3)} s, max ${run.max_s.toFixed(3)} s; ${run.alerts_per_s.toFixed(0)} alerts/s end to end; CPU stream2science ${run.stream2science_cpu_s.toFixed(1)} s, distribution ${run.distribution_cpu_s.toFixed(1)} s (${run.stream2science_cpu_ms_per_alert.toFixed(2)} and ${run.distribution_cpu_ms_per_alert.toFixed(2)} ms an alert); stream2science peak RSS ${run.stream2science_peak_rss_mb.toFixed(0)} MB`);
   }
   const mid = runs.map((r) => r.p99_s).indexOf(median(runs.map((r) => r.p99_s)));
   return {
-    report: { upstream: { profile: upstreamProfile, interval_s: interval, ...runs[mid]!, p99s_s: runs.map((r) => r.p99_s), stream2science_cpu_ms_per_alert_runs: runs.map((r) => r.stream2science_cpu_ms_per_alert), distribution_cpu_ms_per_alert_runs: runs.map((r) => r.distribution_cpu_ms_per_alert) } },
-    rows: [[`upstream ${upstreamProfile}: ${alerts} alerts, a visit every ${interval} s`, `p50 ${runs[mid]!.p50_s.toFixed(3)} s, p99 ${runs[mid]!.p99_s.toFixed(3)} s, ${runs[mid]!.alerts_per_s.toFixed(0)} alerts/s`, '', 'target p99 < 2 s']],
+    report: { upstream: { profile: upstreamProfile, store, interval_s: interval, ...runs[mid]!, p99s_s: runs.map((r) => r.p99_s), stream2science_cpu_ms_per_alert_runs: runs.map((r) => r.stream2science_cpu_ms_per_alert), distribution_cpu_ms_per_alert_runs: runs.map((r) => r.distribution_cpu_ms_per_alert) } },
+    rows: [[`upstream ${upstreamProfile} (${store}): ${alerts} alerts, a visit every ${interval} s`, `p50 ${runs[mid]!.p50_s.toFixed(3)} s, p99 ${runs[mid]!.p99_s.toFixed(3)} s, ${runs[mid]!.alerts_per_s.toFixed(0)} alerts/s`, '', 'target p99 < 2 s']],
   };
 }
 
@@ -300,7 +311,7 @@ function selectedCases(flags: Flags, profiles: readonly BenchProfile[]): ((bench
     ['burst', burstCase],
     ['latency', (bench) => latencyCase(bench, Number(flags['latency-seconds']))],
     ['memory', (bench) => memoryCase(bench, Number(flags['backlog-count']), flags['backlog-profile'] as BenchProfile)],
-    ['upstream', (bench) => liveChainCase(bench, Number(flags['upstream-alerts']), flags['upstream-profile'], Number(flags['upstream-interval']))],
+    ['upstream', (bench) => liveChainCase(bench, Number(flags['upstream-alerts']), flags['upstream-profile'], Number(flags['upstream-interval']), flags['upstream-store'])],
     ['scale', (bench) => scaleCase(bench, { profiles: scaleProfiles(flags), instances: parseInstances(flags.instances, bench.base.int('SCIENCE_PARTITIONS')), count: (p) => Number(flags.count ?? scaleCount[p]), cpuProfDir: flags['cpu-prof'] })],
     ['visit', (bench) => visitCase(bench, { visits: positive('visits', flags.visits), alerts: positive('visit-alerts', flags['visit-alerts']), instances: positive('visit-instances', flags['visit-instances']), transactions: positive('visit-transactions', flags['visit-transactions']) })],
   ];

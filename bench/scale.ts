@@ -112,10 +112,10 @@ export async function prepareLog(bench: Bench, prefix: string): Promise<number> 
   return partitions;
 }
 
-/** The science log under `prefix` removed (its topics): the disk is for the next. */
-export async function dropLog(bench: Bench, prefix: string): Promise<void> {
+/** The science log under `prefix` removed (its topics, and `others` beside them): the disk is for the next. */
+export async function dropLog(bench: Bench, prefix: string, others: readonly string[] = []): Promise<void> {
   const admin = kafkaClientOptions(bench.base, 'admin');
-  for (const topic of [...SURVEYS.map((s) => scienceTopic(prefix, s)), schemaTopic(prefix)]) await deleteTopic(admin, topic).catch(() => false);
+  for (const topic of [...SURVEYS.map((s) => scienceTopic(prefix, s)), schemaTopic(prefix), ...others]) await deleteTopic(admin, topic).catch(() => false);
 }
 
 /** `fink simulate` of `count` alerts of `profile` into the science log under `prefix`. */

@@ -34,6 +34,13 @@ export interface UpstreamOptions {
   alerts: number;
   visitInterval: number;
   workDir: string;
+  /**
+   * Where stream2science writes: `sqlite` (a fresh science database under workDir) or `kafka` (the
+   * science log under `logPrefix`, made beforehand, its positions in `<logPrefix>positions`); the
+   * distribution reads the same (with the log: a group of one, DISTRIBUTION_ID's).
+   */
+  store: 'sqlite' | 'kafka';
+  logPrefix: string;
   say: (line: string) => void;
 }
 
@@ -123,9 +130,10 @@ export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
   const simulatorServers = simulator.servers.join(',');
   rmSync(o.workDir, { recursive: true, force: true });
   const db = join(o.workDir, 'science');
+  const storeEnv: Record<string, string> = o.store === 'sqlite' ? { SCIENCE_DB_PATH: db } : { SCIENCE_DB_PATH: db, SCIENCE_STORE: 'kafka', SCIENCE_TOPIC_PREFIX: o.logPrefix, UPSTREAM_POSITIONS_TOPIC: `${o.logPrefix}positions` };
   const streamEnv = {
     ...o.distributionEnv,
-    SCIENCE_DB_PATH: db,
+    ...storeEnv,
     UPSTREAM_SERVERS: simulatorServers,
     UPSTREAM_TOPICS: 'lsst-alerts-v.*',
     UPSTREAM_FORMAT: 'lsst',
@@ -139,7 +147,8 @@ export async function upstreamCase(o: UpstreamOptions): Promise<UpstreamRun> {
     await freshUpstreamTopic(clusterConnection(simulator), UPSTREAM_TOPIC, partitions);
     // Only what the simulator sends from now on.
     services.push(await startService(o.root, ['start', 'stream2science', '--reset-to', 'latest'], streamEnv, /positions reset/, profileFlags()));
-    services.push(await startService(o.root, ['start', 'distribution'], { ...o.distributionEnv, SCIENCE_DB_PATH: db }, /no checkpoint yet|resuming/));
+    // With the log, ready once the group of one holds the science topics' partitions.
+    services.push(await startService(o.root, ['start', 'distribution'], { ...o.distributionEnv, ...storeEnv }, o.store === 'sqlite' ? /no checkpoint yet|resuming/ : /partitions taken at the committed offsets/));
     const [stream, distribution] = services as [Service, Service];
     const cpu0 = [cpuSeconds(stream.child.pid!), cpuSeconds(distribution.child.pid!)];
 

@@ -25,6 +25,7 @@ export interface ScienceLogSettings {
   scienceTopic: TopicSettings;
   /** How a writer creates the schemas topic when it is missing (compacted, one partition). */
   schemaTopic: TopicSettings;
+  /** SCIENCE_COMPRESSION: none by default, the log's whole alerts barely compress. */
   compression: Compression;
   /** At most this many bytes of alerts per transaction (DISTRIBUTION_BATCH_BYTES). */
   transactionBytes: number;
@@ -64,7 +65,7 @@ export function scienceLogSettings(config: Config): ScienceLogSettings {
       // A schema is a few to a few hundred KB; kept for ever (compaction keeps one record a fingerprint).
       configs: { 'cleanup.policy': 'compact', 'min.insync.replicas': String(minIsr), 'max.message.bytes': science.configs!['max.message.bytes']! },
     },
-    compression: config.enum('DISTRIBUTION_COMPRESSION'),
+    compression: config.enum('SCIENCE_COMPRESSION'),
     transactionBytes: config.int('DISTRIBUTION_BATCH_BYTES'),
   };
 }

@@ -21,6 +21,7 @@ import { encodeLogAlert, logKey } from './log-format.ts';
 import type { ScienceLogSettings } from './log-settings.ts';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, prepareSchemaTopic, prepareScienceTopic, type LogTopic } from './log-topics.ts';
 import { planWaves } from '../kafka/waves.ts';
+import { BatchArena } from '../kafka/record-batch.ts';
 import type { NewAlert } from './store.ts';
 
 /** How long a new writer waits for a transaction coordinator that is being elected or loading (a fresh cluster). */
@@ -74,6 +75,14 @@ export class ScienceLogWriter {
   readonly #schemasPending = new Set<string>();
   /** The cluster answered this writer (a write committed, or a broker listed the topics): a broker lost is waited out. */
   #answered = false;
+  /**
+   * The record values of the transaction in flight, reused once it is over (committed, aborted, or
+   * the session closed: the client holds no message after that). A Rubin alert's value is 190 KB:
+   * a new buffer each was, with the socket's chunks and the client's copies, what V8 started its
+   * full collections on (it counts new buffers' bytes). At most the arena's keep (16 MiB, the
+   * transaction's default bound) stays between transactions.
+   */
+  readonly #values = new BatchArena();
 
   constructor(settings: ScienceLogSettings, options: LogWriterOptions) {
     this.#settings = settings;
@@ -141,17 +150,20 @@ export class ScienceLogWriter {
     const schemas = this.#newSchemas(alerts, schemaTopic.topic);
     if (schemas.length > 0) await this.#session.send(planWaves(schemas, limitOf));
     const now = Date.now();
+    const take = (size: number) => this.#values.take(size);
     const messages: Message[] = alerts.map((alert) => {
       const { topic, partitions } = topics.get(alert.survey)!;
-      return { topic, partition: partitionOf(alert.objectKey, partitions), key: logKey(alert), value: encodeLogAlert(alert, now), timestamp: BigInt(now) };
+      return { topic, partition: partitionOf(alert.objectKey, partitions), key: logKey(alert), value: encodeLogAlert(alert, now, take), timestamp: BigInt(now) };
     });
+    // The alerts and `extra` in one call: their partitions added to the transaction in one request.
+    messages.push(...extra);
     if (messages.length > 0) await this.#session.send(planWaves(messages, limitOf));
-    if (extra.length > 0) await this.#session.send(planWaves(extra, limitOf));
   }
 
   /** Commits the transaction in flight. */
   async commit(): Promise<void> {
     await this.#session.commit();
+    this.#values.reset();
     for (const id of this.#schemasPending) this.#schemasWritten.add(id);
     this.#schemasPending.clear();
   }
@@ -160,6 +172,7 @@ export class ScienceLogWriter {
   async abort(): Promise<void> {
     this.#schemasPending.clear();
     await this.#session.close();
+    this.#values.reset();
     // With an id of its own no other process can have fenced this one (see writerTransactionalId):
     // the next session starts afresh. With a shared id, the same session opens again, and first
     // asks the coordinator whether a newer writer took the id (FencedError).
@@ -169,6 +182,7 @@ export class ScienceLogWriter {
   async close(): Promise<void> {
     this.#schemasPending.clear();
     await this.#session.close();
+    this.#values.reset();
   }
 
   #newSession(): TransactionalSession {
