@@ -43,6 +43,8 @@ export interface DistributionSettings {
   sciencePrefix: string;
   /** SCIENCE_DEDUP_WINDOW: offsets of a partition within which a second record of an alert is a duplicate (0: none is). */
   dedupWindow: number;
+  /** USER_FILTERS_TOPIC: the registrations of user filters, whose topics the service fills too. */
+  userFiltersTopic: string;
 }
 
 function newTopicSettings(config: Config): TopicSettings {
@@ -105,5 +107,6 @@ export function distributionSettings(config: Config): DistributionSettings {
     scienceStore: config.enum('SCIENCE_STORE'),
     sciencePrefix: config.require('SCIENCE_TOPIC_PREFIX'),
     dedupWindow: config.int('SCIENCE_DEDUP_WINDOW'),
+    userFiltersTopic: config.require('USER_FILTERS_TOPIC'),
   };
 }

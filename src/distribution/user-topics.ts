@@ -1,0 +1,145 @@
+// The topics of user filters (`fink filter add`), filled by the running distribution beside the
+// shipped filters' topics: the registrations (USER_FILTERS_TOPIC) are looked at once per batch,
+// after the batch is read and before it is built, and read again and compiled only when the
+// topic's end moved. A registration whose condition no longer compiles (a field renamed since) is
+// logged once and skipped; a condition that throws for an alert is a non-match, counted per filter
+// and logged at most once a minute per filter. Their messages go in the batch's transaction like
+// every other topic's, which is what makes them exactly once.
+import type { Consumer } from '@platformatic/kafka';
+import type { Survey } from '../alert/survey.ts';
+import type { Compression } from '../kafka/transactional-producer.ts';
+import { newPartitionReader } from '../kafka/topic-reader.ts';
+import { closeQuietly } from '../kafka/client-options.ts';
+import type { TransactionalSession } from '../kafka/transactional-session.ts';
+import type { Logger } from '../log.ts';
+import { compileCondition } from '../userfilter/condition.ts';
+import type { Registration } from '../userfilter/registration.ts';
+import { readRegistrations, registrationsVersion } from '../userfilter/registrations.ts';
+import type { Predicate } from '../userfilter/scope.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, type TopicTarget } from './batch.ts';
+import type { Filter } from './filters.ts';
+import type { Metrics } from './metrics.ts';
+import type { DistributionSettings } from './settings.ts';
+import type { TopicPlan } from './topics.ts';
+
+/** What `content: light` leaves out, per survey: the cutouts and the histories, as filters/light.ts and filters/rubin_light.ts. */
+export const LIGHT_DROP: Readonly<Record<Survey, readonly string[]>> = {
+  ztf: ['cutoutScience', 'cutoutTemplate', 'cutoutDifference', 'prv_candidates'],
+  lsst: ['cutoutDifference', 'cutoutScience', 'cutoutTemplate', 'prvDiaSources', 'prvDiaForcedSources'],
+};
+
+const NO_FIELDS: readonly string[] = [];
+/** A throwing condition is logged at most this often per filter (it is counted every time). */
+const ERROR_LOG_MS = 60_000;
+
+/** The shipped filters as the predicates a condition may name. */
+export function predicatesOf(filters: readonly Filter[]): Predicate[] {
+  return filters.map((f) => ({ name: f.name, survey: f.survey, description: f.description, test: f.filter as (fields: never) => boolean }));
+}
+
+/** Creates the topics that are missing and says what each accepts (service.ts prepareTopics, handed in: service.ts uses this module). */
+export type PrepareTopics = (plans: readonly TopicPlan[]) => Promise<Map<string, number>>;
+
+export class UserTopics {
+  readonly #settings: DistributionSettings;
+  readonly #prepare: PrepareTopics;
+  readonly #predicates: readonly Predicate[];
+  readonly #log: Logger;
+  readonly #metrics: Metrics;
+  #reader: Consumer | undefined;
+  /** The registrations topic's end when last read; -1: never read. */
+  #version = -1n;
+  #plans: TopicPlan[] = [];
+  #targets: TopicTarget[] | undefined;
+  /** Topics created or found, with what each accepts. */
+  readonly #limits = new Map<string, number>();
+  /** `key\ncondition` of registrations already logged as not compiling. */
+  readonly #refused = new Set<string>();
+  /** When each filter's throwing condition was last logged. */
+  readonly #errorLogged = new Map<string, number>();
+
+  constructor(settings: DistributionSettings, prepare: PrepareTopics, predicates: readonly Predicate[], log: Logger, metrics: Metrics) {
+    this.#settings = settings;
+    this.#prepare = prepare;
+    this.#predicates = predicates;
+    this.#log = log;
+    this.#metrics = metrics;
+  }
+
+  /**
+   * The user filters' targets for the batch just read. Asked after the read: every registration
+   * whose `add` returned before an alert of the batch was stored is in the registrations topic's
+   * end by then, so that alert meets the filter (asked before the read, a registration landing
+   * between the question and the read would miss the alerts stored meanwhile).
+   */
+  async targets(session: TransactionalSession): Promise<TopicTarget[]> {
+    const { connection } = this.#settings;
+    this.#reader ??= newPartitionReader(connection, `fink-distribution-${this.#settings.id}-user-filters`);
+    const version = await registrationsVersion(connection, this.#settings.userFiltersTopic, this.#reader);
+    if (version !== this.#version) {
+      const read = await readRegistrations(connection, this.#settings.userFiltersTopic);
+      for (const r of read.ignored) this.#log('warn', 'a record of the user filters topic is not a registration: passed over', { topic: this.#settings.userFiltersTopic, partition: r.partition, offset: r.offset, key: r.key ?? '(none)', reason: r.reason });
+      this.#plans = [...read.registrations.entries()].flatMap(([key, r]) => this.#plan(key, r));
+      this.#version = read.version;
+      this.#targets = undefined;
+      this.#log('info', 'user filters read', { version: String(read.version), topics: this.#plans.map((p) => p.topic).join(',') || '(none)' });
+    }
+    this.#targets ??= await this.#build(session);
+    return this.#targets;
+  }
+
+  /** After a failure: partitions are asked again with the next session. */
+  invalidate(): void {
+    this.#targets = undefined;
+  }
+
+  /** The compression of a user topic (light ones as the light topics), or undefined for another topic. */
+  compressionOf(topic: string): Compression | undefined {
+    const plan = this.#plans.find((p) => p.topic === topic);
+    if (plan === undefined) return undefined;
+    return plan.drop.length > 0 ? this.#settings.lightCompression : this.#settings.compression;
+  }
+
+  /** What a user topic accepts, or undefined for another topic. */
+  limitOf(topic: string): number | undefined {
+    return this.#limits.get(topic);
+  }
+
+  async close(): Promise<void> {
+    if (this.#reader !== undefined) await closeQuietly(this.#reader);
+    this.#reader = undefined;
+  }
+
+  #plan(key: string, r: Registration): TopicPlan[] {
+    try {
+      const condition = compileCondition(r.where, r.survey, { predicates: this.#predicates, onError: (err) => this.#threw(key, err) });
+      return [{ topic: r.topic, filter: null, drop: r.content === 'light' ? LIGHT_DROP[r.survey] : NO_FIELDS, condition: { key, survey: r.survey, testRow: condition.testRow } }];
+    } catch (err) {
+      const seen = `${key}\n${r.where}`;
+      if (!this.#refused.has(seen)) {
+        this.#refused.add(seen);
+        this.#log('warn', 'a user filter does not compile any more: skipped, the others go on', { filter: key, topic: r.topic, error: (err as Error).message });
+      }
+      return [];
+    }
+  }
+
+  #threw(key: string, err: unknown): void {
+    this.#metrics.countUserFilterError(key);
+    const now = Date.now();
+    if (now - (this.#errorLogged.get(key) ?? -Infinity) < ERROR_LOG_MS) return;
+    this.#errorLogged.set(key, now);
+    this.#log('warn', 'a user filter threw for an alert: counted as not matching (logged once a minute per filter)', { filter: key, error: (err as Error).message, errors_so_far: this.#metrics.userFilterErrors.get(key) ?? 0 });
+  }
+
+  async #build(session: TransactionalSession): Promise<TopicTarget[]> {
+    const fresh = this.#plans.filter((p) => !this.#limits.has(p.topic));
+    if (fresh.length > 0) {
+      const limits = await this.#prepare(fresh);
+      for (const p of fresh) this.#limits.set(p.topic, limits.get(p.topic) ?? DEFAULT_MAX_MESSAGE_BYTES);
+    }
+    this.#metrics.declareTopics(this.#plans.map((p) => p.topic));
+    const partitions = this.#plans.length === 0 ? new Map<string, number>() : await session.partitionCounts(this.#plans.map((p) => p.topic));
+    return this.#plans.map((plan) => ({ plan, partitions: partitions.get(plan.topic) ?? 1, maxMessageBytes: this.#limits.get(plan.topic) ?? DEFAULT_MAX_MESSAGE_BYTES }));
+  }
+}
