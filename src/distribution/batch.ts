@@ -83,6 +83,7 @@ export function buildBatch(alerts: readonly SendableAlert[], targets: readonly T
         }
         throw new FinkError(`alert ${alert.alertId} (${alert.objectKey}${alert.survey === 'ztf' ? '' : `, ${alert.survey}`}) is ${bytes} bytes, more than topic ${plan.topic} accepts (max.message.bytes=${maxMessageBytes}); nothing of its batch was committed. Raise the topic's max.message.bytes, or set DISTRIBUTION_OVERSIZE=skip to skip such alerts with a record`);
       }
+      if (plan.condition?.admit !== undefined && !plan.condition.admit(alert.night, bytes)) continue;
       batch.messages.push({ topic: plan.topic, key: schema.key, value, partition: partitionOf(alert.objectKey, partitions) });
     }
   }

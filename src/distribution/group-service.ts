@@ -127,6 +127,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         // The user filters are looked at after the read (user-topics.ts says why), before the build.
         const messages = await commitBatch(parts, assignment, batch, [...targets, ...(await users.targets(parts.session))], limitOf, compressionOf);
         owned.partitions.confirm(batch);
+        users.committed();
         // Counted and recorded once committed: an aborted batch is read again.
         noteRefused(parts, batch);
         if (batch.duplicates > 0) metrics.countError('duplicate', batch.duplicates);

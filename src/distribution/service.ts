@@ -90,7 +90,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
     while (options.signal?.aborted !== true) {
       try {
         limits ??= await prepareTopics(settings, plans, log);
-        position ??= await resume(session, settings, reader, plans, limitOf, log);
+        position ??= await resume(session, settings, reader, plans, limitOf, log, users);
         last = position.checkpoint;
         outage.recovered();
         await brokers.tick();
@@ -106,10 +106,11 @@ export async function runDistribution(settings: DistributionSettings, options: D
         // The user filters are looked at after the read (user-topics.ts says why), before the build.
         const batch = buildBatch(alerts, [...position.targets, ...(await users.targets(session))], wire, settings.oversize);
         report(batch, files, settings.stateDir, metrics, log);
-        const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString() };
+        const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString(), userBytes: users.quotaUsage() };
         await session.send(planWaves(batch.messages, limitOf), compressionOf);
         await session.send([[checkpointMessage(settings.checkpointTopic, settings.id, saved)]]);
         await session.commit();
+        users.committed();
         position = { ...position, checkpoint: next, alerts: saved.alerts };
         last = next;
         metrics.countBatch(alerts.length, batch.messages, (performance.now() - batchStart) / 1000);
@@ -206,13 +207,15 @@ export async function prepareTopics(settings: DistributionSettings, plans: reado
 }
 
 /** A new session, then the last committed checkpoint and the topics' partitions. */
-async function resume(session: TransactionalSession, settings: DistributionSettings, reader: AlertReader, plans: readonly TopicPlan[], limitOf: (topic: string) => number, log: Logger): Promise<Position> {
+async function resume(session: TransactionalSession, settings: DistributionSettings, reader: AlertReader, plans: readonly TopicPlan[], limitOf: (topic: string) => number, log: Logger, users: UserTopics): Promise<Position> {
   await session.open();
   // The session completed or aborted any earlier transaction of this id, so the checkpoint topic's
   // end is about to be stable: wait for it, or a commit whose markers are not yet written is missed.
   const { saved, ignored } = await readCheckpoint(settings.connection, settings.checkpointTopic, settings.id, CHECKPOINT_SETTLE_MS);
   for (const r of ignored) log('warn', 'a record of the checkpoint topic is not a checkpoint of this service: passed over', { topic: settings.checkpointTopic, partition: r.partition, offset: r.offset, reason: r.reason });
   const { checkpoint, replaced } = saved === null ? { checkpoint: {}, replaced: [] } : stillValid(saved, reader.identities());
+  // The user filters' quotas stand where the committed checkpoint says: exactly once across restarts.
+  users.restoreQuota(saved?.userBytes ?? {});
   const head = reader.head();
   for (const [night, seq] of Object.entries(checkpoint)) {
     const stored = head[night];

@@ -13,6 +13,8 @@ export interface UserCondition {
   survey: Survey;
   /** Never throws (a throw is a non-match the condition reports itself). */
   testRow(row: Row): boolean;
+  /** With a quota: whether a matching alert's message of `bytes` still fits the filter's quota of its night (user-quota.ts). */
+  admit?: (night: string, bytes: number) => boolean;
 }
 
 export interface TopicPlan {

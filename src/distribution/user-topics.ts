@@ -19,6 +19,7 @@ import type { Predicate } from '../userfilter/scope.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, type TopicTarget } from './batch.ts';
 import type { Filter } from './filters.ts';
 import type { Metrics } from './metrics.ts';
+import { QuotaLedger, type QuotaUsage } from './user-quota.ts';
 import type { DistributionSettings } from './settings.ts';
 import type { TopicPlan } from './topics.ts';
 
@@ -29,6 +30,8 @@ export const LIGHT_DROP: Readonly<Record<Survey, readonly string[]>> = {
 };
 
 const NO_FIELDS: readonly string[] = [];
+/** Quotas are in megabytes of 10^6 bytes. */
+const MB = 1_000_000;
 /** A throwing condition is logged at most this often per filter (it is counted every time). */
 const ERROR_LOG_MS = 60_000;
 
@@ -57,6 +60,7 @@ export class UserTopics {
   readonly #refused = new Set<string>();
   /** When each filter's throwing condition was last logged. */
   readonly #errorLogged = new Map<string, number>();
+  readonly #quota = new QuotaLedger();
 
   constructor(settings: DistributionSettings, prepare: PrepareTopics, predicates: readonly Predicate[], log: Logger, metrics: Metrics) {
     this.#settings = settings;
@@ -88,9 +92,25 @@ export class UserTopics {
     return this.#targets;
   }
 
-  /** After a failure: partitions are asked again with the next session. */
+  /** After a failure: partitions are asked again with the next session, and the batch's quota admissions are forgotten. */
   invalidate(): void {
     this.#targets = undefined;
+    this.#quota.discard();
+  }
+
+  /** The batch committed: its bytes count against the quotas, its alerts over quota are counted. */
+  committed(): void {
+    for (const [filter, n] of this.#quota.commit()) this.#metrics.userFilterOverQuota.set(filter, (this.#metrics.userFilterOverQuota.get(filter) ?? 0) + n);
+  }
+
+  /** The bytes sent per filter and night, the batch being built included: for the checkpoint written with it. */
+  quotaUsage(): QuotaUsage {
+    return this.#quota.usage();
+  }
+
+  /** A new session resumed from a checkpoint: the quotas stand where it says. */
+  restoreQuota(usage: QuotaUsage): void {
+    this.#quota.restore(usage);
   }
 
   /** The compression of a user topic (light ones as the light topics), or undefined for another topic. */
@@ -113,7 +133,10 @@ export class UserTopics {
   #plan(key: string, r: Registration): TopicPlan[] {
     try {
       const condition = compileCondition(r.where, r.survey, { predicates: this.#predicates, onError: (err) => this.#threw(key, err) });
-      return [{ topic: r.topic, filter: null, drop: r.content === 'light' ? LIGHT_DROP[r.survey] : NO_FIELDS, condition: { key, survey: r.survey, testRow: condition.testRow } }];
+      const quotaMb = r.quotaMb ?? this.#settings.userFilterQuotaMb;
+      const ledger = this.#quota;
+      const admit = quotaMb === null ? undefined : (night: string, bytes: number) => ledger.admit(key, night, bytes, quotaMb * MB);
+      return [{ topic: r.topic, filter: null, drop: r.content === 'light' ? LIGHT_DROP[r.survey] : NO_FIELDS, condition: { key, survey: r.survey, testRow: condition.testRow, admit } }];
     } catch (err) {
       const seen = `${key}\n${r.where}`;
       if (!this.#refused.has(seen)) {

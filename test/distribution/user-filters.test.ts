@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AlertFields } from '../../src/alert/fields.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
+import { Metrics } from '../../src/distribution/metrics.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
 import { simulateIntoDb, createSimulation } from '../../src/sciencedb/simulate.ts';
@@ -177,6 +178,29 @@ describe('user filters filled by the running distribution', () => {
     const refused = service.logs.filter((l) => l.includes('does not compile'));
     assert.equal(refused.length, 1, service.logs.join('\n'));
     assert.match(refused[0]!, /public\/broken\/ztf/);
+  });
+
+  test('a quota of 1 MB a night holds across a restart: the topic gets the matching alerts up to it, within one message, and the rest are counted over quota', async () => {
+    const setup = userSetup(cluster);
+    const topic = await addFilter(setup, 'capped', ['--quota-mb', '1']);
+    const bytesOf = async () => (await readAll(setup.config, topic)).reduce((sum, m) => sum + m.key!.length + m.value!.length, 0);
+    simulate(setup, 11, 200);
+    const first = await runFink(['start', 'distribution', '--until-caught-up'], setup.env);
+    assert.equal(first.status, 0, first.output);
+    const before = await bytesOf();
+    assertExactly(await candidsOf(setup, topic), expectedOf(11, 200), `${topic} under its quota`);
+    assert.ok(before < 1_000_000, `the first run stays under the quota (${before} bytes)`);
+    // A new process: what the first sent this night comes back from its checkpoint.
+    simulate(setup, 12, 600);
+    const metrics = new Metrics();
+    await runDistribution(distributionSettings(setup.config), { untilCaughtUp: true, metrics });
+    const sent = await candidsOf(setup, topic);
+    const total = await bytesOf();
+    assert.ok(total <= 1_000_000, `the topic holds ${total} bytes this night, at most the quota`);
+    assert.ok(total > 1_000_000 - 13_000, `the topic is filled to within one message of the quota (${total} bytes)`);
+    assert.equal(new Set(sent).size, sent.length, 'no alert twice');
+    const matching = expectedOf(11, 200).length + expectedOf(12, 600).length;
+    assert.equal(metrics.userFilterOverQuota.get('public/capped/ztf'), matching - sent.length, 'every matching alert not sent is counted over quota');
   });
 
   test('group mode, two instances: a filter added while they run gets every matching alert once', async (t) => {
