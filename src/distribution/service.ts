@@ -106,7 +106,9 @@ export async function runDistribution(settings: DistributionSettings, options: D
         // The user filters are looked at after the read (user-topics.ts says why), before the build.
         const batch = buildBatch(alerts, [...position.targets, ...(await users.targets(session))], wire, settings.oversize);
         report(batch, files, settings.stateDir, metrics, log);
-        const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString(), userBytes: users.quotaUsage() };
+        // The record stays as it was without user filters' quotas (userBytes only once one counts).
+        const userBytes = users.quotaUsage();
+        const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString(), ...(Object.keys(userBytes).length > 0 ? { userBytes } : {}) };
         await session.send(planWaves(batch.messages, limitOf), compressionOf);
         await session.send([[checkpointMessage(settings.checkpointTopic, settings.id, saved)]]);
         await session.commit();
