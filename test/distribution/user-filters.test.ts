@@ -6,6 +6,8 @@
 // (as fink-client does). One cluster for the file; each test has its own registrations topic,
 // user topic prefix and distribution id.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AlertFields } from '../../src/alert/fields.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
@@ -18,6 +20,7 @@ import { runFink } from '../helpers/cli.ts';
 import { committedAlerts, decodeWithKey, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, waitForCommitted, type DistributionSetup } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { createScienceLog, ScienceLogWriter, simulatedAlerts } from '../helpers/science-log.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const NIGHT = '20261205';
@@ -66,11 +69,16 @@ function simulate(setup: DistributionSetup, seed: number, count: number): void {
   assert.equal(simulateIntoDb(setup.dbDir, { profile: 'ztf-light', seed, night: NIGHT }, count), count, `seed ${seed}: every alert new`);
 }
 
+/** A log line as a test keeps it (ids are bigints). */
+function line(level: string, message: string, fields: object | undefined): string {
+  return `${level} ${message} ${JSON.stringify(fields ?? {}, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`;
+}
+
 /** The service in this process, continuous, with its log lines kept. */
 function running(setup: DistributionSetup): { stop: () => Promise<void>; logs: string[] } {
   const stop = new AbortController();
   const logs: string[] = [];
-  const service = runDistribution(distributionSettings(setup.config), { signal: stop.signal, log: (level, message, fields) => logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`) });
+  const service = runDistribution(distributionSettings(setup.config), { signal: stop.signal, log: (level, message, fields) => logs.push(line(level, message, fields)) });
   return {
     logs,
     stop: async () => {
@@ -178,6 +186,28 @@ describe('user filters filled by the running distribution', () => {
     const refused = service.logs.filter((l) => l.includes('does not compile'));
     assert.equal(refused.length, 1, service.logs.join('\n'));
     assert.match(refused[0]!, /public\/broken\/ztf/);
+  });
+
+  test('a condition that throws for some alerts does not match them, is counted for each and logged once, and stops nothing', async () => {
+    const filters = tempDir('throwing-filters');
+    writeFileSync(join(filters, 'boom.mjs'), "export const description = 'throws for fid 2';\nexport function filter(alert) {\n  if (alert.fid === 2) throw new Error('boom for fid 2');\n  return true;\n}\n");
+    const setup = userSetup(cluster, { FILTERS_DIR: filters });
+    const added = await runFink(['filter', 'add', 'boomer', '--survey', 'ztf', '--where', 'boom AND magpsf < 18.5'], setup.env);
+    assert.equal(added.status, 0, added.output);
+    const topic = `${setup.prefix}public_boomer_ztf`;
+    simulate(setup, 13, 300);
+    const metrics = new Metrics();
+    const logs: string[] = [];
+    await runDistribution(distributionSettings(setup.config), { untilCaughtUp: true, metrics, log: (level, message, fields) => logs.push(line(level, message, fields)) });
+    const sim = createSimulation({ profile: 'ztf-light', seed: 13, night: NIGHT });
+    const all = Array.from({ length: 300 }, () => sim.next()).flatMap((a) => (a.survey === 'ztf' ? [a] : []));
+    const fid2 = all.filter((a) => a.fields.fid === 2).length;
+    assert.ok(fid2 > 0, 'the seed has fid 2 alerts');
+    assertExactly(await candidsOf(setup, topic), all.filter((a) => a.fields.fid !== 2 && a.fields.magpsf !== null && a.fields.magpsf < 18.5).map((a) => a.alertId), topic);
+    assert.equal(metrics.userFilterErrors.get('public/boomer/ztf'), fid2, 'each alert it threw for counted');
+    const lines = logs.filter((l) => l.includes('a user filter threw'));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /public\/boomer\/ztf.*boom for fid 2/);
   });
 
   test('a quota of 1 MB a night holds across a restart: the topic gets the matching alerts up to it, within one message, and the rest are counted over quota', async () => {
