@@ -13,7 +13,7 @@ import { closeQuietly } from '../kafka/client-options.ts';
 import type { TransactionalSession } from '../kafka/transactional-session.ts';
 import type { Logger } from '../log.ts';
 import { compileCondition } from '../userfilter/condition.ts';
-import type { Registration } from '../userfilter/registration.ts';
+import { userTopic, type Registration } from '../userfilter/registration.ts';
 import { readRegistrations, registrationsVersion } from '../userfilter/registrations.ts';
 import type { Predicate } from '../userfilter/scope.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, type TopicTarget } from './batch.ts';
@@ -56,7 +56,7 @@ export class UserTopics {
   #targets: TopicTarget[] | undefined;
   /** Topics created or found, with what each accepts. */
   readonly #limits = new Map<string, number>();
-  /** `key\ncondition` of registrations already logged as not compiling. */
+  /** `key\ncondition` (or `key\ntopic`) of registrations already logged as passed over. */
   readonly #refused = new Set<string>();
   /** When each filter's throwing condition was last logged. */
   readonly #errorLogged = new Map<string, number>();
@@ -131,6 +131,13 @@ export class UserTopics {
   }
 
   #plan(key: string, r: Registration): TopicPlan[] {
+    // The record's topic is not trusted: anyone who may write the registrations topic could name
+    // the checkpoint topic or a community topic there.
+    const topic = userTopic(this.#settings.userTopicPrefix, r.owner, r.name, r.survey);
+    if (r.topic !== topic) {
+      this.#refuseOnce(key, r.topic, 'skipped: its topic is not the one its owner, name and survey give', { expected: topic });
+      return [];
+    }
     try {
       const condition = compileCondition(r.where, r.survey, { predicates: this.#predicates, onError: (err) => this.#threw(key, err) });
       const quotaMb = r.quotaMb ?? this.#settings.userFilterQuotaMb;
@@ -138,13 +145,17 @@ export class UserTopics {
       const admit = quotaMb === null ? undefined : (night: string, bytes: number) => ledger.admit(key, night, bytes, quotaMb * MB);
       return [{ topic: r.topic, filter: null, drop: r.content === 'light' ? LIGHT_DROP[r.survey] : NO_FIELDS, condition: { key, survey: r.survey, testRow: condition.testRow, admit } }];
     } catch (err) {
-      const seen = `${key}\n${r.where}`;
-      if (!this.#refused.has(seen)) {
-        this.#refused.add(seen);
-        this.#log('warn', 'a user filter does not compile any more: skipped, the others go on', { filter: key, topic: r.topic, error: (err as Error).message });
-      }
+      this.#refuseOnce(key, r.where, 'does not compile any more: skipped, the others go on', { error: (err as Error).message });
       return [];
     }
+  }
+
+  /** Logs a registration passed over, once for what makes it so (the same record read again says nothing more). */
+  #refuseOnce(key: string, what: string, why: string, fields: Record<string, string>): void {
+    const seen = `${key}\n${what}`;
+    if (this.#refused.has(seen)) return;
+    this.#refused.add(seen);
+    this.#log('warn', `a user filter ${why}`, { filter: key, ...fields });
   }
 
   #threw(key: string, err: unknown): void {

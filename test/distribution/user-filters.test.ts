@@ -188,6 +188,24 @@ describe('user filters filled by the running distribution', () => {
     assert.match(refused[0]!, /public\/broken\/ztf/);
   });
 
+  test("a registration naming a topic that is not its own (the checkpoint topic) is skipped with one line; nothing is written there", async () => {
+    const setup = userSetup(cluster);
+    const connection = kafkaClientOptions(setup.config);
+    const topic = await addFilter(setup, 'honest');
+    const checkpoints = setup.config.require('DISTRIBUTION_CHECKPOINT_TOPIC');
+    const forged = { owner: 'public', name: 'forged', survey: 'ztf' as const, where: 'fid = 1', content: 'full' as const, quotaMb: null, created: new Date().toISOString(), topic: checkpoints };
+    await writeRegistration(connection, setup.config.require('USER_FILTERS_TOPIC'), forged);
+    simulate(setup, 14, 200);
+    const logs: string[] = [];
+    await runDistribution(distributionSettings(setup.config), { untilCaughtUp: true, log: (level, message, fields) => logs.push(line(level, message, fields)) });
+    assertExactly(await candidsOf(setup, topic), expectedOf(14, 200), topic);
+    const alertsThere = (await readAll(setup.config, checkpoints)).filter((m) => m.key?.toString().startsWith('{') === true);
+    assert.equal(alertsThere.length, 0, 'no alert in the checkpoint topic');
+    const lines = logs.filter((l) => l.includes('public/forged/ztf'));
+    assert.equal(lines.length, 1, logs.join('\n'));
+    assert.match(lines[0]!, /its topic is not the one/);
+  });
+
   test('a condition that throws for some alerts does not match them, is counted for each and logged once, and stops nothing', async () => {
     const filters = tempDir('throwing-filters');
     writeFileSync(join(filters, 'boom.mjs'), "export const description = 'throws for fid 2';\nexport function filter(alert) {\n  if (alert.fid === 2) throw new Error('boom for fid 2');\n  return true;\n}\n");
