@@ -8,6 +8,7 @@
 import type { Consumer } from '@platformatic/kafka';
 import type { Survey } from '../alert/survey.ts';
 import type { Compression } from '../kafka/transactional-producer.ts';
+import { classifyKafkaError } from '../kafka/errors.ts';
 import { newPartitionReader } from '../kafka/topic-reader.ts';
 import { closeQuietly } from '../kafka/client-options.ts';
 import type { TransactionalSession } from '../kafka/transactional-session.ts';
@@ -58,6 +59,8 @@ export class UserTopics {
   readonly #limits = new Map<string, number>();
   /** `key\ncondition` (or `key\ntopic`) of registrations already logged as passed over. */
   readonly #refused = new Set<string>();
+  /** Whether the service's user was refused the registrations topic, and said so. */
+  #refusedTopic = false;
   /** When each filter's throwing condition was last logged. */
   readonly #errorLogged = new Map<string, number>();
   readonly #quota = new QuotaLedger();
@@ -77,6 +80,19 @@ export class UserTopics {
    * between the question and the read would miss the alerts stored meanwhile).
    */
   async targets(session: TransactionalSession): Promise<TopicTarget[]> {
+    try {
+      return await this.#current(session);
+    } catch (err) {
+      if (classifyKafkaError(err) !== 'unauthorized') throw err;
+      // In secured mode a service user without rights on the registrations topic fills the
+      // community topics as before: said once, asked again with every batch.
+      if (!this.#refusedTopic) this.#log('warn', `user filters not filled: user ${this.#settings.user ?? '(none)'} may not read ${this.#settings.userFiltersTopic}; grant it READ and DESCRIBE on that topic (and WRITE on the user topics)`, { error: (err as Error).message });
+      this.#refusedTopic = true;
+      return [];
+    }
+  }
+
+  async #current(session: TransactionalSession): Promise<TopicTarget[]> {
     const { connection } = this.#settings;
     this.#reader ??= newPartitionReader(connection, `fink-distribution-${this.#settings.id}-user-filters`);
     const version = await registrationsVersion(connection, this.#settings.userFiltersTopic, this.#reader);
