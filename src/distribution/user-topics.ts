@@ -5,11 +5,11 @@
 // logged once and skipped; a condition that throws for an alert is a non-match, counted per filter
 // and logged at most once a minute per filter. Their messages go in the batch's transaction like
 // every other topic's, which is what makes them exactly once.
-import type { Consumer } from '@platformatic/kafka';
+import { randomBytes } from 'node:crypto';
+import { Consumer } from '@platformatic/kafka';
 import type { Survey } from '../alert/survey.ts';
 import type { Compression } from '../kafka/transactional-producer.ts';
 import { classifyKafkaError } from '../kafka/errors.ts';
-import { newPartitionReader } from '../kafka/topic-reader.ts';
 import { closeQuietly } from '../kafka/client-options.ts';
 import type { TransactionalSession } from '../kafka/transactional-session.ts';
 import type { Logger } from '../log.ts';
@@ -94,7 +94,10 @@ export class UserTopics {
 
   async #current(session: TransactionalSession): Promise<TopicTarget[]> {
     const { connection } = this.#settings;
-    this.#reader ??= newPartitionReader(connection, `fink-distribution-${this.#settings.id}-user-filters`);
+    // No retries: the client retries a topic it does not know (no filter registered yet, the
+    // usual case) for seconds before answering, and this question comes with every batch. Any
+    // other failure fails the batch, which is built again as after any Kafka error.
+    this.#reader ??= new Consumer({ clientId: `fink-distribution-${this.#settings.id}-user-filters`, groupId: `fink-user-filters-${randomBytes(6).toString('hex')}`, ...connection, retries: 0, timeout: 30_000 });
     const version = await registrationsVersion(connection, this.#settings.userFiltersTopic, this.#reader);
     if (version !== this.#version) {
       const read = await readRegistrations(connection, this.#settings.userFiltersTopic);
