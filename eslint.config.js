@@ -21,7 +21,7 @@ const ROOMS = {
   service: ['config', 'kafka', 'sciencedb'],
   // User filters: their conditions parsed, checked and compiled over an alert's typed fields; their registrations (a compacted topic).
   userfilter: ['config', 'alert', 'kafka'],
-  distribution: ['config', 'avro', 'alert', 'kafka', 'cluster', 'sciencedb', 'service'],
+  distribution: ['config', 'avro', 'alert', 'kafka', 'cluster', 'sciencedb', 'service', 'userfilter'],
   // stream2science: the survey's stream into the science database (no other room uses it).
   upstream: ['config', 'avro', 'alert', 'kafka', 'sciencedb', 'service'],
   // The survey's side of the live chain: replays alerts on the simulator cluster.

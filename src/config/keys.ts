@@ -37,6 +37,7 @@ export const KEYS = [
   { name: 'DISTRIBUTION_SCHEMA', type: path, default: '${FINK_HOME}/schemas/distribution_schema.avsc', doc: 'where the newest distribution schema is written' },
   { name: 'SUBSTREAM_PREFIX', type: str, default: 'fink_', doc: 'prefix of the science topics' },
   { name: 'USER_TOPIC_PREFIX', type: str, default: 'fink_u_', doc: 'prefix of the topics of user filters: <prefix><owner>_<name>_<survey> (fink filter add)' },
+  { name: 'USER_FILTER_QUOTA_MB', type: { kind: 'int', min: 1, max: 1_000_000 }, doc: "megabytes (10^6 bytes, keys and values) a user filter's topic may receive a night when its registration gives no --quota-mb; unset: no quota. Past it the filter's alerts are counted as over quota and not sent" },
   { name: 'USER_FILTERS_TOPIC', type: str, default: '_fink_user_filters', doc: 'compacted topic holding the registrations of user filters (key <owner>/<name>/<survey>), created by the first fink filter add' },
   { name: 'SCIENCE_DB_PATH', type: path, default: '${FINK_HOME}/var/science', doc: 'the embedded science database (a folder, one file per night)' },
   { name: 'SCIENCE_STORE', type: { kind: 'enum', values: ['sqlite', 'kafka'] }, default: 'sqlite', doc: 'sqlite: the embedded science database at SCIENCE_DB_PATH (one host); kafka: the science log, retained topics on the cluster at DISTRIBUTION_SERVERS (many hosts)' },

@@ -5,6 +5,7 @@
 import { partitionOf } from '../kafka/partitioner.ts';
 import { FinkError } from '../errors.ts';
 import type { Message } from '../kafka/transactional-session.ts';
+import { rowOf, type Row } from '../userfilter/row.ts';
 import { accepts } from './filters.ts';
 import type { TopicPlan } from './topics.ts';
 import type { SendableAlert, WireSchema, WireSchemas } from './wire.ts';
@@ -49,8 +50,14 @@ export function buildBatch(alerts: readonly SendableAlert[], targets: readonly T
   /** The schemas already reported, by topic: looked up by identity, no key built per message. */
   const seen = new Map<string, Set<WireSchema>>();
   for (const alert of alerts) {
+    /** The alert's row, built once for all the user conditions of its survey, and only if one asks. */
+    let row: Row | undefined;
     for (const { plan, partitions, maxMessageBytes } of targets) {
-      if (plan.filter !== null) {
+      if (plan.condition !== undefined) {
+        if (plan.condition.survey !== alert.survey) continue;
+        row ??= rowOf(alert.survey, alert.fields);
+        if (!plan.condition.testRow(row)) continue;
+      } else if (plan.filter !== null) {
         let match = false;
         try {
           match = accepts(plan.filter, alert);
@@ -76,6 +83,7 @@ export function buildBatch(alerts: readonly SendableAlert[], targets: readonly T
         }
         throw new FinkError(`alert ${alert.alertId} (${alert.objectKey}${alert.survey === 'ztf' ? '' : `, ${alert.survey}`}) is ${bytes} bytes, more than topic ${plan.topic} accepts (max.message.bytes=${maxMessageBytes}); nothing of its batch was committed. Raise the topic's max.message.bytes, or set DISTRIBUTION_OVERSIZE=skip to skip such alerts with a record`);
       }
+      if (plan.condition?.admit !== undefined && !plan.condition.admit(alert.night, bytes)) continue;
       batch.messages.push({ topic: plan.topic, key: schema.key, value, partition: partitionOf(alert.objectKey, partitions) });
     }
   }

@@ -5,6 +5,7 @@ import type { KafkaConnection } from '../kafka/client-options.ts';
 import { readTopic } from '../kafka/topic-reader.ts';
 import type { Message } from '../kafka/transactional-session.ts';
 import type { Checkpoint } from '../sciencedb/reader.ts';
+import { parseQuotaUsage, type QuotaUsage } from './user-quota.ts';
 
 export interface SavedCheckpoint {
   checkpoint: Checkpoint;
@@ -13,6 +14,8 @@ export interface SavedCheckpoint {
   /** Alerts distributed by this id so far. */
   alerts: number;
   at: string;
+  /** Bytes each user filter sent per night (user-quota.ts), as of this checkpoint; absent in older records. */
+  userBytes?: QuotaUsage;
 }
 
 /** A record of the checkpoint topic that is not a checkpoint the service wrote: passed over. */
@@ -60,7 +63,7 @@ export function parseCheckpoint(text: string): SavedCheckpoint | string {
     return 'not JSON';
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
-  const { checkpoint, stores, alerts, at } = value as Record<string, unknown>;
+  const { checkpoint, stores, alerts, at, userBytes } = value as Record<string, unknown>;
   if (checkpoint === null || typeof checkpoint !== 'object' || Array.isArray(checkpoint)) return "no 'checkpoint' object";
   for (const [night, seq] of Object.entries(checkpoint)) {
     if (!NIGHT.test(night) || !isCount(seq)) return `'checkpoint' has ${JSON.stringify(night)}: ${JSON.stringify(seq)}, not a night and a sequence`;
@@ -68,7 +71,9 @@ export function parseCheckpoint(text: string): SavedCheckpoint | string {
   if (stores === null || typeof stores !== 'object' || Array.isArray(stores) || !Object.values(stores).every((v) => typeof v === 'string')) return "no 'stores' object of strings";
   if (!isCount(alerts)) return "'alerts' is not a count";
   if (typeof at !== 'string') return "'at' is not a time";
-  return { checkpoint: checkpoint as Checkpoint, stores: stores as Record<string, string>, alerts, at };
+  const usage = userBytes === undefined ? undefined : parseQuotaUsage(userBytes);
+  if (typeof usage === 'string') return usage;
+  return { checkpoint: checkpoint as Checkpoint, stores: stores as Record<string, string>, alerts, at, ...(usage === undefined ? {} : { userBytes: usage }) };
 }
 
 /**

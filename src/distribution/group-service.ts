@@ -30,6 +30,7 @@ import type { DistributionSettings } from './settings.ts';
 import type { TopicPlan } from './topics.ts';
 import { planWaves } from '../kafka/waves.ts';
 import { WireSchemas } from './wire.ts';
+import { predicatesOf, UserTopics } from './user-topics.ts';
 
 const SURVEYS: readonly Survey[] = ['ztf', 'lsst'];
 /**
@@ -63,7 +64,9 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
   const log = options.log ?? silentLogger;
   const metrics = options.metrics ?? new Metrics();
   const started = performance.now();
-  const { plans, compressionOf } = await plannedTopics(settings, metrics);
+  const { plans, filters, compressionOf: shippedCompression } = await plannedTopics(settings, metrics);
+  const users = new UserTopics(settings, (fresh) => prepareTopics(settings, fresh, log, false), predicatesOf(filters), log, metrics);
+  const compressionOf = (topic: string) => users.compressionOf(topic) ?? shippedCompression(topic);
   log('info', 'distribution starting', { id: settings.id, group: settings.group, topics: plans.map((p) => p.topic).join(','), batch: settings.batchSize, mode: options.untilCaughtUp === true ? 'until-caught-up' : 'continuous', dedup_window: settings.dedupWindow });
   const byTopic = new Map(SURVEYS.map((s) => [scienceTopic(settings.sciencePrefix, s), s]));
   const schemas = new LogSchemas(settings.connection, settings.sciencePrefix);
@@ -97,7 +100,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
       try {
         limits ??= await prepareTopics(settings, plans, log, false);
         if (!parts.session.isOpen) await parts.session.open();
-        const limitOf = (topic: string) => limits?.get(topic) ?? DEFAULT_MAX_MESSAGE_BYTES;
+        const limitOf = (topic: string) => limits?.get(topic) ?? users.limitOf(topic) ?? DEFAULT_MAX_MESSAGE_BYTES;
         targets ??= await topicTargets(parts.session, plans, limitOf);
         if (Date.now() - lookedForTopics > TOPIC_LOOK_MS) {
           lookedForTopics = Date.now();
@@ -121,8 +124,10 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
           continue;
         }
         quietSince = undefined;
-        const messages = await commitBatch(parts, assignment, batch, targets, limitOf, compressionOf);
+        // The user filters are looked at after the read (user-topics.ts says why), before the build.
+        const messages = await commitBatch(parts, assignment, batch, [...targets, ...(await users.targets(parts.session))], limitOf, compressionOf);
         owned.partitions.confirm(batch);
+        users.committed();
         // Counted and recorded once committed: an aborted batch is read again.
         noteRefused(parts, batch);
         if (batch.duplicates > 0) metrics.countError('duplicate', batch.duplicates);
@@ -134,6 +139,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         // went out: start over from them, positions and windows rebuilt.
         owned = undefined;
         targets = undefined;
+        users.invalidate();
         if (err instanceof GroupFencedError) refused = { generationId: err.group.generationId, memberId: err.group.memberId, at: Date.now() };
         const wait = err instanceof GroupFencedError ? fencedByGroup(parts, err) : err instanceof LeaderMovedError ? leaderMoved(parts, err) : afterFailure(err, settings, outage, metrics, log);
         if (await parts.session.close()) metrics.transactionsAborted++;
@@ -142,6 +148,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
     }
   } finally {
     await parts.session.close();
+    await users.close();
     await parts.member.close();
     await parts.reader.close().catch(() => {});
   }

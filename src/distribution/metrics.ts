@@ -12,6 +12,10 @@ export class Metrics {
   lag = 0;
   /** Transactions given up after sending data (a healthy cluster aborts none). */
   transactionsAborted = 0;
+  /** Alerts for which a user filter's condition threw (counted as not matching), by `<owner>/<name>/<survey>`. */
+  readonly userFilterErrors = new Map<string, number>();
+  /** Matching alerts not sent because the user filter had reached its quota of the night, by filter. */
+  readonly userFilterOverQuota = new Map<string, number>();
 
   /** Topics start at zero, so that one with nothing sent yet still shows. */
   declareTopics(topics: readonly string[]): void {
@@ -38,6 +42,10 @@ export class Metrics {
     this.errors.set(kind, (this.errors.get(kind) ?? 0) + count);
   }
 
+  countUserFilterError(filter: string): void {
+    this.userFilterErrors.set(filter, (this.userFilterErrors.get(filter) ?? 0) + 1);
+  }
+
   totalBytes(): number {
     let sum = 0;
     for (const b of this.bytes.values()) sum += b;
@@ -55,6 +63,8 @@ export class Metrics {
     family('fink_distribution_lag_alerts', 'gauge', 'Alerts in the science database not yet distributed.', [['', this.lag]]);
     family('fink_distribution_transactions_aborted_total', 'counter', 'Transactions given up after sending data; their batches are sent again.', [['', this.transactionsAborted]]);
     family('fink_distribution_errors_total', 'counter', 'Errors by kind (filter, oversize, kafka; group mode: log-record, duplicate).', [...this.errors].map(([k, v]) => [`{kind="${k}"}`, v] as [string, number]));
+    family('fink_distribution_user_filter_errors_total', 'counter', "Alerts for which a user filter's condition threw (not matched), per filter.", [...this.userFilterErrors].map(([k, v]) => [`{filter="${k}"}`, v] as [string, number]));
+    family('fink_distribution_user_filter_over_quota_total', 'counter', 'Matching alerts not sent to a user filter past its quota of the night, per filter.', [...this.userFilterOverQuota].map(([k, v]) => [`{filter="${k}"}`, v] as [string, number]));
     return lines.join('\n') + '\n';
   }
 }

@@ -15,7 +15,7 @@ import { Progress } from '../service/progress.ts';
 import { BrokerWatch } from './brokers.ts';
 import { buildBatch, DEFAULT_MAX_MESSAGE_BYTES, type Batch, type TopicTarget } from './batch.ts';
 import { checkpointMessage, readCheckpoint, stillValid } from './checkpoint.ts';
-import { loadFilters } from './filters.ts';
+import { loadFilters, type Filter } from './filters.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { Metrics } from './metrics.ts';
 import { SchemaFiles } from './schema-files.ts';
@@ -23,6 +23,7 @@ import { sizedTopics, type DistributionSettings } from './settings.ts';
 import { planTopics, topicCompression, type TopicPlan } from './topics.ts';
 import { planWaves } from '../kafka/waves.ts';
 import { WireSchemas } from './wire.ts';
+import { predicatesOf, UserTopics } from './user-topics.ts';
 
 export interface DistributionOptions {
   /** Distribute what is stored at start, then return. */
@@ -67,7 +68,9 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const log = options.log ?? silentLogger;
   const metrics = options.metrics ?? new Metrics();
   const started = performance.now();
-  const { plans, compressionOf } = await plannedTopics(settings, metrics);
+  const { plans, filters, compressionOf: shippedCompression } = await plannedTopics(settings, metrics);
+  const users = new UserTopics(settings, (fresh) => prepareTopics(settings, fresh, log, false), predicatesOf(filters), log, metrics);
+  const compressionOf = (topic: string) => users.compressionOf(topic) ?? shippedCompression(topic);
   log('info', 'distribution starting', { id: settings.id, topics: plans.map((p) => p.topic).join(','), batch: settings.batchSize, mode: options.untilCaughtUp === true ? 'until-caught-up' : 'continuous' });
 
   const reader = openReader(settings.scienceDbPath);
@@ -80,14 +83,14 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const target = options.untilCaughtUp === true ? reader.head() : undefined;
   /** What each topic accepts; undefined until the topics are ready, which is the first thing Kafka is asked. */
   let limits: Map<string, number> | undefined;
-  const limitOf = (topic: string) => limits?.get(topic) ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const limitOf = (topic: string) => limits?.get(topic) ?? users.limitOf(topic) ?? DEFAULT_MAX_MESSAGE_BYTES;
   let position: Position | undefined;
   let last: Checkpoint = {};
   try {
     while (options.signal?.aborted !== true) {
       try {
         limits ??= await prepareTopics(settings, plans, log);
-        position ??= await resume(session, settings, reader, plans, limitOf, log);
+        position ??= await resume(session, settings, reader, plans, limitOf, log, users);
         last = position.checkpoint;
         outage.recovered();
         await brokers.tick();
@@ -100,12 +103,16 @@ export async function runDistribution(settings: DistributionSettings, options: D
           await pause(settings.pollMs, options.signal);
           continue;
         }
-        const batch = buildBatch(alerts, position.targets, wire, settings.oversize);
+        // The user filters are looked at after the read (user-topics.ts says why), before the build.
+        const batch = buildBatch(alerts, [...position.targets, ...(await users.targets(session))], wire, settings.oversize);
         report(batch, files, settings.stateDir, metrics, log);
-        const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString() };
+        // The record stays as it was without user filters' quotas (userBytes only once one counts).
+        const userBytes = users.quotaUsage();
+        const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString(), ...(Object.keys(userBytes).length > 0 ? { userBytes } : {}) };
         await session.send(planWaves(batch.messages, limitOf), compressionOf);
         await session.send([[checkpointMessage(settings.checkpointTopic, settings.id, saved)]]);
         await session.commit();
+        users.committed();
         position = { ...position, checkpoint: next, alerts: saved.alerts };
         last = next;
         metrics.countBatch(alerts.length, batch.messages, (performance.now() - batchStart) / 1000);
@@ -118,11 +125,13 @@ export async function runDistribution(settings: DistributionSettings, options: D
         // committed: start over from a new session.
         if (await session.close()) metrics.transactionsAborted++;
         position = undefined;
+        users.invalidate();
         await pause(wait, options.signal);
       }
     }
   } finally {
     await session.close();
+    await users.close();
     reader.close();
   }
   const summary = summarize(metrics, (performance.now() - started) / 1000, last);
@@ -131,11 +140,12 @@ export async function runDistribution(settings: DistributionSettings, options: D
 }
 
 /** The topics the service fills (their filters loaded, declared to the metrics) and each one's compression. */
-export async function plannedTopics(settings: DistributionSettings, metrics: Metrics): Promise<{ plans: TopicPlan[]; compressionOf: (topic: string) => Compression }> {
-  const plans = planTopics(settings.topics, await loadFilters(settings.topics.filtersDir));
+export async function plannedTopics(settings: DistributionSettings, metrics: Metrics): Promise<{ plans: TopicPlan[]; filters: Filter[]; compressionOf: (topic: string) => Compression }> {
+  const filters = await loadFilters(settings.topics.filtersDir);
+  const plans = planTopics(settings.topics, filters);
   metrics.declareTopics(plans.map((p) => p.topic));
   const compressions = new Map(plans.map((p) => [p.topic, topicCompression(p, settings.compression, settings.lightCompression)]));
-  return { plans, compressionOf: (topic) => compressions.get(topic) ?? settings.compression };
+  return { plans, filters, compressionOf: (topic) => compressions.get(topic) ?? settings.compression };
 }
 
 /**
@@ -199,13 +209,15 @@ export async function prepareTopics(settings: DistributionSettings, plans: reado
 }
 
 /** A new session, then the last committed checkpoint and the topics' partitions. */
-async function resume(session: TransactionalSession, settings: DistributionSettings, reader: AlertReader, plans: readonly TopicPlan[], limitOf: (topic: string) => number, log: Logger): Promise<Position> {
+async function resume(session: TransactionalSession, settings: DistributionSettings, reader: AlertReader, plans: readonly TopicPlan[], limitOf: (topic: string) => number, log: Logger, users: UserTopics): Promise<Position> {
   await session.open();
   // The session completed or aborted any earlier transaction of this id, so the checkpoint topic's
   // end is about to be stable: wait for it, or a commit whose markers are not yet written is missed.
   const { saved, ignored } = await readCheckpoint(settings.connection, settings.checkpointTopic, settings.id, CHECKPOINT_SETTLE_MS);
   for (const r of ignored) log('warn', 'a record of the checkpoint topic is not a checkpoint of this service: passed over', { topic: settings.checkpointTopic, partition: r.partition, offset: r.offset, reason: r.reason });
   const { checkpoint, replaced } = saved === null ? { checkpoint: {}, replaced: [] } : stillValid(saved, reader.identities());
+  // The user filters' quotas stand where the committed checkpoint says: exactly once across restarts.
+  users.restoreQuota(saved?.userBytes ?? {});
   const head = reader.head();
   for (const [night, seq] of Object.entries(checkpoint)) {
     const stored = head[night];

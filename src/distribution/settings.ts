@@ -43,6 +43,12 @@ export interface DistributionSettings {
   sciencePrefix: string;
   /** SCIENCE_DEDUP_WINDOW: offsets of a partition within which a second record of an alert is a duplicate (0: none is). */
   dedupWindow: number;
+  /** USER_FILTERS_TOPIC: the registrations of user filters, whose topics the service fills too. */
+  userFiltersTopic: string;
+  /** USER_TOPIC_PREFIX: a registration's topic must be `<prefix><owner>_<name>_<survey>`. */
+  userTopicPrefix: string;
+  /** USER_FILTER_QUOTA_MB: a user filter's quota a night when its registration has none; null: none. */
+  userFilterQuotaMb: number | null;
 }
 
 function newTopicSettings(config: Config): TopicSettings {
@@ -105,5 +111,8 @@ export function distributionSettings(config: Config): DistributionSettings {
     scienceStore: config.enum('SCIENCE_STORE'),
     sciencePrefix: config.require('SCIENCE_TOPIC_PREFIX'),
     dedupWindow: config.int('SCIENCE_DEDUP_WINDOW'),
+    userFiltersTopic: config.require('USER_FILTERS_TOPIC'),
+    userTopicPrefix: config.require('USER_TOPIC_PREFIX'),
+    userFilterQuotaMb: config.get('USER_FILTER_QUOTA_MB') === undefined ? null : config.int('USER_FILTER_QUOTA_MB'),
   };
 }

@@ -1,12 +1,28 @@
 // The topics the service fills: the test topic (distribution_test) with every alert, and one
-// science topic per active filter, `${SUBSTREAM_PREFIX}<filter>_<survey>` (`_ztf`, `_lsst`).
+// science topic per active filter, `${SUBSTREAM_PREFIX}<filter>_<survey>` (`_ztf`, `_lsst`); and
+// one topic per registered user filter (user-topics.ts), whose plan carries its compiled condition.
+import type { Survey } from '../alert/survey.ts';
 import { FinkError } from '../errors.ts';
+import type { Row } from '../userfilter/row.ts';
 import type { Filter } from './filters.ts';
+
+/** A user filter's compiled condition as a topic's test: only its survey's alerts, on their row (userfilter/row.ts). */
+export interface UserCondition {
+  /** The registration's key, `<owner>/<name>/<survey>`, for messages and metrics. */
+  key: string;
+  survey: Survey;
+  /** Never throws (a throw is a non-match the condition reports itself). */
+  testRow(row: Row): boolean;
+  /** With a quota: whether a matching alert's message of `bytes` still fits the filter's quota of its night (user-quota.ts). */
+  admit?: (night: string, bytes: number) => boolean;
+}
 
 export interface TopicPlan {
   topic: string;
-  /** Null: every alert. */
+  /** Null: every alert (unless `condition` says otherwise). */
   filter: Filter | null;
+  /** A user filter's condition: the topic takes the alerts it matches. */
+  condition?: UserCondition;
   /** Top-level fields left out of this topic's messages. */
   drop: readonly string[];
 }

@@ -5,7 +5,7 @@
 // is one record, there is nothing to make atomic with it. Read at read_committed all the same (for
 // records written outside transactions it is the same as read_uncommitted, and it stays right should
 // a writer ever use transactions), to the end seen when reading starts.
-import { ListOffsetTimestamps, FetchIsolationLevels, Producer } from '@platformatic/kafka';
+import { ListOffsetTimestamps, FetchIsolationLevels, Producer, type Consumer } from '@platformatic/kafka';
 import { closeQuietly, type KafkaConnection } from '../kafka/client-options.ts';
 import { isUnknownTopic } from '../kafka/errors.ts';
 import { newPartitionReader, readTopic, TopicMissingError } from '../kafka/topic-reader.ts';
@@ -72,9 +72,13 @@ export async function readRegistrations(connection: KafkaConnection, topic: stri
   return { registrations, version, ignored };
 }
 
-/** The topic's end at read_committed, cheaply (no records read): what readRegistrations' version would be now. */
-export async function registrationsVersion(connection: KafkaConnection, topic: string): Promise<bigint> {
-  const consumer = newPartitionReader(connection, 'fink-user-filters');
+/**
+ * The topic's end at read_committed, cheaply (no records read): what readRegistrations' version
+ * would be now. A caller asking once per batch passes its own long-lived `reader` (the
+ * distribution does), saving a connection per question.
+ */
+export async function registrationsVersion(connection: KafkaConnection, topic: string, reader?: Consumer): Promise<bigint> {
+  const consumer = reader ?? newPartitionReader(connection, 'fink-user-filters');
   try {
     const ends = await consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.LATEST, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
     return (ends.get(topic) ?? []).reduce((a, b) => a + b, 0n);
@@ -82,7 +86,7 @@ export async function registrationsVersion(connection: KafkaConnection, topic: s
     if (isUnknownTopic(err)) return 0n;
     throw err;
   } finally {
-    await closeQuietly(consumer);
+    if (reader === undefined) await closeQuietly(consumer);
   }
 }
 

@@ -1,0 +1,198 @@
+// The topics of user filters (`fink filter add`), filled by the running distribution beside the
+// shipped filters' topics: the registrations (USER_FILTERS_TOPIC) are looked at once per batch,
+// after the batch is read and before it is built, and read again and compiled only when the
+// topic's end moved. A registration whose condition no longer compiles (a field renamed since) is
+// logged once and skipped; a condition that throws for an alert is a non-match, counted per filter
+// and logged at most once a minute per filter. Their messages go in the batch's transaction like
+// every other topic's, which is what makes them exactly once.
+import { randomBytes } from 'node:crypto';
+import { Consumer } from '@platformatic/kafka';
+import type { Survey } from '../alert/survey.ts';
+import type { Compression } from '../kafka/transactional-producer.ts';
+import { classifyKafkaError } from '../kafka/errors.ts';
+import { closeQuietly } from '../kafka/client-options.ts';
+import type { TransactionalSession } from '../kafka/transactional-session.ts';
+import type { Logger } from '../log.ts';
+import { compileCondition } from '../userfilter/condition.ts';
+import { userTopic, type Registration } from '../userfilter/registration.ts';
+import { readRegistrations, registrationsVersion } from '../userfilter/registrations.ts';
+import type { Predicate } from '../userfilter/scope.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, type TopicTarget } from './batch.ts';
+import type { Filter } from './filters.ts';
+import type { Metrics } from './metrics.ts';
+import { QuotaLedger, type QuotaUsage } from './user-quota.ts';
+import type { DistributionSettings } from './settings.ts';
+import type { TopicPlan } from './topics.ts';
+
+/** What `content: light` leaves out, per survey: the cutouts and the histories, as filters/light.ts and filters/rubin_light.ts. */
+export const LIGHT_DROP: Readonly<Record<Survey, readonly string[]>> = {
+  ztf: ['cutoutScience', 'cutoutTemplate', 'cutoutDifference', 'prv_candidates'],
+  lsst: ['cutoutDifference', 'cutoutScience', 'cutoutTemplate', 'prvDiaSources', 'prvDiaForcedSources'],
+};
+
+const NO_FIELDS: readonly string[] = [];
+/** Quotas are in megabytes of 10^6 bytes. */
+const MB = 1_000_000;
+/** A throwing condition is logged at most this often per filter (it is counted every time). */
+const ERROR_LOG_MS = 60_000;
+
+/** The shipped filters as the predicates a condition may name. */
+export function predicatesOf(filters: readonly Filter[]): Predicate[] {
+  return filters.map((f) => ({ name: f.name, survey: f.survey, description: f.description, test: f.filter as (fields: never) => boolean }));
+}
+
+/** Creates the topics that are missing and says what each accepts (service.ts prepareTopics, handed in: service.ts uses this module). */
+export type PrepareTopics = (plans: readonly TopicPlan[]) => Promise<Map<string, number>>;
+
+export class UserTopics {
+  readonly #settings: DistributionSettings;
+  readonly #prepare: PrepareTopics;
+  readonly #predicates: readonly Predicate[];
+  readonly #log: Logger;
+  readonly #metrics: Metrics;
+  #reader: Consumer | undefined;
+  /** The registrations topic's end when last read; -1: never read. */
+  #version = -1n;
+  #plans: TopicPlan[] = [];
+  #targets: TopicTarget[] | undefined;
+  /** Topics created or found, with what each accepts. */
+  readonly #limits = new Map<string, number>();
+  /** `key\ncondition` (or `key\ntopic`) of registrations already logged as passed over. */
+  readonly #refused = new Set<string>();
+  /** Whether the service's user was refused the registrations topic, and said so. */
+  #refusedTopic = false;
+  /** When each filter's throwing condition was last logged. */
+  readonly #errorLogged = new Map<string, number>();
+  readonly #quota = new QuotaLedger();
+
+  constructor(settings: DistributionSettings, prepare: PrepareTopics, predicates: readonly Predicate[], log: Logger, metrics: Metrics) {
+    this.#settings = settings;
+    this.#prepare = prepare;
+    this.#predicates = predicates;
+    this.#log = log;
+    this.#metrics = metrics;
+  }
+
+  /**
+   * The user filters' targets for the batch just read. Asked after the read: every registration
+   * whose `add` returned before an alert of the batch was stored is in the registrations topic's
+   * end by then, so that alert meets the filter (asked before the read, a registration landing
+   * between the question and the read would miss the alerts stored meanwhile).
+   */
+  async targets(session: TransactionalSession): Promise<TopicTarget[]> {
+    try {
+      return await this.#current(session);
+    } catch (err) {
+      if (classifyKafkaError(err) !== 'unauthorized') throw err;
+      // In secured mode a service user without rights on the registrations topic fills the
+      // community topics as before: said once, asked again with every batch.
+      if (!this.#refusedTopic) this.#log('warn', `user filters not filled: user ${this.#settings.user ?? '(none)'} may not read ${this.#settings.userFiltersTopic}; grant it READ and DESCRIBE on that topic (and WRITE on the user topics)`, { error: (err as Error).message });
+      this.#refusedTopic = true;
+      return [];
+    }
+  }
+
+  async #current(session: TransactionalSession): Promise<TopicTarget[]> {
+    const { connection } = this.#settings;
+    // No retries: the client retries a topic it does not know (no filter registered yet, the
+    // usual case) for seconds before answering, and this question comes with every batch. Any
+    // other failure fails the batch, which is built again as after any Kafka error.
+    this.#reader ??= new Consumer({ clientId: `fink-distribution-${this.#settings.id}-user-filters`, groupId: `fink-user-filters-${randomBytes(6).toString('hex')}`, ...connection, retries: 0, timeout: 30_000 });
+    const version = await registrationsVersion(connection, this.#settings.userFiltersTopic, this.#reader);
+    if (version !== this.#version) {
+      const read = await readRegistrations(connection, this.#settings.userFiltersTopic);
+      for (const r of read.ignored) this.#log('warn', 'a record of the user filters topic is not a registration: passed over', { topic: this.#settings.userFiltersTopic, partition: r.partition, offset: r.offset, key: r.key ?? '(none)', reason: r.reason });
+      this.#plans = [...read.registrations.entries()].flatMap(([key, r]) => this.#plan(key, r));
+      this.#version = read.version;
+      this.#targets = undefined;
+      this.#log('info', 'user filters read', { version: String(read.version), topics: this.#plans.map((p) => p.topic).join(',') || '(none)' });
+    }
+    this.#targets ??= await this.#build(session);
+    return this.#targets;
+  }
+
+  /** After a failure: partitions are asked again with the next session, and the batch's quota admissions are forgotten. */
+  invalidate(): void {
+    this.#targets = undefined;
+    this.#quota.discard();
+  }
+
+  /** The batch committed: its bytes count against the quotas, its alerts over quota are counted. */
+  committed(): void {
+    for (const [filter, n] of this.#quota.commit()) this.#metrics.userFilterOverQuota.set(filter, (this.#metrics.userFilterOverQuota.get(filter) ?? 0) + n);
+  }
+
+  /** The bytes sent per filter and night, the batch being built included: for the checkpoint written with it. */
+  quotaUsage(): QuotaUsage {
+    return this.#quota.usage();
+  }
+
+  /** A new session resumed from a checkpoint: the quotas stand where it says. */
+  restoreQuota(usage: QuotaUsage): void {
+    this.#quota.restore(usage);
+  }
+
+  /** The compression of a user topic (light ones as the light topics), or undefined for another topic. */
+  compressionOf(topic: string): Compression | undefined {
+    const plan = this.#plans.find((p) => p.topic === topic);
+    if (plan === undefined) return undefined;
+    return plan.drop.length > 0 ? this.#settings.lightCompression : this.#settings.compression;
+  }
+
+  /** What a user topic accepts, or undefined for another topic. */
+  limitOf(topic: string): number | undefined {
+    return this.#limits.get(topic);
+  }
+
+  async close(): Promise<void> {
+    if (this.#reader !== undefined) await closeQuietly(this.#reader);
+    this.#reader = undefined;
+  }
+
+  #plan(key: string, r: Registration): TopicPlan[] {
+    // The record's topic is not trusted: anyone who may write the registrations topic could name
+    // the checkpoint topic or a community topic there.
+    const topic = userTopic(this.#settings.userTopicPrefix, r.owner, r.name, r.survey);
+    if (r.topic !== topic) {
+      this.#refuseOnce(key, r.topic, 'skipped: its topic is not the one its owner, name and survey give', { expected: topic });
+      return [];
+    }
+    try {
+      const condition = compileCondition(r.where, r.survey, { predicates: this.#predicates, onError: (err) => this.#threw(key, err) });
+      const quotaMb = r.quotaMb ?? this.#settings.userFilterQuotaMb;
+      const ledger = this.#quota;
+      const admit = quotaMb === null ? undefined : (night: string, bytes: number) => ledger.admit(key, night, bytes, quotaMb * MB);
+      return [{ topic: r.topic, filter: null, drop: r.content === 'light' ? LIGHT_DROP[r.survey] : NO_FIELDS, condition: { key, survey: r.survey, testRow: condition.testRow, admit } }];
+    } catch (err) {
+      this.#refuseOnce(key, r.where, 'does not compile any more: skipped, the others go on', { error: (err as Error).message });
+      return [];
+    }
+  }
+
+  /** Logs a registration passed over, once for what makes it so (the same record read again says nothing more). */
+  #refuseOnce(key: string, what: string, why: string, fields: Record<string, string>): void {
+    const seen = `${key}\n${what}`;
+    if (this.#refused.has(seen)) return;
+    this.#refused.add(seen);
+    this.#log('warn', `a user filter ${why}`, { filter: key, ...fields });
+  }
+
+  #threw(key: string, err: unknown): void {
+    this.#metrics.countUserFilterError(key);
+    const now = Date.now();
+    if (now - (this.#errorLogged.get(key) ?? -Infinity) < ERROR_LOG_MS) return;
+    this.#errorLogged.set(key, now);
+    this.#log('warn', 'a user filter threw for an alert: counted as not matching (logged once a minute per filter)', { filter: key, error: (err as Error).message, errors_so_far: this.#metrics.userFilterErrors.get(key) ?? 0 });
+  }
+
+  async #build(session: TransactionalSession): Promise<TopicTarget[]> {
+    const fresh = this.#plans.filter((p) => !this.#limits.has(p.topic));
+    if (fresh.length > 0) {
+      const limits = await this.#prepare(fresh);
+      for (const p of fresh) this.#limits.set(p.topic, limits.get(p.topic) ?? DEFAULT_MAX_MESSAGE_BYTES);
+    }
+    this.#metrics.declareTopics(this.#plans.map((p) => p.topic));
+    const partitions = this.#plans.length === 0 ? new Map<string, number>() : await session.partitionCounts(this.#plans.map((p) => p.topic));
+    return this.#plans.map((plan) => ({ plan, partitions: partitions.get(plan.topic) ?? 1, maxMessageBytes: this.#limits.get(plan.topic) ?? DEFAULT_MAX_MESSAGE_BYTES }));
+  }
+}

@@ -1,0 +1,38 @@
+// The user filters' quota ledger (user-quota.ts) and its place in the checkpoint record.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseCheckpoint } from '../../src/distribution/checkpoint.ts';
+import { parseQuotaUsage, QuotaLedger } from '../../src/distribution/user-quota.ts';
+
+test('a message that would take a filter past its quota of the night is refused and counted; another night has its own', () => {
+  const ledger = new QuotaLedger();
+  assert.equal(ledger.admit('public/a/ztf', '20261205', 600, 1000), true);
+  assert.equal(ledger.admit('public/a/ztf', '20261205', 600, 1000), false);
+  assert.equal(ledger.admit('public/a/ztf', '20261206', 600, 1000), true);
+  assert.deepEqual(ledger.commit(), new Map([['public/a/ztf', 1]]));
+  assert.deepEqual(ledger.usage(), { 'public/a/ztf': { '20261205': 600, '20261206': 600 } });
+});
+
+test('admissions of a batch given up are forgotten: the batch built again counts once', () => {
+  const ledger = new QuotaLedger();
+  ledger.admit('public/a/ztf', '20261205', 600, 1000);
+  ledger.discard();
+  assert.equal(ledger.admit('public/a/ztf', '20261205', 600, 1000), true);
+  assert.deepEqual(ledger.commit(), new Map());
+  assert.deepEqual(ledger.usage(), { 'public/a/ztf': { '20261205': 600 } });
+});
+
+test('a restored usage counts against the quota; the usage keeps the last two nights of each filter', () => {
+  const ledger = new QuotaLedger();
+  ledger.restore({ 'public/a/ztf': { '20261203': 5, '20261204': 10, '20261205': 900 } });
+  assert.equal(ledger.admit('public/a/ztf', '20261205', 200, 1000), false);
+  assert.deepEqual(ledger.usage(), { 'public/a/ztf': { '20261204': 10, '20261205': 900 } });
+});
+
+test('a checkpoint record carries the usage, an older one has none, and a malformed usage is named', () => {
+  const base = { checkpoint: { '20261205': 3 }, stores: {}, alerts: 3, at: 'now' };
+  assert.deepEqual((parseCheckpoint(JSON.stringify({ ...base, userBytes: { 'public/a/ztf': { '20261205': 7 } } })) as { userBytes: unknown }).userBytes, { 'public/a/ztf': { '20261205': 7 } });
+  assert.equal('userBytes' in (parseCheckpoint(JSON.stringify(base)) as object), false);
+  assert.match(parseCheckpoint(JSON.stringify({ ...base, userBytes: { 'public/a/ztf': { tonight: -1 } } })) as string, /'userBytes' of "public\/a\/ztf" has "tonight": -1/);
+  assert.equal(typeof parseQuotaUsage([]), 'string');
+});
