@@ -7,7 +7,8 @@ import type { KafkaConnection } from '../../src/kafka/client-options.ts';
 import { partitionOf } from '../../src/kafka/partitioner.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { TransactionalSession, type Message } from '../../src/kafka/transactional-session.ts';
-import { encodeLogAlert, logKey, schemaTopic, scienceTopic } from '../../src/sciencedb/log-format.ts';
+import { decodeLogAlert, encodeLogAlert, logKey, schemaTopic, scienceTopic, type LoggedAlert } from '../../src/sciencedb/log-format.ts';
+import { readTopic, TopicMissingError } from '../../src/kafka/topic-reader.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import type { AnyProfile } from '../../src/sciencedb/simulation.ts';
 import type { NewAlert } from '../../src/sciencedb/store.ts';
@@ -75,4 +76,17 @@ export class ScienceLogWriter {
   async close(): Promise<void> {
     await this.#session.close();
   }
+}
+
+/** Every alert of `survey` in the log under `prefix`, as a read_committed reader finds them (none while its topic is not created). */
+export async function loggedAlerts(connection: KafkaConnection, prefix: string, survey: Survey): Promise<LoggedAlert[]> {
+  const topic = scienceTopic(prefix, survey);
+  const out: LoggedAlert[] = [];
+  try {
+    for await (const m of readTopic(connection, topic)) out.push(decodeLogAlert(survey, m.value!, `${topic}[${m.partition}]@${m.offset}`));
+  } catch (err) {
+    if (err instanceof TopicMissingError) return [];
+    throw err;
+  }
+  return out;
 }

@@ -10,10 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { closeQuietly, kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { classifyKafkaError } from '../../src/kafka/errors.ts';
-import { newPartitionReader, readTopic, TopicMissingError } from '../../src/kafka/topic-reader.ts';
+import { newPartitionReader } from '../../src/kafka/topic-reader.ts';
 import { TRANSACTION_TIMEOUT_MS } from '../../src/kafka/transactional-producer.ts';
 import { FencedError } from '../../src/kafka/transactional-session.ts';
-import { decodeLogAlert, scienceTopic, type LoggedAlert } from '../../src/sciencedb/log-format.ts';
+import type { LoggedAlert } from '../../src/sciencedb/log-format.ts';
+import { loggedAlerts } from '../helpers/science-log.ts';
 import { positionRecordKey, positionRecordValue, readLogPositions } from '../../src/sciencedb/log-positions.ts';
 import { scienceLogSettings, type ScienceLogSettings } from '../../src/sciencedb/log-settings.ts';
 import { partitionTransactionalId, SharedLogPositionStore } from '../../src/sciencedb/log-shared-positions.ts';
@@ -48,18 +49,8 @@ function startInstance(topics: string, prefix: string, group: string, instance: 
   return spawnFink(['start', 'stream2science', '--instance', instance], setup.env);
 }
 
-/** Every ZTF alert of the log under `prefix`, as a read_committed reader finds them (none while its topic is not created). */
-async function logged(prefix: string): Promise<LoggedAlert[]> {
-  const topic = scienceTopic(prefix, 'ztf');
-  const out: LoggedAlert[] = [];
-  try {
-    for await (const m of readTopic(connection, topic)) out.push(decodeLogAlert('ztf', m.value!, `${topic}[${m.partition}]@${m.offset}`));
-  } catch (err) {
-    if (err instanceof TopicMissingError) return [];
-    throw err;
-  }
-  return out;
-}
+/** Every ZTF alert of the log under `prefix`, as a read_committed reader finds them. */
+const logged = (prefix: string): Promise<LoggedAlert[]> => loggedAlerts(connection, prefix, 'ztf');
 
 /** Every sent alert once in the log, its bytes as sent, and nothing else. */
 async function assertLoggedOnce(prefix: string, sent: readonly UpstreamAlert[]): Promise<void> {

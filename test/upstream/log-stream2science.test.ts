@@ -11,7 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { readTopic, TopicMissingError } from '../../src/kafka/topic-reader.ts';
-import { decodeLogAlert, scienceTopic, type LoggedAlert } from '../../src/sciencedb/log-format.ts';
+import { scienceTopic, type LoggedAlert } from '../../src/sciencedb/log-format.ts';
+import { loggedAlerts } from '../helpers/science-log.ts';
 import { readLogPositions } from '../../src/sciencedb/log-positions.ts';
 import { runCli, spawnFink, testEnv } from '../helpers/cli.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
@@ -39,18 +40,8 @@ function logSetup(topics: string, prefix: string, overrides: Record<string, stri
   return stream2scienceSetup(cluster, topics, { SCIENCE_STORE: 'kafka', SCIENCE_TOPIC_PREFIX: prefix, SCIENCE_PARTITIONS: '3', ...overrides });
 }
 
-/** Every ZTF alert of the log under `prefix`, as a read_committed reader finds them (none while its topic is not created). */
-async function logged(prefix: string): Promise<LoggedAlert[]> {
-  const topic = scienceTopic(prefix, 'ztf');
-  const out: LoggedAlert[] = [];
-  try {
-    for await (const m of readTopic(connection, topic)) out.push(decodeLogAlert('ztf', m.value!, `${topic}[${m.partition}]@${m.offset}`));
-  } catch (err) {
-    if (err instanceof TopicMissingError) return [];
-    throw err;
-  }
-  return out;
-}
+/** Every ZTF alert of the log under `prefix`, as a read_committed reader finds them. */
+const logged = (prefix: string): Promise<LoggedAlert[]> => loggedAlerts(connection, prefix, 'ztf');
 
 /** Every sent alert once in the log, its bytes as sent (the datum and the added values, contiguous), and nothing else. */
 async function assertLoggedOnce(prefix: string, sent: readonly UpstreamAlert[]): Promise<void> {
