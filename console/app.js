@@ -140,13 +140,14 @@ function userFilters(list) {
   const note = $('#user-filters-note');
   note.hidden = list.problem === null;
   note.textContent = list.problem ?? '';
-  $('#user-filters-count').textContent = `(${list.filters.length} in ${list.topic})`;
+  $('#user-filters-count').textContent = list.version === null ? `(${list.topic} not read yet)` : `(${list.filters.length} in ${list.topic})`;
   const quota = (f) => (f.quotaMb === null ? 'none' : `${f.quotaMb}${f.quotaFrom === 'default' ? ' (default)' : ''}`);
   const rate = (v, n) => (v === null ? '…' : fixed(v, n));
   const rows = list.filters.map((f) => el('tr', { 'data-filter': `${f.owner}/${f.name}/${f.survey}`, 'data-rate': f.alertsPerSecond ?? '' },
     el('td', {}, f.owner), el('td', {}, f.name), el('td', {}, f.survey), el('td', { class: 'where' }, f.where), el('td', {}, f.topic), el('td', {}, f.content),
     el('td', {}, quota(f)), el('td', {}, rate(f.alertsPerSecond, 1)), el('td', {}, rate(f.bytesPerSecond, 0)), el('td', {}, count(f.overQuota)), el('td', {}, count(f.errors))));
-  $('#user-filters-table tbody').replaceChildren(...(rows.length === 0 ? [el('tr', {}, el('td', { colspan: '11' }, 'No user filter registered: fink filter add NAME --survey ztf|lsst --where "CONDITION".'))] : rows));
+  const none = list.version !== null && list.problem === null && rows.length === 0;
+  $('#user-filters-table tbody').replaceChildren(...(none ? [el('tr', {}, el('td', { colspan: '11' }, 'No user filter registered: fink filter add NAME --survey ztf|lsst --where "CONDITION".'))] : rows));
 }
 
 // A single sample gets an empty one a minute before it: alone, uPlot stretches its time axis over years.

@@ -115,7 +115,9 @@ export class ServicePanel {
     }
     this.#previous = { t: now, totals };
     // With the log, the lag is the group's (no checkpoint, no nights); the SQLite files are not read.
-    await Promise.all([this.#log === undefined ? this.#sampleLag() : this.#log.sample(), this.#sampleBrokers(), this.#userFilters?.sample()]);
+    // The user filters are looked at beside, not waited for: the snapshot has what the last look found.
+    void this.#userFilters?.refresh();
+    await Promise.all([this.#log === undefined ? this.#sampleLag() : this.#log.sample(), this.#sampleBrokers()]);
   }
 
   async #scrape(): Promise<Map<string, Map<string, number>> | undefined> {

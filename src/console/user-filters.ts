@@ -2,7 +2,8 @@
 // instance sees them (the compacted USER_FILTERS_TOPIC), each with its topic's rates now and, when
 // the service serves its Prometheus endpoint, its alerts over quota and those its condition threw
 // for. On each beat of the panel only the registrations topic's end is asked (one ListOffsets);
-// the registrations are read again when it moved. No topic yet: no user filters. A console whose
+// the registrations are read again when it moved. The panel does not wait for it (a Kafka slow to
+// answer must not hold up the rest of the panel): it shows what the last look found. No topic yet: no user filters. A console whose
 // Kafka user may not read the topic (secured mode) says so once, in the table's note.
 import { randomBytes } from 'node:crypto';
 import { Consumer } from '@platformatic/kafka';
@@ -40,6 +41,8 @@ export interface UserFilterRow {
 
 export interface UserFiltersSnapshot {
   topic: string;
+  /** The registrations topic's end when the rows were read (text: a 64-bit offset sum); null before the first read. */
+  version: string | null;
   filters: UserFilterRow[];
   /** Why the registrations are not shown (or not current), or null. */
   problem: string | null;
@@ -83,10 +86,17 @@ export class UserFilterList {
   #version = -1n;
   #registrations: Registration[] = [];
   #problem: string | null = null;
+  #looking: Promise<void> | undefined;
 
   constructor(connection: KafkaConnection, source: UserFilterSource) {
     this.#connection = connection;
     this.#source = source;
+  }
+
+  /** Starts a look unless one is under way; resolves when that look ends. Never rejects. */
+  refresh(): Promise<void> {
+    this.#looking ??= this.sample().finally(() => (this.#looking = undefined));
+    return this.#looking;
   }
 
   /** Looks at the registrations topic's end; reads the registrations again when it moved. Never throws. */
@@ -120,10 +130,11 @@ export class UserFilterList {
   }
 
   snapshot(rates: Readonly<Record<string, readonly [number, number]>> | undefined, metrics: Scraped | undefined): UserFiltersSnapshot {
-    return { topic: this.#source.topic, filters: userFilterRows(this.#registrations, this.#source, rates, metrics), problem: this.#problem };
+    return { topic: this.#source.topic, version: this.#version < 0n ? null : String(this.#version), filters: userFilterRows(this.#registrations, this.#source, rates, metrics), problem: this.#problem };
   }
 
   async close(): Promise<void> {
+    await this.#looking;
     if (this.#reader !== undefined) await closeQuietly(this.#reader);
   }
 }

@@ -2,7 +2,8 @@
 // rates and the service's counters; and on a real broker, through the server's event stream, the
 // filters `fink filter add` registered, with their rates, counts over quota and errors while a real
 // distribution fills their topics, a filter gone once removed; no registrations topic is no
-// filter; a console user without rights on that topic (secured mode) is told so.
+// filter; a console user without rights on that topic (secured mode) is told so, once, on the page
+// (Debian's Chromium).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { addScramUser } from '../../src/cluster/security.ts';
 import { clusterSettings } from '../../src/cluster/settings.ts';
-import { loadConfig } from '../../src/config/config.ts';
+import { loadConfig, type Config } from '../../src/config/config.ts';
 import { LiveConsole, type ConsoleEvent } from '../../src/console/live.ts';
 import { parsePrometheus } from '../../src/console/panel.ts';
 import { consoleServer } from '../../src/console/server.ts';
@@ -25,6 +26,11 @@ import { distributionSetup, SESSION_OPEN, spawnDistribution, type DistributionPr
 import { freePortPair, startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { launchChromium, startConsole } from './console-process.ts';
+import { consoleEnv } from './raw-http.ts';
+
+// The functions given to page.waitForFunction run in the browser (the project compiles without the DOM library).
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
 
 const NIGHT = '20261205';
 
@@ -118,8 +124,8 @@ describe('the console lists the user filters of a live distribution', { timeout:
 
   test('no registrations topic yet: an empty table, not an error; then the filters added, their rates while the service fills them, counts over quota and errors; a removed filter leaves', async () => {
     const events = await followEvents(base, stop.signal);
-    const empty = await waitFor('a first sample of the user filters', () => events.seen.find((s) => s.problem === null));
-    assert.deepEqual(empty.filters, [], 'no filter before the first add');
+    const empty = await waitFor('a first look at the registrations', () => events.seen.find((s) => s.version !== null), { detail: () => JSON.stringify(events.latest()) });
+    assert.deepEqual([empty.version, empty.problem, empty.filters], ['0', null, []], 'no topic: no filter, and no problem');
 
     const condition = "fid IN (1, 2) OR cdsxmatch = '<script>alert(1)</script>'";
     for (const [name, extra] of [['everything', ['--where', condition]], ['capped', ['--where', 'fid IN (1, 2)', '--quota-mb', '1']], ['boomer', ['--where', 'boom']]] as const) {
@@ -156,29 +162,48 @@ describe('the console lists the user filters of a live distribution', { timeout:
 
 describe('a console whose Kafka user may not read the registrations (secured mode)', { timeout: 600_000 }, () => {
   let cluster: TestCluster;
+  let config: Config;
+  const REFUSED = "the console's Kafka user bob may not read _fink_user_filters: user filters not shown (grant it READ and DESCRIBE on that topic)";
+  const BOB = { username: 'bob', password: 'bob-password-long-enough' };
   before(async () => {
     cluster = await startTestCluster({ secured: true });
+    const added = runCli('fink', ['filter', 'add', 'mine', '--survey', 'ztf', '--where', 'fid = 1', '--owner', 'alice'], cluster.env);
+    assert.equal(added.status, 0, added.stderr);
+    config = loadConfig({ env: testEnv(cluster.env) });
+    await addScramUser(clusterSettings(config, 'distribution'), BOB.username, BOB.password);
   });
   after(async () => cluster?.stop());
 
   test('says so in the table\'s note and lists no filter', async () => {
-    const env = { ...cluster.env, USER_FILTERS_TOPIC: '_fink_user_filters' };
-    const added = runCli('fink', ['filter', 'add', 'mine', '--survey', 'ztf', '--where', 'fid = 1', '--owner', 'alice'], env);
-    assert.equal(added.status, 0, added.stderr);
-    const config = loadConfig({ env: testEnv(env) });
-    await addScramUser(clusterSettings(config, 'distribution'), 'bob', 'bob-password-long-enough');
-    const list = new UserFilterList({ ...kafkaClientOptions(config), sasl: { mechanism: 'SCRAM-SHA-512', username: 'bob', password: 'bob-password-long-enough' } }, { topic: '_fink_user_filters', defaultQuotaMb: undefined });
+    const list = new UserFilterList({ ...kafkaClientOptions(config), sasl: { mechanism: 'SCRAM-SHA-512', ...BOB } }, { topic: '_fink_user_filters', defaultQuotaMb: undefined });
     const admin = new UserFilterList(kafkaClientOptions(config), { topic: '_fink_user_filters', defaultQuotaMb: undefined });
     try {
       await admin.sample();
       assert.deepEqual(admin.snapshot(undefined, undefined).filters.map((f) => f.name), ['mine'], 'the registration is there for a user with rights');
       await list.sample();
       const snapshot = list.snapshot(undefined, undefined);
-      assert.equal(snapshot.problem, "the console's Kafka user bob may not read _fink_user_filters: user filters not shown (grant it READ and DESCRIBE on that topic)");
-      assert.deepEqual(snapshot.filters, []);
+      assert.deepEqual([snapshot.version, snapshot.problem, snapshot.filters], [null, REFUSED, []]);
     } finally {
       await list.close();
       await admin.close();
+    }
+  });
+
+  test('the page says it once, in the table\'s note, and not among the errors', async (t) => {
+    const browser = await launchChromium(t);
+    if (browser === undefined) return;
+    const consoleProcess = await startConsole({ ...consoleEnv().env, ...cluster.env, KAFKA_SASL_USERNAME: BOB.username, KAFKA_SASL_PASSWORD: BOB.password });
+    try {
+      const page = await browser.newPage();
+      await page.goto(consoleProcess.url, { waitUntil: 'load' });
+      await page.waitForFunction((m) => document.querySelector('#user-filters-note')?.textContent === m, { timeout: 180_000 }, REFUSED);
+      assert.equal(await page.$eval('#user-filters-note', (n) => n.hasAttribute('hidden')), false);
+      assert.equal(await page.$$eval('#user-filters tbody tr', (rows) => rows.length), 0, 'no row, not even "no user filter registered"');
+      const everywhere = await page.$eval('body', (b) => b.textContent ?? '');
+      assert.equal(everywhere.split(REFUSED).length - 1, 1, 'said once on the page');
+    } finally {
+      await browser.close();
+      await consoleProcess.stop();
     }
   });
 });
