@@ -158,6 +158,15 @@ describe('the console lists the user filters of a live distribution', { timeout:
     assert.deepEqual(after.filters.map((f) => f.name), ['boomer', 'everything']);
     assert.equal(after.problem, null);
   });
+
+  test('the filters\' topics are followed like the science topics, though their prefix is not SUBSTREAM_PREFIX', async () => {
+    const topic = `uf${process.pid}_u_public_everything_ztf`;
+    assert.ok(!topic.startsWith(setup.config.require('SUBSTREAM_PREFIX')));
+    await waitFor(`the console reading ${topic}`, () => {
+      const seen = live.serviceEvent();
+      return seen.type === 'service' && seen.topics.some((t) => t.topic === topic && t.messages > 0);
+    }, { timeoutMs: 180_000, detail: () => JSON.stringify(live.serviceEvent()) });
+  });
 });
 
 describe('a console whose Kafka user may not read the registrations (secured mode)', { timeout: 600_000 }, () => {
