@@ -28,8 +28,8 @@ const ROOMS = {
   simulator: ['config', 'avro', 'alert', 'kafka', 'cluster', 'sciencedb'],
   // Reads topics back as any consumer does: no science database, no distribution.
   consumer: ['config', 'avro', 'alert', 'kafka'],
-  // The live web page: reads topics as a consumer does, looks alerts up in the science database.
-  console: ['config', 'avro', 'alert', 'kafka', 'sciencedb', 'service', 'consumer'],
+  // The live web page: reads topics as a consumer does, looks alerts up in the science database, lists the user filters.
+  console: ['config', 'avro', 'alert', 'kafka', 'sciencedb', 'service', 'userfilter', 'consumer'],
   // Helpers of the entry points: they may use every room, and no room uses them.
   cli: ['config', 'avro', 'alert', 'kafka', 'cluster', 'sciencedb', 'service', 'userfilter', 'distribution', 'upstream', 'simulator', 'consumer', 'console'],
 };

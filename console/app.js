@@ -107,6 +107,7 @@ function onService({ panel, topics }) {
   const peak = (n) => Math.max(0, ...panel.rates.map((r) => r.topics[n]?.[0] ?? 0));
   $('#rates tbody').replaceChildren(...names.map((n) => el('tr', { 'data-topic': n, 'data-peak': peak(n) }, el('td', {}, n), el('td', {}, fixed(last[n]?.[0] ?? 0, 1)), el('td', {}, fixed(peak(n), 1)), el('td', {}, fixed(last[n]?.[1] ?? 0, 2)), el('td', { title: read.get(n)?.lastError ?? '' }, read.get(n) ? `${read.get(n).messages}${read.get(n).reading === 'ok' ? '' : ' (retrying)'}` : ''))));
   scienceLog(panel);
+  userFilters(panel.userFilters);
   $('#lag tbody').replaceChildren(...panel.lag.map((l) => el('tr', { 'data-night': l.night, 'data-behind': l.behind }, el('td', {}, l.night), el('td', {}, l.stored), el('td', {}, l.committed), el('td', {}, l.behind))));
   $('#errors').replaceChildren(...(panel.errors.length === 0 ? [el('li', {}, 'none')] : panel.errors.map((e) => el('li', {}, `${e.kind}: ${e.count}`))));
   $('#brokers').replaceChildren(...(panel.kafka.brokers.length === 0 ? [el('li', { class: 'away' }, 'none answering')] : panel.kafka.brokers.map((b) => el('li', { class: b.up ? 'up' : 'away', 'data-broker': b.id }, `broker ${b.id} ${b.address}: ${b.up ? 'up' : 'away'}`))));
@@ -127,6 +128,26 @@ function scienceLog(panel) {
   $('#log-group').textContent = `(group ${log.group})`;
   $('#log tbody').replaceChildren(...log.topics.map((t) => el('tr', { 'data-topic': t.topic, 'data-rate': t.rate ?? '', 'data-lag': t.lag }, el('td', {}, t.topic), el('td', {}, t.rate === null ? '…' : fixed(t.rate, 1)), el('td', {}, t.offsets), el('td', {}, t.lag))));
   $('#log-note').textContent = log.error !== null ? `not read: ${log.error}` : log.topics.length === 0 ? 'no science topic yet: the first write creates it' : 'rates from end offsets (transaction markers included); lag: records not yet committed by the group';
+}
+
+// The user filters (fink filter add) with their rates now. Their conditions are user text: set as
+// text nodes (el), never as markup. Counts over quota and errors come from the metrics endpoint.
+const count = (n) => (n === null ? '–' : String(n));
+function userFilters(list) {
+  const section = $('#user-filters');
+  section.hidden = list === null;
+  if (list === null) return;
+  const note = $('#user-filters-note');
+  note.hidden = list.problem === null;
+  note.textContent = list.problem ?? '';
+  $('#user-filters-count').textContent = list.version === null ? `(${list.topic} not read yet)` : `(${list.filters.length} in ${list.topic})`;
+  const quota = (f) => (f.quotaMb === null ? 'none' : `${f.quotaMb}${f.quotaFrom === 'default' ? ' (default)' : ''}`);
+  const rate = (v, n) => (v === null ? '…' : fixed(v, n));
+  const rows = list.filters.map((f) => el('tr', { 'data-filter': `${f.owner}/${f.name}/${f.survey}`, 'data-rate': f.alertsPerSecond ?? '' },
+    el('td', {}, f.owner), el('td', {}, f.name), el('td', {}, f.survey), el('td', { class: 'where' }, f.where), el('td', {}, f.topic), el('td', {}, f.content),
+    el('td', {}, quota(f)), el('td', {}, rate(f.alertsPerSecond, 1)), el('td', {}, rate(f.bytesPerSecond, 0)), el('td', {}, count(f.overQuota)), el('td', {}, count(f.errors))));
+  const none = list.version !== null && list.problem === null && rows.length === 0;
+  $('#user-filters-table tbody').replaceChildren(...(none ? [el('tr', {}, el('td', { colspan: '11' }, 'No user filter registered: fink filter add NAME --survey ztf|lsst --where "CONDITION".'))] : rows));
 }
 
 // A single sample gets an empty one a minute before it: alone, uPlot stretches its time axis over years.

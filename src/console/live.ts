@@ -11,7 +11,7 @@ import type { ConsoleSettings } from './settings.ts';
 import { TopicFeed } from './stream.ts';
 
 /** What the live state needs: the console's settings it reads, and how it looks at the service. */
-export interface LiveOptions extends Pick<ConsoleSettings, 'connection' | 'schemaBase' | 'testTopic' | 'prefix' | 'scienceDb' | 'metricsPort'>, Partial<Pick<ConsoleSettings, 'store' | 'scienceTopicPrefix' | 'group'>> {
+export interface LiveOptions extends Pick<ConsoleSettings, 'connection' | 'schemaBase' | 'testTopic' | 'prefix' | 'scienceDb' | 'metricsPort'>, Partial<Pick<ConsoleSettings, 'store' | 'scienceTopicPrefix' | 'group' | 'userFiltersTopic' | 'userTopicPrefix' | 'userFilterQuotaMb'>> {
   probe: ServiceProbe;
   /** Time between two updates of the page (ms). */
   updateMs?: number;
@@ -42,7 +42,8 @@ export class LiveConsole {
     this.#settings = settings;
     this.#decoder = new SchemaFileDecoder(settings.schemaBase);
     const log = settings.store === 'kafka' ? { prefix: settings.scienceTopicPrefix ?? '', group: settings.group ?? '' } : undefined;
-    this.#panel = new ServicePanel(settings.probe, settings.connection, settings.scienceDb, settings.metricsPort, log);
+    const userFilters = settings.userFiltersTopic === undefined ? undefined : { topic: settings.userFiltersTopic, defaultQuotaMb: settings.userFilterQuotaMb };
+    this.#panel = new ServicePanel(settings.probe, settings.connection, settings.scienceDb, settings.metricsPort, log, userFilters);
   }
 
   start(): void {
@@ -72,10 +73,16 @@ export class LiveConsole {
 
   async #discover(): Promise<void> {
     try {
-      for (const topic of await listTopics(this.#settings.connection)) if (topic.startsWith(this.#settings.prefix) && !this.#isScienceLog(topic)) this.#follow(topic);
+      for (const topic of await listTopics(this.#settings.connection)) if (this.#isFollowed(topic) && !this.#isScienceLog(topic)) this.#follow(topic);
     } catch {
       // Kafka away: the panel says so; topics are looked for again at the next turn.
     }
+  }
+
+  /** A community topic, or a user filter's (whose prefix need not start with the community topics' own). */
+  #isFollowed(topic: string): boolean {
+    const user = this.#settings.userTopicPrefix;
+    return topic.startsWith(this.#settings.prefix) || (user !== undefined && user !== '' && topic.startsWith(user));
   }
 
   /** The science log's topics (whose prefix may start with the community topics' own) hold log records, not alerts to show. */

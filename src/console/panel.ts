@@ -1,13 +1,15 @@
 // The service panel: is the distribution running, how fast each topic fills (from the service's
 // Prometheus endpoint when it has one, else from the topics' end offsets), how far the
 // service is behind the science database per night (with the science log instead: the log's own
-// rates and the group's lag, log-panel.ts), errors by kind, and which brokers answer.
+// rates and the group's lag, log-panel.ts), the user filters with their rates (user-filters.ts),
+// errors by kind, and which brokers answer.
 // Without the endpoint, rates come from the topics' stable end offsets, which count transaction
 // markers too (one per partition a transaction wrote): a slight overcount, said on the page.
 import { withAdmin, type KafkaConnection } from '../kafka/client-options.ts';
 import { openReader, type AlertReader } from '../sciencedb/reader.ts';
 import { ScienceLogPanel, type ScienceLogSnapshot } from './log-panel.ts';
 import type { TopicFeed } from './stream.ts';
+import { UserFilterList, type UserFiltersSnapshot, type UserFilterSource } from './user-filters.ts';
 
 /** What the entry point knows of the service (its pid file, its committed checkpoint). */
 export interface ServiceProbe {
@@ -31,6 +33,8 @@ export interface PanelSnapshot {
   store: 'sqlite' | 'kafka';
   /** With the science log: its topics' rates and the group's lag (null with SQLite). */
   log: ScienceLogSnapshot | null;
+  /** The registered user filters with their rates (null when the console was given no registrations topic). */
+  userFilters: UserFiltersSnapshot | null;
   errors: { kind: string; count: number }[];
   kafka: { up: boolean; message: string | null; brokers: { id: number; address: string; up: boolean }[] };
 }
@@ -56,6 +60,9 @@ export class ServicePanel {
   readonly #metricsPort: number | undefined;
   readonly #reader: AlertReader;
   readonly #log: ScienceLogPanel | undefined;
+  readonly #userFilters: UserFilterList | undefined;
+  /** The counters of the last scrape (undefined: no endpoint, or it did not answer). */
+  #metrics: Map<string, Map<string, number>> | undefined;
   readonly #rates: RateSample[] = [];
   #previous: { t: number; totals: Map<string, [number, number]> } | undefined;
   #errors = new Map<string, number>();
@@ -64,18 +71,20 @@ export class ServicePanel {
   readonly #brokersSeen = new Map<number, string>();
   #kafka: PanelSnapshot['kafka'] = { up: false, message: 'not asked yet', brokers: [] };
 
-  /** `log`: the science log's prefix and the distribution's group, when the store is the log. */
-  constructor(probe: ServiceProbe, connection: KafkaConnection, scienceDb: string, metricsPort: number | undefined, log?: { prefix: string; group: string }) {
+  /** `log`: the science log's prefix and the distribution's group, when the store is the log; `userFilters`: where the registrations are. */
+  constructor(probe: ServiceProbe, connection: KafkaConnection, scienceDb: string, metricsPort: number | undefined, log?: { prefix: string; group: string }, userFilters?: UserFilterSource) {
     this.#probe = probe;
     this.#connection = connection;
     this.#metricsPort = metricsPort;
     this.#reader = openReader(scienceDb);
     this.#log = log === undefined ? undefined : new ScienceLogPanel(connection, log.prefix, log.group);
+    this.#userFilters = userFilters === undefined ? undefined : new UserFilterList(connection, userFilters);
   }
 
   /** Takes one sample of everything; errors of one source leave the others standing. */
   async sample(feeds: readonly TopicFeed[]): Promise<void> {
     const metrics = await this.#scrape();
+    this.#metrics = metrics;
     const totals = new Map<string, [number, number]>();
     const errors = new Map<string, number>();
     if (metrics !== undefined) {
@@ -106,6 +115,8 @@ export class ServicePanel {
     }
     this.#previous = { t: now, totals };
     // With the log, the lag is the group's (no checkpoint, no nights); the SQLite files are not read.
+    // The user filters are looked at beside, not waited for: the snapshot has what the last look found.
+    void this.#userFilters?.refresh();
     await Promise.all([this.#log === undefined ? this.#sampleLag() : this.#log.sample(), this.#sampleBrokers()]);
   }
 
@@ -150,6 +161,8 @@ export class ServicePanel {
       lag: this.#lag,
       store: this.#log === undefined ? 'sqlite' : 'kafka',
       log: this.#log?.snapshot() ?? null,
+      // Rates of the last sample only: "now", as the rates table's first column.
+      userFilters: this.#userFilters?.snapshot(this.#rates.at(-1)?.topics, this.#metrics) ?? null,
       errors: [...this.#errors].map(([kind, count]) => ({ kind, count })),
       kafka: this.#kafka,
     };
@@ -158,5 +171,6 @@ export class ServicePanel {
   close(): void {
     this.#reader.close();
     void this.#log?.close();
+    void this.#userFilters?.close();
   }
 }

@@ -21,6 +21,12 @@ export interface ConsoleSettings {
   scienceTopicPrefix: string;
   /** The distribution's consumer group over the science log: DISTRIBUTION_GROUP, else the group of one named DISTRIBUTION_ID. */
   group: string;
+  /** USER_FILTERS_TOPIC: the registrations of user filters, listed on the panel. */
+  userFiltersTopic: string;
+  /** USER_TOPIC_PREFIX: the user filters' topics, followed as the science topics are. */
+  userTopicPrefix: string;
+  /** USER_FILTER_QUOTA_MB: the quota of a user filter registered without one (undefined: none). */
+  userFilterQuotaMb: number | undefined;
   /** The distribution service's Prometheus endpoint, when it serves one. */
   metricsPort: number | undefined;
   /** Where the page listens. */
@@ -45,6 +51,9 @@ export function consoleSettings(config: Config): ConsoleSettings {
     store: config.enum('SCIENCE_STORE'),
     scienceTopicPrefix: config.get('SCIENCE_TOPIC_PREFIX') ?? '',
     group: config.get('DISTRIBUTION_GROUP') || config.require('DISTRIBUTION_ID'),
+    userFiltersTopic: config.require('USER_FILTERS_TOPIC'),
+    userTopicPrefix: config.require('USER_TOPIC_PREFIX'),
+    userFilterQuotaMb: config.optionalInt('USER_FILTER_QUOTA_MB'),
     metricsPort: config.optionalInt('DISTRIBUTION_METRICS_PORT'),
     host: config.require('CONSOLE_HOST'),
     port: config.int('CONSOLE_PORT'),

@@ -1,7 +1,7 @@
 // The console as a person uses it: a real cluster, a real distribution service, `fink start
 // console`, and Debian's Chromium driving the page. New alerts of both surveys (ZTF and Rubin) show
 // up after their commit; opening one shows three decoded cutouts and a light curve with each band; search finds it; the Avro
-// download holds it. Screenshots go to var/test-artifacts/ when a test fails (and to
+// download holds it; a user filter shows in its table, its condition as text. Screenshots go to var/test-artifacts/ when a test fails (and to
 // FINK_CONSOLE_SCREENSHOT when that is set, for the README).
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { parseAvroType, type RecordSchema } from '../../src/avro/schema.ts';
 import { packageRoot } from '../../src/config/config.ts';
 import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { ScienceWriter, type NewAlert } from '../../src/sciencedb/store.ts';
+import { runFink } from '../helpers/cli.ts';
 import { distributionSetup, spawnDistribution, waitForCommitted, SESSION_OPEN, type DistributionProcess, type DistributionSetup } from '../helpers/distribution.ts';
 import { freePortPair, startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -190,6 +191,30 @@ describe('the console page, in Chromium, on a live distribution', { timeout: 900
       await page.click('#search-results tr[data-id]');
       await page.waitForFunction((o) => document.querySelector('#alert-title')?.textContent?.startsWith(o) === true, { timeout: DEADLINE }, String(first.objectId));
       await waitFor('the cutouts of the found alert', () => page.$$eval('#cutouts img', (l) => l.length === 3 && l.every((i) => (i as unknown as PageImage).naturalWidth === 63)), { timeoutMs: DEADLINE });
+    });
+  });
+
+  test('the user filters table lists a filter once added, with its rate while alerts flow, its condition as text (a <script> in it is not run), and drops it once removed', async (t) => {
+    if (browser === undefined) return prerequisiteSkipped(t);
+    const condition = "fid IN (1, 2) OR cdsxmatch = '<script>window.injected = 1</script><img src=x onerror=\"window.injected = 2\">'";
+    const added = await runFink(['filter', 'add', 'page_xss', '--survey', 'ztf', '--where', condition], setup.env);
+    assert.equal(added.status, 0, added.output);
+    const row = '#user-filters tr[data-filter="public/page_xss/ztf"]';
+    await withScreenshot('user-filters', async () => {
+      await page.waitForSelector(row, { timeout: DEADLINE });
+      const cells = await page.$$eval(`${row} td`, (tds) => tds.map((td) => td.textContent));
+      assert.deepEqual(cells.slice(0, 6), ['public', 'page_xss', 'ztf', condition, 'fink_u_public_page_xss_ztf', 'full']);
+      assert.equal(await page.$$eval('#user-filters script, #user-filters img', (l) => l.length), 0, 'the condition is text, not markup');
+      // Alerts keep coming until a sample of the panel has seen the filter's topic move.
+      let seed = 31;
+      await waitFor('a rate on the filter\'s row', async () => {
+        committed += simulateIntoDb(setup.dbDir, { profile: 'ztf', seed: seed++, night: NIGHT }, 20);
+        return Number(await page.$eval(row, (r) => r.getAttribute('data-rate') || '0')) > 0;
+      }, { everyMs: 1000, timeoutMs: DEADLINE });
+      assert.equal(await page.evaluate('window.injected'), undefined, 'nothing of the condition ran');
+      const removed = await runFink(['filter', 'remove', 'page_xss', '--survey', 'ztf'], setup.env);
+      assert.equal(removed.status, 0, removed.output);
+      await page.waitForFunction((r) => document.querySelector(r) === null, { timeout: DEADLINE }, row);
     });
   });
 
