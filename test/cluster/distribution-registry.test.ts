@@ -16,10 +16,12 @@ describe('fink_kafka start --registry: the redistribution cluster\'s schema regi
   let registryUrl: string;
 
   before(async () => {
-    env.DISTRIBUTION_SERVERS = `127.0.0.1:${await freePortPair()}`;
-    env.DISTRIBUTION_REGISTRY_PORT = String(await freePortPair(1));
-    // The simulator's registry port is another one, and stays free: the two registries are apart.
-    env.REGISTRY_PORT = String(await freePortPair(1));
+    // Four free ports in a row, taken from one look: the broker's two, the registry's, the simulator's
+    // registry's (another one, which stays free: the two registries are apart).
+    const port = await freePortPair(4);
+    env.DISTRIBUTION_SERVERS = `127.0.0.1:${port}`;
+    env.DISTRIBUTION_REGISTRY_PORT = String(port + 2);
+    env.REGISTRY_PORT = String(port + 3);
     registryUrl = `http://127.0.0.1:${env.DISTRIBUTION_REGISTRY_PORT}`;
   });
   after(() => runCli('fink_kafka', ['stop'], env));
