@@ -9,7 +9,7 @@ import { diskUsage, fileSystemSpace, humanBytes } from '../../src/cluster/disk.t
 import { clusterLayout, spreadOverHosts, type NodeLayout } from '../../src/cluster/layout.ts';
 import { runningPid } from '../../src/cluster/processes.ts';
 import { ensureKafkaJars } from '../../src/cluster/provision.ts';
-import { managedRegistry, serving, startManagedRegistry, stopManagedRegistry } from '../../src/cluster/managed-registry.ts';
+import { checkRegistryStart, managedRegistry, serving, startManagedRegistry, stopManagedRegistry } from '../../src/cluster/managed-registry.ts';
 import { CCOMPAT_PATH, ensureRegistryBuild } from '../../src/cluster/registry.ts';
 import { addScramUser, deleteScramUser, grant, listAcls, revoke, revokedAcls, roleAcls } from '../../src/cluster/security.ts';
 import { CLUSTER_NAMES, clusterConnection, clusterSettings, type ClusterName, type ClusterSettings, type RegistrySettings } from '../../src/cluster/settings.ts';
@@ -196,12 +196,15 @@ const COMMANDS: Readonly<Record<string, (run: Invocation) => Promise<void>>> = {
   },
   async start({ values, cluster }) {
     const brokers = intFlag('brokers', values.brokers, 1, 9);
+    const { registry } = cluster;
+    const withRegistry = registry !== undefined && (registry.withCluster || values.registry === true);
+    // Before the cluster: a registry that cannot start stops nothing half-way.
+    if (withRegistry) checkRegistryStart(registry);
     const result = await startCluster(cluster, say, brokers, intFlag('node', values.node, 0, 8));
     const pids = result.pids.join(', ');
     say(result.alreadyRunning ? `${title(cluster)} is already running (pid ${pids}) at ${result.bootstrap}` : `${title(cluster)} started (pid ${pids}); bootstrap servers: ${result.bootstrap}`);
     sayCaFile(cluster);
-    const { registry } = cluster;
-    if (registry !== undefined && (registry.withCluster || values.registry === true)) {
+    if (withRegistry) {
       const started = await startManagedRegistry(registry, say);
       const pids = [started.pid, started.gatePid].filter((p) => p !== undefined).join(', ');
       say(`${registryTitle(registry)} ${started.alreadyRunning ? 'is already running' : 'started'} (pid ${pids}) at ${started.url}${gateRules(registry)}`);

@@ -4,7 +4,7 @@
 // Apicurio's (gate.json: what it serves, no secret; gate.pid, gate.log).
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -100,11 +100,28 @@ async function startGate(registry: RegistrySettings, upstreamPort: number): Prom
   throw new FinkError(`the schema registry gate did not answer at ${url}; the end of ${layout.logFile}:\n${tail}`);
 }
 
+/** Whether `host` is a loopback address: what leaves the machine does not go through it. */
+const loopback = (host: string) => host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+
+/**
+ * Refuses, before anything starts, a secured cluster's registry on an address other hosts reach:
+ * the gate speaks plain HTTP, and basic auth would carry the cluster's passwords over the network
+ * in clear (a TLS reverse proxy on this machine, in front of the loopback address, is the way).
+ */
+export function checkRegistryStart(registry: RegistrySettings): void {
+  if (registry.gate === undefined || loopback(registry.host)) return;
+  throw new FinkError(
+    `${registry.keys.host ?? 'the registry host'}=${registry.host}: in secured mode the schema registry's gate speaks plain HTTP, and its clients' passwords (HTTP basic auth) would cross the network in clear; keep it on a loopback address (127.0.0.1) and put a TLS reverse proxy in front of it for other hosts`,
+    { exitCode: 2, code: 'FINK_KAFKA' },
+  );
+}
+
 /**
  * Starts the registry (and its gate in secured mode) unless it serves already. Apicurio keeps its
  * schemas in memory: one that still runs is kept, and a gate that stopped is started again in front of it.
  */
 export async function startManagedRegistry(registry: RegistrySettings, log: (line: string) => void): Promise<ManagedRegistry & { alreadyRunning: boolean }> {
+  checkRegistryStart(registry);
   const state = managedRegistry(registry);
   if (serving(registry, state)) return { ...state, alreadyRunning: true };
   if (registry.gate === undefined) {

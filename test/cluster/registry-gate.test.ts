@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -58,6 +58,14 @@ describe('the schema registry of a secured cluster, behind its gate', { timeout:
   after(() => cli(['stop']));
 
   const gateSpec = (): GateSpec => JSON.parse(readFileSync(join(env.KAFKA_STATE_DIR!, 'registry', 'gate.json'), 'utf8')) as GateSpec;
+
+  it('refuses, before starting anything, a registry of a secured cluster on an address other hosts reach (exit 2)', () => {
+    const stateDir = tempDir('kafka-registry-wide');
+    const r = runCli('fink_kafka', ['start', '--registry'], { ...env, KAFKA_STATE_DIR: stateDir, DISTRIBUTION_REGISTRY_HOST: '0.0.0.0' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /DISTRIBUTION_REGISTRY_HOST=0\.0\.0\.0: in secured mode the schema registry's gate speaks plain HTTP/);
+    assert.equal(existsSync(join(stateDir, 'node-0')), false);
+  });
 
   it('start --registry puts the gate on the public port and Apicurio on a private loopback one', () => {
     const r = cli(['start', '--registry']);
@@ -145,5 +153,28 @@ describe('the schema registry of a secured cluster, behind its gate', { timeout:
     for (const text of [...outputs, log, readFileSync(join(env.KAFKA_STATE_DIR!, 'registry', 'gate.json'), 'utf8')]) {
       for (const secret of [ADMIN_PASSWORD, SERVICE_PASSWORD, READER_PASSWORD, 'not-the-password']) assert.ok(!text.includes(secret), `a password in: ${text.slice(0, 200)}`);
     }
+  });
+});
+
+// SASL_SSL: the gate checks the credentials over TLS, trusting the cluster's CA (KAFKA_SSL_CA_FILE).
+describe('the schema registry of a SASL_SSL cluster, behind its gate', { timeout: 900_000 }, () => {
+  const env: Record<string, string> = { KAFKA_STATE_DIR: tempDir('kafka-registry-tls'), KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_ADMIN_PASSWORD: ADMIN_PASSWORD };
+  let ccompat: string;
+  before(async () => {
+    const port = await freePortPair(3);
+    env.DISTRIBUTION_SERVERS = `127.0.0.1:${port}`;
+    env.DISTRIBUTION_REGISTRY_PORT = String(port + 2);
+    ccompat = `http://127.0.0.1:${port + 2}/apis/ccompat/v7`;
+    const r = runCli('fink_kafka', ['start', '--registry'], env);
+    assert.equal(r.status, 0, r.stderr);
+  });
+  after(() => runCli('fink_kafka', ['stop'], env));
+
+  it("accepts the super user's write and refuses a wrong password, the brokers asked over TLS", async () => {
+    const post = (headers: Record<string, string>) => fetch(`${ccompat}/subjects/fink_tls-value/versions`, { method: 'POST', headers: { ...JSON_TYPE, ...headers }, body: JSON.stringify({ schema: SCHEMA }) });
+    assert.equal((await post(basic('admin', 'not-the-password'))).status, 401);
+    const accepted = await post(basic('admin', ADMIN_PASSWORD));
+    assert.equal(accepted.status, 200, await accepted.clone().text());
+    assert.ok(((await accepted.json()) as { id: number }).id > 0);
   });
 });
