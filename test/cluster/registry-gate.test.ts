@@ -6,11 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import { fetchSchemaById, registerSchema } from '../../src/avro/schema-registry.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { portIsFree } from '../../src/cluster/processes.ts';
-import { brokerCheck, gateServer, type GateSpec } from '../../src/cluster/registry-gate.ts';
+import { basicCredentials, brokerCheck, gateServer, type GateSpec } from '../../src/cluster/registry-gate.ts';
 import { clusterSettings } from '../../src/cluster/settings.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
 import { freePortPair } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const ADMIN_PASSWORD = 'adm1n-Gate-Secret-42';
 const SERVICE_PASSWORD = 'f1nk-Gate-Secret-7';
@@ -136,6 +137,22 @@ describe('the schema registry of a secured cluster, behind its gate', { timeout:
     }
   });
 
+  it('a gate that stopped is started again in front of the running Apicurio, whose schemas are kept', async () => {
+    const gatePid = Number(readFileSync(join(env.KAFKA_STATE_DIR!, 'registry', 'gate.pid'), 'utf8').trim().split(/\s+/)[0]);
+    const apicurio = Number(readFileSync(join(env.KAFKA_STATE_DIR!, 'registry', 'registry.pid'), 'utf8').trim().split(/\s+/)[0]);
+    process.kill(gatePid, 'SIGTERM');
+    await waitFor('the gate to stop', () => portIsFree('127.0.0.1', Number(env.DISTRIBUTION_REGISTRY_PORT)));
+    let r = cli(['status']);
+    assert.match(r.stdout, new RegExp(`^Kafka's schema registry is not serving: only pid ${apicurio} runs \\(Apicurio, without its gate\\)`, 'm'));
+    r = cli(['start', '--registry']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^Kafka's schema registry started \\(pid ${apicurio}, \\d+\\)`, 'm'));
+    // This process's pooled connections to the stopped gate were closed while spawnSync held its
+    // event loop: the first request may meet one of them, as any client's after a restart.
+    const subjects = await waitFor('a read through the new gate', () => fetch(`${ccompat}/subjects`, { headers: basic('reader', READER_PASSWORD) }).then((a) => a.json(), () => undefined));
+    assert.deepEqual(subjects, ['fink_test_ztf-value']);
+  });
+
   it('status shows the registry and its gate; stop stops both, their ports released', async () => {
     let r = cli(['status']);
     assert.match(r.stdout, new RegExp(`^Kafka's schema registry is running: pid \\d+, \\d+, ${root} \\(Confluent-compatible API under /apis/ccompat/v7\\); writes need`, 'm'));
@@ -176,5 +193,33 @@ describe('the schema registry of a SASL_SSL cluster, behind its gate', { timeout
     const accepted = await post(basic('admin', ADMIN_PASSWORD));
     assert.equal(accepted.status, 200, await accepted.clone().text());
     assert.ok(((await accepted.json()) as { id: number }).id > 0);
+  });
+});
+
+// The gate's answers when what is behind it is missing, and its reading of the header: real HTTP,
+// and brokers and a registry that are simply not there (ports that nothing listens on).
+describe('the registry gate, with nothing behind it', () => {
+  it('reads the user and password of a basic Authorization header, a colon allowed in the password', () => {
+    assert.deepEqual(basicCredentials(basic('fink', 'a:b').authorization), { username: 'fink', password: 'a:b' });
+    assert.equal(basicCredentials('Bearer abc'), undefined);
+    assert.equal(basicCredentials(`Basic ${Buffer.from('no-colon').toString('base64')}`), undefined);
+    assert.equal(basicCredentials(undefined), undefined);
+  });
+
+  it('answers 502 when the registry behind it is gone, and 503 (not a refusal) when no broker can check the credentials', async () => {
+    const closed = await freePortPair(2);
+    const spec: GateSpec = { reads: 'open', writers: ['admin'], servers: [`127.0.0.1:${closed}`], host: '127.0.0.1', port: 0, upstreamPort: closed + 1 };
+    const server = gateServer(spec, brokerCheck(spec), () => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/apis/ccompat/v7`;
+    try {
+      assert.equal((await fetch(`${url}/subjects`)).status, 502);
+      const write = await fetch(`${url}/subjects/x-value/versions`, { method: 'POST', headers: { ...JSON_TYPE, ...basic('admin', 'whatever') }, body: '{}' });
+      assert.equal(write.status, 503);
+      assert.match(((await write.json()) as { message: string }).message, /the cluster that checks the credentials did not answer/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
