@@ -33,6 +33,15 @@ describe('fink_kafka start --registry: the redistribution cluster\'s schema regi
     assert.equal(own.get('DISTRIBUTION_SCHEMA_REGISTRY'), 'https://registry.example.org/api');
   });
 
+  it('install builds (or finds) the registry with --registry only', () => {
+    let r = runCli('fink_kafka', ['install'], env);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /schema registry/);
+    r = runCli('fink_kafka', ['install', '--registry'], env);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^schema registry: .*fink-distribution-registry-1-runner\.jar$/m);
+  });
+
   it('start without --registry starts no registry, and status says how to start it', async () => {
     let r = runCli('fink_kafka', ['start'], env);
     assert.equal(r.status, 0, r.stderr);
