@@ -79,7 +79,10 @@ async function startGate(registry: RegistrySettings, upstreamPort: number): Prom
   const spec: GateSpec = { ...gate, host: registry.host, port: registry.port, upstreamPort };
   replaceFile(layout.specFile, JSON.stringify(spec, null, 2) + '\n', 0o600);
   const out = openSync(layout.logFile, 'a', 0o600);
-  const child = spawn(process.execPath, [GATE_MAIN, layout.specFile], { cwd: registry.dir, detached: true, stdio: ['ignore', out, out] });
+  // Not fink_kafka's environment, which may hold the cluster's passwords (KAFKA_ADMIN_PASSWORD...):
+  // the gate needs none of it, and keeps no secret.
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(process.env.HOME === undefined ? {} : { HOME: process.env.HOME }) };
+  const child = spawn(process.execPath, [GATE_MAIN, layout.specFile], { cwd: registry.dir, env, detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
   if (child.pid === undefined) throw new FinkError('could not start the schema registry gate');
   let exited = false;

@@ -78,6 +78,13 @@ describe('the schema registry of a secured cluster, behind its gate', { timeout:
     assert.deepEqual(spec.writers, ['admin', 'fink']);
   });
 
+  it("the gate's process is not given fink_kafka's environment, which holds the passwords", () => {
+    const gatePid = readFileSync(join(env.KAFKA_STATE_DIR!, 'registry', 'gate.pid'), 'utf8').trim().split(/\s+/)[0];
+    const environ = readFileSync(`/proc/${gatePid}/environ`, 'utf8');
+    assert.ok(!environ.includes('KAFKA_ADMIN_PASSWORD') && !environ.includes(ADMIN_PASSWORD) && !environ.includes(SERVICE_PASSWORD));
+    assert.match(environ, /(^|\0)PATH=/);
+  });
+
   it('refuses a write without credentials (401), and with a wrong password (401)', async () => {
     let response = await fetch(`${ccompat}/subjects/fink_test_ztf-value/versions`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ schema: SCHEMA }) });
     assert.equal(response.status, 401);
