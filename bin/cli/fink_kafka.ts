@@ -9,9 +9,10 @@ import { diskUsage, fileSystemSpace, humanBytes } from '../../src/cluster/disk.t
 import { clusterLayout, spreadOverHosts, type NodeLayout } from '../../src/cluster/layout.ts';
 import { runningPid } from '../../src/cluster/processes.ts';
 import { ensureKafkaJars } from '../../src/cluster/provision.ts';
-import { ensureRegistryBuild, registryLayout, registryPid, startRegistry, stopRegistry } from '../../src/cluster/registry.ts';
+import { checkRegistryStart, managedRegistry, serving, startManagedRegistry, stopManagedRegistry } from '../../src/cluster/managed-registry.ts';
+import { CCOMPAT_PATH, ensureRegistryBuild } from '../../src/cluster/registry.ts';
 import { addScramUser, deleteScramUser, grant, listAcls, revoke, revokedAcls, roleAcls } from '../../src/cluster/security.ts';
-import { CLUSTER_NAMES, clusterConnection, clusterSettings, type ClusterName, type ClusterSettings } from '../../src/cluster/settings.ts';
+import { CLUSTER_NAMES, clusterConnection, clusterSettings, type ClusterName, type ClusterSettings, type RegistrySettings } from '../../src/cluster/settings.ts';
 import type { Config } from '../../src/config/config.ts';
 import { classifyKafkaError, tlsFailureHint, unreachableError } from '../../src/kafka/errors.ts';
 import { deleteTopic, describeTopic, ensureTopic, listTopics } from '../../src/kafka/topics.ts';
@@ -26,9 +27,17 @@ clusters:
                                             stopped with it
 
 commands:
-  install                                   fetch the managed Apache Kafka jars with Maven (once); for the
-                                            simulator cluster, also build its schema registry (once)
-  start [--brokers N]                       start the cluster of N nodes (default 1; formats storage on first start), wait until it answers
+  install [--registry]                      fetch the managed Apache Kafka jars with Maven (once); for the
+                                            simulator cluster or with --registry, also build the schema
+                                            registry (once)
+  start [--brokers N] [--registry]          start the cluster of N nodes (default 1; formats storage on first start), wait until it answers
+                                            --registry: also start its managed schema registry (the same
+                                            Apicurio build as the simulator's) on DISTRIBUTION_REGISTRY_HOST
+                                            (127.0.0.1) : DISTRIBUTION_REGISTRY_PORT, its files in
+                                            KAFKA_STATE_DIR/registry; in secured mode behind a gate: writes
+                                            need the credentials of KAFKA_ADMIN_USERNAME or
+                                            KAFKA_SASL_USERNAME, reads as DISTRIBUTION_REGISTRY_READS says
+                                            (open or authenticated: any user of the cluster)
   start --brokers N --node I                on several hosts: when the servers name one host per node
                                             (DISTRIBUTION_SERVERS=h0:p0,h1:p1,h2:p2 and N of them),
                                             format and start node I alone (I from 0: clients on
@@ -36,8 +45,9 @@ commands:
                                             until it answers, which needs a majority of the nodes;
                                             every host runs this with the same configuration and
                                             its own I. PLAINTEXT only (secured mode is refused)
-  stop [--node I]                           stop the cluster's nodes on this host (node I alone) gracefully
-  status                                    whether it runs, its pid and bootstrap address; the disk its
+  stop [--node I]                           stop the cluster's nodes on this host (node I alone) gracefully,
+                                            and its schema registry if it runs
+  status                                    whether it and its schema registry run, their pids and addresses; the disk its
                                             state folder takes and the free space left there (both
                                             clusters unless --cluster is given)
   --create-topic T [--partitions P] [--replication-factor R]
@@ -72,6 +82,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   brokers: { type: 'string' },
   node: { type: 'string' },
+  registry: { type: 'boolean' },
   'create-topic': { type: 'string' },
   'delete-topic': { type: 'string' },
   'list-topics': { type: 'boolean' },
@@ -147,6 +158,22 @@ function nodesUp(cluster: ClusterSettings, nodes: NodeLayout[], up: NodeLayout[]
   return `node(s) ${up.map((l) => nodes.indexOf(l)).join(', ')} up of the ${here.length} on this host (node(s) ${here.join(', ')}; a cluster of ${nodes.length} spread over hosts)`;
 }
 
+/** How the messages name a cluster's registry: the simulator's keeps the plain name it always had. */
+const registryTitle = (registry: RegistrySettings) => (registry.withCluster ? 'the schema registry' : "Kafka's schema registry");
+
+/** In secured mode, what the gate asks of whom. */
+const gateRules = (registry: RegistrySettings) =>
+  registry.gate === undefined ? '' : `; writes need the credentials of ${registry.gate.writers.join(' or ')}, reads ${registry.gate.reads === 'open' ? 'are open' : 'need those of a user of the cluster'}`;
+
+function registryStatus(registry: RegistrySettings): string {
+  const state = managedRegistry(registry);
+  const title = registryTitle(registry);
+  const pids = [state.pid, state.gatePid].filter((p) => p !== undefined).join(', ');
+  if (serving(registry, state)) return `${title} is running: pid ${pids}, ${state.url} (Confluent-compatible API under ${CCOMPAT_PATH})${gateRules(registry)}`;
+  const started = registry.withCluster ? '' : "'fink_kafka start --registry', ";
+  return pids === '' ? `${title} is not running (${started}port ${registry.port})` : `${title} is not serving: only pid ${pids} runs (${state.pid === undefined ? 'its gate' : 'Apicurio, without its gate'}); 'fink_kafka start${registry.withCluster ? '' : ' --registry'}' starts the rest`;
+}
+
 function status(cluster: ClusterSettings): void {
   const nodes = clusterLayout(cluster);
   const pids = nodes.map(runningPid);
@@ -155,38 +182,42 @@ function status(cluster: ClusterSettings): void {
   if (up.length === 0) say(`${title(cluster)} is not running (state in ${stateDir})`);
   else say(`${title(cluster)} is running: pid ${pids.filter((p) => p !== undefined).join(', ')}, bootstrap servers ${up.map((l) => `${l.host}:${l.port}`).join(',')}, ${nodesUp(cluster, nodes, up)}, state in ${stateDir}`);
   sayCaFile(cluster);
-  if (cluster.registry !== undefined) {
-    const layout = registryLayout(cluster.registry);
-    const pid = registryPid(layout);
-    say(pid === undefined ? `the schema registry is not running (port ${layout.port})` : `the schema registry is running: pid ${pid}, ${layout.url} (Confluent-compatible API under /apis/ccompat/v7)`);
-  }
+  if (cluster.registry !== undefined) say(registryStatus(cluster.registry));
   const space = fileSystemSpace(stateDir);
   say(`disk: ${humanBytes(diskUsage(stateDir))} used by ${stateDir}, ${humanBytes(space.free)} free of ${humanBytes(space.total)} on its file system`);
 }
 
 /** The commands given as a positional argument. */
 const COMMANDS: Readonly<Record<string, (run: Invocation) => Promise<void>>> = {
-  async install({ cluster }) {
+  async install({ values, cluster }) {
     const libs = ensureKafkaJars(cluster, say);
     say(`Kafka jars: ${libs}`);
-    if (cluster.registry !== undefined) say(`schema registry: ${ensureRegistryBuild(cluster.registry, say)}`);
+    if (cluster.registry !== undefined && (cluster.registry.withCluster || values.registry === true)) say(`schema registry: ${ensureRegistryBuild(cluster.registry, say)}`);
   },
   async start({ values, cluster }) {
     const brokers = intFlag('brokers', values.brokers, 1, 9);
+    const { registry } = cluster;
+    const withRegistry = registry !== undefined && (registry.withCluster || values.registry === true);
+    // Before the cluster: a registry that cannot start stops nothing half-way.
+    if (withRegistry) checkRegistryStart(registry);
     const result = await startCluster(cluster, say, brokers, intFlag('node', values.node, 0, 8));
     const pids = result.pids.join(', ');
     say(result.alreadyRunning ? `${title(cluster)} is already running (pid ${pids}) at ${result.bootstrap}` : `${title(cluster)} started (pid ${pids}); bootstrap servers: ${result.bootstrap}`);
     sayCaFile(cluster);
-    if (cluster.registry !== undefined) {
-      const registry = await startRegistry(cluster.registry, say);
-      say(registry.alreadyRunning ? `the schema registry is already running (pid ${registry.pid}) at ${registry.url}` : `the schema registry started (pid ${registry.pid}) at ${registry.url}`);
+    if (withRegistry) {
+      const started = await startManagedRegistry(registry, say);
+      const pids = [started.pid, started.gatePid].filter((p) => p !== undefined).join(', ');
+      say(`${registryTitle(registry)} ${started.alreadyRunning ? 'is already running' : 'started'} (pid ${pids}) at ${started.url}${gateRules(registry)}`);
     }
   },
   async stop({ values, cluster }) {
-    // The registry first: its clients are the simulator's producers, gone with the cluster anyway.
-    if (cluster.registry !== undefined) {
-      const pid = await stopRegistry(cluster.registry);
-      say(pid === undefined ? 'the schema registry is not running' : `the schema registry stopped (pid ${pid})`);
+    // The registry first: its clients (the simulator's producers, the distribution) are gone with the cluster anyway.
+    const { registry } = cluster;
+    if (registry !== undefined) {
+      const pids = await stopManagedRegistry(registry);
+      // The redistribution cluster's registry is optional: said only when there was one.
+      if (pids.length > 0) say(`${registryTitle(registry)} stopped (pid ${pids.join(', ')})`);
+      else if (registry.withCluster) say('the schema registry is not running');
     }
     const pids = await stopCluster(cluster, undefined, intFlag('node', values.node, 0, 8));
     say(pids.length === 0 ? `${title(cluster)} is not running` : `${title(cluster)} stopped (pid ${pids.join(', ')})`);

@@ -1,8 +1,9 @@
-// The managed schema registry of the simulator cluster: Apicurio Registry with in-memory storage,
-// whose Confluent-compatible API (/apis/ccompat/v7) holds the schemas of the Rubin stream. Built
-// once by Maven from registry/pom.xml into REGISTRY_CACHE_DIR (everything after runs offline),
-// run detached on 127.0.0.1:REGISTRY_PORT with its files under SIMULATOR_STATE_DIR/registry
-// (RegistrySettings, resolved in settings.ts).
+// The managed schema registry of a cluster: Apicurio Registry with in-memory storage, whose
+// Confluent-compatible API (/apis/ccompat/v7) holds the schemas of the Rubin stream (the simulator
+// cluster's) or of the distribution's topics (the redistribution cluster's). Built once by Maven
+// from registry/pom.xml into REGISTRY_CACHE_DIR (everything after runs offline), run detached on
+// its host and port with its files under the cluster's state folder, registry/ (RegistrySettings,
+// resolved in settings.ts; in secured mode behind a gate, managed-registry.ts).
 // In-memory storage: a restart forgets every schema, as a fresh survey stream would register anew.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,8 +18,6 @@ import { requireTool } from './provision.ts';
 import type { RegistrySettings } from './settings.ts';
 
 const MARKER = '.complete';
-/** Where the registry listens, whatever else the configuration says: it is a local service. */
-export const REGISTRY_HOST = '127.0.0.1';
 /** The path of the Confluent-compatible API under the registry's root. */
 export const CCOMPAT_PATH = '/apis/ccompat/v7';
 /** Quarkus's legacy-jar packaging (Apicurio's choice): the runner jar and its lib/ folder beside it. */
@@ -60,9 +59,15 @@ export interface RegistryLayout {
   logFile: string;
 }
 
+/** The URL of `host:port` as a client on this machine reaches it (a wildcard address through loopback). */
+export function httpUrl(host: string, port: number): string {
+  const reached = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reached.includes(':') ? `[${reached}]` : reached}:${port}`;
+}
+
 export function registryLayout(registry: RegistrySettings): RegistryLayout {
   const { dir, port } = registry;
-  return { dir, port, url: `http://${REGISTRY_HOST}:${port}`, pidFile: join(dir, 'registry.pid'), logFile: join(dir, 'registry.log') };
+  return { dir, port, url: httpUrl(registry.host, port), pidFile: join(dir, 'registry.pid'), logFile: join(dir, 'registry.log') };
 }
 
 /** A marker on the registry's command line naming its state folder: a pid file is only ever this registry's. */
@@ -110,14 +115,14 @@ export async function startRegistry(registry: RegistrySettings, log: (line: stri
     log(`removing a stale pid file (${layout.pidFile}): its process is gone`);
     rmSync(layout.pidFile);
   }
-  if (!(await portIsFree(REGISTRY_HOST, layout.port))) {
-    throw new FinkError(`port ${layout.port} on ${REGISTRY_HOST} is taken by another program; stop it or choose another REGISTRY_PORT`);
+  if (!(await portIsFree(registry.host, layout.port))) {
+    throw new FinkError(`port ${layout.port} on ${registry.host} is taken by another program; stop it or choose another ${registry.keys.port}`);
   }
   privateFolder(layout.dir);
   const { pid, exited } = startJava([
     ...registry.heapOpts, marker(layout),
-    // Quarkus listens on every interface by default; this one is for this machine only.
-    `-Dquarkus.http.host=${REGISTRY_HOST}`, `-Dquarkus.http.port=${layout.port}`,
+    // Quarkus listens on every interface by default; this one listens where it is told (loopback unless the operator says otherwise).
+    `-Dquarkus.http.host=${registry.host}`, `-Dquarkus.http.port=${layout.port}`,
     `-Dvertx.cacheDirBase=${join(layout.dir, 'vertx-cache')}`,
     '-jar', runner,
   ], { output: layout.logFile, pidFile: layout.pidFile, cwd: layout.dir });

@@ -1,7 +1,8 @@
 // The clusters that fink_kafka manages, resolved once from the configuration at the entry point:
 // the redistribution cluster (DISTRIBUTION_SERVERS, KAFKA_STATE_DIR) and the simulator cluster, the
-// survey's side of the live chain (SIMULATOR_SERVERS, SIMULATOR_STATE_DIR, with its schema
-// registry). Both are run by the same code over these settings; no key is looked up further in.
+// survey's side of the live chain (SIMULATOR_SERVERS, SIMULATOR_STATE_DIR), each with its schema
+// registry (the redistribution cluster's started with --registry only). Both are run by the same
+// code over these settings; no key is looked up further in.
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { tlsConnection, tlsFiles, type KafkaConnection, type TlsFiles } from '../kafka/client-options.ts';
@@ -19,16 +20,37 @@ export interface KafkaJars {
   kafkaVersion: string;
 }
 
-/** The simulator cluster's schema registry (registry.ts). */
+/** A managed cluster's schema registry (registry.ts): the simulator's, or the redistribution cluster's. */
 export interface RegistrySettings {
   /** Where Maven builds it. */
   cacheDir: string;
   version: string;
-  /** On 127.0.0.1. */
+  /** Where its clients reach it: the simulator's is on 127.0.0.1, the redistribution cluster's on DISTRIBUTION_REGISTRY_HOST. */
+  host: string;
   port: number;
+  /** The keys of its address, for messages. */
+  keys: { host?: 'DISTRIBUTION_REGISTRY_HOST'; port: 'REGISTRY_PORT' | 'DISTRIBUTION_REGISTRY_PORT' };
   heapOpts: string[];
-  /** Its files: pid, log, Vert.x cache. */
+  /** Its files: pid, log, Vert.x cache (and the gate's). */
   dir: string;
+  /** Started by every `fink_kafka start` (the simulator's), or only with --registry. */
+  withCluster: boolean;
+  /** Secured mode: the gate in front of it that checks credentials (registry-gate.ts). */
+  gate?: GateSettings;
+}
+
+/**
+ * The gate of a secured cluster's registry: credentials are checked by the cluster's brokers (a
+ * SCRAM handshake), so the registry's users are the cluster's and the gate keeps no secret.
+ */
+export interface GateSettings {
+  /** open: anyone who reaches it reads; authenticated: any user of the cluster. */
+  reads: 'open' | 'authenticated';
+  /** The users that may write (register schemas, set compatibility, delete). */
+  writers: string[];
+  /** Where the brokers that check the credentials are, and the TLS files to reach them. */
+  servers: string[];
+  tls?: TlsFiles;
 }
 
 export interface ClusterSettings extends KafkaJars {
@@ -54,7 +76,7 @@ export interface ClusterSettings extends KafkaJars {
   startTimeoutMs: number;
   /** message.max.bytes of the brokers: the largest alert a topic accepts. */
   maxMessageBytes: number;
-  /** The simulator cluster's schema registry, started and stopped with it. */
+  /** Its managed schema registry, stopped with it: the simulator's starts with it, the other with --registry. */
   registry?: RegistrySettings;
 }
 
@@ -69,13 +91,34 @@ export interface ClusterTls {
 /** JVM options as a list (an empty value: none). */
 const jvmOptions = (value: string | undefined): string[] => (value ?? '').split(/\s+/).filter((s) => s !== '');
 
+/** The simulator cluster's registry, on 127.0.0.1:REGISTRY_PORT. */
 export function registrySettings(config: Config): RegistrySettings {
   return {
     cacheDir: config.require('REGISTRY_CACHE_DIR'),
     version: config.require('REGISTRY_VERSION'),
+    host: '127.0.0.1',
     port: config.int('REGISTRY_PORT'),
+    keys: { port: 'REGISTRY_PORT' },
     heapOpts: jvmOptions(config.get('REGISTRY_HEAP_OPTS')),
     dir: join(config.require('SIMULATOR_STATE_DIR'), 'registry'),
+    withCluster: true,
+  };
+}
+
+/**
+ * The redistribution cluster's registry (fink_kafka start --registry): the same build, its own
+ * address and folder under KAFKA_STATE_DIR; behind a gate in secured mode.
+ */
+function distributionRegistrySettings(config: Config, secured: boolean, tls: TlsFiles | undefined): RegistrySettings {
+  const writers = [config.require('KAFKA_ADMIN_USERNAME'), config.get('KAFKA_SASL_USERNAME') || undefined].filter((u) => u !== undefined);
+  return {
+    ...registrySettings(config),
+    host: config.require('DISTRIBUTION_REGISTRY_HOST'),
+    port: config.int('DISTRIBUTION_REGISTRY_PORT'),
+    keys: { host: 'DISTRIBUTION_REGISTRY_HOST', port: 'DISTRIBUTION_REGISTRY_PORT' },
+    dir: join(config.require('KAFKA_STATE_DIR'), 'registry'),
+    withCluster: false,
+    ...(secured ? { gate: { reads: config.enum('DISTRIBUTION_REGISTRY_READS'), writers: [...new Set(writers)], servers: config.list('DISTRIBUTION_SERVERS'), ...(tls === undefined ? {} : { tls }) } } : {}),
   };
 }
 
@@ -99,6 +142,7 @@ export function clusterSettings(config: Config, name: ClusterName): ClusterSetti
   }
   const protocol = config.enum('KAFKA_SECURITY_PROTOCOL');
   const secured = protocol !== 'PLAINTEXT';
+  const tls = protocol === 'SASL_SSL' ? clusterTls(config) : undefined;
   return {
     ...common,
     keys: { servers: 'DISTRIBUTION_SERVERS', stateDir: 'KAFKA_STATE_DIR' },
@@ -106,7 +150,8 @@ export function clusterSettings(config: Config, name: ClusterName): ClusterSetti
     stateDir: config.require('KAFKA_STATE_DIR'),
     secured,
     ...(secured ? { admin: { username: config.require('KAFKA_ADMIN_USERNAME'), password: config.get('KAFKA_ADMIN_PASSWORD') } } : {}),
-    ...(protocol === 'SASL_SSL' ? { tls: clusterTls(config) } : {}),
+    ...(tls === undefined ? {} : { tls }),
+    registry: distributionRegistrySettings(config, secured, tls?.client),
   };
 }
 

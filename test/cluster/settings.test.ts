@@ -23,8 +23,20 @@ describe('cluster settings', () => {
     assert.equal(simulator.registry?.dir, '/sim/registry');
   });
 
-  it('gives the redistribution cluster no registry', () => {
-    assert.equal(clusterSettings(config({}), 'distribution').registry, undefined);
+  it('gives the redistribution cluster a registry of its own, not started with it (only with --registry)', () => {
+    const registry = clusterSettings(config({ KAFKA_STATE_DIR: '/dist', DISTRIBUTION_REGISTRY_PORT: '8282' }), 'distribution').registry;
+    assert.equal(registry?.withCluster, false);
+    assert.equal(registry?.port, 8282);
+    assert.equal(registry?.host, '127.0.0.1');
+    assert.equal(registry?.dir, '/dist/registry');
+    assert.equal(registry?.gate, undefined);
+  });
+
+  it("puts a secured cluster's registry behind a gate: writers the super user and the distribution's user, reads open by default", () => {
+    const gate = clusterSettings(config({ ...SECURED, KAFKA_SASL_USERNAME: 'fink', DISTRIBUTION_SERVERS: '127.0.0.1:9500' }), 'distribution').registry?.gate;
+    assert.deepEqual(gate, { reads: 'open', writers: ['root', 'fink'], servers: ['127.0.0.1:9500'] });
+    const same = clusterSettings(config({ ...SECURED, KAFKA_SASL_USERNAME: 'root', DISTRIBUTION_REGISTRY_READS: 'authenticated' }), 'distribution').registry?.gate;
+    assert.deepEqual([same?.writers, same?.reads], [['root'], 'authenticated']);
   });
 
   it('connects to a secured cluster as its super user', () => {
