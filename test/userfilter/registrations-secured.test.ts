@@ -1,6 +1,7 @@
 // `fink filter add|remove` on a secured cluster (SASL_PLAINTEXT, SCRAM-SHA-512 and ACLs): the owner
 // is required, gets READ on the filter's topic and on groups prefixed `<owner>-`, reads the topic
-// while a user without rights gets nothing, and remove takes the rights back.
+// while a user without rights gets nothing, and remove takes the rights back; the distribution's
+// own user (KAFKA_SASL_USERNAME) gets WRITE and DESCRIBE on the topic it fills, and loses them with remove.
 import assert from 'node:assert/strict';
 import { Producer } from '@platformatic/kafka';
 import { after, before, describe, test } from 'node:test';
@@ -77,5 +78,20 @@ describe('fink filter add and remove in secured mode', { timeout: 600_000 }, () 
     assert.deepEqual(await read(kafkaClientOptions(config), TOPIC), ['an alert']);
     assert.equal(fink('remove', 'other', '--survey', 'lsst', '--owner', 'alice').status, 0);
     assert.deepEqual(await aliceAcls(), []);
+  });
+
+  test("add grants the distribution's user (KAFKA_SASL_USERNAME) WRITE and DESCRIBE on the topic, and remove revokes them", async () => {
+    const topic = 'fink_u_alice_served_ztf';
+    const serviceAcls = async () => (await listAcls(clusterSettings(config, 'distribution'))).filter((a) => a.startsWith(`User:${cluster.env.KAFKA_SASL_USERNAME} `) && a.includes(` ${topic} `));
+    assert.deepEqual(await serviceAcls(), []);
+    const run = fink('add', 'served', '--survey', 'ztf', '--where', 'fid = 1', '--owner', 'alice');
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(await serviceAcls(), [
+      `User:${cluster.env.KAFKA_SASL_USERNAME} ALLOW DESCRIBE on TOPIC ${topic} (LITERAL)`,
+      `User:${cluster.env.KAFKA_SASL_USERNAME} ALLOW WRITE on TOPIC ${topic} (LITERAL)`,
+    ]);
+    const removed = fink('remove', 'served', '--survey', 'ztf', '--owner', 'alice');
+    assert.equal(removed.status, 0, removed.stderr);
+    assert.deepEqual(await serviceAcls(), []);
   });
 });
