@@ -5,6 +5,7 @@
 // the filter's own (changeRegistration): two commands changing one filter at once fence each other,
 // so that of two concurrent adds one fails rather than both succeeding. Read at read_committed, to
 // the end seen when reading starts.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ListOffsetTimestamps, FetchIsolationLevels, Producer, type Consumer } from '@platformatic/kafka';
 import { FinkError } from '../errors.ts';
 import { closeQuietly, type KafkaConnection } from '../kafka/client-options.ts';
@@ -109,6 +110,9 @@ export function registrationTransactionalId(connection: KafkaConnection, r: Pick
   return connection.sasl === undefined ? id : `${connection.sasl.username}-${id}`;
 }
 
+/** How long a change committed may take to become readable (its markers written). */
+const READABLE_DEADLINE_MS = 60_000;
+
 /** The one line of the command that a concurrent one fenced. */
 export const CONCURRENT_CHANGE = 'another add/remove of this filter ran at the same time; run it again';
 
@@ -124,9 +128,11 @@ export async function changeRegistration(connection: KafkaConnection, topic: str
   const producer = createTransactionalProducer(connection, registrationTransactionalId(connection, filter), 'fink-user-filters');
   try {
     const tx = await beginFirstTransaction(producer);
+    let read: RegistrationSet;
     let change: RegistrationChange;
     try {
-      change = await decide(await readRegistrations(connection, topic));
+      read = await readRegistrations(connection, topic);
+      change = await decide(read);
     } catch (err) {
       await tx.cancel().catch(() => {});
       throw err;
@@ -135,18 +141,41 @@ export async function changeRegistration(connection: KafkaConnection, topic: str
     const value = change.value === null ? null : encodeRegistration(change.value);
     // A tombstone is a record whose value is null; the client's types know only Buffers.
     const message = { topic, partition: 0, key: Buffer.from(registrationKey(owner, name, survey)), value: value as Buffer };
+    let offset: bigint;
     try {
       await tx.addPartitions(await producer.metadata({ topics: [topic] }), [message]);
-      await tx.send({ messages: [message] });
+      const sent = await tx.send({ messages: [message] });
+      // Without the broker's answer: the record comes after everything read, at `version` or later.
+      offset = sent.offsets?.find((o) => o.topic === topic)?.offset ?? read.version;
       await tx.commit();
     } catch (err) {
       await tx.abort().catch(() => {});
       if (classifyKafkaError(err) === 'fenced') throw new FinkError(CONCURRENT_CHANGE, { code: 'FINK_FENCED' });
       throw err;
     }
+    await untilReadable(connection, topic, offset);
     return change;
   } finally {
     await closeQuietly(producer);
+  }
+}
+
+/**
+ * Waits until the registrations' end at read_committed (registrationsVersion) is past `offset`. A
+ * commit returns once the coordinator has decided it, and its markers reach the partition a moment
+ * later: until then the record is not readable at read_committed, and a distribution asking in that
+ * moment would distribute an alert stored after `add` returned without the filter.
+ */
+async function untilReadable(connection: KafkaConnection, topic: string, offset: bigint): Promise<void> {
+  const reader = newPartitionReader(connection, 'fink-user-filters');
+  try {
+    const deadline = Date.now() + READABLE_DEADLINE_MS;
+    while ((await registrationsVersion(connection, topic, reader)) <= offset) {
+      if (Date.now() > deadline) throw new FinkError(`the change is committed to ${topic} but not readable at read_committed after ${READABLE_DEADLINE_MS / 1000} s; a running distribution takes it up once it is`);
+      await sleep(20);
+    }
+  } finally {
+    await closeQuietly(reader);
   }
 }
 

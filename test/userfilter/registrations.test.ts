@@ -146,15 +146,18 @@ describe('fink filter add, list, remove', () => {
       // In one process, started in the same tick: their reads of the registrations overlap.
       const request = { name, owner: undefined, survey: 'ztf' as const, where: 'fid = 1', content: 'full' as const, quotaMb: null };
       const runs = await Promise.allSettled([addFilter(config, request, []), addFilter(config, request, []), addFilter(config, request, [])]);
+      // Readable at read_committed (its commit's markers written) by the time add returned.
+      const version = await registrationsVersion(connection, STORE);
       const won = runs.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       const lost = runs.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
       assert.equal(won.length, 1, `one add succeeds; the others: ${lost.join(' | ')}`);
       assert.equal(won[0]!.topic, `fink_u_public_${name}_ztf`);
       for (const message of lost) assert.ok(message === CONCURRENT_CHANGE || /exists already/.test(message), message);
       t.diagnostic(`${name}: the others: ${lost.join(' | ')}`);
-      const records: string[] = [];
-      for await (const m of readTopic(connection, STORE, { settleMs: 0 })) if (m.key?.toString() === `public/${name}/ztf`) records.push(m.value?.toString() ?? 'tombstone');
-      assert.equal(records.length, 1, `one record of public/${name}/ztf in ${STORE}: ${records.join(', ')}`);
+      const records: { offset: bigint; value: string }[] = [];
+      for await (const m of readTopic(connection, STORE, { settleMs: 0 })) if (m.key?.toString() === `public/${name}/ztf`) records.push({ offset: m.offset, value: m.value?.toString() ?? 'tombstone' });
+      assert.equal(records.length, 1, `one record of public/${name}/ztf in ${STORE}: ${records.map((r) => r.value).join(', ')}`);
+      assert.ok(version > records[0]!.offset, `the registration at offset ${records[0]!.offset} is within the read_committed end (${version}) as add returns`);
     }
   });
 });
