@@ -44,7 +44,7 @@ User filters: a stream of your own, the alerts that match a condition of yours.
   list      the registered filters: owner, name, survey, topic, created, condition; the columns
             sent (alerts) and bytes (this night) show '-' until the distribution reports them
   remove    removes the registration (the topic and its messages stay until retention) and, in
-            secured mode, the owner's rights
+            secured mode, the rights add gave (the owner's groups with the owner's last filter)
 
   --survey S         ztf or lsst
   --where COND       the condition, SQL's WHERE clause: magpsf < 18 AND fid = 1 AND NOT sso_candidates
