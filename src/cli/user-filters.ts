@@ -153,8 +153,9 @@ export async function removeFilter(config: Config, name: string, owner: string |
     return { registration: found, value: null };
   });
   const removed = change.registration;
-  // The service's rights after the tombstone: a running distribution drops the topic at its next
-  // batch, and until the tombstone is written it may still be writing there.
+  // The service's rights after the tombstone, which a running distribution takes up at its next
+  // batch. A batch begun before it and still writing to the topic is refused, which stops the
+  // service (restarted, it resumes from its checkpoint without the filter): said in the README.
   if (rights !== undefined) await revoke(rights.cluster, rights.service(removed.topic));
   return removed;
 }
