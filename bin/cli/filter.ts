@@ -37,12 +37,14 @@ User filters: a stream of your own, the alerts that match a condition of yours.
             prints the topic. NAME and the owner: a-z, 0-9 and _ (not first), at most ${MAX_FILTER_NAME} and
             ${MAX_OWNER} characters. A filter of the same name, owner and survey is refused (remove it first).
             In secured mode --owner is required: that Kafka user gets READ on the topic and on groups
-            starting <owner>- (remove takes them back).
-            The distribution does not fill the topic yet: that comes with its live pickup of filters.
+            starting <owner>-, and the distribution's user (KAFKA_SASL_USERNAME) WRITE and DESCRIBE
+            on the topic (remove takes them back). A running distribution fills the topic from its
+            next batch on. Two add or remove of one filter at once: one of them fails, exit 1,
+            'another add/remove of this filter ran at the same time; run it again'.
   list      the registered filters: owner, name, survey, topic, created, condition; the columns
             sent (alerts) and bytes (this night) show '-' until the distribution reports them
   remove    removes the registration (the topic and its messages stay until retention) and, in
-            secured mode, the owner's rights
+            secured mode, the rights add gave (the owner's groups with the owner's last filter)
 
   --survey S         ztf or lsst
   --where COND       the condition, SQL's WHERE clause: magpsf < 18 AND fid = 1 AND NOT sso_candidates

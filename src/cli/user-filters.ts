@@ -14,7 +14,7 @@ import { ensureTopic, type TopicSettings } from '../kafka/topics.ts';
 import { printable } from '../printable.ts';
 import { compileCondition } from '../userfilter/condition.ts';
 import { nameProblem, PUBLIC_OWNER, registrationKey, userTopic, type Content, type Registration } from '../userfilter/registration.ts';
-import { ensureRegistrationsTopic, readRegistrations, removeRegistration, writeRegistration, type RegistrationSet } from '../userfilter/registrations.ts';
+import { changeRegistration, ensureRegistrationsTopic, readRegistrations, type RegistrationSet } from '../userfilter/registrations.ts';
 import type { Predicate } from '../userfilter/scope.ts';
 
 export interface AddRequest {
@@ -46,7 +46,11 @@ function storeOf(config: Config): Store {
 }
 
 async function current(store: Store): Promise<RegistrationSet> {
-  const set = await readRegistrations(store.connection, store.topic);
+  return reported(store, await readRegistrations(store.connection, store.topic));
+}
+
+/** The set, once its records that are not registrations are named on stderr. */
+function reported(store: Store, set: RegistrationSet): RegistrationSet {
   for (const i of set.ignored) process.stderr.write(`fink: passed over a record of ${store.topic}/${i.partition}@${i.offset} (key ${printable(i.key ?? 'none')}): ${i.reason}\n`);
   return set;
 }
@@ -59,14 +63,29 @@ function userTopicSettings(config: Config): TopicSettings {
   return { ...newTopics, configs: { ...newTopics.configs, 'retention.bytes': String(retentionBytes.bytes) } };
 }
 
+interface Rights {
+  cluster: ReturnType<typeof clusterSettings>;
+  /** The owner's: READ and DESCRIBE on the topic, READ on groups `<owner>-`. */
+  owner: (owner: string, topic: string) => ReturnType<typeof roleAcls>;
+  /** The distribution's own user (KAFKA_SASL_USERNAME): WRITE and DESCRIBE on the topic, which it fills. */
+  service: (topic: string) => ReturnType<typeof roleAcls>;
+}
+
 /**
  * In secured mode the owner is a Kafka user, who reads the filter's topic and uses the consumer
- * groups that start with `<owner>-` (fink_kafka's consumer role); in open mode there are no rights.
+ * groups that start with `<owner>-` (fink_kafka's consumer role), and the distribution's user writes
+ * the topic (the topic rights of the producer role: its transactional ids and idempotence are the
+ * operator's grant, once); in open mode there are no rights.
  */
-function ownerRights(config: Config): { cluster: ReturnType<typeof clusterSettings>; acls: (owner: string, topic: string) => ReturnType<typeof roleAcls> } | undefined {
+function rightsOf(config: Config): Rights | undefined {
   const cluster = clusterSettings(config, 'distribution');
   if (!cluster.secured) return undefined;
-  return { cluster, acls: (owner, topic) => roleAcls(owner, { consumer: `${owner}-` }, topic) };
+  const serviceUser = config.require('KAFKA_SASL_USERNAME');
+  return {
+    cluster,
+    owner: (owner, topic) => roleAcls(owner, { consumer: `${owner}-` }, topic),
+    service: (topic) => roleAcls(serviceUser, { producer: true }, topic).filter((a) => a.resourceName === topic),
+  };
 }
 
 async function createTopic(connection: KafkaConnection, topic: string, settings: TopicSettings): Promise<void> {
@@ -80,7 +99,7 @@ async function createTopic(connection: KafkaConnection, topic: string, settings:
 
 /** Registers a filter; returns its registration (the topic is what the user reads). */
 export async function addFilter(config: Config, request: AddRequest, predicates: readonly Predicate[]): Promise<Registration> {
-  const rights = ownerRights(config);
+  const rights = rightsOf(config);
   if (rights !== undefined && request.owner === undefined) throw refused('--owner USER is required in secured mode: the Kafka user who will read the topic');
   const owner = request.owner ?? PUBLIC_OWNER;
   checkName('name', request.name);
@@ -89,19 +108,22 @@ export async function addFilter(config: Config, request: AddRequest, predicates:
   compileCondition(request.where, request.survey, { predicates });
   const store = storeOf(config);
   const topic = userTopic(config.require('USER_TOPIC_PREFIX'), owner, request.name, request.survey);
-  const { registrations } = await current(store);
-  const key = registrationKey(owner, request.name, request.survey);
-  if (registrations.has(key)) throw refused(`filter ${request.name} of ${owner} for ${request.survey} exists already: 'fink filter remove ${request.name} --owner ${owner} --survey ${request.survey}' removes it`);
-  // Names may hold underscores, so two owners' filters could spell the same topic: the first keeps it.
-  const other = [...registrations.values()].find((r) => r.topic === topic);
-  if (other !== undefined) throw refused(`topic ${topic} is already filled by filter ${other.name} of ${other.owner}: choose another name`);
   const settings = distributionSettings(config).newTopics;
   await ensureRegistrationsTopic(store.connection, store.topic, { replicationFactor: settings.replicationFactor, minIsr: Number(settings.configs?.['min.insync.replicas'] ?? 1) });
-  await createTopic(store.connection, topic, userTopicSettings(config));
-  if (rights !== undefined) await grant(rights.cluster, rights.acls(owner, topic));
-  const registration: Registration = { owner, name: request.name, survey: request.survey, where: request.where, content: request.content, quotaMb: request.quotaMb, created: new Date().toISOString(), topic };
-  await writeRegistration(store.connection, store.topic, registration);
-  return registration;
+  const filter = { owner, name: request.name, survey: request.survey };
+  // Checked and written in one transaction of the filter's own: of two adds at once, one fails.
+  const change = await changeRegistration(store.connection, store.topic, filter, async (set) => {
+    const { registrations } = reported(store, set);
+    if (registrations.has(registrationKey(owner, request.name, request.survey))) throw refused(`filter ${request.name} of ${owner} for ${request.survey} exists already: 'fink filter remove ${request.name} --owner ${owner} --survey ${request.survey}' removes it`);
+    // Names may hold underscores, so two owners' filters could spell the same topic: the first keeps it.
+    const other = [...registrations.values()].find((r) => r.topic === topic);
+    if (other !== undefined) throw refused(`topic ${topic} is already filled by filter ${other.name} of ${other.owner}: choose another name`);
+    await createTopic(store.connection, topic, userTopicSettings(config));
+    if (rights !== undefined) await grant(rights.cluster, [...rights.owner(owner, topic), ...rights.service(topic)]);
+    const registration: Registration = { ...filter, where: request.where, content: request.content, quotaMb: request.quotaMb, created: new Date().toISOString(), topic };
+    return { registration, value: registration };
+  });
+  return change.registration;
 }
 
 /** Every registration, in the order they were written. */
@@ -109,24 +131,31 @@ export async function listFilters(config: Config): Promise<Registration[]> {
   return [...(await current(storeOf(config))).registrations.values()];
 }
 
-/** Removes a filter's registration and, in secured mode, the owner's rights (its topic stays until retention); returns what was removed. */
+/** Removes a filter's registration and, in secured mode, the rights given with it (its topic stays until retention); returns what was removed. */
 export async function removeFilter(config: Config, name: string, owner: string | undefined, survey: Survey): Promise<Registration> {
   const who = owner ?? PUBLIC_OWNER;
   checkName('name', name);
   checkName('owner', who);
   const store = storeOf(config);
-  const { registrations } = await current(store);
-  const found = registrations.get(registrationKey(who, name, survey));
-  if (found === undefined) throw refused(`no filter ${name} of ${who} for ${survey}: 'fink filter list' lists them`);
-  // Rights first: should the tombstone then fail, the filter is still listed and removing it again
-  // completes it; the other way round, rights would outlive a filter that no longer shows. The
-  // owner's groups stay theirs while another filter of theirs remains.
-  const rights = ownerRights(config);
-  if (rights !== undefined) {
-    const others = [...registrations.values()].some((r) => r.owner === who && r !== found);
-    const acls = rights.acls(who, found.topic);
-    await revoke(rights.cluster, others ? acls.filter((a) => a.resourceName === found.topic) : acls);
-  }
-  await removeRegistration(store.connection, store.topic, found);
-  return found;
+  const rights = rightsOf(config);
+  const change = await changeRegistration(store.connection, store.topic, { owner: who, name, survey }, async (set) => {
+    const { registrations } = reported(store, set);
+    const found = registrations.get(registrationKey(who, name, survey));
+    if (found === undefined) throw refused(`no filter ${name} of ${who} for ${survey}: 'fink filter list' lists them`);
+    // The owner's rights first: should the tombstone then fail, the filter is still listed and
+    // removing it again completes it; the other way round, rights would outlive a filter that no
+    // longer shows. The owner's groups stay theirs while another filter of theirs remains.
+    if (rights !== undefined) {
+      const others = [...registrations.values()].some((r) => r.owner === who && r !== found);
+      const acls = rights.owner(who, found.topic);
+      await revoke(rights.cluster, others ? acls.filter((a) => a.resourceName === found.topic) : acls);
+    }
+    return { registration: found, value: null };
+  });
+  const removed = change.registration;
+  // The service's rights after the tombstone, which a running distribution takes up at its next
+  // batch. A batch begun before it and still writing to the topic is refused, which stops the
+  // service (restarted, it resumes from its checkpoint without the filter): said in the README.
+  if (rights !== undefined) await revoke(rights.cluster, rights.service(removed.topic));
+  return removed;
 }

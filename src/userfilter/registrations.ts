@@ -1,15 +1,18 @@
 // The registrations of user filters, kept in a compacted topic of the cluster (USER_FILTERS_TOPIC),
 // so that every distribution instance, and every `fink filter` command, sees the same set: one
 // record per filter keyed `<owner>/<name>/<survey>`, its registration as JSON, a tombstone once it
-// is removed. Written by a plain idempotent producer (acks=all), not in transactions: a registration
-// is one record, there is nothing to make atomic with it. Read at read_committed all the same (for
-// records written outside transactions it is the same as read_uncommitted, and it stays right should
-// a writer ever use transactions), to the end seen when reading starts.
+// is removed. `fink filter add|remove` change a record in a transaction whose transactional id is
+// the filter's own (changeRegistration): two commands changing one filter at once fence each other,
+// so that of two concurrent adds one fails rather than both succeeding. Read at read_committed, to
+// the end seen when reading starts.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ListOffsetTimestamps, FetchIsolationLevels, Producer, type Consumer } from '@platformatic/kafka';
+import { FinkError } from '../errors.ts';
 import { closeQuietly, type KafkaConnection } from '../kafka/client-options.ts';
-import { isUnknownTopic } from '../kafka/errors.ts';
+import { classifyKafkaError, isUnknownTopic } from '../kafka/errors.ts';
 import { newPartitionReader, readTopic, TopicMissingError } from '../kafka/topic-reader.ts';
 import { ensureTopic } from '../kafka/topics.ts';
+import { beginFirstTransaction, createTransactionalProducer } from '../kafka/transactional-producer.ts';
 import { encodeRegistration, parseRegistration, registrationKey, type Registration } from './registration.ts';
 
 /** A record of the registrations topic that is not a registration: named and passed over. */
@@ -90,6 +93,92 @@ export async function registrationsVersion(connection: KafkaConnection, topic: s
   }
 }
 
+/** A change of one filter's record: its new registration, or null for a tombstone. */
+export interface RegistrationChange {
+  registration: Registration;
+  /** What is written: the registration, or null to remove it. */
+  value: Registration | null;
+}
+
+/**
+ * The transactional id of the commands that change one filter: `fink-filter-<owner>-<name>-<survey>`
+ * (names hold no '-', so no two filters share one), after `<user>-` on a secured cluster, where the
+ * producer role allows the user only the ids that start so.
+ */
+export function registrationTransactionalId(connection: KafkaConnection, r: Pick<Registration, 'owner' | 'name' | 'survey'>): string {
+  const id = `fink-filter-${r.owner}-${r.name}-${r.survey}`;
+  return connection.sasl === undefined ? id : `${connection.sasl.username}-${id}`;
+}
+
+/** How long a change committed may take to become readable (its markers written). */
+const READABLE_DEADLINE_MS = 60_000;
+
+/** The one line of the command that a concurrent one fenced. */
+export const CONCURRENT_CHANGE = 'another add/remove of this filter ran at the same time; run it again';
+
+/**
+ * Reads the registrations and writes the record `decide` returns (nothing when it throws: its
+ * refusal is thrown as is), in one transaction of the filter's transactional id. Starting the
+ * producer fences any other command on the same filter and completes or aborts its transaction, and
+ * the registrations are read after that: so a command whose write commits saw every write committed
+ * before, and one fenced meanwhile fails with CONCURRENT_CHANGE, having written nothing. The topic
+ * must exist (ensureRegistrationsTopic) for a write.
+ */
+export async function changeRegistration(connection: KafkaConnection, topic: string, filter: Pick<Registration, 'owner' | 'name' | 'survey'>, decide: (current: RegistrationSet) => Promise<RegistrationChange>): Promise<RegistrationChange> {
+  const producer = createTransactionalProducer(connection, registrationTransactionalId(connection, filter), 'fink-user-filters');
+  try {
+    const tx = await beginFirstTransaction(producer);
+    let read: RegistrationSet;
+    let change: RegistrationChange;
+    try {
+      read = await readRegistrations(connection, topic);
+      change = await decide(read);
+    } catch (err) {
+      await tx.cancel().catch(() => {});
+      throw err;
+    }
+    const { owner, name, survey } = change.registration;
+    const value = change.value === null ? null : encodeRegistration(change.value);
+    // A tombstone is a record whose value is null; the client's types know only Buffers.
+    const message = { topic, partition: 0, key: Buffer.from(registrationKey(owner, name, survey)), value: value as Buffer };
+    let offset: bigint;
+    try {
+      await tx.addPartitions(await producer.metadata({ topics: [topic] }), [message]);
+      const sent = await tx.send({ messages: [message] });
+      // Without the broker's answer: the record comes after everything read, at `version` or later.
+      offset = sent.offsets?.find((o) => o.topic === topic)?.offset ?? read.version;
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => {});
+      if (classifyKafkaError(err) === 'fenced') throw new FinkError(CONCURRENT_CHANGE, { code: 'FINK_FENCED' });
+      throw err;
+    }
+    await untilReadable(connection, topic, offset);
+    return change;
+  } finally {
+    await closeQuietly(producer);
+  }
+}
+
+/**
+ * Waits until the registrations' end at read_committed (registrationsVersion) is past `offset`. A
+ * commit returns once the coordinator has decided it, and its markers reach the partition a moment
+ * later: until then the record is not readable at read_committed, and a distribution asking in that
+ * moment would distribute an alert stored after `add` returned without the filter.
+ */
+async function untilReadable(connection: KafkaConnection, topic: string, offset: bigint): Promise<void> {
+  const reader = newPartitionReader(connection, 'fink-user-filters');
+  try {
+    const deadline = Date.now() + READABLE_DEADLINE_MS;
+    while ((await registrationsVersion(connection, topic, reader)) <= offset) {
+      if (Date.now() > deadline) throw new FinkError(`the change is committed to ${topic} but not readable at read_committed after ${READABLE_DEADLINE_MS / 1000} s; a running distribution takes it up once it is`);
+      await sleep(20);
+    }
+  } finally {
+    await closeQuietly(reader);
+  }
+}
+
 async function produce(connection: KafkaConnection, topic: string, key: string, value: Buffer | null): Promise<void> {
   const producer = new Producer({ clientId: 'fink-user-filters', ...connection, idempotent: true, retries: 10, retryDelay: 500 });
   try {
@@ -103,9 +192,4 @@ async function produce(connection: KafkaConnection, topic: string, key: string, 
 /** Writes a registration (the topic must exist: ensureRegistrationsTopic). */
 export async function writeRegistration(connection: KafkaConnection, topic: string, r: Registration): Promise<void> {
   await produce(connection, topic, registrationKey(r.owner, r.name, r.survey), encodeRegistration(r));
-}
-
-/** Removes a registration: a tombstone for its key. */
-export async function removeRegistration(connection: KafkaConnection, topic: string, r: Pick<Registration, 'owner' | 'name' | 'survey'>): Promise<void> {
-  await produce(connection, topic, registrationKey(r.owner, r.name, r.survey), null);
 }

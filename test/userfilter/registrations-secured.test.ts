@@ -1,11 +1,14 @@
 // `fink filter add|remove` on a secured cluster (SASL_PLAINTEXT, SCRAM-SHA-512 and ACLs): the owner
 // is required, gets READ on the filter's topic and on groups prefixed `<owner>-`, reads the topic
-// while a user without rights gets nothing, and remove takes the rights back.
+// while a user without rights gets nothing, and remove takes the rights back; the distribution's
+// own user (KAFKA_SASL_USERNAME) gets WRITE and DESCRIBE on the topic it fills, and loses them with remove;
+// with a service user that is not a super user, add and remove run as it, with the rights README gives it.
 import assert from 'node:assert/strict';
 import { Producer } from '@platformatic/kafka';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig, type Config } from '../../src/config/config.ts';
-import { addScramUser, listAcls } from '../../src/cluster/security.ts';
+import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes } from '@platformatic/kafka';
+import { addScramUser, grant, listAcls, roleAcls } from '../../src/cluster/security.ts';
 import { clusterSettings } from '../../src/cluster/settings.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { classifyKafkaError } from '../../src/kafka/errors.ts';
@@ -77,5 +80,45 @@ describe('fink filter add and remove in secured mode', { timeout: 600_000 }, () 
     assert.deepEqual(await read(kafkaClientOptions(config), TOPIC), ['an alert']);
     assert.equal(fink('remove', 'other', '--survey', 'lsst', '--owner', 'alice').status, 0);
     assert.deepEqual(await aliceAcls(), []);
+  });
+
+  test("add grants the distribution's user (KAFKA_SASL_USERNAME) WRITE and DESCRIBE on the topic, and remove revokes them", async () => {
+    const topic = 'fink_u_alice_served_ztf';
+    const serviceAcls = async () => (await listAcls(clusterSettings(config, 'distribution'))).filter((a) => a.startsWith(`User:${cluster.env.KAFKA_SASL_USERNAME} `) && a.includes(` ${topic} `));
+    assert.deepEqual(await serviceAcls(), []);
+    const run = fink('add', 'served', '--survey', 'ztf', '--where', 'fid = 1', '--owner', 'alice');
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(await serviceAcls(), [
+      `User:${cluster.env.KAFKA_SASL_USERNAME} ALLOW DESCRIBE on TOPIC ${topic} (LITERAL)`,
+      `User:${cluster.env.KAFKA_SASL_USERNAME} ALLOW WRITE on TOPIC ${topic} (LITERAL)`,
+    ]);
+    const removed = fink('remove', 'served', '--survey', 'ztf', '--owner', 'alice');
+    assert.equal(removed.status, 0, removed.stderr);
+    assert.deepEqual(await serviceAcls(), []);
+  });
+
+  test('a distribution user that is not a super user: add and remove run as it (transactional ids <user>-...), it writes the topic once add returns and not after remove', async () => {
+    const topic = 'fink_u_alice_svc_ztf';
+    const password = 'svc-password-long-enough';
+    await addScramUser(clusterSettings(config, 'distribution'), 'svc', password);
+    // What the operator grants the service's user once (README, user filters for operators).
+    const createTopics = { resourceType: ResourceTypes.CLUSTER, resourceName: 'kafka-cluster', resourcePatternType: ResourcePatternTypes.LITERAL, operation: AclOperations.CREATE, principal: 'User:svc', host: '*', permissionType: AclPermissionTypes.ALLOW };
+    await grant(clusterSettings(config, 'distribution'), [...roleAcls('svc', { producer: true }, '_fink_user_filters'), ...roleAcls('svc', { consumer: 'fink-' }, '_fink_user_filters'), createTopics]);
+    const svc = { ...cluster.env, KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: password };
+    const write = async () => {
+      const producer = new Producer({ clientId: 'fink-test', ...as('svc'), retries: 2, retryDelay: 200 });
+      try {
+        await producer.send({ messages: [{ topic, key: Buffer.from('k'), value: Buffer.from('from svc') }] });
+      } finally {
+        await producer.close();
+      }
+    };
+    const added = runCli('fink', ['filter', 'add', 'svc', '--survey', 'ztf', '--where', 'fid = 1', '--owner', 'alice'], svc);
+    assert.equal(added.status, 0, added.stderr);
+    await write();
+    assert.deepEqual(await read(as('alice'), topic), ['from svc']);
+    const removed = runCli('fink', ['filter', 'remove', 'svc', '--survey', 'ztf', '--owner', 'alice'], svc);
+    assert.equal(removed.status, 0, removed.stderr);
+    await assert.rejects(write(), unauthorized);
   });
 });

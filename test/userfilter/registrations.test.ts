@@ -1,15 +1,18 @@
 // `fink filter add|list|remove` with a real broker: registrations in the compacted topic, the user's
 // topic created, refusals (a duplicate, a condition that is not valid, hostile names) exiting 2 with
 // one line and registering nothing, removal leaving the topic, and a second process (and this one,
-// through readRegistrations) seeing the same set.
+// through readRegistrations) seeing the same set, and three adds of one filter at
+// once: one succeeds.
 import assert from 'node:assert/strict';
 import { Producer } from '@platformatic/kafka';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { kafkaClientOptions, withAdmin, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { describeTopic, listTopics } from '../../src/kafka/topics.ts';
+import { addFilter } from '../../src/cli/user-filters.ts';
 import type { Registration } from '../../src/userfilter/registration.ts';
-import { readRegistrations, registrationsVersion } from '../../src/userfilter/registrations.ts';
+import { readTopic } from '../../src/kafka/topic-reader.ts';
+import { CONCURRENT_CHANGE, readRegistrations, registrationsVersion } from '../../src/userfilter/registrations.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 
@@ -135,5 +138,26 @@ describe('fink filter add, list, remove', () => {
     const run = fink('list');
     assert.equal(run.status, 0);
     assert.match(run.stderr, /passed over a record of _fink_user_filters\/0@\d+ \(key public\/x\/ztf\): not JSON/);
+  });
+
+  test('three adds of the same filter started at once: exactly one succeeds, the others fail with one line, and one record is written', async (t) => {
+    const config = loadConfig({ env: testEnv(env) });
+    for (const name of ['twice', 'twice_again']) {
+      // In one process, started in the same tick: their reads of the registrations overlap.
+      const request = { name, owner: undefined, survey: 'ztf' as const, where: 'fid = 1', content: 'full' as const, quotaMb: null };
+      const runs = await Promise.allSettled([addFilter(config, request, []), addFilter(config, request, []), addFilter(config, request, [])]);
+      // Readable at read_committed (its commit's markers written) by the time add returned.
+      const version = await registrationsVersion(connection, STORE);
+      const won = runs.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const lost = runs.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+      assert.equal(won.length, 1, `one add succeeds; the others: ${lost.join(' | ')}`);
+      assert.equal(won[0]!.topic, `fink_u_public_${name}_ztf`);
+      for (const message of lost) assert.ok(message === CONCURRENT_CHANGE || /exists already/.test(message), message);
+      t.diagnostic(`${name}: the others: ${lost.join(' | ')}`);
+      const records: { offset: bigint; value: string }[] = [];
+      for await (const m of readTopic(connection, STORE, { settleMs: 0 })) if (m.key?.toString() === `public/${name}/ztf`) records.push({ offset: m.offset, value: m.value?.toString() ?? 'tombstone' });
+      assert.equal(records.length, 1, `one record of public/${name}/ztf in ${STORE}: ${records.map((r) => r.value).join(', ')}`);
+      assert.ok(version > records[0]!.offset, `the registration at offset ${records[0]!.offset} is within the read_committed end (${version}) as add returns`);
+    }
   });
 });
