@@ -124,7 +124,15 @@ export interface NightSent {
  */
 export async function sentOfNight(config: Config, night?: string): Promise<NightSent | null> {
   const topic = config.require('USER_FILTER_USAGE_TOPIC');
-  const read = await readUsage(kafkaClientOptions(config), topic);
+  let read: Awaited<ReturnType<typeof readUsage>>;
+  try {
+    read = await readUsage(kafkaClientOptions(config), topic);
+  } catch (err) {
+    if (classifyKafkaError(err) !== 'unauthorized') throw err;
+    // The registrations are still worth listing: the figures are left out, and why is said.
+    process.stderr.write(`fink: Kafka's user may not read ${topic} (USER_FILTER_USAGE_TOPIC): sent and bytes left out; grant it 'fink_kafka --authorization -a -u USER -c fink-reader -t ${topic}'\n`);
+    return null;
+  }
   if (read === null) return null;
   for (const i of read.ignored) process.stderr.write(`fink: passed over a record of ${topic}/${i.partition}@${i.offset} (key ${printable(i.key ?? 'none')}): ${i.reason}\n`);
   const total = sumUsage(read.records.values());

@@ -135,15 +135,21 @@ export class UserTopics {
    * session (all its earlier transactions ended), and the others' read again for the quotas.
    */
   async #followUsage(): Promise<void> {
+    try {
+      await this.#readUsage();
+    } catch (err) {
+      if (classifyKafkaError(err) !== 'unauthorized') throw err;
+      // Said plainly and stopped: without its record of what it sent, no count would be exact.
+      const { userFilterUsageTopic: topic, user } = this.#settings;
+      throw new FinkError(`user ${user ?? '(none)'} may not use ${topic} (USER_FILTER_USAGE_TOPIC), where the distribution records what the user filters sent: have the admin create it ('fink_kafka --create-topic ${topic}') and grant 'fink_kafka --authorization -a -u ${user ?? 'USER'} -p -t ${topic}' and '-c fink-reader -t ${topic}'`);
+    }
+  }
+
+  async #readUsage(): Promise<void> {
     const topic = this.#settings.userFilterUsageTopic;
     if (!this.#usageTopic) {
       const { replicationFactor, configs } = this.#settings.newTopics;
-      try {
-        if (await ensureUsageTopic(this.#settings.connection, topic, { replicationFactor, minIsr: Number(configs?.['min.insync.replicas'] ?? 1) })) this.#log('info', 'created topic', { topic, partitions: 1, 'cleanup.policy': 'compact' });
-      } catch (err) {
-        if (classifyKafkaError(err) === 'unauthorized') throw new FinkError(`topic ${topic} (USER_FILTER_USAGE_TOPIC) does not exist and user ${this.#settings.user ?? ''} may not create it: create it with 'fink_kafka --create-topic ${topic}' or grant the right`);
-        throw err;
-      }
+      if (await ensureUsageTopic(this.#settings.connection, topic, { replicationFactor, minIsr: Number(configs?.['min.insync.replicas'] ?? 1) })) this.#log('info', 'created topic', { topic, partitions: 1, 'cleanup.policy': 'compact' });
       this.#usageTopic = true;
     }
     const follower = this.#follower;
