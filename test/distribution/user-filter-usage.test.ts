@@ -8,6 +8,7 @@ import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import { after, before, describe, test } from 'node:test';
 import type { AlertFields } from '../../src/alert/fields.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
+import { readUsage } from '../../src/distribution/user-usage.ts';
 import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { runCli, runFink } from '../helpers/cli.ts';
 import { committedAlerts, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, type DistributionProcess, type DistributionSetup } from '../helpers/distribution.ts';
@@ -65,6 +66,12 @@ async function groupCaughtUp(connection: KafkaConnection, group: string, topic: 
   } finally {
     await consumer.close(true);
   }
+}
+
+/** The partitions of a member's last `group joined` line. */
+function lastAssignment(output: string): string[] {
+  const last = [...output.matchAll(/msg="group joined".* partitions="?([^"\s]*)"?/g)].at(-1)?.[1];
+  return last === undefined || last === '' ? [] : last.split(',');
 }
 
 /** Two group members on a science log of the test's own, with their ids. */
@@ -126,14 +133,22 @@ describe('fink filter list: what each user filter sent, from the usage topic', (
     });
     await waitFor('both instances in the group', () => /group joined/.test(a.output()) && /group joined/.test(b.output()), { detail: () => a.output() + b.output() });
     const topic = await addFilter(setup, 'grouped');
-    const alerts = simulatedAlerts(22, NIGHT, 2000);
+    const alerts = simulatedAlerts(22, NIGHT, 1000);
+    const later = simulatedAlerts(24, NIGHT, 1000);
     await writer.write(alerts);
-    await writer.close();
-    const want = alerts.filter((x) => x.survey === 'ztf' && matches(x.fields)).length;
+    const want = [...alerts, ...later].filter((x) => x.survey === 'ztf' && matches(x.fields)).length;
     await waitFor('a part of the alerts on the user topic', async () => (await readAll(setup.config, topic)).length >= 20, { timeoutMs: 240_000, everyMs: 200, detail: () => a.output() + b.output() });
     a.child.kill('SIGKILL');
     await a.exited;
+    const usageTopic = setup.config.require('USER_FILTER_USAGE_TOPIC');
+    const keyA = `${setup.env.DISTRIBUTION_ID}-a/group/${group}`;
+    const recordOfA = async () => (await readUsage(connection, usageTopic, 30_000))?.records.get(keyA)?.['public/grouped/ztf']?.[NIGHT];
+    const atKill = await recordOfA();
     a = member('a');
+    // The rest is written once the instance started again holds partitions: it sends some of it.
+    await waitFor('the restarted instance holding partitions', () => lastAssignment(a.output()).length > 0, { timeoutMs: 240_000, detail: () => a.output() + b.output() });
+    await writer.write(later);
+    await writer.close();
     await waitFor('the group caught up', () => groupCaughtUp(connection, group, science), { timeoutMs: 300_000, everyMs: 1000, detail: () => a.output() + b.output() });
     a.child.kill('SIGTERM');
     b.child.kill('SIGTERM');
@@ -141,6 +156,8 @@ describe('fink filter list: what each user filter sent, from the usage topic', (
     assert.equal(await b.exited, 0, b.output());
     const got = await held(setup, topic);
     assert.equal(got.alerts, want, 'every matching alert once on the topic');
+    const atEnd = await recordOfA();
+    assert.ok(atEnd !== undefined && atEnd.alerts > (atKill?.alerts ?? 0), `the restarted instance sent more, on from its record (${JSON.stringify(atKill)} at the kill, ${JSON.stringify(atEnd)} at the end)`);
     const row = listed(setup, 'grouped');
     assert.deepEqual([row.sent, row.bytesTonight, row.night], [got.alerts, got.bytes, NIGHT]);
   });
