@@ -106,7 +106,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
         // The user filters are looked at after the read (user-topics.ts says why), before the build.
         const batch = buildBatch(alerts, [...position.targets, ...(await users.targets(session))], wire, settings.oversize);
         report(batch, files, settings.stateDir, metrics, log);
-        // The record stays as it was without user filters' quotas (userBytes only once one counts).
+        // The record stays as it was without user filters (userBytes and userAlerts once one sent something).
         const userBytes = users.quotaUsage();
         const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString(), ...(Object.keys(userBytes).length > 0 ? { userBytes, userAlerts: users.quotaAlerts() } : {}) };
         await session.send(planWaves(batch.messages, limitOf), compressionOf);
