@@ -10,8 +10,8 @@ import { printable } from '../../src/printable.ts';
 import { SURVEYS, type Survey } from '../../src/alert/survey.ts';
 import { isNight } from '../../src/sciencedb/simulation.ts';
 import { storedAlerts } from '../../src/cli/stored-alerts.ts';
-import { addFilter, listFilters, removeFilter } from '../../src/cli/user-filters.ts';
-import { CONTENTS, MAX_FILTER_NAME, MAX_OWNER, type Content, type Registration } from '../../src/userfilter/registration.ts';
+import { addFilter, listFilters, removeFilter, sentOfNight, type NightSent } from '../../src/cli/user-filters.ts';
+import { CONTENTS, MAX_FILTER_NAME, MAX_OWNER, registrationKey, type Content, type Registration } from '../../src/userfilter/registration.ts';
 import { surveyFields } from '../../src/userfilter/catalogue.ts';
 import { compileCondition } from '../../src/userfilter/condition.ts';
 import { FUNCTIONS } from '../../src/userfilter/functions.ts';
@@ -21,7 +21,7 @@ import type { Predicate } from '../../src/userfilter/scope.ts';
 const USAGE = `usage: fink filter fields --survey ztf|lsst [--json] [--conf FILE]
        fink filter test --survey ztf|lsst --where CONDITION [--night YYYYMMDD] [--limit N] [--json] [--conf FILE]
        fink filter add NAME --survey ztf|lsst --where CONDITION [--owner USER] [--content full|light] [--quota-mb MB] [--conf FILE]
-       fink filter list [--json] [--conf FILE]
+       fink filter list [--night YYYYMMDD] [--json] [--conf FILE]
        fink filter remove NAME --survey ztf|lsst [--owner USER] [--conf FILE]
 
 User filters: a stream of your own, the alerts that match a condition of yours.
@@ -38,18 +38,24 @@ User filters: a stream of your own, the alerts that match a condition of yours.
             ${MAX_OWNER} characters. A filter of the same name, owner and survey is refused (remove it first).
             In secured mode --owner is required: that Kafka user gets READ on the topic and on groups
             starting <owner>-, and the distribution's user (KAFKA_SASL_USERNAME) WRITE and DESCRIBE
-            on the topic (remove takes them back). A running distribution fills the topic from its
+            on the topic (remove takes the owner's back). A running distribution fills the topic from its
             next batch on. Two add or remove of one filter at once: one of them fails, exit 1,
             'another add/remove of this filter ran at the same time; run it again'.
-  list      the registered filters: owner, name, survey, topic, created, condition; the columns
-            sent (alerts) and bytes (this night) show '-' until the distribution reports them
+  list      the registered filters: owner, name, survey, topic, created, quota, condition, and
+            what each sent this night: alerts (sent) and bytes, keys and values, as its topic holds
+            them. This night is the latest night any filter sent something, or --night; the figures
+            add up the records every distribution instance writes with its batches in
+            USER_FILTER_USAGE_TOPIC, so they are exact in group mode too. '-' until a distribution
+            has reported
   remove    removes the registration (the topic and its messages stay until retention) and, in
-            secured mode, the rights add gave (the owner's groups with the owner's last filter)
+            secured mode, the owner's rights (its groups with its last filter); the distribution's
+            WRITE on the topic stays (a batch in flight may still write it)
 
   --survey S         ztf or lsst
   --where COND       the condition, SQL's WHERE clause: magpsf < 18 AND fid = 1 AND NOT sso_candidates
                      ('-' reads it from standard input)
-  --night YYYYMMDD   test: only the alerts of that night (default: every night)
+  --night YYYYMMDD   test: only the alerts of that night (default: every night); list: what the
+                     filters sent that night (default: the latest night with any)
   --limit N          test: matching alerts to show (default 10; 0 for none)
   --json             print the answer as one JSON object
   --owner USER       add, remove: the filter's owner (default: public)
@@ -106,7 +112,7 @@ const TAKES: Record<(typeof ACTIONS)[number], readonly (keyof Values)[]> = {
   fields: ['survey', 'json'],
   test: ['survey', 'where', 'night', 'limit', 'json'],
   add: ['survey', 'where', 'owner', 'content', 'quota-mb'],
-  list: ['json'],
+  list: ['night', 'json'],
   remove: ['survey', 'owner'],
 };
 
@@ -129,7 +135,9 @@ export async function run(argv: string[]): Promise<number> {
   if (named && rest.length === 0) throw new UsageError(`fink filter ${act} NAME: the filter's name is missing`);
   const config = loadConfig({ confFile: values.conf });
   if (act === 'list') {
-    process.stdout.write(listText(await listFilters(config), values.json === true));
+    if (values.night !== undefined && !isNight(values.night)) throw new UsageError(`--night is a date written YYYYMMDD, got '${printable(values.night)}'`);
+    const registrations = await listFilters(config);
+    process.stdout.write(listText(registrations, registrations.length === 0 ? null : await sentOfNight(config, values.night), values.json === true));
     return 0;
   }
   const survey = surveyOf(values.survey);
@@ -159,16 +167,24 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The columns the distribution will report (alerts sent, bytes this night): '-' until it does. */
-function listText(registrations: readonly Registration[], json: boolean): string {
-  const rows = registrations.map((r) => ({ ...r, sent: null, bytesTonight: null }));
+/**
+ * The registrations with what each sent `sent.night` (alerts and bytes; 0 for a filter that sent
+ * nothing that night): '-' (null, and no `night` in JSON) until a distribution has reported.
+ */
+function listText(registrations: readonly Registration[], sent: NightSent | null, json: boolean): string {
+  const known = sent !== null && sent.night !== null;
+  const rows = registrations.map((r) => {
+    const u = sent?.byFilter.get(registrationKey(r.owner, r.name, r.survey));
+    return { ...r, sent: known ? (u?.alerts ?? 0) : null, bytesTonight: known ? (u?.bytes ?? 0) : null, ...(known ? { night: sent.night } : {}) };
+  });
   if (json) return JSON.stringify(rows, null, 2) + '\n';
   if (rows.length === 0) return 'no user filters\n';
   const cols = ['owner', 'name', 'survey', 'topic', 'created', 'sent', 'bytes', 'quota', 'condition'];
-  const table = rows.map((r) => [r.owner, r.name, r.survey, r.topic, r.created.slice(0, 19) + 'Z', '-', '-', r.quotaMb === null ? 'default' : `${r.quotaMb} MB`, printable(r.where)]);
+  const table = rows.map((r) => [r.owner, r.name, r.survey, r.topic, r.created.slice(0, 19) + 'Z', String(r.sent ?? '-'), String(r.bytesTonight ?? '-'), r.quotaMb === null ? 'default' : `${r.quotaMb} MB`, printable(r.where)]);
   const widths = cols.map((c, i) => Math.max(c.length, ...table.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(cols), ...table.map(line)].join('\n') + '\n';
+  const night = known ? [`sent: alerts, bytes: keys and values, of night ${sent.night} (--night YYYYMMDD for another)`] : [];
+  return [line(cols), ...table.map(line), ...night].join('\n') + '\n';
 }
 
 function fieldsText(survey: Survey, predicates: readonly Predicate[], json: boolean): string {

@@ -7,6 +7,7 @@ import { grant, revoke, roleAcls } from '../cluster/security.ts';
 import { clusterSettings } from '../cluster/settings.ts';
 import type { Config } from '../config/config.ts';
 import { distributionSettings } from '../distribution/settings.ts';
+import { readUsage, sumUsage, type NightUsage } from '../distribution/user-usage.ts';
 import { FinkError } from '../errors.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
 import { classifyKafkaError } from '../kafka/errors.ts';
@@ -129,6 +130,39 @@ export async function addFilter(config: Config, request: AddRequest, predicates:
 /** Every registration, in the order they were written. */
 export async function listFilters(config: Config): Promise<Registration[]> {
   return [...(await current(storeOf(config))).registrations.values()];
+}
+
+/** What the filters sent in one night, by `<owner>/<name>/<survey>`. */
+export interface NightSent {
+  /** `--night`, else the latest night any filter sent something; null when none has yet. */
+  night: string | null;
+  byFilter: Map<string, NightUsage>;
+}
+
+/**
+ * What the filters sent `night` (default: the latest night with any), summed over the records of
+ * every distribution instance in USER_FILTER_USAGE_TOPIC; null when no distribution has reported
+ * (the topic does not exist yet).
+ */
+export async function sentOfNight(config: Config, night?: string): Promise<NightSent | null> {
+  const topic = config.require('USER_FILTER_USAGE_TOPIC');
+  let read: Awaited<ReturnType<typeof readUsage>>;
+  try {
+    read = await readUsage(kafkaClientOptions(config), topic);
+  } catch (err) {
+    if (classifyKafkaError(err) !== 'unauthorized') throw err;
+    // The registrations are still worth listing: the figures are left out, and why is said.
+    process.stderr.write(`fink: Kafka's user may not read ${topic} (USER_FILTER_USAGE_TOPIC): sent and bytes left out; grant it 'fink_kafka --authorization -a -u USER -c fink-reader -t ${topic}'\n`);
+    return null;
+  }
+  if (read === null) return null;
+  for (const i of read.ignored) process.stderr.write(`fink: passed over a record of ${topic}/${i.partition}@${i.offset} (key ${printable(i.key ?? 'none')}): ${i.reason}\n`);
+  const total = sumUsage(read.records.values());
+  const nights = Object.values(total).flatMap((n) => Object.keys(n));
+  const chosen = night ?? (nights.length === 0 ? null : nights.reduce((a, b) => (a > b ? a : b)));
+  const byFilter = new Map<string, NightUsage>();
+  if (chosen !== null) for (const [filter, n] of Object.entries(total)) if (n[chosen] !== undefined) byFilter.set(filter, n[chosen]);
+  return { night: chosen, byFilter };
 }
 
 /** Removes a filter's registration and, in secured mode, the owner's rights (its topic stays until retention, the distribution's WRITE on it too); returns what was removed. */

@@ -16,6 +16,8 @@ export interface SavedCheckpoint {
   at: string;
   /** Bytes each user filter sent per night (user-quota.ts), as of this checkpoint; absent in older records. */
   userBytes?: QuotaUsage;
+  /** Alerts each user filter sent per night, as userBytes; absent in older records. */
+  userAlerts?: QuotaUsage;
 }
 
 /** A record of the checkpoint topic that is not a checkpoint the service wrote: passed over. */
@@ -63,7 +65,7 @@ export function parseCheckpoint(text: string): SavedCheckpoint | string {
     return 'not JSON';
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
-  const { checkpoint, stores, alerts, at, userBytes } = value as Record<string, unknown>;
+  const { checkpoint, stores, alerts, at, userBytes, userAlerts } = value as Record<string, unknown>;
   if (checkpoint === null || typeof checkpoint !== 'object' || Array.isArray(checkpoint)) return "no 'checkpoint' object";
   for (const [night, seq] of Object.entries(checkpoint)) {
     if (!NIGHT.test(night) || !isCount(seq)) return `'checkpoint' has ${JSON.stringify(night)}: ${JSON.stringify(seq)}, not a night and a sequence`;
@@ -73,7 +75,9 @@ export function parseCheckpoint(text: string): SavedCheckpoint | string {
   if (typeof at !== 'string') return "'at' is not a time";
   const usage = userBytes === undefined ? undefined : parseQuotaUsage(userBytes);
   if (typeof usage === 'string') return usage;
-  return { checkpoint: checkpoint as Checkpoint, stores: stores as Record<string, string>, alerts, at, ...(usage === undefined ? {} : { userBytes: usage }) };
+  const sent = userAlerts === undefined ? undefined : parseQuotaUsage(userAlerts, 'userAlerts');
+  if (typeof sent === 'string') return sent;
+  return { checkpoint: checkpoint as Checkpoint, stores: stores as Record<string, string>, alerts, at, ...(usage === undefined ? {} : { userBytes: usage }), ...(sent === undefined ? {} : { userAlerts: sent }) };
 }
 
 /**

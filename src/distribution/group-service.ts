@@ -65,7 +65,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
   const metrics = options.metrics ?? new Metrics();
   const started = performance.now();
   const { plans, filters, compressionOf: shippedCompression } = await plannedTopics(settings, metrics);
-  const users = new UserTopics(settings, (fresh) => prepareTopics(settings, fresh, log, false), predicatesOf(filters), log, metrics);
+  const users = new UserTopics(settings, (fresh) => prepareTopics(settings, fresh, log, false), predicatesOf(filters), log, metrics, settings.group);
   const compressionOf = (topic: string) => users.compressionOf(topic) ?? shippedCompression(topic);
   log('info', 'distribution starting', { id: settings.id, group: settings.group, topics: plans.map((p) => p.topic).join(','), batch: settings.batchSize, mode: options.untilCaughtUp === true ? 'until-caught-up' : 'continuous', dedup_window: settings.dedupWindow });
   const byTopic = new Map(SURVEYS.map((s) => [scienceTopic(settings.sciencePrefix, s), s]));
@@ -125,7 +125,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         }
         quietSince = undefined;
         // The user filters are looked at after the read (user-topics.ts says why), before the build.
-        const messages = await commitBatch(parts, assignment, batch, [...targets, ...(await users.targets(parts.session))], limitOf, compressionOf);
+        const messages = await commitBatch(parts, assignment, batch, [...targets, ...(await users.targets(parts.session))], limitOf, compressionOf, () => users.usageMessages());
         owned.partitions.confirm(batch);
         users.committed();
         // Counted and recorded once committed: an aborted batch is read again.
@@ -163,7 +163,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
  * refused by the group coordinator (GroupFencedError): the caller aborts it, and whoever owns the
  * partitions now goes on from the committed offsets, so nothing is doubled either way.
  */
-async function commitBatch(parts: Parts, assignment: Assignment, batch: LogBatch, targets: readonly TopicTarget[], limitOf: (topic: string) => number, compressionOf: Parameters<TransactionalSession['send']>[1]): Promise<readonly Message[]> {
+async function commitBatch(parts: Parts, assignment: Assignment, batch: LogBatch, targets: readonly TopicTarget[], limitOf: (topic: string) => number, compressionOf: Parameters<TransactionalSession['send']>[1], usage: () => Message[]): Promise<readonly Message[]> {
   const { settings, schemas, metrics, log } = parts;
   const firstUse = new Map<string, string>();
   batch.alerts.forEach((a, i) => {
@@ -176,6 +176,9 @@ async function commitBatch(parts: Parts, assignment: Assignment, batch: LogBatch
   const built = buildBatch(batch.alerts, targets, parts.wire, settings.oversize);
   report(built, parts.files, settings.stateDir, metrics, log);
   await parts.session.send(planWaves(built.messages, limitOf), compressionOf);
+  // What the user filters sent, this instance's record of it in the same transaction (user-usage.ts).
+  const record = usage();
+  if (record.length > 0) await parts.session.send([record]);
   await parts.session.commitOffsets(() => parts.member.coordinator(), assignment.group, batch.offsets);
   await parts.session.commit();
   return built.messages;

@@ -106,11 +106,12 @@ export async function runDistribution(settings: DistributionSettings, options: D
         // The user filters are looked at after the read (user-topics.ts says why), before the build.
         const batch = buildBatch(alerts, [...position.targets, ...(await users.targets(session))], wire, settings.oversize);
         report(batch, files, settings.stateDir, metrics, log);
-        // The record stays as it was without user filters' quotas (userBytes only once one counts).
+        // The record stays as it was without user filters (userBytes and userAlerts once one sent something).
         const userBytes = users.quotaUsage();
-        const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString(), ...(Object.keys(userBytes).length > 0 ? { userBytes } : {}) };
+        const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString(), ...(Object.keys(userBytes).length > 0 ? { userBytes, userAlerts: users.quotaAlerts() } : {}) };
         await session.send(planWaves(batch.messages, limitOf), compressionOf);
-        await session.send([[checkpointMessage(settings.checkpointTopic, settings.id, saved)]]);
+        // The usage topic's record (user-usage.ts) mirrors the checkpoint's usage, in the same transaction.
+        await session.send([[checkpointMessage(settings.checkpointTopic, settings.id, saved), ...users.usageMessages()]]);
         await session.commit();
         users.committed();
         position = { ...position, checkpoint: next, alerts: saved.alerts };
@@ -217,7 +218,7 @@ async function resume(session: TransactionalSession, settings: DistributionSetti
   for (const r of ignored) log('warn', 'a record of the checkpoint topic is not a checkpoint of this service: passed over', { topic: settings.checkpointTopic, partition: r.partition, offset: r.offset, reason: r.reason });
   const { checkpoint, replaced } = saved === null ? { checkpoint: {}, replaced: [] } : stillValid(saved, reader.identities());
   // The user filters' quotas stand where the committed checkpoint says: exactly once across restarts.
-  users.restoreQuota(saved?.userBytes ?? {});
+  users.restoreQuota(saved?.userBytes ?? {}, saved?.userAlerts);
   const head = reader.head();
   for (const [night, seq] of Object.entries(checkpoint)) {
     const stored = head[night];

@@ -45,6 +45,8 @@ export interface DistributionSettings {
   dedupWindow: number;
   /** USER_FILTERS_TOPIC: the registrations of user filters, whose topics the service fills too. */
   userFiltersTopic: string;
+  /** USER_FILTER_USAGE_TOPIC: what each instance's user filters sent (user-usage.ts). */
+  userFilterUsageTopic: string;
   /** USER_TOPIC_PREFIX: a registration's topic must be `<prefix><owner>_<name>_<survey>`. */
   userTopicPrefix: string;
   /** USER_FILTER_QUOTA_MB: a user filter's quota a night when its registration has none; null: none. */
@@ -112,6 +114,7 @@ export function distributionSettings(config: Config): DistributionSettings {
     sciencePrefix: config.require('SCIENCE_TOPIC_PREFIX'),
     dedupWindow: config.int('SCIENCE_DEDUP_WINDOW'),
     userFiltersTopic: config.require('USER_FILTERS_TOPIC'),
+    userFilterUsageTopic: config.require('USER_FILTER_USAGE_TOPIC'),
     userTopicPrefix: config.require('USER_TOPIC_PREFIX'),
     userFilterQuotaMb: config.get('USER_FILTER_QUOTA_MB') === undefined ? null : config.int('USER_FILTER_QUOTA_MB'),
   };

@@ -1,9 +1,10 @@
-// The bytes (key and value, as the per-topic metrics count them) each user filter has sent per
-// night, against its quota (the registration's, else USER_FILTER_QUOTA_MB). A batch's admissions
-// are pending until its transaction commits: an aborted batch is built again from what was
-// committed, so an alert never counts twice. The single instance writes the usage into its
-// checkpoint record, in the same transaction, and reads it back at restart: the quota holds across
-// restarts exactly. Group mode keeps it per instance, in memory (docs/architecture.md says so).
+// The bytes (key and value, as the per-topic metrics count them) and alerts each user filter has
+// sent per night, the bytes against its quota (the registration's, else USER_FILTER_QUOTA_MB). A
+// batch's admissions are pending until its transaction commits: an aborted batch is built again
+// from what was committed, so an alert never counts twice. Each instance writes its usage, in the
+// batch's transaction, to the usage topic (user-usage.ts; the single instance into its checkpoint
+// record too) and reads it back at restart: what it counts is exact across restarts. In group mode
+// the quota also counts what the other instances had committed when last read (`others`).
 
 /** `<owner>/<name>/<survey>` -> night (YYYYMMDD) -> bytes sent. */
 export type QuotaUsage = Record<string, Record<string, number>>;
@@ -16,6 +17,11 @@ const slot = (filter: string, night: string) => `${filter}\n${night}`;
 export class QuotaLedger {
   readonly #committed = new Map<string, number>();
   readonly #pending = new Map<string, number>();
+  /** Alerts sent, as the bytes: committed, and what the batch in hand adds. */
+  readonly #committedAlerts = new Map<string, number>();
+  readonly #pendingAlerts = new Map<string, number>();
+  /** Bytes the other instances of a group had sent, as last read; empty for a single instance. */
+  #others = new Map<string, number>();
   /** Alerts refused in the batch being built, by filter. */
   readonly #over = new Map<string, number>();
 
@@ -26,60 +32,86 @@ export class QuotaLedger {
   admit(filter: string, night: string, bytes: number, limit: number): boolean {
     const at = slot(filter, night);
     const sent = this.#pending.get(at) ?? this.#committed.get(at) ?? 0;
-    if (sent + bytes > limit) {
+    if (sent + (this.#others.get(at) ?? 0) + bytes > limit) {
       this.#over.set(filter, (this.#over.get(filter) ?? 0) + 1);
       return false;
     }
     this.#pending.set(at, sent + bytes);
+    this.#pendingAlerts.set(at, (this.#pendingAlerts.get(at) ?? this.#committedAlerts.get(at) ?? 0) + 1);
     return true;
+  }
+
+  /** Whether the batch in hand sent anything to a user topic. */
+  get pending(): boolean {
+    return this.#pending.size > 0;
+  }
+
+  /** What the other instances of the group had committed when their usage was last read: counted against the quotas. */
+  setOthers(bytes: QuotaUsage): void {
+    this.#others = new Map(entries(bytes));
   }
 
   /** The batch committed: its admissions count from now on; returns its alerts over quota by filter. */
   commit(): Map<string, number> {
     for (const [at, bytes] of this.#pending) this.#committed.set(at, bytes);
+    for (const [at, alerts] of this.#pendingAlerts) this.#committedAlerts.set(at, alerts);
     const over = new Map(this.#over);
-    this.#pending.clear();
-    this.#over.clear();
+    this.discard();
     return over;
   }
 
   /** The batch was given up: it is built again. */
   discard(): void {
     this.#pending.clear();
+    this.#pendingAlerts.clear();
     this.#over.clear();
   }
 
-  /** Starts over from a saved usage (a checkpoint's). */
-  restore(usage: QuotaUsage): void {
+  /** Starts over from a saved usage (a checkpoint's or the usage topic's): its bytes and, when saved, its alerts. */
+  restore(usage: QuotaUsage, alerts: QuotaUsage = {}): void {
     this.discard();
     this.#committed.clear();
-    for (const [filter, nights] of Object.entries(usage)) {
-      for (const [night, bytes] of Object.entries(nights)) this.#committed.set(slot(filter, night), bytes);
-    }
+    this.#committedAlerts.clear();
+    for (const [at, bytes] of entries(usage)) this.#committed.set(at, bytes);
+    for (const [at, n] of entries(alerts)) this.#committedAlerts.set(at, n);
   }
 
-  /** What was committed and what the batch in hand adds: what its checkpoint records. */
+  /** The bytes committed and what the batch in hand adds: what its checkpoint records. */
   usage(): QuotaUsage {
-    const all = new Map([...this.#committed, ...this.#pending]);
-    const out: QuotaUsage = {};
-    for (const [at, bytes] of all) {
-      const [filter, night] = at.split('\n') as [string, string];
-      (out[filter] ??= {})[night] = bytes;
-    }
-    for (const nights of Object.values(out)) {
-      for (const night of Object.keys(nights).sort().slice(0, -NIGHTS_KEPT)) delete nights[night];
-    }
-    return out;
+    return nested(new Map([...this.#committed, ...this.#pending]));
+  }
+
+  /** The alerts committed and what the batch in hand adds, as usage() the bytes. */
+  alerts(): QuotaUsage {
+    return nested(new Map([...this.#committedAlerts, ...this.#pendingAlerts]));
   }
 }
 
-/** A usage from a checkpoint's JSON, or what is wrong with it. */
-export function parseQuotaUsage(value: unknown): QuotaUsage | string {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return "'userBytes' is not an object";
+function entries(usage: QuotaUsage): [string, number][] {
+  return Object.entries(usage).flatMap(([filter, nights]) => Object.entries(nights).map(([night, n]): [string, number] => [slot(filter, night), n]));
+}
+
+/** Slots to filters and nights, the last NIGHTS_KEPT nights of each. */
+function nested(all: ReadonlyMap<string, number>): QuotaUsage {
+  const out: QuotaUsage = {};
+  for (const [at, bytes] of all) {
+    const [filter, night] = at.split('\n') as [string, string];
+    (out[filter] ??= {})[night] = bytes;
+  }
+  for (const nights of Object.values(out)) {
+    for (const night of Object.keys(nights).sort().slice(0, -NIGHTS_KEPT)) delete nights[night];
+  }
+  return out;
+}
+
+/** A usage from a checkpoint's JSON (its field `field`), or what is wrong with it. */
+export function parseQuotaUsage(value: unknown, field = 'userBytes'): QuotaUsage | string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return `'${field}' is not an object`;
+  const what = field === 'userBytes' ? 'a byte count' : 'a count';
   for (const [filter, nights] of Object.entries(value)) {
-    if (nights === null || typeof nights !== 'object' || Array.isArray(nights)) return `'userBytes' of ${JSON.stringify(filter)} is not an object`;
+    if (nights === null || typeof nights !== 'object' || Array.isArray(nights)) return `'${field}' of ${JSON.stringify(filter)} is not an object`;
     for (const [night, bytes] of Object.entries(nights as Record<string, unknown>)) {
-      if (!/^\d{8}$/.test(night) || typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) return `'userBytes' of ${JSON.stringify(filter)} has ${JSON.stringify(night)}: ${JSON.stringify(bytes)}, not a night and a byte count`;
+      if (!/^\d{8}$/.test(night) || typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) return `'${field}' of ${JSON.stringify(filter)} has ${JSON.stringify(night)}: ${JSON.stringify(bytes)}, not a night and ${what}`;
     }
   }
   return value as QuotaUsage;

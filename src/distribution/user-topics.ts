@@ -4,14 +4,17 @@
 // topic's end moved. A registration whose condition no longer compiles (a field renamed since) is
 // logged once and skipped; a condition that throws for an alert is a non-match, counted per filter
 // and logged at most once a minute per filter. Their messages go in the batch's transaction like
-// every other topic's, which is what makes them exactly once.
+// every other topic's, which is what makes them exactly once. So does each instance's record of
+// what its filters sent (user-usage.ts): a group member reads its own back whenever its session
+// opens anew, and, when a filter has a quota, the others' once per batch as their topic moves.
 import { randomBytes } from 'node:crypto';
 import { Consumer } from '@platformatic/kafka';
 import type { Survey } from '../alert/survey.ts';
 import type { Compression } from '../kafka/transactional-producer.ts';
+import { FinkError } from '../errors.ts';
 import { classifyKafkaError } from '../kafka/errors.ts';
 import { closeQuietly } from '../kafka/client-options.ts';
-import type { TransactionalSession } from '../kafka/transactional-session.ts';
+import type { Message, TransactionalSession } from '../kafka/transactional-session.ts';
 import type { Logger } from '../log.ts';
 import { compileCondition } from '../userfilter/condition.ts';
 import { userTopic, type Registration } from '../userfilter/registration.ts';
@@ -21,6 +24,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, type TopicTarget } from './batch.ts';
 import type { Filter } from './filters.ts';
 import type { Metrics } from './metrics.ts';
 import { QuotaLedger, type QuotaUsage } from './user-quota.ts';
+import { ensureUsageTopic, ledgerParts, sumUsage, usageKey, UsageFollower, usageMessage, usageOf } from './user-usage.ts';
 import type { DistributionSettings } from './settings.ts';
 import type { TopicPlan } from './topics.ts';
 
@@ -64,13 +68,26 @@ export class UserTopics {
   /** When each filter's throwing condition was last logged. */
   readonly #errorLogged = new Map<string, number>();
   readonly #quota = new QuotaLedger();
+  /** This instance's record in the usage topic. */
+  readonly #usageKey: string;
+  /** Group mode: the usage topic, followed (a single instance restores from its checkpoint). */
+  readonly #follower: UsageFollower | undefined;
+  /** Whether the usage topic was made sure of. */
+  #usageTopic = false;
+  /** The filters with a quota, among the plans. */
+  readonly #withQuota = new Set<string>();
+  /** Whether this session's usage was read back (group mode). */
+  #resumed = false;
 
-  constructor(settings: DistributionSettings, prepare: PrepareTopics, predicates: readonly Predicate[], log: Logger, metrics: Metrics) {
+  /** `group`: the consumer group of group mode, undefined for the single instance. */
+  constructor(settings: DistributionSettings, prepare: PrepareTopics, predicates: readonly Predicate[], log: Logger, metrics: Metrics, group?: string) {
     this.#settings = settings;
     this.#prepare = prepare;
     this.#predicates = predicates;
     this.#log = log;
     this.#metrics = metrics;
+    this.#usageKey = usageKey(settings.id, group);
+    this.#follower = group === undefined ? undefined : new UsageFollower(settings.connection, settings.userFilterUsageTopic, `fink-distribution-${settings.id}-usage`, log);
   }
 
   /**
@@ -102,19 +119,57 @@ export class UserTopics {
     if (version !== this.#version) {
       const read = await readRegistrations(connection, this.#settings.userFiltersTopic);
       for (const r of read.ignored) this.#log('warn', 'a record of the user filters topic is not a registration: passed over', { topic: this.#settings.userFiltersTopic, partition: r.partition, offset: r.offset, key: r.key ?? '(none)', reason: r.reason });
+      this.#withQuota.clear();
       this.#plans = [...read.registrations.entries()].flatMap(([key, r]) => this.#plan(key, r));
       this.#version = read.version;
       this.#targets = undefined;
       this.#log('info', 'user filters read', { version: String(read.version), topics: this.#plans.map((p) => p.topic).join(',') || '(none)' });
     }
+    if (this.#plans.length > 0) await this.#followUsage();
     this.#targets ??= await this.#build(session);
     return this.#targets;
+  }
+
+  /**
+   * The usage topic made sure of; in group mode, this instance's own record read back once a
+   * session (all its earlier transactions ended), and the others' read again for the quotas.
+   */
+  async #followUsage(): Promise<void> {
+    try {
+      await this.#readUsage();
+    } catch (err) {
+      if (classifyKafkaError(err) !== 'unauthorized') throw err;
+      // Said plainly and stopped: without its record of what it sent, no count would be exact.
+      const { userFilterUsageTopic: topic, user } = this.#settings;
+      throw new FinkError(`user ${user ?? '(none)'} may not use ${topic} (USER_FILTER_USAGE_TOPIC), where the distribution records what the user filters sent: have the admin create it ('fink_kafka --create-topic ${topic}') and grant 'fink_kafka --authorization -a -u ${user ?? 'USER'} -p -t ${topic}' and '-c fink-reader -t ${topic}'`);
+    }
+  }
+
+  async #readUsage(): Promise<void> {
+    const topic = this.#settings.userFilterUsageTopic;
+    if (!this.#usageTopic) {
+      const { replicationFactor, configs } = this.#settings.newTopics;
+      if (await ensureUsageTopic(this.#settings.connection, topic, { replicationFactor, minIsr: Number(configs?.['min.insync.replicas'] ?? 1) })) this.#log('info', 'created topic', { topic, partitions: 1, 'cleanup.policy': 'compact' });
+      this.#usageTopic = true;
+    }
+    const follower = this.#follower;
+    if (follower === undefined) return;
+    if (!this.#resumed) {
+      await follower.refresh(true);
+      const own = ledgerParts(follower.records.get(this.#usageKey) ?? {});
+      this.#quota.restore(own.bytes, own.alerts);
+      this.#resumed = true;
+    } else if (this.#withQuota.size > 0) {
+      await follower.refresh(false);
+    } else return;
+    this.#quota.setOthers(ledgerParts(sumUsage([...follower.records].flatMap(([key, usage]) => (key === this.#usageKey ? [] : [usage])))).bytes);
   }
 
   /** After a failure: partitions are asked again with the next session, and the batch's quota admissions are forgotten. */
   invalidate(): void {
     this.#targets = undefined;
     this.#quota.discard();
+    this.#resumed = false;
   }
 
   /** The batch committed: its bytes count against the quotas, its alerts over quota are counted. */
@@ -127,9 +182,20 @@ export class UserTopics {
     return this.#quota.usage();
   }
 
-  /** A new session resumed from a checkpoint: the quotas stand where it says. */
-  restoreQuota(usage: QuotaUsage): void {
-    this.#quota.restore(usage);
+  /** The alerts sent per filter and night, as quotaUsage() the bytes. */
+  quotaAlerts(): QuotaUsage {
+    return this.#quota.alerts();
+  }
+
+  /** A new session resumed from a checkpoint: the quotas and counts stand where it says. */
+  restoreQuota(usage: QuotaUsage, alerts?: QuotaUsage): void {
+    this.#quota.restore(usage, alerts);
+  }
+
+  /** This instance's usage record for the batch being built (nothing when the batch sent nothing to a user topic): for its transaction. */
+  usageMessages(): Message[] {
+    if (!this.#quota.pending) return [];
+    return [usageMessage(this.#settings.userFilterUsageTopic, this.#usageKey, usageOf(this.#quota.usage(), this.#quota.alerts()))];
   }
 
   /** The compression of a user topic (light ones as the light topics), or undefined for another topic. */
@@ -147,6 +213,7 @@ export class UserTopics {
   async close(): Promise<void> {
     if (this.#reader !== undefined) await closeQuietly(this.#reader);
     this.#reader = undefined;
+    await this.#follower?.close();
   }
 
   #plan(key: string, r: Registration): TopicPlan[] {
@@ -161,7 +228,10 @@ export class UserTopics {
       const condition = compileCondition(r.where, r.survey, { predicates: this.#predicates, onError: (err) => this.#threw(key, err) });
       const quotaMb = r.quotaMb ?? this.#settings.userFilterQuotaMb;
       const ledger = this.#quota;
-      const admit = quotaMb === null ? undefined : (night: string, bytes: number) => ledger.admit(key, night, bytes, quotaMb * MB);
+      // Every filter's sending is counted (fink filter list shows it), quota or not.
+      const limit = quotaMb === null ? Infinity : quotaMb * MB;
+      if (quotaMb !== null) this.#withQuota.add(key);
+      const admit = (night: string, bytes: number) => ledger.admit(key, night, bytes, limit);
       return [{ topic: r.topic, filter: null, drop: r.content === 'light' ? LIGHT_DROP[r.survey] : NO_FIELDS, condition: { key, survey: r.survey, testRow: condition.testRow, admit } }];
     } catch (err) {
       this.#refuseOnce(key, r.where, 'does not compile any more: skipped, the others go on', { error: (err as Error).message });

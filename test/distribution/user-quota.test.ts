@@ -36,3 +36,35 @@ test('a checkpoint record carries the usage, an older one has none, and a malfor
   assert.match(parseCheckpoint(JSON.stringify({ ...base, userBytes: { 'public/a/ztf': { tonight: -1 } } })) as string, /'userBytes' of "public\/a\/ztf" has "tonight": -1/);
   assert.equal(typeof parseQuotaUsage([]), 'string');
 });
+
+test('the ledger counts the alerts admitted per filter and night, only once committed, and restores them', () => {
+  const ledger = new QuotaLedger();
+  ledger.admit('public/a/ztf', '20261205', 100, Infinity);
+  ledger.admit('public/a/ztf', '20261205', 100, Infinity);
+  ledger.discard();
+  assert.deepEqual(ledger.alerts(), {});
+  ledger.admit('public/a/ztf', '20261205', 100, Infinity);
+  assert.equal(ledger.pending, true);
+  ledger.commit();
+  assert.equal(ledger.pending, false);
+  ledger.admit('public/a/ztf', '20261205', 100, 150);
+  assert.deepEqual(ledger.alerts(), { 'public/a/ztf': { '20261205': 1 } }, 'a refused message is not sent');
+  ledger.restore({ 'public/a/ztf': { '20261205': 700 } }, { 'public/a/ztf': { '20261205': 7 } });
+  ledger.admit('public/a/ztf', '20261205', 100, Infinity);
+  assert.deepEqual(ledger.alerts(), { 'public/a/ztf': { '20261205': 8 } });
+  assert.deepEqual(ledger.usage(), { 'public/a/ztf': { '20261205': 800 } });
+});
+
+test("in a group, the other instances' bytes count against the quota", () => {
+  const ledger = new QuotaLedger();
+  ledger.setOthers({ 'public/a/ztf': { '20261205': 900 } });
+  assert.equal(ledger.admit('public/a/ztf', '20261205', 200, 1000), false);
+  assert.equal(ledger.admit('public/a/ztf', '20261205', 100, 1000), true);
+  assert.deepEqual(ledger.usage(), { 'public/a/ztf': { '20261205': 100 } }, "the instance's own usage only");
+});
+
+test('a checkpoint record carries the alerts sent too; a malformed count is named', () => {
+  const base = { checkpoint: { '20261205': 3 }, stores: {}, alerts: 3, at: 'now', userBytes: { 'public/a/ztf': { '20261205': 7 } } };
+  assert.deepEqual((parseCheckpoint(JSON.stringify({ ...base, userAlerts: { 'public/a/ztf': { '20261205': 2 } } })) as { userAlerts: unknown }).userAlerts, { 'public/a/ztf': { '20261205': 2 } });
+  assert.match(parseCheckpoint(JSON.stringify({ ...base, userAlerts: { 'public/a/ztf': { '20261205': 1.5 } } })) as string, /'userAlerts' of "public\/a\/ztf" has "20261205": 1.5, not a night and a count/);
+});
