@@ -35,6 +35,7 @@ export const KEYS = [
   { name: 'KAFKA_START_TIMEOUT_S', type: { kind: 'int', min: 1, max: 3600 }, default: '90', doc: 'how long `fink_kafka start` waits for the managed cluster to answer (a loaded machine takes longer)' },
   { name: 'DISTRIBUTION_SERVERS', type: { kind: 'list' }, default: '127.0.0.1:9092', doc: 'bootstrap servers, comma-separated' },
   { name: 'DISTRIBUTION_SCHEMA', type: path, default: '${FINK_HOME}/schemas/distribution_schema.avsc', doc: 'where the newest distribution schema is written' },
+  { name: 'DISTRIBUTION_SCHEMA_REGISTRY', type: str, doc: 'URL of the Confluent-compatible schema registry of the distribution\'s confluent format (Confluent\'s REST API, or Apicurio\'s /apis/ccompat/v7; user:password@ in the URL is sent as Basic auth, never logged); fink start distribution_test and the console resolve the schema ids of confluent messages through it' },
   { name: 'SUBSTREAM_PREFIX', type: str, default: 'fink_', doc: 'prefix of the science topics' },
   { name: 'USER_TOPIC_PREFIX', type: str, default: 'fink_u_', doc: 'prefix of the topics of user filters: <prefix><owner>_<name>_<survey> (fink filter add)' },
   { name: 'USER_FILTER_QUOTA_MB', type: { kind: 'int', min: 1, max: 1_000_000 }, doc: "megabytes (10^6 bytes, keys and values) a user filter's topic may receive a night when its registration gives no --quota-mb; unset: no quota. Past it the filter's alerts are counted as over quota and not sent" },
