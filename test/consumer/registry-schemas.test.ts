@@ -10,6 +10,7 @@ import { encodeConfluent } from '../../src/avro/confluent-wire.ts';
 import { parseAvroType, type RecordSchema } from '../../src/avro/schema.ts';
 import { registerSchema } from '../../src/avro/schema-registry.ts';
 import { MessageDecoder } from '../../src/consumer/message-decoder.ts';
+import { RegistrySchemas } from '../../src/consumer/registry-schemas.ts';
 import { DecodeError } from '../../src/consumer/schema-file-decoder.ts';
 import { haveRealData } from '../helpers/data.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
@@ -21,8 +22,10 @@ describe('schema ids through the registry, once each', { timeout: 300_000 }, () 
   let registry: TestRegistry;
   let relay: Server;
   let relayUrl: string;
-  /** Requests that reached the registry through the relay, by path. */
+  /** Requests that reached the relay, by path. */
   const asked = new Map<string, number>();
+  /** While set, the relay answers 503 itself, as a registry that is failing. */
+  let failing = false;
   const schemaBase = join(tempDir('registry-schemas'), 'distribution_schema.avsc');
 
   before(async () => {
@@ -30,6 +33,7 @@ describe('schema ids through the registry, once each', { timeout: 300_000 }, () 
     const upstream = new URL(registry.url);
     relay = createServer((req, res) => {
       asked.set(req.url ?? '', (asked.get(req.url ?? '') ?? 0) + 1);
+      if (failing) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error_code":50300,"message":"down for a moment"}');
       fetch(`${upstream.origin}${req.url ?? ''}`, { headers: { accept: req.headers.accept ?? '*/*' } }).then(async (answer) => {
         res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
         res.end(Buffer.from(await answer.arrayBuffer()));
@@ -87,5 +91,43 @@ describe('schema ids through the registry, once each', { timeout: 300_000 }, () 
     const decoded = await waitFor('the schema at hand', () => decoder.decodeNow(null, value, 't/2@1'));
     assert.deepEqual(structuredClone(decoded.record), structuredClone(record));
     assert.equal(asked.get(`/apis/ccompat/v7/schemas/ids/${id}`), before + 1);
+  });
+
+  test('a registry that fails: the id\'s error answered without asking for a short while, then the id asked again and decoded', async (t) => {
+    if (!haveRealData(t)) return;
+    const { id, value, record } = await registered('failing-value');
+    const path = `/apis/ccompat/v7/schemas/ids/${id}`;
+    const decoder = new MessageDecoder(schemaBase, new RegistrySchemas(relayUrl, { unavailableMs: 1000 }));
+    const before = asked.get(path) ?? 0;
+    failing = true;
+    try {
+      for (const offset of [0, 1]) {
+        await assert.rejects(decoder.decode(null, value, `t/3@${offset}`), (err: unknown) => err instanceof DecodeError && err.message.startsWith(`t/3@${offset}: fetching schema id ${id}: the schema registry answered 503`));
+      }
+      assert.equal(asked.get(path), before + 1, 'the second message is answered with the error kept');
+    } finally {
+      failing = false;
+    }
+    const decoded = await waitFor('the id decoded once the registry answers again', () => decoder.decode(null, value, 't/3@2').catch(() => undefined));
+    assert.deepEqual(structuredClone(decoded.record), structuredClone(record));
+    assert.equal(asked.get(path), before + 2, 'asked again once, after the while');
+  });
+
+  test('an id whose schema is not a record (not an alert\'s) is an error naming the message and the id', async () => {
+    const id = await registerSchema(registry.url, 'primitive-value', '"string"');
+    const decoder = new MessageDecoder(schemaBase, relayUrl);
+    await assert.rejects(decoder.decode(Buffer.from('x'), encodeConfluent(id, Buffer.from([2, 0x41])), 't/4@0'), (err: unknown) => err instanceof DecodeError && err.message === `t/4@0: schema id ${id}: the registry's text is not an alert's schema (not a record schema)`);
+  });
+
+  test('the ids kept are a bounded few (256): past them the oldest is forgotten and asked again', async () => {
+    const decoder = new MessageDecoder(schemaBase, relayUrl);
+    const unknown = (id: number) => decoder.decode(null, encodeConfluent(id, Buffer.from([2, 0x41])), `t/5@${id}`).then(() => assert.fail('decoded'), (err: unknown) => assert.ok(err instanceof DecodeError, String(err)));
+    const first = 700_000;
+    await unknown(first);
+    await unknown(first);
+    assert.equal(asked.get(`/apis/ccompat/v7/schemas/ids/${first}`), 1, 'kept while few ids are');
+    for (let id = first + 1; id <= first + 256; id++) await unknown(id);
+    await unknown(first);
+    assert.equal(asked.get(`/apis/ccompat/v7/schemas/ids/${first}`), 2, 'forgotten after 256 other ids');
   });
 });
