@@ -87,5 +87,6 @@ function failure(err: unknown, where: string): unknown {
 function confluent(registered: RegistrySchema, datum: Buffer, where: string): DecodedMessage {
   const { id, fingerprint, schema: recordSchema, type } = registered;
   const schema: DecodedSchema = { fingerprint, source: `schema id ${id} of the registry`, schema: recordSchema, type };
-  return { format: 'confluent', schema, record: decodeDatum(schema, datum, `${where} (schema id ${id})`), datum, schemaId: id };
+  // Its errors name the id through the schema's source ("... with schema id N of the registry").
+  return { format: 'confluent', schema, record: decodeDatum(schema, datum, where), datum, schemaId: id };
 }

@@ -130,4 +130,14 @@ describe('schema ids through the registry, once each', { timeout: 300_000 }, () 
     await unknown(first);
     assert.equal(asked.get(`/apis/ccompat/v7/schemas/ids/${first}`), 2, 'forgotten after 256 other ids');
   });
+
+  test('a Confluent datum cut short, or with bytes left over, is an error naming the message and the schema id', async (t) => {
+    if (!haveRealData(t)) return;
+    const { id, value } = await registered('datum-value');
+    const decoder = new MessageDecoder(schemaBase, relayUrl);
+    const short = value.subarray(0, value.length - 10);
+    await assert.rejects(decoder.decode(null, short, 't/6@0'), (err: unknown) => err instanceof DecodeError && err.message.startsWith(`t/6@0: the value does not decode with schema id ${id} of the registry (`));
+    const long = Buffer.concat([value, Buffer.from([1, 2, 3])]);
+    await assert.rejects(decoder.decode(null, long, 't/6@1'), (err: unknown) => err instanceof DecodeError && err.message === `t/6@1: the value does not decode with schema id ${id} of the registry (3 bytes left over after the alert)`);
+  });
 });
