@@ -5,7 +5,7 @@
 // is kept as well for a while, so that a topic full of one bad id costs one request, not one per
 // message; every message with that id is still reported. Consumers keep no schema on disk: they
 // have no state folder, and a run that reads the registry's topics needs it for new ids anyway.
-import { checkSchemaShape, parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
+import { checkSchemaShape, parseAvroType, sanitizeSchema, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
 import { fetchSchemaById, redactUrl, RegistryError, SCHEMA_NOT_FOUND } from '../avro/schema-registry.ts';
 import { FinkError } from '../errors.ts';
 import { Lru } from '../lru.ts';
@@ -47,8 +47,10 @@ function parseRegistryText(id: number, text: string): RegistrySchema {
     const schema: unknown = JSON.parse(text);
     if (typeof schema !== 'object' || schema === null || (schema as { type?: unknown }).type !== 'record') throw new Error('not a record schema');
     checkSchemaShape(schema);
-    const type = parseAvroType(schema as RecordSchema);
-    return { id, fingerprint: schemaFingerprint(type), schema: schema as RecordSchema, type };
+    // Made valid as the schema files are (older ZTF defaults), which changes no encoded byte.
+    const valid = sanitizeSchema(schema as RecordSchema);
+    const type = parseAvroType(valid);
+    return { id, fingerprint: schemaFingerprint(type), schema: valid, type };
   } catch (err) {
     throw new RegistrySchemaError(`schema id ${id}: the registry's text is not an alert's schema (${(err as Error).message})`);
   }

@@ -2,18 +2,21 @@
 // counts the requests reaching it, and real alerts decoded through MessageDecoder as
 // distribution_test (waiting) and the console (never waiting) decode them.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeConfluent } from '../../src/avro/confluent-wire.ts';
-import { parseAvroType, type RecordSchema } from '../../src/avro/schema.ts';
+import { readContainer } from '../../src/avro/container.ts';
+import { parseAvroType, sanitizeSchema, type RecordSchema } from '../../src/avro/schema.ts';
 import { registerSchema } from '../../src/avro/schema-registry.ts';
 import { MessageDecoder } from '../../src/consumer/message-decoder.ts';
 import { RegistrySchemas } from '../../src/consumer/registry-schemas.ts';
 import { DecodeError } from '../../src/consumer/schema-file-decoder.ts';
-import { haveRealData } from '../helpers/data.ts';
+import { haveRealData, ZTF_DATA } from '../helpers/data.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { startSchemaServer } from '../helpers/schema-server.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { realMessages } from '../helpers/wire.ts';
@@ -139,5 +142,21 @@ describe('schema ids through the registry, once each', { timeout: 300_000 }, () 
     await assert.rejects(decoder.decode(null, short, 't/6@0'), (err: unknown) => err instanceof DecodeError && err.message.startsWith(`t/6@0: the value does not decode with schema id ${id} of the registry (`));
     const long = Buffer.concat([value, Buffer.from([1, 2, 3])]);
     await assert.rejects(decoder.decode(null, long, 't/6@1'), (err: unknown) => err instanceof DecodeError && err.message === `t/6@1: the value does not decode with schema id ${id} of the registry (3 bytes left over after the alert)`);
+  });
+
+  test('an older ZTF schema served as its file has it (defaults the Avro spec forbids, which Apicurio refuses to register but a registry may hold) is made valid, and its alert decodes', async (t) => {
+    if (!haveRealData(t)) return;
+    const container = readContainer(readFileSync(join(ZTF_DATA, '2019_01_10_739260766315010006.avro')));
+    const datum = Buffer.from(container.blocks().next().value!.data);
+    assert.throws(() => parseAvroType(container.schema as RecordSchema), 'the header as it is does not parse');
+    const server = await startSchemaServer(new Map([[42, JSON.stringify(container.schema)]]));
+    try {
+      const decoded = await new MessageDecoder(schemaBase, server.url).decode(Buffer.from('ZTF19aaaaaaa'), encodeConfluent(42, datum), 't/7@0');
+      const expected = parseAvroType(sanitizeSchema(container.schema as RecordSchema)).fromBuffer(datum);
+      assert.deepEqual(structuredClone(decoded.record), structuredClone(expected));
+      assert.equal((decoded.record as { candid: bigint }).candid, 739260766315010006n);
+    } finally {
+      await server.close();
+    }
   });
 });
