@@ -1,5 +1,5 @@
-// A message of either wire format decoded (docs/architecture.md, Wire contract: telling the formats
-// apart). The rule looks at two bytes at most: a key whose first byte past JSON's whitespace is `{`
+// A message of either wire format decoded (docs/architecture.md, Reading both formats). The rule
+// reads the key's first byte past JSON's whitespace and the value's first: a key starting with `{`
 // is a fink message (its key is the writer schema, a JSON object); otherwise a value of 5 bytes or
 // more starting with the magic byte 0 is a Confluent one (its key, an object id or nothing, is not
 // read); anything else is taken as fink, so that its error is the fink one it always was.

@@ -90,6 +90,33 @@ describe('fink start distribution_test on fink and Confluent messages', { timeou
     }
   });
 
+  test('both formats saved as Parquet: one row per alert of either format, 64-bit ids exact', async (t) => {
+    if (!haveRealData(t) || !haveLsstData(t)) return;
+    const topic = 'both_formats_parquet';
+    const rubin = lsstMessages();
+    writeSchemaFiles(schemaBase, schemasOf(rubin));
+    const { messages: confluent } = await toConfluent(registry.url, topic, rubin);
+    await produceMessages(loadConfig({ env: testEnv(env) }), topic, interleave(rubin, confluent));
+
+    const out = join(tempDir('confluent-parquet'), 'alerts.parquet');
+    const run = runCli('fink', ['start', 'distribution_test', '--topic', topic, '--rows', '0', '--out', out], { ...env, DISTRIBUTION_SCHEMA_REGISTRY: registry.url });
+    assert.equal(run.status, 0, run.stderr);
+    const files = [...run.stdout.matchAll(/saved \d+ alerts to (\S+)/g)].map((m) => m[1]!);
+    const duck = await import('@duckdb/node-api');
+    const db = await duck.DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    try {
+      const list = files.map((f) => `'${f}'`).join(', ');
+      const rows = (await connection.runAndReadAll(`SELECT diaSourceId FROM read_parquet([${list}], union_by_name = true)`)).getRowObjects();
+      const ids = rows.map((r) => r.diaSourceId as bigint).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const expected = rubin.flatMap((m) => [m.diaSourceId, m.diaSourceId]).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      assert.deepEqual(ids, expected, 'each Rubin alert twice (fink and Confluent), its 64-bit diaSourceId exact');
+    } finally {
+      connection.closeSync();
+      db.closeSync();
+    }
+  });
+
   test('a schema id unknown to the registry: each such message named (topic/partition@offset, the id) and counted as bad, every other alert decoded, exit 1', async (t) => {
     if (!haveRealData(t)) return;
     const topic = 'unknown_schema_id';
