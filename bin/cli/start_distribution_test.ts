@@ -4,18 +4,22 @@ import { commandArgs, intFlag } from '../../src/cli/args.ts';
 import { UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import type { ShownMessage } from '../../src/consumer/messages.ts';
+import { MessageDecoder } from '../../src/consumer/message-decoder.ts';
 import { readBack, saveAlerts } from '../../src/consumer/read-back.ts';
-import { SchemaFileDecoder } from '../../src/consumer/schema-file-decoder.ts';
 import { schemaFullName, SURVEY_NAMES, tableHeader, type Survey } from '../../src/consumer/table.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 
 const USAGE = `usage: fink start distribution_test [--topic T] [--limit N] [--timeout S] [--rows R] [--out FILE] [--conf FILE]
 
-Reads a topic from its beginning as a read_committed consumer, decodes every message with the
-schema file whose fingerprint matches its key (written beside DISTRIBUTION_SCHEMA), and prints the
-alerts as a table, then a summary: count, topic, schema fingerprints. ZTF and Rubin (LSST) alerts
-have their own columns (the survey is read from the writer schema: Rubin's is a record
-lsst.vX_Y.alert); a titled header starts the table and again wherever the survey changes.
+Reads a topic from its beginning as a read_committed consumer, decodes every message in its wire
+format, and prints the alerts as a table, then a summary: count, topic, schema fingerprints. The two
+formats may share a topic and are told apart per message: a key that is a JSON object is fink's
+(the key is the writer schema; the value is decoded with the schema file of the same fingerprint,
+written beside DISTRIBUTION_SCHEMA); otherwise a value starting with the byte 0 is Confluent's
+(0, the schema id in 4 bytes, the datum; the id is resolved once through
+DISTRIBUTION_SCHEMA_REGISTRY). ZTF and Rubin (LSST) alerts have their own columns (the survey is
+read from the writer schema: Rubin's is a record lsst.vX_Y.alert); a titled header starts the table
+and again wherever the survey changes.
 
   --topic T      the topic (default DISTRIBUTION_TEST_TOPIC, distribution_test)
   --limit N      wait for N alerts (following the topic) and stop there; exit 1 if fewer arrive
@@ -26,8 +30,10 @@ lsst.vX_Y.alert); a titled header starts the table and again wherever the survey
                  (through DuckDB); one file per schema (the others named FILE-<fingerprint>.ext)
 
 A message that does not decode (a key that is not the writer schema, a value cut short or too
-long, a count its bytes cannot hold, an alert without objectId) is reported on one line naming it
-(topic/partition@offset), and the reading goes on; --limit counts the alerts decoded.
+long, a count its bytes cannot hold, an alert without objectId; a schema id unknown to the
+registry, a registry not set or not answering) is reported on one line naming it
+(topic/partition@offset, and the schema id), and the reading goes on; --limit counts the alerts
+decoded.
 
 Exit status 1 if a message does not decode or --limit alerts did not arrive in time.
 `;
@@ -62,15 +68,19 @@ export async function run(argv: string[]): Promise<number> {
   const onBad = (err: Error) => process.stderr.write(`fink start distribution_test: ${err.message}\n`);
   let read;
   try {
-    read = await readBack(kafkaClientOptions(config), topic, { decoder: new SchemaFileDecoder(config.require('DISTRIBUTION_SCHEMA')), limit, signal: controller.signal, keep: format, onAlert, onBad });
+    const decoder = new MessageDecoder(config.require('DISTRIBUTION_SCHEMA'), config.get('DISTRIBUTION_SCHEMA_REGISTRY') || undefined);
+    read = await readBack(kafkaClientOptions(config), topic, { decoder, limit, signal: controller.signal, keep: format, onAlert, onBad });
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
-  const { perSchema, count, bad } = read;
+  const { perSchema, count, formats, bad } = read;
   if (count > rows && rows > 0) out.write(`... and ${count - rows} more\n`);
   const seconds = (performance.now() - start) / 1000;
-  out.write(`\n${count} alerts read from topic ${topic} in ${seconds.toFixed(1)} s, ${bad === 0 ? 'all ' : ''}decoded with their schema files\n`);
-  for (const [fingerprint, s] of perSchema) out.write(`  schema ${fingerprint} (${SURVEY_NAMES[s.survey]} ${schemaFullName(s.schema)}): ${s.count} alerts (${s.file})\n`);
+  const how = formats.confluent === 0 ? 'decoded with their schema files'
+    : formats.fink === 0 ? 'decoded with their schemas from the registry'
+      : `decoded (${formats.fink} fink with their schema files, ${formats.confluent} Confluent with their schemas from the registry)`;
+  out.write(`\n${count} alerts read from topic ${topic} in ${seconds.toFixed(1)} s, ${bad === 0 ? 'all ' : ''}${how}\n`);
+  for (const [fingerprint, s] of perSchema) out.write(`  schema ${fingerprint} (${SURVEY_NAMES[s.survey]} ${schemaFullName(s.schema)}): ${s.count} alerts (${s.sources.join('; ')})\n`);
   if (values.out !== undefined && format !== undefined) await saveAlerts(perSchema, values.out, format, (file, n) => out.write(`  saved ${n} alerts to ${file}\n`));
   let status = 0;
   if (bad > 0) {

@@ -2,7 +2,7 @@
 // looked for again now and then), the alerts the page may open, the service panel, and the
 // updates pushed to every open page on a fixed beat, whatever the rate of alerts.
 import { extendRecord, type RecordSchema } from '../avro/schema.ts';
-import { SchemaFileDecoder } from '../consumer/schema-file-decoder.ts';
+import { MessageDecoder } from '../consumer/message-decoder.ts';
 import { listTopics } from '../kafka/topics.ts';
 import { findAlerts, type AlertKey } from '../sciencedb/lookup.ts';
 import { decodeHeld, holdAlert, HeldAlerts, rowMessage, typeOf, type HeldAlert, type RowMessage } from './held.ts';
@@ -11,7 +11,7 @@ import type { ConsoleSettings } from './settings.ts';
 import { TopicFeed } from './stream.ts';
 
 /** What the live state needs: the console's settings it reads, and how it looks at the service. */
-export interface LiveOptions extends Pick<ConsoleSettings, 'connection' | 'schemaBase' | 'testTopic' | 'prefix' | 'scienceDb' | 'metricsPort'>, Partial<Pick<ConsoleSettings, 'store' | 'scienceTopicPrefix' | 'group' | 'userFiltersTopic' | 'userTopicPrefix' | 'userFilterQuotaMb'>> {
+export interface LiveOptions extends Pick<ConsoleSettings, 'connection' | 'schemaBase' | 'testTopic' | 'prefix' | 'scienceDb' | 'metricsPort'>, Partial<Pick<ConsoleSettings, 'store' | 'scienceTopicPrefix' | 'group' | 'userFiltersTopic' | 'userTopicPrefix' | 'userFilterQuotaMb' | 'schemaRegistry'>> {
   probe: ServiceProbe;
   /** Time between two updates of the page (ms). */
   updateMs?: number;
@@ -27,7 +27,7 @@ const ROWS_KEPT = 50;
 
 export class LiveConsole {
   readonly #settings: LiveOptions;
-  readonly #decoder: SchemaFileDecoder;
+  readonly #decoder: MessageDecoder;
   readonly #feeds = new Map<string, TopicFeed>();
   readonly #held = new HeldAlerts(500);
   readonly #latest: RowMessage[] = [];
@@ -40,7 +40,8 @@ export class LiveConsole {
 
   constructor(settings: LiveOptions) {
     this.#settings = settings;
-    this.#decoder = new SchemaFileDecoder(settings.schemaBase);
+    // Both wire formats, told apart per message (a Confluent schema id through the registry, once).
+    this.#decoder = new MessageDecoder(settings.schemaBase, settings.schemaRegistry);
     const log = settings.store === 'kafka' ? { prefix: settings.scienceTopicPrefix ?? '', group: settings.group ?? '' } : undefined;
     const userFilters = settings.userFiltersTopic === undefined ? undefined : { topic: settings.userFiltersTopic, defaultQuotaMb: settings.userFilterQuotaMb };
     this.#panel = new ServicePanel(settings.probe, settings.connection, settings.scienceDb, settings.metricsPort, log, userFilters);

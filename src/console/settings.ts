@@ -11,6 +11,8 @@ export interface ConsoleSettings {
   connection: KafkaConnection;
   /** DISTRIBUTION_SCHEMA: the newest schema file, beside which every version is kept. */
   schemaBase: string;
+  /** DISTRIBUTION_SCHEMA_REGISTRY: resolves the schema ids of messages in the Confluent wire format. */
+  schemaRegistry: string | undefined;
   testTopic: string;
   /** Science topics are those whose name starts with this. */
   prefix: string;
@@ -45,6 +47,7 @@ export function consoleSettings(config: Config): ConsoleSettings {
   return {
     connection: kafkaClientOptions(config),
     schemaBase: config.require('DISTRIBUTION_SCHEMA'),
+    schemaRegistry: config.get('DISTRIBUTION_SCHEMA_REGISTRY') || undefined,
     testTopic: config.require('DISTRIBUTION_TEST_TOPIC'),
     prefix: config.require('SUBSTREAM_PREFIX'),
     scienceDb: config.require('SCIENCE_DB_PATH'),

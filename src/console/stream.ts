@@ -4,7 +4,8 @@
 // `keep` alerts per topic an update, however fast they flow, so a thousand alerts a second cost
 // the console a handful of fetches and decodes, not a thousand.
 import { kafkaBackoff } from '../backoff.ts';
-import { DecodeError, type SchemaFileDecoder } from '../consumer/schema-file-decoder.ts';
+import type { MessageDecoder } from '../consumer/message-decoder.ts';
+import { DecodeError } from '../consumer/schema-file-decoder.ts';
 import { messageWhere } from '../consumer/messages.ts';
 import type { KafkaConnection } from '../kafka/client-options.ts';
 import { readTopic, type ConsumedMessage } from '../kafka/topic-reader.ts';
@@ -69,15 +70,26 @@ export class TopicFeed {
     }
   }
 
-  /** The alerts that arrived since the last call (the newest `keep` of them), decoded and held. */
-  take(decoder: SchemaFileDecoder, held: HeldAlerts): RowMessage[] {
+  /**
+   * The alerts that arrived since the last call (the newest `keep` of them), decoded in their wire
+   * format and held. A Confluent message whose schema id is still being asked of the registry stays
+   * for the next call (the update never waits for the registry); an id the registry cannot give is
+   * that message's decode error.
+   */
+  take(decoder: MessageDecoder, held: HeldAlerts): RowMessage[] {
     const rows: RowMessage[] = [];
+    const waiting: ConsumedMessage[] = [];
     for (const message of this.#pending.splice(0)) {
       const where = messageWhere(this.topic, message);
       try {
-        const { schema, record } = decoder.decode(message.key, message.value, where);
+        const decoded = decoder.decodeNow(message.key, message.value, where);
+        if (decoded === undefined) {
+          waiting.push(message);
+          continue;
+        }
+        const { schema, record, datum } = decoded;
         // A copy: the message's bytes are a view into a whole fetch response.
-        const value = Uint8Array.from(message.value!);
+        const value = Uint8Array.from(datum);
         const alert: HeldAlert = holdAlert({ id: `${this.topic}:${message.partition}:${message.offset}`, origin: where, topic: this.topic, timeMs: Number(message.timestamp), schema: schema.schema, type: schema.type, value }, record);
         held.add(alert);
         rows.push(rowMessage(alert));
@@ -87,6 +99,9 @@ export class TopicFeed {
         this.counts.lastError = err.message;
       }
     }
+    // Before what arrived meanwhile, still within `keep`.
+    this.#pending.unshift(...waiting);
+    this.#pending.splice(0, Math.max(0, this.#pending.length - this.#keep));
     return rows;
   }
 }

@@ -1,5 +1,6 @@
 // `fink start distribution_test`'s reading: a topic read back as a read_committed consumer, each
-// message decoded with its schema file, the alerts counted per writer schema and, when they are to
+// message decoded in its format (fink: with its schema file; Confluent: with its schema id, through
+// the registry), the alerts counted per writer schema whatever their format and, when they are to
 // be saved, kept (their datums for an Avro file, their records for Parquet). A message that does
 // not decode is reported and passed over.
 import { writeFileSync } from 'node:fs';
@@ -8,15 +9,16 @@ import { encodeContainer } from '../avro/container.ts';
 import type { KafkaConnection } from '../kafka/client-options.ts';
 import { isUnreachable, unreachableError } from '../kafka/errors.ts';
 import { readTopic } from '../kafka/topic-reader.ts';
-import { showMessage, type ShownMessage } from './messages.ts';
+import type { MessageDecoder, WireFormat } from './message-decoder.ts';
+import { showAnyMessage, type ShownMessage } from './messages.ts';
 import { writeParquet } from './parquet.ts';
-import { DecodeError, type SchemaFileDecoder } from './schema-file-decoder.ts';
+import { DecodeError } from './schema-file-decoder.ts';
 import type { Survey } from './table.ts';
 
 export type SavedFormat = '.avro' | '.parquet';
 
 export interface ReadBackOptions {
-  decoder: SchemaFileDecoder;
+  decoder: MessageDecoder;
   /** Stop after this many alerts, following the topic until they come (or `signal` aborts); else read to the end seen at start. */
   limit?: number;
   signal?: AbortSignal;
@@ -32,8 +34,8 @@ export interface SchemaAlerts {
   count: number;
   schema: RecordSchema;
   survey: Survey;
-  /** The schema file the alerts were decoded with. */
-  file: string;
+  /** Where their schema came from, in order of first appearance: its schema file, its registry id. */
+  sources: string[];
   datums: Buffer[];
   records: Record<string, unknown>[];
 }
@@ -42,28 +44,35 @@ export interface ReadBack {
   /** By schema fingerprint, in order of first appearance. */
   perSchema: Map<string, SchemaAlerts>;
   count: number;
+  /** The alerts of each format. */
+  formats: Record<WireFormat, number>;
   bad: number;
 }
 
+const SOURCES_SHOWN = 4;
+
 export async function readBack(connection: KafkaConnection, topic: string, options: ReadBackOptions): Promise<ReadBack> {
   const { decoder, limit, keep } = options;
-  const result: ReadBack = { perSchema: new Map(), count: 0, bad: 0 };
+  const result: ReadBack = { perSchema: new Map(), count: 0, formats: { fink: 0, confluent: 0 }, bad: 0 };
   try {
     for await (const message of readTopic(connection, topic, { follow: limit !== undefined, signal: options.signal })) {
       let shown: ShownMessage;
       try {
-        shown = showMessage(decoder, topic, message);
+        shown = await showAnyMessage(decoder, topic, message);
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err;
         options.onBad?.(err);
         result.bad++;
         continue;
       }
-      const { schema, record, survey } = shown;
+      const { schema, record, survey, datum } = shown;
       let entry = result.perSchema.get(schema.fingerprint);
-      if (entry === undefined) result.perSchema.set(schema.fingerprint, (entry = { count: 0, schema: schema.schema, survey, file: schema.file, datums: [], records: [] }));
+      if (entry === undefined) result.perSchema.set(schema.fingerprint, (entry = { count: 0, schema: schema.schema, survey, sources: [], datums: [], records: [] }));
+      // A few say enough: a schema's file and its id in a registry or two.
+      if (entry.sources.length < SOURCES_SHOWN && !entry.sources.includes(schema.source)) entry.sources.push(schema.source);
       entry.count++;
-      if (keep === '.avro') entry.datums.push(message.value!);
+      result.formats[shown.format]++;
+      if (keep === '.avro') entry.datums.push(datum);
       if (keep === '.parquet') entry.records.push(record);
       options.onAlert?.(shown, result.count);
       result.count++;

@@ -21,7 +21,8 @@ export class DecodeError extends FinkError {
 
 export interface DecodedSchema {
   fingerprint: string;
-  file: string;
+  /** Where the schema came from: its schema file, or `schema id N of the registry` (a Confluent message). */
+  source: string;
   schema: RecordSchema;
   type: AvroType;
 }
@@ -74,7 +75,7 @@ export class SchemaFileDecoder {
       throw new DecodeError(`${where}: no usable schema file for fingerprint ${fingerprint} (${file}: ${(err as Error).message})`);
     }
     if (schemaFingerprint(type) !== fingerprint) throw new DecodeError(`${where}: ${file} does not hold the schema of fingerprint ${fingerprint}`);
-    const loaded = { fingerprint, file, schema, type };
+    const loaded = { fingerprint, source: file, schema, type };
     this.#byFingerprint.set(fingerprint, loaded);
     return loaded;
   }
@@ -82,19 +83,24 @@ export class SchemaFileDecoder {
   decode(key: Buffer | null, value: Buffer | null, where: string): { schema: DecodedSchema; record: Record<string, unknown> } {
     const schema = this.schemaOf(key, where);
     if (value === null) throw new DecodeError(`${where}: the message has no value`);
-    const fail = (reason: string) => new DecodeError(`${where}: the value does not decode with ${schema.file} (${reason})`);
-    let end: number;
-    try {
-      end = checkDatum(schema.type, value);
-    } catch (err) {
-      if (err instanceof DatumError) throw fail(err.message);
-      throw err;
-    }
-    if (end !== value.length) throw fail(`${value.length - end} bytes left over after the alert`);
-    try {
-      return { schema, record: schema.type.decode(value, 0).value as Record<string, unknown> };
-    } catch (err) {
-      throw fail((err as Error).message);
-    }
+    return { schema, record: decodeDatum(schema, value, where) };
+  }
+}
+
+/** A datum checked against its schema (src/avro/bounded.ts), all of it used, then decoded; else DecodeError. */
+export function decodeDatum(schema: DecodedSchema, datum: Buffer, where: string): Record<string, unknown> {
+  const fail = (reason: string) => new DecodeError(`${where}: the value does not decode with ${schema.source} (${reason})`);
+  let end: number;
+  try {
+    end = checkDatum(schema.type, datum);
+  } catch (err) {
+    if (err instanceof DatumError) throw fail(err.message);
+    throw err;
+  }
+  if (end !== datum.length) throw fail(`${datum.length - end} bytes left over after the alert`);
+  try {
+    return schema.type.decode(datum, 0).value as Record<string, unknown>;
+  } catch (err) {
+    throw fail((err as Error).message);
   }
 }

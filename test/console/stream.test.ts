@@ -12,7 +12,7 @@ import { consoleServer } from '../../src/console/server.ts';
 import type { RowMessage } from '../../src/console/held.ts';
 import { after, before, describe, test } from 'node:test';
 import { Producer } from '@platformatic/kafka';
-import { SchemaFileDecoder } from '../../src/consumer/schema-file-decoder.ts';
+import { MessageDecoder } from '../../src/consumer/message-decoder.ts';
 import { HeldAlerts } from '../../src/console/held.ts';
 import { LiveConsole, type ConsoleEvent } from '../../src/console/live.ts';
 import { TopicFeed } from '../../src/console/stream.ts';
@@ -79,7 +79,7 @@ describe('the console following topics', { timeout: 600_000 }, () => {
       await waitFor('the last 20 offsets of each partition read', () => feed.counts.messages >= 20 * PARTITIONS, { detail: () => JSON.stringify(feed.counts) });
       assert.equal(feed.counts.messages, 20 * PARTITIONS, 'nothing before the last 20 of each partition is read');
       const held = new HeldAlerts(100);
-      const rows = feed.take(new SchemaFileDecoder(schemaBase), held);
+      const rows = feed.take(new MessageDecoder(schemaBase), held);
       assert.equal(rows.length, 8, 'only the newest 8 are decoded');
       assert.ok(rows.every((r) => held.get(r.id) !== undefined && r.object.startsWith('ZTF')));
 
