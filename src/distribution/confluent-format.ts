@@ -63,9 +63,16 @@ export class ConfluentTopics implements MessageFormat {
     if (url === undefined) throw new FinkError(`topic ${topic} is in the confluent format but DISTRIBUTION_SCHEMA_REGISTRY is not set`);
     const subject = subjectOf(topic);
     const level = this.#settings.compatibility;
+    /** Set after the first version instead: Apicurio refuses NONE (removing its rule) on a subject it does not hold yet. */
+    let levelAfter = false;
     if (!this.#subjects.has(subject)) {
       if (!(await subjectExists(url, subject, { signal }))) {
-        await setSubjectCompatibility(url, subject, level, { signal });
+        try {
+          await setSubjectCompatibility(url, subject, level, { signal });
+        } catch (err) {
+          if (!(err instanceof RegistryError && err.status === 404)) throw err;
+          levelAfter = true;
+        }
         this.#log('info', 'schema registry subject created', { subject, compatibility: level });
       }
       this.#subjects.add(subject);
@@ -77,6 +84,8 @@ export class ConfluentTopics implements MessageFormat {
       if (err instanceof RegistryError && err.status === 409) throw refusal(err, topic, subject, wire.schema);
       throw err;
     }
+    // The first version is checked against nothing: the level set now holds for every later one.
+    if (levelAfter) await setSubjectCompatibility(url, subject, level, { signal });
     let bySubject = this.#ids.get(subject);
     if (bySubject === undefined) this.#ids.set(subject, (bySubject = new Map()));
     bySubject.set(wire.fingerprint, id);
