@@ -3,11 +3,12 @@
 // their schemas, subject `<topic>-value`. A batch's new schemas are registered after it is built
 // and before its transaction sends anything, so no committed message names a schema the registry
 // does not hold; a schema the registry refuses stops the service with nothing of the batch sent.
-import { registerSchema, RegistryError, setSubjectCompatibility, subjectExists } from '../avro/schema-registry.ts';
+import { redactUrl, registerSchema, RegistryError, setSubjectCompatibility, subjectExists } from '../avro/schema-registry.ts';
 import type { RecordSchema } from '../avro/schema.ts';
 import { FinkError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { valueFor } from '../config/topic-patterns.ts';
+import { Outage } from '../service/outage.ts';
 import type { Batch, MessageFormat } from './batch.ts';
 import type { FormatSettings } from './settings.ts';
 import type { WireSchema } from './wire.ts';
@@ -25,10 +26,23 @@ export class ConfluentTopics implements MessageFormat {
   readonly #ids = new Map<string, Map<string, number>>();
   /** Subjects this run has seen to exist (their compatibility level set if it created them). */
   readonly #subjects = new Set<string>();
+  /** Undefined: a registry that does not answer stops the run (a one-off run says so rather than wait). */
+  readonly #outage: Outage | undefined;
 
-  constructor(settings: FormatSettings, log: Logger) {
+  /** `waitOutages`: a registry that does not answer is waited for, with backoff, as Kafka is. */
+  constructor(settings: FormatSettings, log: Logger, options: { waitOutages?: boolean } = {}) {
     this.#settings = settings;
     this.#log = log;
+    this.#outage = options.waitOutages === true ? new Outage(log, { subject: 'Schema registry', describe: (err) => (err as Error).message }) : undefined;
+  }
+
+  /**
+   * After a failed pass: how long to wait when it failed on the registry not answering (no answer,
+   * a timeout, a 5xx) and outages are waited for; undefined for anything else.
+   */
+  retryAfter(err: unknown): number | undefined {
+    if (this.#outage === undefined || !(err instanceof RegistryError) || (err.status !== undefined && err.status < 500)) return undefined;
+    return this.#outage.failed(err, 'unreachable', [], [redactUrl(this.#settings.registry ?? '')]);
   }
 
   confluent(topic: string): boolean {
@@ -50,6 +64,7 @@ export class ConfluentTopics implements MessageFormat {
     for (const { wire, topic } of batch.schemas) {
       if (this.confluent(topic) && this.idOf(topic, wire) === undefined) await this.#register(topic, wire, signal);
     }
+    if (batch.schemas.length > 0) this.#outage?.recovered();
     for (const { value, topic, wire } of batch.unstamped) {
       const id = this.idOf(topic, wire);
       if (id === undefined) throw new Error(`no registry id for schema ${wire.fingerprint} of topic ${topic} after registration`);

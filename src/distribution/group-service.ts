@@ -83,7 +83,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
     schemas,
     wire: new WireSchemas((id) => schemas.json(id)),
     files: new SchemaFiles(settings.schemaFile),
-    format: new ConfluentTopics(settings.format, log),
+    format: new ConfluentTopics(settings.format, log, { waitOutages: options.untilCaughtUp !== true }),
     surveyOf: (topic) => byTopic.get(topic)!,
   };
   const outage = new Outage(log);
@@ -144,7 +144,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         targets = undefined;
         users.invalidate();
         if (err instanceof GroupFencedError) refused = { generationId: err.group.generationId, memberId: err.group.memberId, at: Date.now() };
-        const wait = err instanceof GroupFencedError ? fencedByGroup(parts, err) : err instanceof LeaderMovedError ? leaderMoved(parts, err) : afterFailure(err, settings, outage, metrics, log);
+        const wait = err instanceof GroupFencedError ? fencedByGroup(parts, err) : err instanceof LeaderMovedError ? leaderMoved(parts, err) : (parts.format.retryAfter(err) ?? afterFailure(err, settings, outage, metrics, log));
         if (await parts.session.close()) metrics.transactionsAborted++;
         await pause(wait, options.signal);
       }

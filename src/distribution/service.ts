@@ -77,7 +77,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const reader = openReader(settings.scienceDbPath);
   const wire = new WireSchemas((schemaId) => reader.schemaJson(schemaId));
   const files = new SchemaFiles(settings.schemaFile);
-  const format = new ConfluentTopics(settings.format, log);
+  const format = new ConfluentTopics(settings.format, log, { waitOutages: options.untilCaughtUp !== true });
   const session = new TransactionalSession({ connection: settings.connection, transactionalId: settings.id, clientId: `fink-distribution-${settings.id}`, compression: settings.compression });
   const outage = new Outage(log);
   const brokers = new BrokerWatch(() => session.brokers(), log);
@@ -124,7 +124,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
       } catch (err) {
         // Distributing what is there is a one-off job: a Kafka that never answered is a mistake to name.
         if (limits === undefined && options.untilCaughtUp === true && classifyKafkaError(err) === 'unreachable') throw unreachableError(settings.connection.bootstrapBrokers, err);
-        const wait = afterFailure(err, settings, outage, metrics, log);
+        const wait = format.retryAfter(err) ?? afterFailure(err, settings, outage, metrics, log);
         // Whatever happened to the batch in flight, the checkpoint in Kafka says whether it was
         // committed: start over from a new session.
         if (await session.close()) metrics.transactionsAborted++;

@@ -8,6 +8,7 @@ import type { TopicSettings } from '../kafka/topics.ts';
 import type { Compression } from '../kafka/transactional-producer.ts';
 import type { TopicSelection } from './topics.ts';
 import { patternEntries, type PatternEntry } from '../config/topic-patterns.ts';
+import { redactUrl } from '../avro/schema-registry.ts';
 
 /** fink: the writer schema in the key (fink-client's contract); confluent: the object id in the key, a registry's schema id in the value. */
 export type WireFormat = 'fink' | 'confluent';
@@ -116,6 +117,8 @@ function formatSettings(config: Config): FormatSettings {
   };
   const confluent = format.default === 'confluent' ? 'DISTRIBUTION_FORMAT=confluent' : format.topics.some((e) => e.value === 'confluent') ? 'DISTRIBUTION_FORMAT_TOPICS names confluent' : undefined;
   if (confluent !== undefined && format.registry === undefined) throw new UsageError(`${confluent} but DISTRIBUTION_SCHEMA_REGISTRY is not set: the confluent format needs a schema registry for its schema ids`);
+  // Checked here: a running service waits for a registry that does not answer, never for a URL that cannot be one.
+  if (format.registry !== undefined && !URL.canParse(format.registry)) throw new UsageError(`DISTRIBUTION_SCHEMA_REGISTRY: ${redactUrl(format.registry)} is not a URL`);
   return format;
 }
 

@@ -98,6 +98,10 @@ describe('DISTRIBUTION_FORMAT and DISTRIBUTION_FORMAT_TOPICS', () => {
     assert.throws(() => settingsOf({ DISTRIBUTION_FORMAT_TOPICS: 'fink_.*=avro' }), /DISTRIBUTION_FORMAT_TOPICS: 'avro' is not one of fink, confluent/);
   });
 
+  test('a registry URL that is not a URL is refused at once, its credentials not shown', () => {
+    assert.throws(() => settingsOf({ DISTRIBUTION_FORMAT: 'confluent', DISTRIBUTION_SCHEMA_REGISTRY: 'https://user:s3cret@' }), (err: Error) => /DISTRIBUTION_SCHEMA_REGISTRY: .* is not a URL/.test(err.message) && !err.message.includes('s3cret'));
+  });
+
   test('fink start distribution: confluent without DISTRIBUTION_SCHEMA_REGISTRY is one line and exit 2', () => {
     const root = tempDir('confluent-usage');
     try {

@@ -5,6 +5,8 @@
 // fink-client; a schema change the registry refuses; and exactly once across SIGKILLs.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +24,7 @@ import { decodeAlertFile, SchemaCache } from '../../src/sciencedb/decode.ts';
 import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { runCli } from '../helpers/cli.ts';
 import { FINK_DATA, haveLsstData, haveRealData, LSST_DATA, realDataPresent, ZTF_DATA } from '../helpers/data.ts';
-import { committedAlerts, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, type DistributionSetup } from '../helpers/distribution.ts';
+import { committedAlerts, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, waitForCommitted, type DistributionSetup } from '../helpers/distribution.ts';
 import { assertExactlyOnce, expectedTopics } from '../helpers/exactly-once.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { consumeWithFinkClient, pythonOr, schemaRegistryPython } from '../helpers/python.ts';
@@ -170,6 +172,7 @@ describe('the Confluent wire format on some topics, fink on others', { timeout: 
     assert.equal(refused.status, 1, refused.stderr);
     const errors = refused.stderr.split('\n').filter((l) => l.startsWith('fink:'));
     assert.equal(errors.length, 1, refused.stderr);
+    t.diagnostic(errors[0]!);
     assert.match(errors[0]!, /refused a new schema of topic refusal_test \(subject refusal_test-value, field fink_extra\)/);
     assert.doesNotMatch(refused.stderr, /^\s+at /m, 'no stack');
     const messages = await readAll(own.config, 'refusal_test');
@@ -206,5 +209,47 @@ describe('the Confluent wire format on some topics, fink on others', { timeout: 
     assert.equal(finish.status, 0, finish.stderr);
     const decode = confluentDecoder(registry.url);
     await assertExactlyOnce(t, cluster, own, await expectedTopics(own, night, [{ seed: 21, count }]), async (m) => (await decode(m)).value.candid as bigint);
+  });
+
+  test('the registry not answering under a running service: one line, nothing sent meanwhile, then every alert once when it is back', async (t) => {
+    const night = '20261125';
+    // A real HTTP hop in front of the registry that answers 503 while `down`, as a registry restarting would.
+    let down = true;
+    const target = new URL(registry.url);
+    const proxy = createServer((req, res) => {
+      if (down) {
+        res.writeHead(503, { 'Content-Type': 'application/json' }).end('{"message":"restarting","error_code":50301}');
+        return;
+      }
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = chunks.length === 0 ? undefined : Buffer.concat(chunks);
+        fetch(`${target.origin}${req.url}`, { method: req.method, headers: { 'Content-Type': req.headers['content-type'] ?? 'application/json', Accept: req.headers.accept ?? '*/*' }, body })
+          .then(async (answer) => res.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer())))
+          .catch((err: Error) => res.writeHead(502).end(err.message));
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    t.after(() => proxy.close());
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}${target.pathname}`;
+    const own = distributionSetup(cluster, { FILTERS_DIR: tempDir('no-filters'), DISTRIBUTION_BATCH: '50', DISTRIBUTION_FORMAT: 'confluent', DISTRIBUTION_SCHEMA_REGISTRY: proxyUrl, DISTRIBUTION_TEST_TOPIC: 'outage_test' });
+    simulateIntoDb(own.dbDir, { profile: 'ztf-light', seed: 22, night }, 400);
+    const service = spawnDistribution(own.env);
+    t.after(() => service.child.kill('SIGKILL'));
+    await service.waitForOutput(/Schema registry unavailable: retrying with backoff/, 'the service to report the registry away');
+    assert.equal(await committedAlerts(own), 0, 'nothing committed while the registry is away');
+    assert.equal(service.child.exitCode, null, 'the service waits');
+    down = false;
+    assert.equal(await waitForCommitted(own, 400), 400);
+    await service.waitForOutput(/Schema registry is back/, 'the service to say the registry is back');
+    const stop = runCli('fink', ['stop', 'distribution'], own.env);
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.equal(await service.exited, 0, service.output());
+    assert.equal(service.output().match(/Schema registry unavailable/g)?.length, 1, `one line for the outage:\n${service.output()}`);
+    const decode = confluentDecoder(registry.url);
+    const candids = await Promise.all((await readAll(own.config, 'outage_test')).map(async (m) => (await decode(m)).value.candid as bigint));
+    assert.equal(candids.length, 400);
+    assert.equal(new Set(candids).size, 400, 'each alert once');
   });
 });
