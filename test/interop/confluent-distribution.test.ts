@@ -12,13 +12,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeConfluent } from '../../src/avro/confluent-wire.ts';
 import { encodeContainer } from '../../src/avro/container.ts';
-import { parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../../src/avro/schema.ts';
-import { fetchSchemaById } from '../../src/avro/schema-registry.ts';
+import { parseAvroType, schemaFingerprint, type RecordSchema } from '../../src/avro/schema.ts';
 import { packageRoot } from '../../src/config/config.ts';
 import { partitionOf } from '../../src/kafka/partitioner.ts';
-import type { ConsumedMessage } from '../../src/kafka/topic-reader.ts';
 import { expandPaths } from '../../src/sciencedb/ingest.ts';
 import { decodeAlertFile, SchemaCache } from '../../src/sciencedb/decode.ts';
 import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
@@ -30,6 +27,7 @@ import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { consumeWithFinkClient, pythonOr, schemaRegistryPython } from '../helpers/python.ts';
 import { seededRandom } from '../helpers/random.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { confluentDecoder } from '../helpers/confluent.ts';
 import { readStored } from '../helpers/stored.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -45,21 +43,6 @@ function bothFormatsFilters(): string {
     writeFileSync(join(dir, `plain_${survey}.ts`), everyAlert(survey));
   }
   return dir;
-}
-
-/** A test's decoder of confluent messages: schemas fetched once by id from the registry. */
-function confluentDecoder(registryUrl: string): (m: ConsumedMessage) => Promise<{ schemaId: number; datum: Buffer; value: Record<string, unknown>; schema: RecordSchema }> {
-  const types = new Map<number, Promise<{ type: AvroType; schema: RecordSchema }>>();
-  return async (m) => {
-    const { schemaId, datum } = decodeConfluent(m.value!);
-    let known = types.get(schemaId);
-    if (known === undefined) {
-      known = fetchSchemaById(registryUrl, schemaId).then((text) => ({ type: parseAvroType(JSON.parse(text)), schema: JSON.parse(text) as RecordSchema }));
-      types.set(schemaId, known);
-    }
-    const { type, schema } = await known;
-    return { schemaId, datum, value: type.fromBuffer(datum) as Record<string, unknown>, schema };
-  };
 }
 
 interface Decoded {
