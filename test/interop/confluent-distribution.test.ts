@@ -23,7 +23,7 @@ import { runCli } from '../helpers/cli.ts';
 import { FINK_DATA, haveLsstData, haveRealData, LSST_DATA, realDataPresent, ZTF_DATA } from '../helpers/data.ts';
 import { committedAlerts, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, waitForCommitted, type DistributionSetup } from '../helpers/distribution.ts';
 import { assertExactlyOnce, expectedTopics } from '../helpers/exactly-once.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { freePortPair, startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { consumeWithFinkClient, pythonOr, schemaRegistryPython } from '../helpers/python.ts';
 import { seededRandom } from '../helpers/random.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
@@ -234,5 +234,18 @@ describe('the Confluent wire format on some topics, fink on others', { timeout: 
     const candids = await Promise.all((await readAll(own.config, 'outage_test')).map(async (m) => (await decode(m)).value.candid as bigint));
     assert.equal(candids.length, 400);
     assert.equal(new Set(candids).size, 400, 'each alert once');
+  });
+
+  test('--until-caught-up with a registry that does not answer: exit 1, one line naming it (its credentials hidden), nothing sent', async () => {
+    const port = await freePortPair(1);
+    const own = distributionSetup(cluster, { FILTERS_DIR: tempDir('no-filters'), DISTRIBUTION_FORMAT: 'confluent', DISTRIBUTION_SCHEMA_REGISTRY: `http://writer:s3cret@127.0.0.1:${port}/apis/ccompat/v7`, DISTRIBUTION_TEST_TOPIC: 'unanswered_test' });
+    simulateIntoDb(own.dbDir, { profile: 'ztf-light', seed: 23, night: '20261126' }, 50);
+    const run = runCli('fink', ['start', 'distribution', '--until-caught-up'], own.env);
+    assert.equal(run.status, 1, run.stderr);
+    const errors = run.stderr.split('\n').filter((l) => l.startsWith('fink:'));
+    assert.equal(errors.length, 1, run.stderr);
+    assert.match(errors[0]!, new RegExp(`schema registry at http://\\*\\*\\*@127\\.0\\.0\\.1:${port}/apis/ccompat/v7/\\S* cannot be reached`));
+    assert.doesNotMatch(run.stderr, /s3cret/);
+    assert.equal((await readAll(own.config, 'unanswered_test')).length, 0);
   });
 });
