@@ -88,6 +88,12 @@ describe('DISTRIBUTION_FORMAT and DISTRIBUTION_FORMAT_TOPICS', () => {
     assert.equal(new ConfluentTopics(all, silentLogger).confluent('distribution_test'), false);
   });
 
+  test('fink start distribution --help names the two formats and their keys', () => {
+    const help = runCli('fink', ['start', 'distribution', '--help'], {});
+    assert.equal(help.status, 0, help.stderr);
+    for (const key of ['DISTRIBUTION_FORMAT=confluent', 'DISTRIBUTION_FORMAT_TOPICS', 'DISTRIBUTION_SCHEMA_REGISTRY', '<topic>-value']) assert.ok(help.stdout.includes(key), `--help names ${key}`);
+  });
+
   test('fink is the default, and needs no registry', () => {
     const { format } = settingsOf({});
     assert.equal(format.default, 'fink');
