@@ -95,9 +95,9 @@ describe('DISTRIBUTION_FORMAT and DISTRIBUTION_FORMAT_TOPICS', () => {
   });
 
   test('fink is the default, and needs no registry', () => {
-    const { format } = settingsOf({});
+    const { format } = settingsOf({ DISTRIBUTION_SCHEMA_REGISTRY: '' });
     assert.equal(format.default, 'fink');
-    assert.equal(format.registry, undefined);
+    assert.equal(format.registry, undefined, 'an empty URL is no registry');
   });
 
   test('a format that is neither fink nor confluent is refused, naming the key', () => {
@@ -113,7 +113,8 @@ describe('DISTRIBUTION_FORMAT and DISTRIBUTION_FORMAT_TOPICS', () => {
     try {
       const envs: Record<string, string>[] = [{ DISTRIBUTION_FORMAT: 'confluent' }, { DISTRIBUTION_FORMAT_TOPICS: 'fink_.*_lsst=confluent' }];
       for (const env of envs) {
-        const run = runCli('fink', ['start', 'distribution', '--until-caught-up'], { ...env, SCIENCE_DB_PATH: `${root}/science`, DISTRIBUTION_STATE_DIR: `${root}/state` });
+        // Set empty, as a default URL (the managed registry's) may be configured where this runs.
+        const run = runCli('fink', ['start', 'distribution', '--until-caught-up'], { ...env, DISTRIBUTION_SCHEMA_REGISTRY: '', SCIENCE_DB_PATH: `${root}/science`, DISTRIBUTION_STATE_DIR: `${root}/state` });
         assert.equal(run.status, 2, run.stderr);
         assert.deepEqual(run.stderr.split('\n').filter((l) => l.startsWith('fink:')).length, 1, run.stderr);
         assert.match(run.stderr, /^fink: .*confluent.* DISTRIBUTION_SCHEMA_REGISTRY is not set/);
