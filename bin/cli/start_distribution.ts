@@ -30,6 +30,11 @@ alert exactly once.
                       transaction; an instance that dies hands its partitions over within 15 s.
                       Without it, SCIENCE_STORE=kafka runs a group of one named DISTRIBUTION_ID.
 
+Messages are in fink-client's format (key: the writer schema; value: the datum).
+DISTRIBUTION_FORMAT=confluent, or per topic DISTRIBUTION_FORMAT_TOPICS='fink_.*_lsst=confluent',
+writes the Confluent wire format instead (key: the object id; value: a zero byte, the schema's id
+in DISTRIBUTION_SCHEMA_REGISTRY, the datum), registering each schema under <topic>-value first.
+
 Logs go to stderr, one structured line per event; DISTRIBUTION_METRICS_PORT serves Prometheus
 metrics at /metrics.
 `;

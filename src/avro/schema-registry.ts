@@ -113,8 +113,8 @@ function base(registryUrl: string): string {
 }
 
 /** Registers `schemaText` (an Avro schema as JSON) under `subject`; its id, new or existing. */
-export async function registerSchema(registryUrl: string, subject: string, schemaText: string): Promise<number> {
-  const body = await call(`${base(registryUrl)}/subjects/${encodeURIComponent(subject)}/versions`, { method: 'POST', body: JSON.stringify({ schema: schemaText }) }, `registering a schema under subject ${subject}`);
+export async function registerSchema(registryUrl: string, subject: string, schemaText: string, options: RegistryCallOptions = {}): Promise<number> {
+  const body = await call(`${base(registryUrl)}/subjects/${encodeURIComponent(subject)}/versions`, { method: 'POST', body: JSON.stringify({ schema: schemaText }) }, `registering a schema under subject ${subject}`, options);
   const id = (body as { id?: unknown }).id;
   if (typeof id !== 'number') throw new RegistryError(`registering a schema under subject ${subject}: the answer has no id (${JSON.stringify(body).slice(0, 200)})`);
   return id;
@@ -137,4 +137,23 @@ export async function probeRegistry(registryUrl: string, options: RegistryCallOp
   const what = `probing the schema registry at ${redactUrl(base(registryUrl))}`;
   const body = await call(`${base(registryUrl)}/subjects`, { method: 'GET' }, what, options);
   if (!Array.isArray(body)) throw new RegistryError(`${what}: GET /subjects answered ${JSON.stringify(body).slice(0, 200)}, not a list of subjects: is this a schema registry's URL?`);
+}
+
+/** Confluent's error_code for a subject that the registry does not have. */
+export const SUBJECT_NOT_FOUND = 40401;
+
+/** Whether `subject` has any version yet (a subject the registry does not know has none). */
+export async function subjectExists(registryUrl: string, subject: string, options: RegistryCallOptions = {}): Promise<boolean> {
+  try {
+    const body = await call(`${base(registryUrl)}/subjects/${encodeURIComponent(subject)}/versions`, { method: 'GET' }, `listing the versions of subject ${subject}`, options);
+    return Array.isArray(body) && body.length > 0;
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return false;
+    throw error;
+  }
+}
+
+/** Sets the compatibility level (BACKWARD, NONE...) that the registry checks new versions of `subject` against. */
+export async function setSubjectCompatibility(registryUrl: string, subject: string, level: string, options: RegistryCallOptions = {}): Promise<void> {
+  await call(`${base(registryUrl)}/config/${encodeURIComponent(subject)}`, { method: 'PUT', body: JSON.stringify({ compatibility: level }) }, `setting compatibility ${level} on subject ${subject}`, options);
 }

@@ -18,6 +18,7 @@ import { LogSchemas } from '../sciencedb/log-schemas.ts';
 import { Outage } from '../service/outage.ts';
 import { Progress } from '../service/progress.ts';
 import { pause } from '../pause.ts';
+import { ConfluentTopics } from './confluent-format.ts';
 import { buildBatch, DEFAULT_MAX_MESSAGE_BYTES, type TopicTarget } from './batch.ts';
 import { BrokerWatch } from './brokers.ts';
 import { groupLag, scienceTopicsPresent, UNTIL_CAUGHT_UP_QUIET_MS } from './group-lag.ts';
@@ -57,6 +58,7 @@ interface Parts {
   schemas: LogSchemas;
   wire: WireSchemas;
   files: SchemaFiles;
+  format: ConfluentTopics;
   surveyOf: (topic: string) => Survey;
 }
 
@@ -81,6 +83,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
     schemas,
     wire: new WireSchemas((id) => schemas.json(id)),
     files: new SchemaFiles(settings.schemaFile),
+    format: new ConfluentTopics(settings.format, log, { waitOutages: options.untilCaughtUp !== true }),
     surveyOf: (topic) => byTopic.get(topic)!,
   };
   const outage = new Outage(log);
@@ -141,7 +144,7 @@ export async function runGroupDistribution(settings: DistributionSettings & { gr
         targets = undefined;
         users.invalidate();
         if (err instanceof GroupFencedError) refused = { generationId: err.group.generationId, memberId: err.group.memberId, at: Date.now() };
-        const wait = err instanceof GroupFencedError ? fencedByGroup(parts, err) : err instanceof LeaderMovedError ? leaderMoved(parts, err) : afterFailure(err, settings, outage, metrics, log);
+        const wait = err instanceof GroupFencedError ? fencedByGroup(parts, err) : err instanceof LeaderMovedError ? leaderMoved(parts, err) : (parts.format.retryAfter(err) ?? afterFailure(err, settings, outage, metrics, log));
         if (await parts.session.close()) metrics.transactionsAborted++;
         await pause(wait, options.signal);
       }
@@ -173,8 +176,10 @@ async function commitBatch(parts: Parts, assignment: Assignment, batch: LogBatch
     if (a.added !== null && !firstUse.has(a.added.schemaId)) firstUse.set(a.added.schemaId, place);
   });
   await schemas.ensure(firstUse.keys(), (f) => firstUse.get(f) ?? '?');
-  const built = buildBatch(batch.alerts, targets, parts.wire, settings.oversize);
+  const built = buildBatch(batch.alerts, targets, parts.wire, settings.oversize, parts.format);
   report(built, parts.files, settings.stateDir, metrics, log);
+  // Before the transaction's first send: it never carries a schema id the registry does not hold.
+  await parts.format.prepare(built);
   await parts.session.send(planWaves(built.messages, limitOf), compressionOf);
   // What the user filters sent, this instance's record of it in the same transaction (user-usage.ts).
   const record = usage();

@@ -24,6 +24,7 @@ import { planTopics, topicCompression, type TopicPlan } from './topics.ts';
 import { planWaves } from '../kafka/waves.ts';
 import { WireSchemas } from './wire.ts';
 import { predicatesOf, UserTopics } from './user-topics.ts';
+import { ConfluentTopics } from './confluent-format.ts';
 
 export interface DistributionOptions {
   /** Distribute what is stored at start, then return. */
@@ -76,6 +77,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
   const reader = openReader(settings.scienceDbPath);
   const wire = new WireSchemas((schemaId) => reader.schemaJson(schemaId));
   const files = new SchemaFiles(settings.schemaFile);
+  const format = new ConfluentTopics(settings.format, log, { waitOutages: options.untilCaughtUp !== true });
   const session = new TransactionalSession({ connection: settings.connection, transactionalId: settings.id, clientId: `fink-distribution-${settings.id}`, compression: settings.compression });
   const outage = new Outage(log);
   const brokers = new BrokerWatch(() => session.brokers(), log);
@@ -104,8 +106,10 @@ export async function runDistribution(settings: DistributionSettings, options: D
           continue;
         }
         // The user filters are looked at after the read (user-topics.ts says why), before the build.
-        const batch = buildBatch(alerts, [...position.targets, ...(await users.targets(session))], wire, settings.oversize);
+        const batch = buildBatch(alerts, [...position.targets, ...(await users.targets(session))], wire, settings.oversize, format);
         report(batch, files, settings.stateDir, metrics, log);
+        // Before the transaction's first send: it never carries a schema id the registry does not hold.
+        await format.prepare(batch, options.signal);
         // The record stays as it was without user filters (userBytes and userAlerts once one sent something).
         const userBytes = users.quotaUsage();
         const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString(), ...(Object.keys(userBytes).length > 0 ? { userBytes, userAlerts: users.quotaAlerts() } : {}) };
@@ -121,7 +125,7 @@ export async function runDistribution(settings: DistributionSettings, options: D
       } catch (err) {
         // Distributing what is there is a one-off job: a Kafka that never answered is a mistake to name.
         if (limits === undefined && options.untilCaughtUp === true && classifyKafkaError(err) === 'unreachable') throw unreachableError(settings.connection.bootstrapBrokers, err);
-        const wait = afterFailure(err, settings, outage, metrics, log);
+        const wait = format.retryAfter(err) ?? afterFailure(err, settings, outage, metrics, log);
         // Whatever happened to the batch in flight, the checkpoint in Kafka says whether it was
         // committed: start over from a new session.
         if (await session.close()) metrics.transactionsAborted++;

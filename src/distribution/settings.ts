@@ -7,6 +7,24 @@ import { fileSystemSpace } from '../cluster/disk.ts';
 import type { TopicSettings } from '../kafka/topics.ts';
 import type { Compression } from '../kafka/transactional-producer.ts';
 import type { TopicSelection } from './topics.ts';
+import { patternEntries, type PatternEntry } from '../config/topic-patterns.ts';
+import { redactUrl } from '../avro/schema-registry.ts';
+
+/** fink: the writer schema in the key (fink-client's contract); confluent: the object id in the key, a registry's schema id in the value. */
+export type WireFormat = 'fink' | 'confluent';
+const WIRE_FORMATS: readonly WireFormat[] = ['fink', 'confluent'];
+
+/** Where each topic's format comes from, and the registry of the confluent format. */
+export interface FormatSettings {
+  /** DISTRIBUTION_FORMAT: a topic's format when no entry names it. */
+  default: WireFormat;
+  /** DISTRIBUTION_FORMAT_TOPICS: the first entry whose pattern matches the whole topic name wins. */
+  topics: readonly PatternEntry<WireFormat>[];
+  /** DISTRIBUTION_SCHEMA_REGISTRY: set whenever some topic may be confluent. */
+  registry: string | undefined;
+  /** DISTRIBUTION_SCHEMA_COMPATIBILITY: set on a subject when the service creates it. */
+  compatibility: string;
+}
 
 export interface DistributionSettings {
   /** The service's identity: its transactional id and the key of its checkpoint. */
@@ -51,6 +69,7 @@ export interface DistributionSettings {
   userTopicPrefix: string;
   /** USER_FILTER_QUOTA_MB: a user filter's quota a night when its registration has none; null: none. */
   userFilterQuotaMb: number | null;
+  format: FormatSettings;
 }
 
 function newTopicSettings(config: Config): TopicSettings {
@@ -91,6 +110,35 @@ export function sizedTopics(settings: DistributionSettings, topics: number): Top
   return { ...newTopics, configs: { ...newTopics.configs, 'retention.bytes': String(retention), 'segment.bytes': String(segmentOf(retention)) } };
 }
 
+function formatSettings(config: Config): FormatSettings {
+  const format: FormatSettings = {
+    default: config.enum('DISTRIBUTION_FORMAT'),
+    topics: patternEntries(config.list('DISTRIBUTION_FORMAT_TOPICS'), 'DISTRIBUTION_FORMAT_TOPICS', WIRE_FORMATS),
+    registry: config.get('DISTRIBUTION_SCHEMA_REGISTRY') || undefined,
+    compatibility: config.enum('DISTRIBUTION_SCHEMA_COMPATIBILITY'),
+  };
+  const confluent = format.default === 'confluent' ? 'DISTRIBUTION_FORMAT=confluent' : format.topics.some((e) => e.value === 'confluent') ? 'DISTRIBUTION_FORMAT_TOPICS names confluent' : undefined;
+  if (confluent !== undefined && format.registry === undefined) throw new UsageError(`${confluent} but DISTRIBUTION_SCHEMA_REGISTRY is not set: the confluent format needs a schema registry for its schema ids`);
+  // Checked here: a running service waits for a registry that does not answer, never for a URL that cannot be one.
+  if (format.registry !== undefined && !URL.canParse(format.registry)) throw new UsageError(`DISTRIBUTION_SCHEMA_REGISTRY: ${redactUrl(format.registry)} is not a URL`);
+  const sasl = kafkaClientOptions(config).sasl;
+  return format.registry === undefined || sasl === undefined ? format : { ...format, registry: withCredentials(format.registry, sasl) };
+}
+
+/**
+ * In secured mode the service registers its schemas as its own Kafka user: the managed registry's
+ * gate takes writes only from the cluster's users (docs/architecture.md), and a registry of the
+ * operator's may check the same pair. A URL that names its own user keeps it. The credentials ride
+ * in the URL only as far as schema-registry.ts, which moves them into a header and out of every message.
+ */
+export function withCredentials(url: string, sasl: { username: string; password: string }): string {
+  const parsed = new URL(url);
+  if (parsed.username !== '') return url;
+  parsed.username = sasl.username;
+  parsed.password = sasl.password;
+  return parsed.href;
+}
+
 export function distributionSettings(config: Config): DistributionSettings {
   return {
     id: config.require('DISTRIBUTION_ID'),
@@ -117,5 +165,6 @@ export function distributionSettings(config: Config): DistributionSettings {
     userFilterUsageTopic: config.require('USER_FILTER_USAGE_TOPIC'),
     userTopicPrefix: config.require('USER_TOPIC_PREFIX'),
     userFilterQuotaMb: config.get('USER_FILTER_QUOTA_MB') === undefined ? null : config.int('USER_FILTER_QUOTA_MB'),
+    format: formatSettings(config),
   };
 }

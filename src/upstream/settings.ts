@@ -3,11 +3,12 @@
 import type { Config } from '../config/config.ts';
 import { UsageError } from '../errors.ts';
 import { upstreamClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
+import { patternEntries, topicPattern } from '../config/topic-patterns.ts';
 import { scienceLogSettings, type ScienceLogSettings } from '../sciencedb/log-settings.ts';
 
 /** ztf: each message an Avro container file; lsst: the Confluent wire format with a schema registry. */
 export type UpstreamFormat = 'ztf' | 'lsst';
-const FORMATS: readonly string[] = ['ztf', 'lsst'];
+const FORMATS: readonly UpstreamFormat[] = ['ztf', 'lsst'];
 
 export interface Stream2ScienceSettings {
   connection: KafkaConnection;
@@ -42,23 +43,9 @@ function storeSettings(config: Config): UpstreamStoreSettings {
   return { kind: 'kafka', log: scienceLogSettings(config), positionsTopic: config.require('UPSTREAM_POSITIONS_TOPIC') };
 }
 
-/** A topic name or regular expression, matching whole names (`ztf_.*`; a plain name matches itself). */
-export function topicPattern(text: string, key: string): RegExp {
-  try {
-    return new RegExp(`^(?:${text})$`);
-  } catch (err) {
-    throw new UsageError(`${key}: '${text}' is not a valid regular expression (${(err as Error).message})`);
-  }
-}
-
 function parseFormats(entries: readonly string[]): Stream2ScienceSettings['formats'] {
   if (entries.length === 0) throw new UsageError('UPSTREAM_FORMAT is empty: say ztf, lsst, or PATTERN=FORMAT entries');
-  return entries.map((entry) => {
-    const at = entry.lastIndexOf('=');
-    const [pattern, format] = at < 0 ? ['.*', entry] : [entry.slice(0, at), entry.slice(at + 1)];
-    if (!FORMATS.includes(format)) throw new UsageError(`UPSTREAM_FORMAT: '${format}' is not a format (ztf or lsst)`);
-    return { pattern: topicPattern(pattern, 'UPSTREAM_FORMAT'), format: format as UpstreamFormat };
-  });
+  return patternEntries(entries, 'UPSTREAM_FORMAT', FORMATS).map(({ pattern, value }) => ({ pattern, format: value }));
 }
 
 export function formatOf(settings: Pick<Stream2ScienceSettings, 'formats'>, topic: string): UpstreamFormat | undefined {

@@ -1,9 +1,12 @@
-// Real alerts in the Confluent wire format, as the distribution's `confluent` mode puts them on a
-// topic (issue 24): each writer schema registered under `<topic>-value` in a real registry, the
-// value the byte 0, the schema id, the datum; the key the object id as text.
-import { encodeConfluent } from '../../src/avro/confluent-wire.ts';
-import { parseAvroType, type RecordSchema } from '../../src/avro/schema.ts';
-import { registerSchema } from '../../src/avro/schema-registry.ts';
+// Real alerts in the Confluent wire format (issue 24), both ways: turned Confluent as the
+// distribution's `confluent` mode puts them on a topic (each writer schema registered under
+// `<topic>-value` in a real registry, the value the byte 0, the schema id, the datum; the key the
+// object id as text), and read back: each message's schema fetched by its id (once per id), its
+// datum decoded with it.
+import { decodeConfluent, encodeConfluent } from '../../src/avro/confluent-wire.ts';
+import { parseAvroType, type AvroType, type RecordSchema } from '../../src/avro/schema.ts';
+import { fetchSchemaById, registerSchema } from '../../src/avro/schema-registry.ts';
+import type { ConsumedMessage } from '../../src/kafka/topic-reader.ts';
 import type { WireMessage } from './wire.ts';
 
 /** The object id of a decoded alert: ZTF's objectId, Rubin's diaObjectId (its diaSourceId when it has none). */
@@ -30,4 +33,26 @@ export async function toConfluent(registryUrl: string, topic: string, messages: 
 /** `a[0], b[0], a[1], b[1], ...`: both formats side by side on one partition. */
 export function interleave<T>(a: readonly T[], b: readonly T[]): T[] {
   return a.flatMap((x, i) => (i < b.length ? [x, b[i]!] : [x]));
+}
+
+export interface ConfluentDecoded {
+  schemaId: number;
+  datum: Buffer;
+  value: Record<string, unknown>;
+  schema: RecordSchema;
+}
+
+/** A test's decoder of confluent messages: schemas fetched once by id from the registry. */
+export function confluentDecoder(registryUrl: string): (m: ConsumedMessage) => Promise<ConfluentDecoded> {
+  const types = new Map<number, Promise<{ type: AvroType; schema: RecordSchema }>>();
+  return async (m) => {
+    const { schemaId, datum } = decodeConfluent(m.value!);
+    let known = types.get(schemaId);
+    if (known === undefined) {
+      known = fetchSchemaById(registryUrl, schemaId).then((text) => ({ type: parseAvroType(JSON.parse(text)), schema: JSON.parse(text) as RecordSchema }));
+      types.set(schemaId, known);
+    }
+    const { type, schema } = await known;
+    return { schemaId, datum, value: type.fromBuffer(datum) as Record<string, unknown>, schema };
+  };
 }

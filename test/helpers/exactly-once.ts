@@ -8,6 +8,7 @@ import { planTopics } from '../../src/distribution/topics.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import { decodeWithKey, readAll, type DistributionSetup } from './distribution.ts';
 import type { TestCluster } from './kafka.ts';
+import type { ConsumedMessage } from '../../src/kafka/topic-reader.ts';
 import { kcatIfInstalled, kcatReadCommitted } from './readers.ts';
 
 /** What each topic must hold exactly once: the candids the filters select among the simulated alerts. */
@@ -27,13 +28,14 @@ export async function expectedTopics(setup: DistributionSetup, night: string, ru
 /**
  * Every matching alert once on every topic, counted twice: with the project's read_committed
  * reader (decoding each alert) and with kcat, a reader that shares no code with it (the records it
- * sees at read_committed, by partition, offset and size, must be the very same).
+ * sees at read_committed, by partition, offset and size, must be the very same). `candidOf`: an
+ * alert's candid from its message (default: decoded with the schema in its key, the fink format).
  */
-export async function assertExactlyOnce(t: TestContext, cluster: TestCluster, setup: DistributionSetup, expected: Map<string, Set<bigint>>): Promise<void> {
+export async function assertExactlyOnce(t: TestContext, cluster: TestCluster, setup: DistributionSetup, expected: Map<string, Set<bigint>>, candidOf: (m: ConsumedMessage) => bigint | Promise<bigint> = (m) => decodeWithKey(m).candid as bigint): Promise<void> {
   const independent = kcatIfInstalled(t, "counted with the project's reader only");
   for (const [topic, want] of expected) {
     const messages = await readAll(setup.config, topic);
-    const candids = messages.map((m) => decodeWithKey(m).candid as bigint);
+    const candids = await Promise.all(messages.map(candidOf));
     const unique = new Set(candids);
     assert.equal(candids.length, unique.size, `${topic}: no alert twice (${candids.length - unique.size} duplicates)`);
     assert.equal(unique.size, want.size, `${topic}: every matching alert (${unique.size} of ${want.size})`);

@@ -1,0 +1,138 @@
+// The Confluent wire format on the distribution's topics (docs/architecture.md, Wire contract):
+// which topics have it (DISTRIBUTION_FORMAT, DISTRIBUTION_FORMAT_TOPICS), and the registry ids of
+// their schemas, subject `<topic>-value`. A batch's new schemas are registered after it is built
+// and before its transaction sends anything, so no committed message names a schema the registry
+// does not hold; a schema the registry refuses stops the service with nothing of the batch sent.
+import { redactUrl, registerSchema, RegistryError, setSubjectCompatibility, subjectExists } from '../avro/schema-registry.ts';
+import type { RecordSchema } from '../avro/schema.ts';
+import { FinkError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { valueFor } from '../config/topic-patterns.ts';
+import { Outage } from '../service/outage.ts';
+import type { Batch, MessageFormat } from './batch.ts';
+import type { FormatSettings } from './settings.ts';
+import type { WireSchema } from './wire.ts';
+
+/** The subject of a topic's values (Confluent's default TopicNameStrategy). */
+export function subjectOf(topic: string): string {
+  return `${topic}-value`;
+}
+
+export class ConfluentTopics implements MessageFormat {
+  readonly #settings: FormatSettings;
+  readonly #log: Logger;
+  readonly #formats = new Map<string, boolean>();
+  /** Registry ids by subject, then by schema fingerprint. */
+  readonly #ids = new Map<string, Map<string, number>>();
+  /** Subjects this run has seen to exist (their compatibility level set if it created them). */
+  readonly #subjects = new Set<string>();
+  /** Undefined: a registry that does not answer stops the run (a one-off run says so rather than wait). */
+  readonly #outage: Outage | undefined;
+
+  /** `waitOutages`: a registry that does not answer is waited for, with backoff, as Kafka is. */
+  constructor(settings: FormatSettings, log: Logger, options: { waitOutages?: boolean } = {}) {
+    this.#settings = settings;
+    this.#log = log;
+    this.#outage = options.waitOutages === true ? new Outage(log, { subject: 'Schema registry', describe: (err) => (err as Error).message }) : undefined;
+  }
+
+  /**
+   * After a failed pass: how long to wait when it failed on the registry not answering (no answer,
+   * a timeout, a 5xx) and outages are waited for; undefined for anything else.
+   */
+  retryAfter(err: unknown): number | undefined {
+    if (this.#outage === undefined || !(err instanceof RegistryError) || (err.status !== undefined && err.status < 500)) return undefined;
+    return this.#outage.failed(err, 'unreachable', [], [redactUrl(this.#settings.registry ?? '')]);
+  }
+
+  confluent(topic: string): boolean {
+    let confluent = this.#formats.get(topic);
+    if (confluent === undefined) this.#formats.set(topic, (confluent = (valueFor(this.#settings.topics, topic) ?? this.#settings.default) === 'confluent'));
+    return confluent;
+  }
+
+  idOf(topic: string, wire: WireSchema): number | undefined {
+    return this.#ids.get(subjectOf(topic))?.get(wire.fingerprint);
+  }
+
+  /**
+   * Registers the schemas that `batch` uses on confluent topics and the registry does not yet
+   * know to this run, then writes their ids into the values built without one. Throws (nothing
+   * sent) when the registry refuses a schema or cannot be asked.
+   */
+  async prepare(batch: Batch, signal?: AbortSignal): Promise<void> {
+    for (const { wire, topic } of batch.schemas) {
+      if (this.confluent(topic) && this.idOf(topic, wire) === undefined) await this.#register(topic, wire, signal);
+    }
+    if (batch.schemas.length > 0) this.#outage?.recovered();
+    for (const { value, topic, wire } of batch.unstamped) {
+      const id = this.idOf(topic, wire);
+      if (id === undefined) throw new Error(`no registry id for schema ${wire.fingerprint} of topic ${topic} after registration`);
+      // The id's place in the header that encodeConfluent wrote: after the magic byte, 4 bytes big-endian.
+      value.writeUInt32BE(id, 1);
+    }
+  }
+
+  async #register(topic: string, wire: WireSchema, signal: AbortSignal | undefined): Promise<void> {
+    const url = this.#settings.registry;
+    if (url === undefined) throw new FinkError(`topic ${topic} is in the confluent format but DISTRIBUTION_SCHEMA_REGISTRY is not set`);
+    const subject = subjectOf(topic);
+    const level = this.#settings.compatibility;
+    /** Set after the first version instead: Apicurio refuses NONE (removing its rule) on a subject it does not hold yet. */
+    let levelAfter = false;
+    if (!this.#subjects.has(subject)) {
+      if (!(await subjectExists(url, subject, { signal }))) {
+        try {
+          await setSubjectCompatibility(url, subject, level, { signal });
+        } catch (err) {
+          if (!(err instanceof RegistryError && err.status === 404)) throw err;
+          levelAfter = true;
+        }
+        this.#log('info', 'schema registry subject created', { subject, compatibility: level });
+      }
+      this.#subjects.add(subject);
+    }
+    let id: number;
+    try {
+      id = await registerSchema(url, subject, wire.key.toString('utf8'), { signal });
+    } catch (err) {
+      if (err instanceof RegistryError && err.status === 409) throw refusal(err, topic, subject, wire.schema);
+      throw err;
+    }
+    // The first version is checked against nothing: the level set now holds for every later one.
+    if (levelAfter) await setSubjectCompatibility(url, subject, level, { signal });
+    let bySubject = this.#ids.get(subject);
+    if (bySubject === undefined) this.#ids.set(subject, (bySubject = new Map()));
+    bySubject.set(wire.fingerprint, id);
+    this.#log('info', 'schema registered', { subject, id, fingerprint: wire.fingerprint });
+  }
+}
+
+/** The one line of a refused schema: the subject, the fields the registry's answer points at, its reason. */
+function refusal(err: RegistryError, topic: string, subject: string, schema: RecordSchema): FinkError {
+  const answer = err.message.replace(/^.*?answered 409 \(/, '').replace(/\)$/, '');
+  let reason = answer;
+  try {
+    reason = String((JSON.parse(answer) as { message?: unknown }).message ?? answer);
+  } catch {
+    // The answer was cut to 200 characters, or is not JSON: its message as far as it goes.
+    reason = /"message"\s*:\s*"([^"]*)/.exec(answer)?.[1] ?? answer;
+  }
+  const fields = [...new Set([...reason.matchAll(/\/fields\/\d+(?:\/[\w/]*)?/g)].map((m) => fieldAt(schema, m[0])).filter((f) => f !== undefined))];
+  const named = fields.length === 0 ? 'a field the answer does not name' : `field ${fields.join(', field ')}`;
+  return new FinkError(`the schema registry refused a new schema of topic ${topic} (subject ${subject}, ${named}): ${reason.replace(/\s+/g, ' ').slice(0, 300)}; nothing of its batch was sent. Make the schema change compatible, or change the subject's compatibility level in the registry`, { code: 'FINK_SCHEMA_REGISTRY' });
+}
+
+/** The dotted name of the field at a JSON pointer such as /fields/3/type/fields/1 of `schema` (undefined: not a field). */
+export function fieldAt(schema: RecordSchema, pointer: string): string | undefined {
+  const names: string[] = [];
+  let node: unknown = schema;
+  const steps = pointer.split('/').filter((s) => s !== '');
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (node === null || typeof node !== 'object') break;
+    node = Array.isArray(node) ? node[Number(step)] : (node as Record<string, unknown>)[step];
+    if (steps[i - 1] === 'fields' && node !== null && typeof node === 'object' && typeof (node as { name?: unknown }).name === 'string') names.push((node as { name: string }).name);
+  }
+  return names.length === 0 ? undefined : names.join('.');
+}
