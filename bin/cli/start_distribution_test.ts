@@ -7,7 +7,7 @@ import type { ShownMessage } from '../../src/consumer/messages.ts';
 import { MessageDecoder } from '../../src/consumer/message-decoder.ts';
 import { readBack, saveAlerts } from '../../src/consumer/read-back.ts';
 import { schemaFullName, SURVEY_NAMES, tableHeader, type Survey } from '../../src/consumer/table.ts';
-import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
+import { kafkaClientOptions, schemaRegistryUrl } from '../../src/kafka/client-options.ts';
 
 const USAGE = `usage: fink start distribution_test [--topic T] [--limit N] [--timeout S] [--rows R] [--out FILE] [--conf FILE]
 
@@ -68,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
   const onBad = (err: Error) => process.stderr.write(`fink start distribution_test: ${err.message}\n`);
   let read;
   try {
-    const decoder = new MessageDecoder(config.require('DISTRIBUTION_SCHEMA'), config.get('DISTRIBUTION_SCHEMA_REGISTRY') || undefined);
+    const decoder = new MessageDecoder(config.require('DISTRIBUTION_SCHEMA'), schemaRegistryUrl(config, 'read'));
     read = await readBack(kafkaClientOptions(config), topic, { decoder, limit, signal: controller.signal, keep: format, onAlert, onBad });
   } finally {
     if (timer !== undefined) clearTimeout(timer);

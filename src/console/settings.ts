@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import type { Config } from '../config/config.ts';
 import { FinkError } from '../errors.ts';
-import { kafkaClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
+import { kafkaClientOptions, schemaRegistryUrl, type KafkaConnection } from '../kafka/client-options.ts';
 
 export interface ConsoleSettings {
   /** The console reads as the service's user does (its user in secured mode). */
@@ -47,7 +47,7 @@ export function consoleSettings(config: Config): ConsoleSettings {
   return {
     connection: kafkaClientOptions(config),
     schemaBase: config.require('DISTRIBUTION_SCHEMA'),
-    schemaRegistry: config.get('DISTRIBUTION_SCHEMA_REGISTRY') || undefined,
+    schemaRegistry: schemaRegistryUrl(config, 'read'),
     testTopic: config.require('DISTRIBUTION_TEST_TOPIC'),
     prefix: config.require('SUBSTREAM_PREFIX'),
     scienceDb: config.require('SCIENCE_DB_PATH'),

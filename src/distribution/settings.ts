@@ -2,7 +2,7 @@
 // that the service's signature says what it uses and no key is looked up by name further in.
 import type { Config } from '../config/config.ts';
 import { UsageError } from '../errors.ts';
-import { kafkaClientOptions, type KafkaConnection } from '../kafka/client-options.ts';
+import { kafkaClientOptions, schemaRegistryUrl, type KafkaConnection } from '../kafka/client-options.ts';
 import { fileSystemSpace } from '../cluster/disk.ts';
 import type { TopicSettings } from '../kafka/topics.ts';
 import type { Compression } from '../kafka/transactional-producer.ts';
@@ -114,29 +114,15 @@ function formatSettings(config: Config): FormatSettings {
   const format: FormatSettings = {
     default: config.enum('DISTRIBUTION_FORMAT'),
     topics: patternEntries(config.list('DISTRIBUTION_FORMAT_TOPICS'), 'DISTRIBUTION_FORMAT_TOPICS', WIRE_FORMATS),
-    registry: config.get('DISTRIBUTION_SCHEMA_REGISTRY') || undefined,
+    // In secured mode the service registers as its own Kafka user (client-options.ts says why).
+    registry: schemaRegistryUrl(config, 'write'),
     compatibility: config.enum('DISTRIBUTION_SCHEMA_COMPATIBILITY'),
   };
   const confluent = format.default === 'confluent' ? 'DISTRIBUTION_FORMAT=confluent' : format.topics.some((e) => e.value === 'confluent') ? 'DISTRIBUTION_FORMAT_TOPICS names confluent' : undefined;
   if (confluent !== undefined && format.registry === undefined) throw new UsageError(`${confluent} but DISTRIBUTION_SCHEMA_REGISTRY is not set: the confluent format needs a schema registry for its schema ids`);
   // Checked here: a running service waits for a registry that does not answer, never for a URL that cannot be one.
   if (format.registry !== undefined && !URL.canParse(format.registry)) throw new UsageError(`DISTRIBUTION_SCHEMA_REGISTRY: ${redactUrl(format.registry)} is not a URL`);
-  const sasl = kafkaClientOptions(config).sasl;
-  return format.registry === undefined || sasl === undefined ? format : { ...format, registry: withCredentials(format.registry, sasl) };
-}
-
-/**
- * In secured mode the service registers its schemas as its own Kafka user: the managed registry's
- * gate takes writes only from the cluster's users (docs/architecture.md), and a registry of the
- * operator's may check the same pair. A URL that names its own user keeps it. The credentials ride
- * in the URL only as far as schema-registry.ts, which moves them into a header and out of every message.
- */
-export function withCredentials(url: string, sasl: { username: string; password: string }): string {
-  const parsed = new URL(url);
-  if (parsed.username !== '') return url;
-  parsed.username = sasl.username;
-  parsed.password = sasl.password;
-  return parsed.href;
+  return format;
 }
 
 export function distributionSettings(config: Config): DistributionSettings {

@@ -68,6 +68,26 @@ export function kafkaClientOptions(config: Config, who: 'client' | 'admin' = 'cl
 }
 
 /**
+ * DISTRIBUTION_SCHEMA_REGISTRY as a client of the redistribution cluster asks it. In secured mode
+ * the managed registry's gate takes writes only from the cluster's users, and reads too with
+ * DISTRIBUTION_REGISTRY_READS=authenticated: the client's own Kafka user is added to the URL then
+ * (a URL naming a user of its own keeps it). The credentials ride in the URL only as far as
+ * avro/schema-registry.ts, which moves them into a header and out of every message. Undefined:
+ * the key is unset or empty.
+ */
+export function schemaRegistryUrl(config: Config, access: 'write' | 'read'): string | undefined {
+  const url = config.get('DISTRIBUTION_SCHEMA_REGISTRY') || undefined;
+  if (url === undefined || !URL.canParse(url)) return url;
+  const sasl = kafkaClientOptions(config).sasl;
+  if (sasl === undefined || (access === 'read' && config.enum('DISTRIBUTION_REGISTRY_READS') === 'open')) return url;
+  const parsed = new URL(url);
+  if (parsed.username !== '') return url;
+  parsed.username = sasl.username;
+  parsed.password = sasl.password;
+  return parsed.href;
+}
+
+/**
  * The connection to the survey's own cluster that stream2science consumes (UPSTREAM_*): its
  * servers and security are the survey's, unrelated to the redistribution cluster's.
  */

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { buildBatch, type MessageFormat, type TopicTarget } from '../../src/distribution/batch.ts';
 import { ConfluentTopics, fieldAt } from '../../src/distribution/confluent-format.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
+import { schemaRegistryUrl } from '../../src/kafka/client-options.ts';
 import { WireSchemas, type WireSchema } from '../../src/distribution/wire.ts';
 import { silentLogger } from '../../src/log.ts';
 import { openReader, type AlertReader, type StoredAlert } from '../../src/sciencedb/reader.ts';
@@ -115,6 +116,15 @@ describe('DISTRIBUTION_FORMAT and DISTRIBUTION_FORMAT_TOPICS', () => {
     const own = new URL(settingsOf({ ...secured, DISTRIBUTION_SCHEMA_REGISTRY: 'http://reg:its-own@127.0.0.1:8082/apis/ccompat/v7' }).format.registry!);
     assert.deepEqual([own.username, own.password], ['reg', 'its-own']);
     assert.equal(new URL(settingsOf({ DISTRIBUTION_FORMAT: 'confluent', DISTRIBUTION_SCHEMA_REGISTRY: 'http://127.0.0.1:8082/x' }).format.registry!).username, '', 'open mode sends no credentials');
+  });
+
+  test('secured mode: readers (distribution_test, the console) send their Kafka user to the registry only when its reads are authenticated', () => {
+    const secured = { KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT', KAFKA_SASL_USERNAME: 'reader', KAFKA_SASL_PASSWORD: 'pw-of-reader', DISTRIBUTION_SCHEMA_REGISTRY: 'http://127.0.0.1:8082/apis/ccompat/v7' };
+    const readUrl = (env: Record<string, string>) => new URL(schemaRegistryUrl(loadConfig({ env: testEnv(env) }), 'read')!);
+    assert.equal(readUrl(secured).username, '', 'open reads (the default) carry no password');
+    const authenticated = readUrl({ ...secured, DISTRIBUTION_REGISTRY_READS: 'authenticated' });
+    assert.deepEqual([authenticated.username, authenticated.password], ['reader', 'pw-of-reader']);
+    assert.equal(schemaRegistryUrl(loadConfig({ env: testEnv({ ...secured, DISTRIBUTION_SCHEMA_REGISTRY: '' }) }), 'read'), undefined);
   });
 
   test('fink start distribution: confluent without DISTRIBUTION_SCHEMA_REGISTRY is one line and exit 2', () => {
