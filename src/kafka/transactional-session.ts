@@ -4,6 +4,8 @@
 // transaction holds and what to do after a failure (docs/architecture.md, Exactly once).
 import type { MessageToProduce } from '@platformatic/kafka';
 import { FinkError } from '../errors.ts';
+import { pause } from '../pause.ts';
+import { isCoordinatorSettling } from './errors.ts';
 import type { KafkaConnection } from './client-options.ts';
 import { describeTransaction } from './transaction-state.ts';
 import { sendOffsetsToTransaction, type GroupMetadata, type TopicOffset } from './txn-offsets.ts';
@@ -29,6 +31,28 @@ export interface SessionOptions {
   compression?: Compression;
   /** How long the coordinator lets a transaction of this session stay open (default TRANSACTION_TIMEOUT_MS). */
   transactionTimeoutMs?: number;
+}
+
+/**
+ * How long AddPartitionsToTxn is asked again while the coordinator settles. Right after a commit
+ * it answers CONCURRENT_TRANSACTIONS until its markers are written: milliseconds on a quiet broker,
+ * over the client's 20 retries 20 ms apart on a loaded one (seen failing a test's writer as
+ * "failed 21 times"). A deadline, not a count: the wait is the broker's, whatever its speed.
+ */
+const ADD_PARTITIONS_DEADLINE_MS = 30_000;
+
+/** Adds the partitions of `messages` to `tx`, again with a backoff while the coordinator is settling (a failed call records none). */
+async function addPartitionsPatiently(producer: BufferProducer, tx: Transaction, messages: Parameters<Transaction['addPartitions']>[1]): Promise<void> {
+  const deadline = Date.now() + ADD_PARTITIONS_DEADLINE_MS;
+  for (let backoff = 50; ; backoff = Math.min(backoff * 2, 1000)) {
+    try {
+      await tx.addPartitions(await producer.metadata({ topics: [...new Set(messages.map((m) => m.topic))] }), messages);
+      return;
+    } catch (err) {
+      if (!isCoordinatorSettling(err) || Date.now() + backoff > deadline) throw err;
+      await pause(backoff);
+    }
+  }
 }
 
 export class TransactionalSession {
@@ -115,7 +139,7 @@ export class TransactionalSession {
     // transaction with TRANSACTION_ABORTABLE.
     const all = groups.flat().map(({ topic, partition }) => ({ topic, partition, key: EMPTY, value: EMPTY }));
     if (all.length > 0) this.#askedSince ??= Date.now();
-    if (all.length > 0) await tx.addPartitions(await producer.metadata({ topics: [...new Set(all.map((m) => m.topic))] }), all);
+    if (all.length > 0) await addPartitionsPatiently(producer, tx, all);
     const inFlight: Promise<unknown>[] = [];
     for (const messages of groups) {
       if (messages.length === 0) continue;
