@@ -49,7 +49,13 @@ export function buildBatch(alerts: readonly SendableAlert[], targets: readonly T
   const batch: Batch = { messages: [], schemas: [], filterErrors: [], oversize: [] };
   /** The schemas already reported, by topic: looked up by identity, no key built per message. */
   const seen = new Map<string, Set<WireSchema>>();
+  /**
+   * The alert's values by schema: a value is encoded once for all the topics of the same content
+   * (user filters of light content matching the same alert re-encoded it for each).
+   */
+  const values = new Map<WireSchema, Buffer>();
   for (const alert of alerts) {
+    values.clear();
     /** The alert's row, built once for all the user conditions of its survey, and only if one asks. */
     let row: Row | undefined;
     for (const { plan, partitions, maxMessageBytes } of targets) {
@@ -74,7 +80,8 @@ export function buildBatch(alerts: readonly SendableAlert[], targets: readonly T
         reported.add(schema);
         batch.schemas.push({ wire: schema, topic: plan.topic, selecting });
       }
-      const value = schema.encode(alert);
+      let value = values.get(schema);
+      if (value === undefined) values.set(schema, (value = schema.encode(alert)));
       const bytes = schema.key.length + value.length;
       if (!fits(bytes, maxMessageBytes)) {
         if (oversize === 'skip') {
