@@ -1,4 +1,4 @@
-// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--upstream-store sqlite|kafka] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR] [--user-filters 0,100]`
+// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--upstream-store sqlite|kafka] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR] [--user-filters 0,100] [--user-filter-conditions rare|common]`
 //
 // The distribution measured against the ceiling of the same broker on the same machine, in one run:
 // Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
@@ -20,6 +20,8 @@
 // the service starts, the runs of the counts interleaved (0, 100, 0, 100, ...), and the service's
 // CPU per alert of each count against none's (target <= 1.10x), with the messages the user topics
 // got and the ratio against ProducerPerformance. Without --cases, only the throughput case runs.
+// --user-filter-conditions: rare (the default: each keeps a few alerts in a thousand, as users'
+// streams do) or common (a few per cent each: 100 of them send several messages an alert).
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -40,7 +42,7 @@ import { upstreamCase, type UpstreamRun } from './upstream.ts';
 import { dropLog, prepareLog, scaleCase } from './scale.ts';
 import { parseInstances } from './scale-figures.ts';
 import { visitCase } from './visit.ts';
-import { userFiltersCase } from './user-filters.ts';
+import { CONDITION_KINDS, userFiltersCase, type ConditionKind } from './user-filters.ts';
 import { parseFilterCounts } from './user-filter-figures.ts';
 import {
   averageMessage, BENCH_PROFILES, benchDir, benchEnv, consumeUntil, continuousService, median, nameMaker, node, prefilled,
@@ -69,6 +71,7 @@ function parseFlags() {
       repeat: { type: 'string', default: '3' },
       cases: { type: 'string' },
       'user-filters': { type: 'string' },
+      'user-filter-conditions': { type: 'string', default: 'rare' },
       json: { type: 'string' },
       'latency-seconds': { type: 'string', default: '60' },
       'backlog-count': { type: 'string', default: '1000000' },
@@ -320,7 +323,7 @@ function selectedCases(flags: Flags, profiles: readonly BenchProfile[]): ((bench
   const all: [string, (bench: Bench) => Promise<CaseResult>][] = [
     ['throughput', userFilters === undefined
       ? (bench) => throughputCase(bench, profiles, flags.count, flags.console)
-      : (bench) => userFiltersCase(bench, { profiles, counts: userFilters, count: (p) => Number(flags.count ?? defaultCount[p]) })],
+      : (bench) => userFiltersCase(bench, { profiles, counts: userFilters, count: (p) => Number(flags.count ?? defaultCount[p]), conditions: conditionKind(flags['user-filter-conditions']) })],
     ['burst', burstCase],
     ['latency', (bench) => latencyCase(bench, Number(flags['latency-seconds']))],
     ['memory', (bench) => memoryCase(bench, Number(flags['backlog-count']), flags['backlog-profile'] as BenchProfile)],
@@ -329,6 +332,11 @@ function selectedCases(flags: Flags, profiles: readonly BenchProfile[]): ((bench
     ['visit', (bench) => visitCase(bench, { visits: positive('visits', flags.visits), alerts: positive('visit-alerts', flags['visit-alerts']), instances: positive('visit-instances', flags['visit-instances']), transactions: positive('visit-transactions', flags['visit-transactions']) })],
   ];
   return all.filter(([name]) => cases.has(name)).map(([, run]) => run);
+}
+
+function conditionKind(value: string): ConditionKind {
+  if (!(CONDITION_KINDS as readonly string[]).includes(value)) throw new Error(`--user-filter-conditions is one of ${CONDITION_KINDS.join(', ')}, got '${value}'`);
+  return value as ConditionKind;
 }
 
 function positive(flag: string, value: string): number {

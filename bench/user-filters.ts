@@ -5,11 +5,14 @@
 // a registrations topic of the run's own (USER_FILTERS_TOPIC), their topics under a prefix of the
 // run's own (USER_TOPIC_PREFIX), all deleted after. The figure is the CPU of the service's process
 // per alert, not the wall time: the machine is shared. Every other filter asks for light content,
-// as users who want the measurements and not the cutouts would.
+// as users who want the measurements and not the cutouts would. The conditions are rare by default
+// (a few alerts in a thousand each, as the streams users follow are: what 100 of them send then
+// stays a small part of what the community topics get); `common` ones keep a few per cent each,
+// so that 100 of them send several messages an alert, and the CPU follows the bytes sent.
 import { Producer } from '@platformatic/kafka';
 import type { Survey } from '../src/alert/survey.ts';
 import { closeQuietly, kafkaClientOptions, withAdmin, type KafkaConnection } from '../src/kafka/client-options.ts';
-import { openReader } from '../src/sciencedb/reader.ts';
+import { openReader, type Checkpoint } from '../src/sciencedb/reader.ts';
 import { encodeRegistration, registrationKey, userTopic, type Registration } from '../src/userfilter/registration.ts';
 import { ensureRegistrationsTopic } from '../src/userfilter/registrations.ts';
 import { randomConditions } from './random-conditions.ts';
@@ -25,7 +28,12 @@ export interface UserFiltersOptions {
   counts: readonly number[];
   /** The alerts of a profile's database. */
   count: (profile: BenchProfile) => number;
+  /** `rare`: conditions that keep a few alerts in a thousand, as users' streams do; `common`: a few per cent (random-conditions.ts). */
+  conditions: ConditionKind;
 }
+
+export const CONDITION_KINDS = ['rare', 'common'] as const;
+export type ConditionKind = (typeof CONDITION_KINDS)[number];
 
 /** The seed of the conditions: the same filters in every run and every benchmark. */
 const SEED = 1;
@@ -34,20 +42,38 @@ const SAMPLE = 5000;
 
 const surveyOf = (profile: BenchProfile): Survey => (profile.startsWith('lsst') ? 'lsst' : 'ztf');
 
-/** `count` conditions for the database's survey, drawn from the values of its first alerts. */
-function conditionsFor(db: string, survey: Survey, count: number): string[] {
+/**
+ * `count` conditions for the database's survey, drawn from the values of a sample spread over all
+ * its `alerts` (times and ids grow along a night: thresholds drawn from its first alerts would keep
+ * every later one).
+ */
+function conditionsFor(db: string, alerts: number, survey: Survey, count: number, kind: ConditionKind): string[] {
   if (count === 0) return [];
+  const step = Math.max(1, Math.floor(alerts / SAMPLE));
+  const sample: Readonly<Record<string, unknown>>[] = [];
   const reader = openReader(db);
   try {
-    const sample = reader.read({}, SAMPLE).alerts.map((a) => a.fields as unknown as Readonly<Record<string, unknown>>);
-    return randomConditions(survey, sample, count, SEED);
+    let checkpoint: Checkpoint = {};
+    let index = 0;
+    for (;;) {
+      // Small reads: a Rubin alert with its cutouts is 190 KB.
+      const { alerts: read, checkpoint: next } = reader.read(checkpoint, 500);
+      if (read.length === 0) break;
+      for (const a of read) if (index++ % step === 0) sample.push(a.fields as unknown as Readonly<Record<string, unknown>>);
+      checkpoint = next;
+    }
   } finally {
     reader.close();
   }
+  return randomConditions(survey, sample, count, SEED, kind === 'rare');
 }
 
-/** Registers the conditions (owner `bench`, names f0, f1, ...) in a fresh registrations topic, as `fink filter add` would. */
-async function register(connection: KafkaConnection, registrations: string, prefix: string, survey: Survey, conditions: readonly string[]): Promise<string[]> {
+/**
+ * Registers the conditions (owner `bench`, names f0, f1, ...) in a fresh registrations topic, their
+ * topics made first, as `fink filter add` does (all at once here: an add reads the registrations
+ * first, which takes seconds each).
+ */
+async function register(bench: Bench, connection: KafkaConnection, registrations: string, prefix: string, survey: Survey, conditions: readonly string[]): Promise<string[]> {
   await ensureRegistrationsTopic(connection, registrations, { replicationFactor: 1, minIsr: 1 });
   if (conditions.length === 0) return [];
   const created = new Date().toISOString();
@@ -55,6 +81,8 @@ async function register(connection: KafkaConnection, registrations: string, pref
     owner: 'bench', name: `f${i}`, survey, where, content: i % 2 === 0 ? 'full' : 'light', quotaMb: null, created,
     topic: userTopic(prefix, 'bench', `f${i}`, survey),
   }));
+  const partitions = { partitions: bench.partitions, replicas: bench.base.int('DISTRIBUTION_REPLICATION') };
+  await withAdmin(connection, (admin) => admin.createTopics({ topics: records.map((r) => r.topic), ...partitions }));
   const producer = new Producer({ clientId: 'fink-bench-user-filters', ...connection, idempotent: true, retries: 10, retryDelay: 500 });
   try {
     await producer.send({ messages: records.map((r) => ({ topic: registrations, key: Buffer.from(registrationKey(r.owner, r.name, r.survey)), value: encodeRegistration(r) })) });
@@ -81,7 +109,7 @@ async function serviceRun(bench: Bench, db: string, survey: Survey, conditions: 
   const topic = bench.freshName('svc-user-filters');
   let userTopics: string[] = [];
   try {
-    userTopics = await register(admin, registrations, prefix, survey, conditions);
+    userTopics = await register(bench, admin, registrations, prefix, survey, conditions);
     const run = await withTopic(bench, topic, () => runService(benchEnv(bench, db, topic, { USER_FILTERS_TOPIC: registrations, USER_TOPIC_PREFIX: prefix })));
     const { alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes } = run;
     return { filters: conditions.length, alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes };
@@ -91,12 +119,12 @@ async function serviceRun(bench: Bench, db: string, survey: Survey, conditions: 
 }
 
 /** One profile: every count once per repeat, interleaved, then ProducerPerformance for that repeat. */
-async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts: readonly number[], count: number) {
+async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts: readonly number[], count: number, kind: ConditionKind) {
   const survey = surveyOf(profile);
-  say(`\n== user filters: ${count} ${profile} alerts, ${counts.join(' then ')} ${survey} filters registered, interleaved, ${bench.repeat} runs each`);
+  say(`\n== user filters: ${count} ${profile} alerts, ${counts.join(' then ')} ${kind} ${survey} conditions registered, interleaved, ${bench.repeat} runs each`);
   const db = prefilled(profile, count);
   const avg = averageMessage(db);
-  const conditions = conditionsFor(db, survey, Math.max(...counts));
+  const conditions = conditionsFor(db, count, survey, Math.max(...counts), kind);
   if (conditions.length > 0) say(`  e.g. ${conditions.slice(0, 3).join('\n       ')}`);
   const runs: UserFilterRun[] = [];
   const pp: PerformanceRun[] = [];
@@ -104,7 +132,7 @@ async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts:
     const run = await serviceRun(bench, db, survey, conditions.slice(0, filters));
     if (run.alerts !== count) throw new Error(`the service distributed ${run.alerts} of ${count} alerts`);
     runs.push(run);
-    say(`  run ${repeat + 1}, ${filters} filters: ${((run.cpu_s * 1000) / run.alerts).toFixed(3)} ms CPU an alert (${run.cpu_s.toFixed(1)} s), ${(run.alerts / run.seconds).toFixed(0)} alerts/s, ${run.user_messages} user-topic messages (${(run.user_bytes / 1e6).toFixed(1)} MB)`);
+    say(`  run ${repeat + 1}, ${filters} filters: ${((run.cpu_s * 1000) / run.alerts).toFixed(3)} ms CPU an alert (${run.cpu_s.toFixed(1)} s), ${(run.alerts / run.seconds).toFixed(0)} alerts/s, ${run.user_messages} user-topic messages (${(run.user_messages / run.alerts).toFixed(3)} an alert, ${(run.user_bytes / 1e6).toFixed(1)} MB against ${(run.bytes / 1e6).toFixed(1)} MB to the community topic)`);
     if (filters === counts.at(-1)) {
       const ppTopic = bench.freshName(`pp-${profile}`);
       pp.push(await withTopic(bench, ppTopic, () => producerPerformance(bench, ppTopic, count, avg)));
@@ -113,12 +141,12 @@ async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts:
   }
   const producer_performance = { records_per_s: median(pp.map((p) => p.records_per_s)), mb_per_s: median(pp.map((p) => p.mb_per_s)) };
   const figures = userFilterFigures(counts, runs).map((f) => ({ ...f, ratio_mb: f.mb_per_s / producer_performance.mb_per_s }));
-  return { profile, count, avg_message_bytes: avg, conditions, runs, figures, producer_performance };
+  return { profile, count, condition_kind: kind, avg_message_bytes: avg, conditions, runs, figures, producer_performance };
 }
 
-function row(profile: BenchProfile, count: number, f: UserFilterFigures & { ratio_mb: number }, pp: { records_per_s: number; mb_per_s: number }): string[] {
+function row(profile: BenchProfile, count: number, kind: ConditionKind, f: UserFilterFigures & { ratio_mb: number }, pp: { records_per_s: number; mb_per_s: number }): string[] {
   return [
-    `${profile}, ${count} alerts, ${f.filters} user filters`,
+    `${profile}, ${count} alerts, ${f.filters} ${kind} user filters`,
     `${f.cpu_per_alert_ms.toFixed(3)} ms CPU an alert, ${f.alerts_per_s.toFixed(0)} alerts/s, ${f.user_messages} user-topic messages (${f.user_mb.toFixed(1)} MB)`,
     `${pp.records_per_s.toFixed(0)} rec/s, ${pp.mb_per_s.toFixed(1)} MB/s`,
     `CPU ${f.cpu_vs_none === null ? '-' : `${f.cpu_vs_none.toFixed(3)}x`} of none (target <= 1.10), ratio_mb ${f.ratio_mb.toFixed(2)}`,
@@ -129,9 +157,9 @@ export async function userFiltersCase(bench: Bench, options: UserFiltersOptions)
   const byProfile: Record<string, Awaited<ReturnType<typeof userFiltersOfProfile>>> = {};
   const rows: string[][] = [];
   for (const profile of options.profiles) {
-    const result = await userFiltersOfProfile(bench, profile, options.counts, options.count(profile));
+    const result = await userFiltersOfProfile(bench, profile, options.counts, options.count(profile), options.conditions);
     byProfile[profile] = result;
-    for (const f of result.figures) rows.push(row(profile, result.count, f, result.producer_performance));
+    for (const f of result.figures) rows.push(row(profile, result.count, options.conditions, f, result.producer_performance));
   }
   return { report: { user_filters: byProfile }, rows };
 }
