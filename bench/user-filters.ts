@@ -9,6 +9,7 @@
 // (a few alerts in a thousand each, as the streams users follow are: what 100 of them send then
 // stays a small part of what the community topics get); `common` ones keep a few per cent each,
 // so that 100 of them send several messages an alert, and the CPU follows the bytes sent.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Producer } from '@platformatic/kafka';
 import type { Survey } from '../src/alert/survey.ts';
 import { closeQuietly, kafkaClientOptions, withAdmin, type KafkaConnection } from '../src/kafka/client-options.ts';
@@ -92,6 +93,21 @@ async function register(bench: Bench, connection: KafkaConnection, registrations
   return records.map((r) => r.topic);
 }
 
+/**
+ * Waits until the broker lists the topics: on a loaded machine a topic just made, 300 partitions
+ * after it, was not yet known to the service starting right away.
+ */
+async function known(connection: KafkaConnection, topics: readonly string[]): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const listed = new Set(await withAdmin(connection, (admin) => admin.listTopics()));
+    const missing = topics.filter((t) => !listed.has(t));
+    if (missing.length === 0) return;
+    if (Date.now() - t0 > 60_000) throw new Error(`topics not listed by the broker a minute after they were made: ${missing.join(', ')}`);
+    await sleep(200);
+  }
+}
+
 /** Deletes the topics of a run (those that exist). */
 async function dropTopics(connection: KafkaConnection, topics: readonly string[]): Promise<void> {
   await withAdmin(connection, async (admin) => {
@@ -109,8 +125,11 @@ async function serviceRun(bench: Bench, db: string, survey: Survey, conditions: 
   const topic = bench.freshName('svc-user-filters');
   let userTopics: string[] = [];
   try {
-    userTopics = await register(bench, admin, registrations, prefix, survey, conditions);
-    const run = await withTopic(bench, topic, () => runService(benchEnv(bench, db, topic, { USER_FILTERS_TOPIC: registrations, USER_TOPIC_PREFIX: prefix })));
+    const run = await withTopic(bench, topic, async () => {
+      userTopics = await register(bench, admin, registrations, prefix, survey, conditions);
+      await known(admin, [topic, registrations, ...userTopics]);
+      return runService(benchEnv(bench, db, topic, { USER_FILTERS_TOPIC: registrations, USER_TOPIC_PREFIX: prefix }));
+    });
     const { alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes } = run;
     return { filters: conditions.length, alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes };
   } finally {
