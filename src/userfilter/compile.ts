@@ -40,11 +40,13 @@ const FIELD_CONSTANT: Record<CompareOp, (at: number, c: Scalar) => Eval> = {
 };
 
 /**
- * A range that a field must fall in for the whole condition to be TRUE: a field against a number
- * (`<`, `<=`, `>`, `>=`, BETWEEN) that is one of the conjuncts of the condition's top-level ANDs.
- * Outside it, or NULL, that conjunct is FALSE or unknown, and so is the AND: the condition does not
- * match, and its tree need not be run. Real conditions nearly all hold such a threshold, and most
- * alerts fail it, so that most conditions cost a read and two comparisons per alert.
+ * A range that a field must fall in for the whole condition to be TRUE: the first conjunct of the
+ * condition's top-level ANDs when it is a field against a number (`=`, `<`, `<=`, `>`, `>=`,
+ * BETWEEN). A number outside it makes that conjunct FALSE, and so the AND: the condition does not
+ * match, and its tree need not be run. Only the first: the tree runs it first too, and stops there
+ * when it is FALSE, so that what the rest would have thrown (a shipped filter named) is seen, and
+ * counted, exactly as before. Real conditions mostly start with such a threshold, and most alerts
+ * fail it, so that they cost a read and two comparisons per alert.
  */
 export interface Guard {
   /** The field's index in the row. */
@@ -178,13 +180,9 @@ class Compiler {
     };
   }
 
-  /** The first conjunct's range (Guard), or undefined when no conjunct is a number field against number constants. */
+  /** The first conjunct's range (Guard), or undefined when it is not a number field against number constants. */
   guard(): Guard | undefined {
-    for (const node of conjuncts(this.#checked.root)) {
-      const range = this.#range(node);
-      if (range !== undefined) return range;
-    }
-    return undefined;
+    return this.#range(conjuncts(this.#checked.root)[0]!);
   }
 
   #range(node: Node): Guard | undefined {

@@ -43,9 +43,10 @@ export function compileCondition(text: string, survey: Survey, options: Conditio
   const { at, low, high, lowOpen, highOpen } = guardOf(checked, survey) ?? { at: -1, low: -Infinity, high: Infinity, lowOpen: false, highOpen: false };
   const testRow = (row: Row): boolean => {
     if (at >= 0) {
-      // The guard's field outside its range (or NULL): a conjunct is not TRUE, nor is the condition.
+      // The guard's field outside its range: the first conjunct is FALSE, and so is the condition
+      // (NULL is left to the tree, which goes on to the other conjuncts as before).
       const v = row[at];
-      if (v === null || (typeof v === 'number' && (v < low || v > high || (lowOpen && v === low) || (highOpen && v === high)))) return false;
+      if (typeof v === 'number' && (v < low || v > high || (lowOpen && v === low) || (highOpen && v === high))) return false;
     }
     try {
       return evaluate(row) === true;
