@@ -29,11 +29,15 @@ export interface UserFiltersOptions {
   counts: readonly number[];
   /** The alerts of a profile's database. */
   count: (profile: BenchProfile) => number;
-  /** `rare`: conditions that keep a few alerts in a thousand, as users' streams do; `common`: a few per cent (random-conditions.ts). */
+  /**
+   * `rare`: conditions that keep a few alerts in a thousand, as users' streams do; `common`: a few
+   * per cent (random-conditions.ts); `silent`: the rare ones each ANDed with a clause no alert
+   * meets, evaluated as often but sending nothing (what the filters cost apart from their messages).
+   */
   conditions: ConditionKind;
 }
 
-export const CONDITION_KINDS = ['rare', 'common'] as const;
+export const CONDITION_KINDS = ['rare', 'common', 'silent'] as const;
 export type ConditionKind = (typeof CONDITION_KINDS)[number];
 
 /** The seed of the conditions: the same filters in every run and every benchmark. */
@@ -42,6 +46,8 @@ const SEED = 1;
 const SAMPLE = 5000;
 
 const surveyOf = (profile: BenchProfile): Survey => (profile.startsWith('lsst') ? 'lsst' : 'ztf');
+/** A clause no alert meets, for `silent` conditions. */
+const NEVER: Record<Survey, string> = { ztf: 'magpsf > 1e9', lsst: 'snr > 1e30' };
 
 /**
  * `count` conditions for the database's survey, drawn from the values of a sample spread over all
@@ -66,7 +72,8 @@ function conditionsFor(db: string, alerts: number, survey: Survey, count: number
   } finally {
     reader.close();
   }
-  return randomConditions(survey, sample, count, SEED, kind === 'rare');
+  const drawn = randomConditions(survey, sample, count, SEED, kind !== 'common');
+  return kind === 'silent' ? drawn.map((c) => `(${c}) AND ${NEVER[survey]}`) : drawn;
 }
 
 /**
