@@ -1,6 +1,7 @@
 // One measured run of the distribution service, in a process of its own so that its CPU time and
 // peak memory are its own: `node bench/distribute.ts` with the configuration in the environment.
-// Prints one JSON line.
+// Prints one JSON line: `messages` and `bytes` are those of the community topics, the user filters'
+// topics (USER_TOPIC_PREFIX) are counted apart in `user_messages` and `user_bytes`.
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config/config.ts';
 import { runDistribution } from '../src/distribution/service.ts';
@@ -15,12 +16,14 @@ const t0 = performance.now();
 const summary = await runDistribution(distributionSettings(config), { untilCaughtUp: true });
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
-const bytes = Object.values(summary.topics).reduce((sum, t) => sum + t.bytes, 0);
-const messages = Object.values(summary.topics).reduce((sum, t) => sum + t.messages, 0);
+const userPrefix = config.require('USER_TOPIC_PREFIX');
+const sum = (user: boolean, what: 'bytes' | 'messages') => Object.entries(summary.topics).filter(([topic]) => topic.startsWith(userPrefix) === user).reduce((total, [, t]) => total + t[what], 0);
 process.stdout.write(JSON.stringify({
   alerts: summary.alerts,
-  messages,
-  bytes,
+  messages: sum(false, 'messages'),
+  bytes: sum(false, 'bytes'),
+  user_messages: sum(true, 'messages'),
+  user_bytes: sum(true, 'bytes'),
   seconds,
   cpu_s: (cpu.user + cpu.system) / 1e6,
   peak_rss_mb: peakRssMb(),

@@ -32,9 +32,21 @@ function pools(survey: Survey, sample: readonly Fields[]): Pools {
 const literal = (x: number) => String(x);
 const quoted = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-/** A clause; a negated one (which keeps most alerts) only beside a selective `first` one. */
-function clause(random: Random, p: Pools, first: boolean): string {
+/**
+ * A clause; a negated one (which keeps most alerts) only beside a selective `first` one. A rare
+ * first clause is a threshold in the outer half per cent of the field's values.
+ */
+function clause(random: Random, p: Pools, first: boolean, rare: boolean): string {
   const numeric = [...p.numbers.keys()];
+  if (first && rare) {
+    const name = random.pick(numeric);
+    const values = p.numbers.get(name)!;
+    const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))]!;
+    const high = random.next() < 0.5;
+    const q = random.between(0.995, 0.9995);
+    // Where the tail is one value (a flag-like field), the strict comparison keeps nothing: still a valid, rare condition.
+    return high ? `${name} > ${literal(at(q))}` : `${name} < ${literal(at(1 - q))}`;
+  }
   // Labels with a few values at least: IN of both values of a two-valued label keeps everything.
   const labels = [...p.strings.keys()].filter((k) => p.strings.get(k)!.length >= 4);
   const kind = random.next();
@@ -60,15 +72,19 @@ function clause(random: Random, p: Pools, first: boolean): string {
   return first || random.next() < 0.5 ? flag : `NOT ${flag}`;
 }
 
-/** `count` conditions for the survey, drawn with `seed` from the values of `sample`. */
-export function randomConditions(survey: Survey, sample: readonly Fields[], count: number, seed: number): string[] {
+/**
+ * `count` conditions for the survey, drawn with `seed` from the values of `sample`. `rare`: each
+ * keeps a few alerts in a thousand at most (its selective clause a threshold in the outer half per
+ * cent of a field's values), as the streams users follow do, rather than a few per cent.
+ */
+export function randomConditions(survey: Survey, sample: readonly Fields[], count: number, seed: number, rare = false): string[] {
   const random = new Random(seed);
   const p = pools(survey, sample);
   return Array.from({ length: count }, () => {
     const count = random.int(1, 3);
     const or = count === 3 && random.next() < 0.25;
     // (a OR b) AND c: c is then the selective one.
-    const clauses = Array.from({ length: count }, (_, i) => clause(random, p, i === 0 || (or && i === 2)));
+    const clauses = Array.from({ length: count }, (_, i) => clause(random, p, i === 0 || (or && i === 2), rare));
     return or ? `(${clauses[0]} OR ${clauses[1]}) AND ${clauses[2]}` : clauses.join(' AND ');
   });
 }

@@ -1,4 +1,4 @@
-// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--upstream-store sqlite|kafka] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR]`
+// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--upstream-store sqlite|kafka] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR] [--user-filters 0,100] [--user-filter-conditions rare|common|silent]`
 //
 // The distribution measured against the ceiling of the same broker on the same machine, in one run:
 // Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
@@ -15,6 +15,14 @@
 // (a 10,000-alert Rubin visit landing at once in the log, p50/p99 over visits), bench/scale.ts.
 // --cpu-prof DIR: in the scale case, the first instance of each run and the one over an empty log
 // are profiled (`node --cpu-prof`, a .cpuprofile each in DIR), for where an instance's CPU goes.
+// --user-filters 0,100: the throughput case runs once per count of registered user filters (issue
+// 23; bench/user-filters.ts): random selective conditions of the profile's survey registered before
+// the service starts, the runs of the counts interleaved (0, 100, 0, 100, ...), and the service's
+// CPU per alert of each count against none's (target <= 1.10x), with the messages the user topics
+// got and the ratio against ProducerPerformance. Without --cases, only the throughput case runs.
+// --user-filter-conditions: rare (the default: each keeps a few alerts in a thousand, as users'
+// streams do), common (a few per cent each: 100 of them send several messages an alert) or silent
+// (the rare ones, each ANDed with a clause no alert meets: their cost apart from their messages).
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -35,6 +43,8 @@ import { upstreamCase, type UpstreamRun } from './upstream.ts';
 import { dropLog, prepareLog, scaleCase } from './scale.ts';
 import { parseInstances } from './scale-figures.ts';
 import { visitCase } from './visit.ts';
+import { CONDITION_KINDS, userFiltersCase, type ConditionKind } from './user-filters.ts';
+import { parseFilterCounts } from './user-filter-figures.ts';
 import {
   averageMessage, BENCH_PROFILES, benchDir, benchEnv, consumeUntil, continuousService, median, nameMaker, node, prefilled,
   producerPerformance, root, runService, say, storedAlerts, withTopic,
@@ -49,6 +59,8 @@ const scaleCount: Record<BenchProfile, number> = { ztf: 5_000, 'ztf-light': 20_0
 // Rubin alerts are 32 GB) can be sent: the memory case measures the service, not the broker's disk.
 const BACKLOG_TOPIC_CONFIGS = { 'retention.bytes': String(1 << 30), 'segment.bytes': String(256 << 20) };
 
+const DEFAULT_CASES = 'throughput,burst,latency,memory,upstream';
+
 type Flags = ReturnType<typeof parseFlags>;
 
 function parseFlags() {
@@ -58,7 +70,9 @@ function parseFlags() {
       compression: { type: 'string', default: 'lz4' },
       count: { type: 'string' },
       repeat: { type: 'string', default: '3' },
-      cases: { type: 'string', default: 'throughput,burst,latency,memory,upstream' },
+      cases: { type: 'string' },
+      'user-filters': { type: 'string' },
+      'user-filter-conditions': { type: 'string', default: 'rare' },
       json: { type: 'string' },
       'latency-seconds': { type: 'string', default: '60' },
       'backlog-count': { type: 'string', default: '1000000' },
@@ -305,9 +319,12 @@ async function liveChainCase(bench: Bench, alerts: number, upstreamProfile: stri
 
 /** The selected cases, in their fixed order, each given the run's settings. */
 function selectedCases(flags: Flags, profiles: readonly BenchProfile[]): ((bench: Bench) => Promise<CaseResult>)[] {
-  const cases = new Set(flags.cases.split(','));
+  const userFilters = flags['user-filters'] === undefined ? undefined : parseFilterCounts(flags['user-filters']);
+  const cases = new Set((flags.cases ?? (userFilters === undefined ? DEFAULT_CASES : 'throughput')).split(','));
   const all: [string, (bench: Bench) => Promise<CaseResult>][] = [
-    ['throughput', (bench) => throughputCase(bench, profiles, flags.count, flags.console)],
+    ['throughput', userFilters === undefined
+      ? (bench) => throughputCase(bench, profiles, flags.count, flags.console)
+      : (bench) => userFiltersCase(bench, { profiles, counts: userFilters, count: (p) => Number(flags.count ?? defaultCount[p]), conditions: conditionKind(flags['user-filter-conditions']) })],
     ['burst', burstCase],
     ['latency', (bench) => latencyCase(bench, Number(flags['latency-seconds']))],
     ['memory', (bench) => memoryCase(bench, Number(flags['backlog-count']), flags['backlog-profile'] as BenchProfile)],
@@ -316,6 +333,11 @@ function selectedCases(flags: Flags, profiles: readonly BenchProfile[]): ((bench
     ['visit', (bench) => visitCase(bench, { visits: positive('visits', flags.visits), alerts: positive('visit-alerts', flags['visit-alerts']), instances: positive('visit-instances', flags['visit-instances']), transactions: positive('visit-transactions', flags['visit-transactions']) })],
   ];
   return all.filter(([name]) => cases.has(name)).map(([, run]) => run);
+}
+
+function conditionKind(value: string): ConditionKind {
+  if (!(CONDITION_KINDS as readonly string[]).includes(value)) throw new Error(`--user-filter-conditions is one of ${CONDITION_KINDS.join(', ')}, got '${value}'`);
+  return value as ConditionKind;
 }
 
 function positive(flag: string, value: string): number {

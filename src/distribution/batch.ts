@@ -70,7 +70,14 @@ export function buildBatch(alerts: readonly SendableAlert[], targets: readonly T
   const seen = new Map<string, Map<WireSchema, number | undefined>>();
   /** Each target's format, asked once a batch rather than once a message. */
   const confluent = targets.map((t) => format?.confluent(t.plan.topic) === true);
+  /**
+   * The alert's values by schema: a value is encoded once for all the topics of the same content
+   * (user filters of light content matching the same alert re-encoded it for each). A confluent
+   * value is made from it per message: its id may be stamped later, so it is never shared.
+   */
+  const values = new Map<WireSchema, Buffer>();
   for (const alert of alerts) {
+    values.clear();
     /** The alert's row, built once for all the user conditions of its survey, and only if one asks. */
     let row: Row | undefined;
     for (let t = 0; t < targets.length; t++) {
@@ -98,7 +105,8 @@ export function buildBatch(alerts: readonly SendableAlert[], targets: readonly T
         batch.schemas.push({ wire: schema, topic: plan.topic, selecting });
       }
       let key = schema.key;
-      let value = schema.encode(alert);
+      let value = values.get(schema);
+      if (value === undefined) values.set(schema, (value = schema.encode(alert)));
       if (confluent[t]) {
         // The object's key, as the partition is computed from it: any client partitioning by key agrees.
         key = Buffer.from(alert.objectKey);

@@ -7,7 +7,7 @@ import type { LsstFields } from '../alert/lsst-fields.ts';
 import type { Survey } from '../alert/survey.ts';
 import type { Node } from './ast.ts';
 import { checkCondition, type Ref } from './check.ts';
-import { compileChecked } from './compile.ts';
+import { compileChecked, guardOf } from './compile.ts';
 import { parseCondition } from './parser.ts';
 import { rowOf, type Row } from './row.ts';
 import { scopeOf, type Predicate } from './scope.ts';
@@ -39,7 +39,15 @@ export function compileCondition(text: string, survey: Survey, options: Conditio
   const checked = checkCondition(text, parseCondition(text), scopeOf(survey, options.predicates ?? []));
   const evaluate = compileChecked(checked, survey);
   const onError = options.onError;
+  // Without a range, one that every number passes: one shape of test for every condition.
+  const { at, low, high, lowOpen, highOpen } = guardOf(checked, survey) ?? { at: -1, low: -Infinity, high: Infinity, lowOpen: false, highOpen: false };
   const testRow = (row: Row): boolean => {
+    if (at >= 0) {
+      // The guard's field outside its range: the first conjunct is FALSE, and so is the condition
+      // (NULL is left to the tree, which goes on to the other conjuncts as before).
+      const v = row[at];
+      if (typeof v === 'number' && (v < low || v > high || (lowOpen && v === low) || (highOpen && v === high))) return false;
+    }
     try {
       return evaluate(row) === true;
     } catch (err) {

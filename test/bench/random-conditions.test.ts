@@ -27,3 +27,18 @@ for (const [survey, profile] of [['ztf', 'ztf-light'], ['lsst', 'lsst-light']] a
     assert.ok(pairs > 0 && pairs < 0.2 * fields.length * texts.length, `${pairs} matching pairs`);
   });
 }
+
+for (const [survey, profile] of [['ztf', 'ztf-light'], ['lsst', 'lsst-light']] as const) {
+  test(`${survey}: rare conditions compile and keep under 1% of the alerts, far fewer than the common ones`, () => {
+    const fields = sample(profile);
+    const kept = (texts: string[]) => texts.reduce((sum, text) => {
+      const condition = compileCondition(text, survey);
+      return sum + fields.filter((f) => condition.test(f as never)).length;
+    }, 0);
+    const rare = randomConditions(survey, fields, 100, 4, true);
+    assert.deepEqual(randomConditions(survey, fields, 100, 4, true), rare);
+    const pairs = kept(rare);
+    assert.ok(pairs < 0.01 * fields.length * rare.length, `${pairs} matching pairs of ${fields.length * rare.length}`);
+    assert.ok(pairs * 5 < kept(randomConditions(survey, fields, 100, 4)), `${pairs} rare pairs`);
+  });
+}

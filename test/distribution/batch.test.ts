@@ -74,6 +74,19 @@ describe('buildBatch', () => {
     assert.equal(decoded.objectId, alerts[0]!.objectKey);
   });
 
+  test('an alert on several topics of the same content is encoded once: their messages share the value', () => {
+    // As user filters of light content do: one array of dropped fields, so one wire schema.
+    const drop = ['prv_candidates'];
+    const one = filter('one', () => true, drop);
+    const two = filter('two', () => true, drop);
+    const batch = buildBatch(alerts.slice(0, 3), [target('one', one), target('all', null), target('two', two)], wire, 'stop');
+    const [ones, twos] = ['one', 'two'].map((topic) => batch.messages.filter((m) => m.topic === topic));
+    assert.equal(ones!.length, 3);
+    for (const [i, m] of ones!.entries()) assert.ok(m.value === twos![i]!.value, `alert ${alerts[i]!.alertId}: one value for both light topics`);
+    const lightValues = new Set(batch.messages.filter((m) => m.topic !== 'all').map((m) => m.value));
+    assert.equal(lightValues.size, 3, 'one encoded value per alert');
+  });
+
   test('partitions come from the object id: one object, one partition; every partition used', () => {
     const batch = buildBatch(alerts, [target('all', null, 4)], wire, 'stop');
     const seen = new Map<string, number>();

@@ -12,7 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import type { AlertFields } from '../../src/alert/fields.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { Metrics } from '../../src/distribution/metrics.ts';
-import { runDistribution } from '../../src/distribution/service.ts';
+import { prepareTopics, runDistribution } from '../../src/distribution/service.ts';
+import type { TopicPlan } from '../../src/distribution/topics.ts';
+import { UserTopics } from '../../src/distribution/user-topics.ts';
+import { TransactionalSession } from '../../src/kafka/transactional-session.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
 import { simulateIntoDb, createSimulation } from '../../src/sciencedb/simulate.ts';
 import { writeRegistration } from '../../src/userfilter/registrations.ts';
@@ -164,6 +167,32 @@ describe('user filters filled by the running distribution', () => {
       const fields = (JSON.parse(m.key!.toString()) as { fields: { name: string }[] }).fields.map((f) => f.name);
       for (const dropped of ['cutoutScience', 'cutoutTemplate', 'cutoutDifference', 'prv_candidates']) assert.ok(!fields.includes(dropped), `${topic}: the key's schema has no ${dropped}`);
       assert.ok(!('cutoutScience' in decodeWithKey(m)), `${topic}: the alert has no cutoutScience`);
+    }
+  });
+
+  test("the topics fink filter add made are not prepared again at start; only a registration's missing topic is", async () => {
+    const setup = userSetup(cluster);
+    const made = await addFilter(setup, 'made');
+    const settings = distributionSettings(setup.config);
+    // A registration written without `fink filter add`: its topic does not exist yet.
+    const bare = `${setup.prefix}public_bare_ztf`;
+    await writeRegistration(settings.connection, settings.userFiltersTopic, { owner: 'public', name: 'bare', survey: 'ztf', where: WHERE, content: 'full', quotaMb: null, created: new Date().toISOString(), topic: bare });
+    const prepared: string[] = [];
+    const prepare = async (plans: readonly TopicPlan[]) => {
+      prepared.push(...plans.map((p) => p.topic));
+      return prepareTopics(settings, plans, () => {}, false);
+    };
+    const users = new UserTopics(settings, prepare, [], () => {}, new Metrics());
+    const session = new TransactionalSession({ connection: settings.connection, transactionalId: `${settings.id}-prepare`, clientId: 'user-topics-test', compression: settings.compression });
+    try {
+      await session.open();
+      const targets = await users.targets(session);
+      assert.deepEqual(prepared, [bare]);
+      assert.deepEqual(targets.map((t) => t.plan.topic).sort(), [bare, made].sort());
+      assert.ok(targets.every((t) => t.partitions === settings.newTopics.partitions && t.maxMessageBytes > 0), JSON.stringify(targets.map((t) => [t.partitions, t.maxMessageBytes])));
+    } finally {
+      await session.close();
+      await users.close();
     }
   });
 

@@ -7,7 +7,11 @@ import { LSST_COLUMNS, LSST_ID_COLUMNS } from '../../src/alert/lsst-fields.ts';
 import type { Survey } from '../../src/alert/survey.ts';
 import { FINK_CODES } from '../../src/errors.ts';
 import { surveyFields } from '../../src/userfilter/catalogue.ts';
+import { checkCondition } from '../../src/userfilter/check.ts';
+import { compileChecked, guardOf } from '../../src/userfilter/compile.ts';
 import { compileCondition } from '../../src/userfilter/condition.ts';
+import { parseCondition } from '../../src/userfilter/parser.ts';
+import { scopeOf } from '../../src/userfilter/scope.ts';
 import { ConditionError } from '../../src/userfilter/condition-error.ts';
 import { MAX_CONDITION_LENGTH, MAX_DEPTH, MAX_IN_LIST, MAX_OPERATORS } from '../../src/userfilter/limits.ts';
 import { fieldIndex, fieldsSlot, rowOf } from '../../src/userfilter/row.ts';
@@ -355,5 +359,50 @@ describe('the catalogue', () => {
   test('units where a value has one: magnitudes, degrees, days, nJy', () => {
     const unit = (survey: Survey, name: string) => surveyFields(survey).find((f) => f.name === name)?.unit;
     assert.deepEqual([unit('ztf', 'magpsf'), unit('ztf', 'ra'), unit('ztf', 'dec'), unit('ztf', 'jd'), unit('lsst', 'psfFlux'), unit('lsst', 'midpointMjdTai')], ['mag', 'deg', 'deg', 'days', 'nJy', 'days']);
+  });
+});
+
+describe('the guard: a threshold of the top-level ANDs tried before the tree', () => {
+  const checked = (text: string, survey: Survey = 'ztf') => checkCondition(text, parseCondition(text), scopeOf(survey, []));
+  const guard = (text: string, survey: Survey = 'ztf') => guardOf(checked(text, survey), survey);
+  const at = (name: string) => fieldIndex('ztf', name);
+
+  test('the first conjunct of the top-level ANDs when it is a number field against a number, either side, BETWEEN too', () => {
+    assert.deepEqual(guard('magpsf < 18 AND fid = 1'), { at: at('magpsf'), low: -Infinity, high: 18, lowOpen: false, highOpen: true });
+    assert.deepEqual(guard("(ndethist >= 2 AND 19 < magpsf) AND isdiffpos = 't'"), { at: at('ndethist'), low: 2, high: Infinity, lowOpen: false, highOpen: false });
+    assert.deepEqual(guard('drb BETWEEN 0.5 AND 0.9 AND fid = 2'), { at: at('drb'), low: 0.5, high: 0.9, lowOpen: false, highOpen: false });
+    assert.deepEqual(guard('dec > -10'), { at: at('dec'), low: -10, high: Infinity, lowOpen: true, highOpen: false });
+    assert.deepEqual(guard('fid = 1'), { at: at('fid'), low: 1, high: 1, lowOpen: false, highOpen: false });
+  });
+
+  test('none where the first conjunct is not one: a later one, OR, NOT, NOT BETWEEN, <>, ids, strings, computed values', () => {
+    for (const text of ["isdiffpos = 't' AND magpsf < 18", 'magpsf < 18 OR fid = 1', 'NOT magpsf < 18', 'drb NOT BETWEEN 0.5 AND 0.9', 'fid <> 1', 'candid > 5', "cdsxmatch = 'Star'", 'magpsf + 1 < 18', 'magpsf < sigmapsf']) {
+      assert.equal(guard(text), undefined, text);
+    }
+  });
+
+  test('a shipped filter after the guard still throws, and is heard, for every alert that reaches it, as without the guard', () => {
+    const boom: Predicate = { name: 'boom', survey: 'ztf', description: 'throws', test: () => { throw new Error('boom'); } };
+    let heard = 0;
+    const condition = compileCondition('magpsf < 18 AND boom', 'ztf', { predicates: [boom], onError: () => heard++ });
+    for (const magpsf of [17, 19, null]) assert.equal(condition.test(alert('ztf', { magpsf })), false);
+    assert.equal(heard, 2, 'magpsf 17 reaches boom, 19 stops at the threshold, NULL goes on to boom as the tree does');
+  });
+
+  test('with or without the guard, the same alerts match: at the bounds, beyond them, NULL, NaN', () => {
+    const texts = ['magpsf < 18 AND fid = 1', 'fid = 1 AND magpsf < 18', 'magpsf <= 18 AND NOT fid = 2', 'magpsf > 18', 'magpsf >= 18 AND drb > 0.5', 'magpsf BETWEEN 17 AND 18', 'fid = 1 AND magpsf IS NULL', '18 > magpsf AND (fid = 1 OR drb < 0.5)'];
+    const values = [null, Number.NaN, -Infinity, 16.9, 17, 17.5, 18, 18.000001, 19, Infinity];
+    for (const text of texts) {
+      const full = compileChecked(checked(text), 'ztf');
+      const condition = compileCondition(text, 'ztf');
+      for (const magpsf of values) {
+        for (const fid of [null, 1, 2]) {
+          for (const drb of [null, 0.4, 0.9]) {
+            const fields = alert('ztf', { magpsf, fid, drb });
+            assert.equal(condition.test(fields), full(rowOf('ztf', fields)) === true, `${text} with magpsf ${magpsf}, fid ${fid}, drb ${drb}`);
+          }
+        }
+      }
+    }
   });
 });

@@ -1,0 +1,191 @@
+// The user-filters case of bench/run.ts (issue 23, "Fair to everyone": 100 registered filters cost
+// at most 1.10x the CPU per alert of none). For each count of filters the throughput case's service
+// run is made again, the count's conditions (bench/random-conditions.ts, drawn for the profile's
+// survey from its alerts' values, the same for every run) registered before the service starts in
+// a registrations topic of the run's own (USER_FILTERS_TOPIC), their topics under a prefix of the
+// run's own (USER_TOPIC_PREFIX), all deleted after. The figure is the CPU of the service's process
+// per alert, not the wall time: the machine is shared. Every other filter asks for light content,
+// as users who want the measurements and not the cutouts would. The conditions are rare by default
+// (a few alerts in a thousand each, as the streams users follow are: what 100 of them send then
+// stays a small part of what the community topics get); `common` ones keep a few per cent each,
+// so that 100 of them send several messages an alert, and the CPU follows the bytes sent.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Producer } from '@platformatic/kafka';
+import type { Survey } from '../src/alert/survey.ts';
+import { closeQuietly, kafkaClientOptions, withAdmin, type KafkaConnection } from '../src/kafka/client-options.ts';
+import { openReader, type Checkpoint } from '../src/sciencedb/reader.ts';
+import { encodeRegistration, registrationKey, userTopic, type Registration } from '../src/userfilter/registration.ts';
+import { ensureRegistrationsTopic } from '../src/userfilter/registrations.ts';
+import { randomConditions } from './random-conditions.ts';
+import {
+  averageMessage, benchEnv, median, prefilled, producerPerformance, runService, say, withTopic,
+  type Bench, type BenchProfile, type CaseResult, type PerformanceRun,
+} from './harness.ts';
+import { interleaved, userFilterFigures, type UserFilterFigures, type UserFilterRun } from './user-filter-figures.ts';
+
+export interface UserFiltersOptions {
+  profiles: readonly BenchProfile[];
+  /** Counts of registered filters, e.g. [0, 100]. */
+  counts: readonly number[];
+  /** The alerts of a profile's database. */
+  count: (profile: BenchProfile) => number;
+  /**
+   * `rare`: conditions that keep a few alerts in a thousand, as users' streams do; `common`: a few
+   * per cent (random-conditions.ts); `silent`: the rare ones each ANDed with a clause no alert
+   * meets, evaluated as often but sending nothing (what the filters cost apart from their messages).
+   */
+  conditions: ConditionKind;
+}
+
+export const CONDITION_KINDS = ['rare', 'common', 'silent'] as const;
+export type ConditionKind = (typeof CONDITION_KINDS)[number];
+
+/** The seed of the conditions: the same filters in every run and every benchmark. */
+const SEED = 1;
+/** Alerts whose values the conditions' thresholds are drawn from. */
+const SAMPLE = 5000;
+
+const surveyOf = (profile: BenchProfile): Survey => (profile.startsWith('lsst') ? 'lsst' : 'ztf');
+/** A clause no alert meets, for `silent` conditions. */
+const NEVER: Record<Survey, string> = { ztf: 'magpsf > 1e9', lsst: 'snr > 1e30' };
+
+/**
+ * `count` conditions for the database's survey, drawn from the values of a sample spread over all
+ * its `alerts` (times and ids grow along a night: thresholds drawn from its first alerts would keep
+ * every later one).
+ */
+function conditionsFor(db: string, alerts: number, survey: Survey, count: number, kind: ConditionKind): string[] {
+  if (count === 0) return [];
+  const step = Math.max(1, Math.floor(alerts / SAMPLE));
+  const sample: Readonly<Record<string, unknown>>[] = [];
+  const reader = openReader(db);
+  try {
+    let checkpoint: Checkpoint = {};
+    let index = 0;
+    for (;;) {
+      // Small reads: a Rubin alert with its cutouts is 190 KB.
+      const { alerts: read, checkpoint: next } = reader.read(checkpoint, 500);
+      if (read.length === 0) break;
+      for (const a of read) if (index++ % step === 0) sample.push(a.fields as unknown as Readonly<Record<string, unknown>>);
+      checkpoint = next;
+    }
+  } finally {
+    reader.close();
+  }
+  const drawn = randomConditions(survey, sample, count, SEED, kind !== 'common');
+  return kind === 'silent' ? drawn.map((c) => `(${c}) AND ${NEVER[survey]}`) : drawn;
+}
+
+/**
+ * Registers the conditions (owner `bench`, names f0, f1, ...) in a fresh registrations topic, their
+ * topics made first, as `fink filter add` does (all at once here: an add reads the registrations
+ * first, which takes seconds each).
+ */
+async function register(bench: Bench, connection: KafkaConnection, registrations: string, prefix: string, survey: Survey, conditions: readonly string[]): Promise<string[]> {
+  await ensureRegistrationsTopic(connection, registrations, { replicationFactor: 1, minIsr: 1 });
+  if (conditions.length === 0) return [];
+  const created = new Date().toISOString();
+  const records: Registration[] = conditions.map((where, i) => ({
+    owner: 'bench', name: `f${i}`, survey, where, content: i % 2 === 0 ? 'full' : 'light', quotaMb: null, created,
+    topic: userTopic(prefix, 'bench', `f${i}`, survey),
+  }));
+  const partitions = { partitions: bench.partitions, replicas: bench.base.int('DISTRIBUTION_REPLICATION') };
+  await withAdmin(connection, (admin) => admin.createTopics({ topics: records.map((r) => r.topic), ...partitions }));
+  const producer = new Producer({ clientId: 'fink-bench-user-filters', ...connection, idempotent: true, retries: 10, retryDelay: 500 });
+  try {
+    await producer.send({ messages: records.map((r) => ({ topic: registrations, key: Buffer.from(registrationKey(r.owner, r.name, r.survey)), value: encodeRegistration(r) })) });
+  } finally {
+    await closeQuietly(producer);
+  }
+  return records.map((r) => r.topic);
+}
+
+/**
+ * Waits until the broker lists the topics: on a loaded machine a topic just made, 300 partitions
+ * after it, was not yet known to the service starting right away.
+ */
+async function known(connection: KafkaConnection, topics: readonly string[]): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const listed = new Set(await withAdmin(connection, (admin) => admin.listTopics()));
+    const missing = topics.filter((t) => !listed.has(t));
+    if (missing.length === 0) return;
+    if (Date.now() - t0 > 60_000) throw new Error(`topics not listed by the broker a minute after they were made: ${missing.join(', ')}`);
+    await sleep(200);
+  }
+}
+
+/** Deletes the topics of a run (those that exist). */
+async function dropTopics(connection: KafkaConnection, topics: readonly string[]): Promise<void> {
+  await withAdmin(connection, async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await admin.deleteTopics({ topics: present });
+  });
+}
+
+/** One service run over the database with `conditions` registered. */
+async function serviceRun(bench: Bench, db: string, survey: Survey, conditions: readonly string[]): Promise<UserFilterRun> {
+  const admin = kafkaClientOptions(bench.base, 'admin');
+  const registrations = bench.freshName('user-filters').replaceAll('-', '_');
+  const prefix = `${bench.freshName('u').replaceAll('-', '_')}_`;
+  const topic = bench.freshName('svc-user-filters');
+  let userTopics: string[] = [];
+  try {
+    const run = await withTopic(bench, topic, async () => {
+      userTopics = await register(bench, admin, registrations, prefix, survey, conditions);
+      await known(admin, [topic, registrations, ...userTopics]);
+      return runService(benchEnv(bench, db, topic, { USER_FILTERS_TOPIC: registrations, USER_TOPIC_PREFIX: prefix }));
+    });
+    const { alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes } = run;
+    return { filters: conditions.length, alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes };
+  } finally {
+    await dropTopics(admin, [registrations, ...userTopics]).catch(() => undefined);
+  }
+}
+
+/** One profile: every count once per repeat, interleaved, then ProducerPerformance for that repeat. */
+async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts: readonly number[], count: number, kind: ConditionKind) {
+  const survey = surveyOf(profile);
+  say(`\n== user filters: ${count} ${profile} alerts, ${counts.join(' then ')} ${kind} ${survey} conditions registered, interleaved, ${bench.repeat} runs each`);
+  const db = prefilled(profile, count);
+  const avg = averageMessage(db);
+  const conditions = conditionsFor(db, count, survey, Math.max(...counts), kind);
+  if (conditions.length > 0) say(`  e.g. ${conditions.slice(0, 3).join('\n       ')}`);
+  const runs: UserFilterRun[] = [];
+  const pp: PerformanceRun[] = [];
+  for (const { repeat, filters } of interleaved(counts, bench.repeat)) {
+    const run = await serviceRun(bench, db, survey, conditions.slice(0, filters));
+    if (run.alerts !== count) throw new Error(`the service distributed ${run.alerts} of ${count} alerts`);
+    runs.push(run);
+    say(`  run ${repeat + 1}, ${filters} filters: ${((run.cpu_s * 1000) / run.alerts).toFixed(3)} ms CPU an alert (${run.cpu_s.toFixed(1)} s), ${(run.alerts / run.seconds).toFixed(0)} alerts/s, ${run.user_messages} user-topic messages (${(run.user_messages / run.alerts).toFixed(3)} an alert, ${(run.user_bytes / 1e6).toFixed(1)} MB against ${(run.bytes / 1e6).toFixed(1)} MB to the community topic)`);
+    if (filters === counts.at(-1)) {
+      const ppTopic = bench.freshName(`pp-${profile}`);
+      pp.push(await withTopic(bench, ppTopic, () => producerPerformance(bench, ppTopic, count, avg)));
+      say(`  run ${repeat + 1}: ProducerPerformance ${pp.at(-1)!.records_per_s.toFixed(0)} records/s ${pp.at(-1)!.mb_per_s.toFixed(1)} MB/s`);
+    }
+  }
+  const producer_performance = { records_per_s: median(pp.map((p) => p.records_per_s)), mb_per_s: median(pp.map((p) => p.mb_per_s)) };
+  const figures = userFilterFigures(counts, runs).map((f) => ({ ...f, ratio_mb: f.mb_per_s / producer_performance.mb_per_s }));
+  return { profile, count, condition_kind: kind, avg_message_bytes: avg, conditions, runs, figures, producer_performance };
+}
+
+function row(profile: BenchProfile, count: number, kind: ConditionKind, f: UserFilterFigures & { ratio_mb: number }, pp: { records_per_s: number; mb_per_s: number }): string[] {
+  return [
+    `${profile}, ${count} alerts, ${f.filters} ${kind} user filters`,
+    `${f.cpu_per_alert_ms.toFixed(3)} ms CPU an alert, ${f.alerts_per_s.toFixed(0)} alerts/s, ${f.user_messages} user-topic messages (${f.user_mb.toFixed(1)} MB)`,
+    `${pp.records_per_s.toFixed(0)} rec/s, ${pp.mb_per_s.toFixed(1)} MB/s`,
+    `CPU ${f.cpu_vs_none === null ? '-' : `${f.cpu_vs_none.toFixed(3)}x`} of none (target <= 1.10), ratio_mb ${f.ratio_mb.toFixed(2)}`,
+  ];
+}
+
+export async function userFiltersCase(bench: Bench, options: UserFiltersOptions): Promise<CaseResult> {
+  const byProfile: Record<string, Awaited<ReturnType<typeof userFiltersOfProfile>>> = {};
+  const rows: string[][] = [];
+  for (const profile of options.profiles) {
+    const result = await userFiltersOfProfile(bench, profile, options.counts, options.count(profile), options.conditions);
+    byProfile[profile] = result;
+    for (const f of result.figures) rows.push(row(profile, result.count, options.conditions, f, result.producer_performance));
+  }
+  return { report: { user_filters: byProfile }, rows };
+}
