@@ -157,3 +157,18 @@ export async function subjectExists(registryUrl: string, subject: string, option
 export async function setSubjectCompatibility(registryUrl: string, subject: string, level: string, options: RegistryCallOptions = {}): Promise<void> {
   await call(`${base(registryUrl)}/config/${encodeURIComponent(subject)}`, { method: 'PUT', body: JSON.stringify({ compatibility: level }) }, `setting compatibility ${level} on subject ${subject}`, options);
 }
+
+/** The text of the latest version of `subject` (undefined: the registry has no version of it). */
+export async function latestSchema(registryUrl: string, subject: string, options: RegistryCallOptions = {}): Promise<string | undefined> {
+  const what = `fetching the latest version of subject ${subject}`;
+  let body: unknown;
+  try {
+    body = await call(`${base(registryUrl)}/subjects/${encodeURIComponent(subject)}/versions/latest`, { method: 'GET' }, what, options);
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return undefined;
+    throw error;
+  }
+  const schema = (body as { schema?: unknown } | null)?.schema;
+  if (typeof schema !== 'string') throw new RegistryError(`${what}: the answer has no schema (${JSON.stringify(body).slice(0, 200)})`);
+  return schema;
+}
