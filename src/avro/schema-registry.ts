@@ -172,3 +172,19 @@ export async function latestSchema(registryUrl: string, subject: string, options
   if (typeof schema !== 'string') throw new RegistryError(`${what}: the answer has no schema (${JSON.stringify(body).slice(0, 200)})`);
   return schema;
 }
+
+/** The compatibility level set on `subject` itself (undefined: none, the registry's global level applies). */
+export async function subjectCompatibility(registryUrl: string, subject: string, options: RegistryCallOptions = {}): Promise<string | undefined> {
+  const what = `reading the compatibility level of subject ${subject}`;
+  let body: unknown;
+  try {
+    body = await call(`${base(registryUrl)}/config/${encodeURIComponent(subject)}`, { method: 'GET' }, what, options);
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return undefined;
+    throw error;
+  }
+  // Confluent answers compatibilityLevel; some registries and versions answer compatibility.
+  const config = body as { compatibilityLevel?: unknown; compatibility?: unknown } | null;
+  const level = config?.compatibilityLevel ?? config?.compatibility;
+  return typeof level === 'string' ? level : undefined;
+}

@@ -96,6 +96,24 @@ describe('compatibility across a survey\'s major versions', { timeout: 300_000 }
     assert.equal(await levelOf('later_lsst-value'), 'BACKWARD');
   });
 
+  test('a level set on the subject by hand is the one put back: FORWARD stays FORWARD; a subject at NONE is registered as it is, no line logged', async (t) => {
+    if (!haveLsstData(t)) return;
+    const [v9, v10, v11] = rubin();
+    const topics = new ConfluentTopics(format, log);
+    await topics.prepare(batchOf('hand_lsst', v9!));
+    await fetch(`${registry.url}/config/hand_lsst-value`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ compatibility: 'FORWARD' }) });
+    lines.length = 0;
+    await topics.prepare(batchOf('hand_lsst', v10!));
+    assert.equal(await levelOf('hand_lsst-value'), 'FORWARD');
+    assert.match(lines.find((l) => l.startsWith('new major version')) ?? '', /new major version 10 of the Rubin schema on hand_lsst: .*, FORWARD again after it/);
+    await fetch(`${registry.url}/config/hand_lsst-value`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ compatibility: 'NONE' }) });
+    lines.length = 0;
+    await topics.prepare(batchOf('hand_lsst', v11!));
+    assert.equal(await levelOf('hand_lsst-value'), 'NONE');
+    assert.equal(lines.some((l) => l.startsWith('new major version')), false);
+    assert.deepEqual(await get('/subjects/hand_lsst-value/versions'), [1, 2, 3]);
+  });
+
   test('under level NONE nothing is lifted, and nothing logged', async (t) => {
     if (!haveLsstData(t)) return;
     lines.length = 0;
