@@ -188,3 +188,18 @@ export async function subjectCompatibility(registryUrl: string, subject: string,
   const level = config?.compatibilityLevel ?? config?.compatibility;
   return typeof level === 'string' ? level : undefined;
 }
+
+/** The id of `schemaText` if it is already a version of `subject` (undefined: it is not, or the subject does not exist). */
+export async function registeredId(registryUrl: string, subject: string, schemaText: string, options: RegistryCallOptions = {}): Promise<number | undefined> {
+  const what = `looking up a schema under subject ${subject}`;
+  let body: unknown;
+  try {
+    body = await call(`${base(registryUrl)}/subjects/${encodeURIComponent(subject)}`, { method: 'POST', body: JSON.stringify({ schema: schemaText }) }, what, options);
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return undefined;
+    throw error;
+  }
+  const id = (body as { id?: unknown } | null)?.id;
+  if (typeof id !== 'number') throw new RegistryError(`${what}: the answer has no id (${JSON.stringify(body).slice(0, 200)})`);
+  return id;
+}

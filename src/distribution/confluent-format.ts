@@ -6,7 +6,7 @@
 // The check holds within a survey's major version: a schema of another major version than the
 // subject's latest is registered with the check lifted for that one call (a survey breaks
 // compatibility on purpose between major versions), the subject's level put back right after.
-import { latestSchema, redactUrl, registerSchema, RegistryError, setSubjectCompatibility, subjectCompatibility, subjectExists } from '../avro/schema-registry.ts';
+import { latestSchema, redactUrl, registeredId, registerSchema, RegistryError, setSubjectCompatibility, subjectCompatibility, subjectExists } from '../avro/schema-registry.ts';
 import type { RecordSchema } from '../avro/schema.ts';
 import { FinkError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -133,10 +133,13 @@ export class ConfluentTopics implements MessageFormat {
   /**
    * Registers a schema of a new major version under level NONE, the subject's level put back after
    * it whatever happened: the one it had (an operator may have set it by hand), else the configured
-   * one. A subject already at NONE is registered as it is.
+   * one. A subject already at NONE is registered as it is; a schema it already holds (an older
+   * major version replayed) is not registered again.
    */
   async #registerUnchecked(url: string, topic: string, text: string, major: MajorVersion, signal: AbortSignal | undefined): Promise<number> {
     const subject = subjectOf(topic);
+    const held = await registeredId(url, subject, text, { signal });
+    if (held !== undefined) return held;
     const level = (await subjectCompatibility(url, subject, { signal })) ?? this.#settings.compatibility;
     if (level === 'NONE') return await registerSchema(url, subject, text, { signal });
     await setSubjectCompatibility(url, subject, 'NONE', { signal });

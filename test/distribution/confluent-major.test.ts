@@ -96,6 +96,21 @@ describe('compatibility across a survey\'s major versions', { timeout: 300_000 }
     assert.equal(await levelOf('later_lsst-value'), 'BACKWARD');
   });
 
+  test('an older major version the subject already holds (a replay) gets its id back: nothing lifted, no line logged', async (t) => {
+    if (!haveLsstData(t)) return;
+    const [v9, v10] = rubin();
+    const first = new ConfluentTopics(format, log);
+    await first.prepare(batchOf('replay_lsst', v9!));
+    await first.prepare(batchOf('replay_lsst', v10!));
+    lines.length = 0;
+    const again = new ConfluentTopics(format, log);
+    await again.prepare(batchOf('replay_lsst', v9!));
+    assert.equal(again.idOf('replay_lsst', wireOf(v9!)), first.idOf('replay_lsst', wireOf(v9!)));
+    assert.equal(lines.some((l) => l.startsWith('new major version')), false, lines.join('\n'));
+    assert.deepEqual(await get('/subjects/replay_lsst-value/versions'), [1, 2]);
+    assert.equal(await levelOf('replay_lsst-value'), 'BACKWARD');
+  });
+
   test('a level set on the subject by hand is the one put back: FORWARD stays FORWARD; a subject at NONE is registered as it is, no line logged', async (t) => {
     if (!haveLsstData(t)) return;
     const [v9, v10, v11] = rubin();
