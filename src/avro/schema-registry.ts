@@ -157,3 +157,49 @@ export async function subjectExists(registryUrl: string, subject: string, option
 export async function setSubjectCompatibility(registryUrl: string, subject: string, level: string, options: RegistryCallOptions = {}): Promise<void> {
   await call(`${base(registryUrl)}/config/${encodeURIComponent(subject)}`, { method: 'PUT', body: JSON.stringify({ compatibility: level }) }, `setting compatibility ${level} on subject ${subject}`, options);
 }
+
+/** The text of the latest version of `subject` (undefined: the registry has no version of it). */
+export async function latestSchema(registryUrl: string, subject: string, options: RegistryCallOptions = {}): Promise<string | undefined> {
+  const what = `fetching the latest version of subject ${subject}`;
+  let body: unknown;
+  try {
+    body = await call(`${base(registryUrl)}/subjects/${encodeURIComponent(subject)}/versions/latest`, { method: 'GET' }, what, options);
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return undefined;
+    throw error;
+  }
+  const schema = (body as { schema?: unknown } | null)?.schema;
+  if (typeof schema !== 'string') throw new RegistryError(`${what}: the answer has no schema (${JSON.stringify(body).slice(0, 200)})`);
+  return schema;
+}
+
+/** The compatibility level set on `subject` itself (undefined: none, the registry's global level applies). */
+export async function subjectCompatibility(registryUrl: string, subject: string, options: RegistryCallOptions = {}): Promise<string | undefined> {
+  const what = `reading the compatibility level of subject ${subject}`;
+  let body: unknown;
+  try {
+    body = await call(`${base(registryUrl)}/config/${encodeURIComponent(subject)}`, { method: 'GET' }, what, options);
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return undefined;
+    throw error;
+  }
+  // Confluent answers compatibilityLevel; some registries and versions answer compatibility.
+  const config = body as { compatibilityLevel?: unknown; compatibility?: unknown } | null;
+  const level = config?.compatibilityLevel ?? config?.compatibility;
+  return typeof level === 'string' ? level : undefined;
+}
+
+/** The id of `schemaText` if it is already a version of `subject` (undefined: it is not, or the subject does not exist). */
+export async function registeredId(registryUrl: string, subject: string, schemaText: string, options: RegistryCallOptions = {}): Promise<number | undefined> {
+  const what = `looking up a schema under subject ${subject}`;
+  let body: unknown;
+  try {
+    body = await call(`${base(registryUrl)}/subjects/${encodeURIComponent(subject)}`, { method: 'POST', body: JSON.stringify({ schema: schemaText }) }, what, options);
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return undefined;
+    throw error;
+  }
+  const id = (body as { id?: unknown } | null)?.id;
+  if (typeof id !== 'number') throw new RegistryError(`${what}: the answer has no id (${JSON.stringify(body).slice(0, 200)})`);
+  return id;
+}

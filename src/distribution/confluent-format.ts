@@ -3,7 +3,10 @@
 // their schemas, subject `<topic>-value`. A batch's new schemas are registered after it is built
 // and before its transaction sends anything, so no committed message names a schema the registry
 // does not hold; a schema the registry refuses stops the service with nothing of the batch sent.
-import { redactUrl, registerSchema, RegistryError, setSubjectCompatibility, subjectExists } from '../avro/schema-registry.ts';
+// The check holds within a survey's major version: a schema of another major version than the
+// subject's latest is registered with the check lifted for that one call (a survey breaks
+// compatibility on purpose between major versions), the subject's level put back right after.
+import { latestSchema, redactUrl, registeredId, registerSchema, RegistryError, setSubjectCompatibility, subjectCompatibility, subjectExists } from '../avro/schema-registry.ts';
 import type { RecordSchema } from '../avro/schema.ts';
 import { FinkError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -11,6 +14,7 @@ import { valueFor } from '../config/topic-patterns.ts';
 import { Outage } from '../service/outage.ts';
 import type { Batch, MessageFormat } from './batch.ts';
 import type { FormatSettings } from './settings.ts';
+import { majorVersionOf, majorVersionOfText, surveyName, type MajorVersion } from './schema-major.ts';
 import type { WireSchema } from './wire.ts';
 
 /** The subject of a topic's values (Confluent's default TopicNameStrategy). */
@@ -26,6 +30,8 @@ export class ConfluentTopics implements MessageFormat {
   readonly #ids = new Map<string, Map<string, number>>();
   /** Subjects this run has seen to exist (their compatibility level set if it created them). */
   readonly #subjects = new Set<string>();
+  /** The survey and major version of each subject's latest version (undefined: it says none, or there is none). */
+  readonly #majors = new Map<string, MajorVersion | undefined>();
   /** Undefined: a registry that does not answer stops the run (a one-off run says so rather than wait). */
   readonly #outage: Outage | undefined;
 
@@ -79,33 +85,78 @@ export class ConfluentTopics implements MessageFormat {
     const subject = subjectOf(topic);
     const level = this.#settings.compatibility;
     /** Set after the first version instead: Apicurio refuses NONE (removing its rule) on a subject it does not hold yet. */
-    let levelAfter = false;
-    if (!this.#subjects.has(subject)) {
-      if (!(await subjectExists(url, subject, { signal }))) {
-        try {
-          await setSubjectCompatibility(url, subject, level, { signal });
-        } catch (err) {
-          if (!(err instanceof RegistryError && err.status === 404)) throw err;
-          levelAfter = true;
-        }
-        this.#log('info', 'schema registry subject created', { subject, compatibility: level });
-      }
-      this.#subjects.add(subject);
-    }
+    const levelAfter = this.#subjects.has(subject) ? false : await this.#firstUse(url, subject, signal);
+    const major = majorVersionOf(wire.schema);
+    const latest = this.#majors.get(subject);
+    const lift = level !== 'NONE' && major !== undefined && latest !== undefined && !sameMajor(major, latest);
     let id: number;
     try {
-      id = await registerSchema(url, subject, wire.key.toString('utf8'), { signal });
+      id = lift ? await this.#registerUnchecked(url, topic, wire.key.toString('utf8'), major, signal) : await registerSchema(url, subject, wire.key.toString('utf8'), { signal });
     } catch (err) {
       if (err instanceof RegistryError && err.status === 409) throw refusal(err, topic, subject, wire.schema);
       throw err;
     }
     // The first version is checked against nothing: the level set now holds for every later one.
     if (levelAfter) await setSubjectCompatibility(url, subject, level, { signal });
+    // A schema of a major version other than the latest's may have become the latest (or was an older version already held): ask.
+    if (!this.#majors.has(subject)) this.#majors.set(subject, major);
+    else if (major === undefined || latest === undefined || !sameMajor(major, latest)) this.#majors.set(subject, majorVersionOfText((await latestSchema(url, subject, { signal })) ?? ''));
     let bySubject = this.#ids.get(subject);
     if (bySubject === undefined) this.#ids.set(subject, (bySubject = new Map()));
     bySubject.set(wire.fingerprint, id);
     this.#log('info', 'schema registered', { subject, id, fingerprint: wire.fingerprint });
   }
+
+  /**
+   * The first time this run uses `subject`: sets its level if the registry does not hold it yet,
+   * or learns the major version of its latest version. Whether the level is to be set after the
+   * first version instead.
+   */
+  async #firstUse(url: string, subject: string, signal: AbortSignal | undefined): Promise<boolean> {
+    const level = this.#settings.compatibility;
+    let levelAfter = false;
+    if (await subjectExists(url, subject, { signal })) {
+      this.#majors.set(subject, majorVersionOfText((await latestSchema(url, subject, { signal })) ?? ''));
+    } else {
+      try {
+        await setSubjectCompatibility(url, subject, level, { signal });
+      } catch (err) {
+        if (!(err instanceof RegistryError && err.status === 404)) throw err;
+        levelAfter = true;
+      }
+      this.#log('info', 'schema registry subject created', { subject, compatibility: level });
+    }
+    this.#subjects.add(subject);
+    return levelAfter;
+  }
+
+  /**
+   * Registers a schema of a new major version under level NONE, the subject's level put back after
+   * it whatever happened: the one it had (an operator may have set it by hand), else the configured
+   * one. A subject already at NONE is registered as it is; a schema it already holds (an older
+   * major version replayed) is not registered again.
+   */
+  async #registerUnchecked(url: string, topic: string, text: string, major: MajorVersion, signal: AbortSignal | undefined): Promise<number> {
+    const subject = subjectOf(topic);
+    const held = await registeredId(url, subject, text, { signal });
+    if (held !== undefined) return held;
+    const level = (await subjectCompatibility(url, subject, { signal })) ?? this.#settings.compatibility;
+    if (level === 'NONE') return await registerSchema(url, subject, text, { signal });
+    await setSubjectCompatibility(url, subject, 'NONE', { signal });
+    let id: number;
+    try {
+      id = await registerSchema(url, subject, text, { signal });
+    } finally {
+      // Without the stop signal: a run that stops mid-registration still puts its level back (the call's timeout bounds it).
+      await setSubjectCompatibility(url, subject, level);
+    }
+    this.#log('info', `new major version ${major.major} of the ${surveyName(major.survey)} schema on ${topic}: registered without the compatibility check, ${level} again after it`, { subject, id });
+    return id;
+  }
+}
+
+function sameMajor(a: MajorVersion, b: MajorVersion): boolean {
+  return a.survey === b.survey && a.major === b.major;
 }
 
 /** The one line of a refused schema: the subject, the fields the registry's answer points at, its reason. */
