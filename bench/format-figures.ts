@@ -1,12 +1,10 @@
 // The arithmetic of the wire-format case (bench/formats.ts, issue 24: the throughput against
 // ProducerPerformance in `confluent` mode), apart from any broker so that a unit test holds it:
 // the formats a run asks for, the size of a message in each, and the medians and ratios reported.
+import { CONFLUENT_HEADER_BYTES } from '../src/avro/confluent-wire.ts';
 
 export const WIRE_FORMATS = ['fink', 'confluent'] as const;
 export type WireFormat = (typeof WIRE_FORMATS)[number];
-
-/** The magic byte and the 4-byte schema id before a confluent value's datum. */
-export const CONFLUENT_HEADER_BYTES = 5;
 
 /** `--format fink,confluent`: distinct formats, in the order given. */
 export function parseFormats(flag: string): WireFormat[] {
