@@ -1,4 +1,4 @@
-// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--upstream-store sqlite|kafka] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR] [--user-filters 0,100] [--user-filter-conditions rare|common|silent]`
+// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--upstream-store sqlite|kafka] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR] [--user-filters 0,100] [--user-filter-conditions rare|common|silent] [--format fink,confluent]`
 //
 // The distribution measured against the ceiling of the same broker on the same machine, in one run:
 // Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
@@ -23,6 +23,12 @@
 // --user-filter-conditions: rare (the default: each keeps a few alerts in a thousand, as users'
 // streams do), common (a few per cent each: 100 of them send several messages an alert) or silent
 // (the rare ones, each ANDed with a clause no alert meets: their cost apart from their messages).
+// --format fink,confluent: the throughput case runs once per wire format (issue 24; bench/formats.ts),
+// the formats interleaved, the confluent runs registering in a schema registry started for the case
+// (a free loopback port, its files under var/bench/registry, stopped after); ProducerPerformance
+// gets records of each format's average message size; reported for each profile and format: the
+// service's alerts/s and MB/s, the ratio to ProducerPerformance, the CPU an alert and the bytes a
+// message (sent, and on the brokers' disk). Without --cases, only the throughput case runs.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -45,6 +51,8 @@ import { parseInstances } from './scale-figures.ts';
 import { visitCase } from './visit.ts';
 import { CONDITION_KINDS, userFiltersCase, type ConditionKind } from './user-filters.ts';
 import { parseFilterCounts } from './user-filter-figures.ts';
+import { formatsCase } from './formats.ts';
+import { parseFormats } from './format-figures.ts';
 import {
   averageMessage, BENCH_PROFILES, benchDir, benchEnv, consumeUntil, continuousService, median, nameMaker, node, prefilled,
   producerPerformance, root, runService, say, storedAlerts, withTopic,
@@ -73,6 +81,7 @@ function parseFlags() {
       cases: { type: 'string' },
       'user-filters': { type: 'string' },
       'user-filter-conditions': { type: 'string', default: 'rare' },
+      format: { type: 'string' },
       json: { type: 'string' },
       'latency-seconds': { type: 'string', default: '60' },
       'backlog-count': { type: 'string', default: '1000000' },
@@ -319,12 +328,9 @@ async function liveChainCase(bench: Bench, alerts: number, upstreamProfile: stri
 
 /** The selected cases, in their fixed order, each given the run's settings. */
 function selectedCases(flags: Flags, profiles: readonly BenchProfile[]): ((bench: Bench) => Promise<CaseResult>)[] {
-  const userFilters = flags['user-filters'] === undefined ? undefined : parseFilterCounts(flags['user-filters']);
-  const cases = new Set((flags.cases ?? (userFilters === undefined ? DEFAULT_CASES : 'throughput')).split(','));
+  const cases = new Set((flags.cases ?? (flags['user-filters'] === undefined && flags.format === undefined ? DEFAULT_CASES : 'throughput')).split(','));
   const all: [string, (bench: Bench) => Promise<CaseResult>][] = [
-    ['throughput', userFilters === undefined
-      ? (bench) => throughputCase(bench, profiles, flags.count, flags.console)
-      : (bench) => userFiltersCase(bench, { profiles, counts: userFilters, count: (p) => Number(flags.count ?? defaultCount[p]), conditions: conditionKind(flags['user-filter-conditions']) })],
+    ['throughput', throughputVariant(flags, profiles)],
     ['burst', burstCase],
     ['latency', (bench) => latencyCase(bench, Number(flags['latency-seconds']))],
     ['memory', (bench) => memoryCase(bench, Number(flags['backlog-count']), flags['backlog-profile'] as BenchProfile)],
@@ -333,6 +339,22 @@ function selectedCases(flags: Flags, profiles: readonly BenchProfile[]): ((bench
     ['visit', (bench) => visitCase(bench, { visits: positive('visits', flags.visits), alerts: positive('visit-alerts', flags['visit-alerts']), instances: positive('visit-instances', flags['visit-instances']), transactions: positive('visit-transactions', flags['visit-transactions']) })],
   ];
   return all.filter(([name]) => cases.has(name)).map(([, run]) => run);
+}
+
+/** The throughput case: plain, once per count of user filters (--user-filters), or once per wire format (--format). */
+function throughputVariant(flags: Flags, profiles: readonly BenchProfile[]): (bench: Bench) => Promise<CaseResult> {
+  const count = (p: BenchProfile) => Number(flags.count ?? defaultCount[p]);
+  if (flags['user-filters'] !== undefined && flags.format !== undefined) throw new Error('--user-filters and --format are two variants of the throughput case: give one');
+  if (flags['user-filters'] !== undefined) {
+    const counts = parseFilterCounts(flags['user-filters']);
+    const conditions = conditionKind(flags['user-filter-conditions']);
+    return (bench) => userFiltersCase(bench, { profiles, counts, count, conditions });
+  }
+  if (flags.format !== undefined) {
+    const formats = parseFormats(flags.format);
+    return (bench) => formatsCase(bench, { profiles, formats, count });
+  }
+  return (bench) => throughputCase(bench, profiles, flags.count, flags.console);
 }
 
 function conditionKind(value: string): ConditionKind {
