@@ -1,8 +1,10 @@
 // What goes on the wire for an alert (docs/architecture.md, Wire contract): the value is the schemaless Avro datum, the
 // key the writer schema as compact JSON. A full topic sends the stored datum followed by the
 // datum of the values added to it, unchanged: no decoding. A topic that drops fields has its own
-// schema and re-encodes, skipping the dropped fields while decoding.
+// schema and cuts the kept fields' bytes out of the stored datum (avro/field-spans.ts), decoding and
+// encoding again only a datum it cannot cut.
 import { compactSchemaJson, extendRecord, parseAvroType, schemaFingerprint, type AvroType, type RecordSchema } from '../avro/schema.ts';
+import { fieldEnds, SpanError } from '../avro/field-spans.ts';
 import type { StoredAlert } from '../sciencedb/reader.ts';
 
 /** An alert as the distribution sends it: a stored alert of either store (the science log has no `seq`). */
@@ -71,14 +73,53 @@ export class WireSchemas {
     const schema: RecordSchema = { ...full, fields: full.fields.filter((f) => !drop.includes(f.name)) };
     const fullType: AvroType = parseAvroType(full);
     const type: AvroType = parseAvroType(schema);
-    // Decoding the full datum with the smaller schema as reader skips the dropped fields' bytes.
+    // Decoding the full datum with the smaller schema as reader skips the dropped fields' bytes:
+    // the way for a datum whose fields cannot be cut out (a shape the walk does not know, or bad bytes).
     const resolver = type.createResolver(fullType);
     const fullWire = this.#full(alert);
+    const cut = cutter(fullType, full.fields.map((f) => !drop.includes(f.name)));
     return {
       schema,
       fingerprint: schemaFingerprint(type),
       key: Buffer.from(compactSchemaJson(schema)),
-      encode: (a) => type.toBuffer(type.fromBuffer(fullWire.encode(a), resolver)),
+      encode: (a) => {
+        const datum = fullWire.encode(a);
+        if (cut !== undefined) {
+          try {
+            return cut(datum);
+          } catch (err) {
+            if (!(err instanceof SpanError)) throw err;
+          }
+        }
+        return type.toBuffer(type.fromBuffer(datum, resolver));
+      },
     };
   }
+}
+
+/**
+ * The datum of the kept fields cut out of a full one (field-spans.ts): the same value as decoding
+ * and encoding again, without building it. A view of the datum when the kept fields are
+ * contiguous, else a copy of their ranges.
+ */
+function cutter(fullType: AvroType, kept: readonly boolean[]): ((datum: Buffer) => Buffer) | undefined {
+  const endsOf = fieldEnds(fullType);
+  if (endsOf === undefined) return undefined;
+  return (datum) => {
+    const ends = endsOf(datum);
+    const ranges: [number, number][] = [];
+    let bytes = 0;
+    for (let i = 0, start = 0; i < ends.length; start = ends[i++]!) {
+      if (!kept[i]) continue;
+      const last = ranges.at(-1);
+      if (last !== undefined && last[1] === start) last[1] = ends[i]!;
+      else ranges.push([start, ends[i]!]);
+      bytes += ends[i]! - start;
+    }
+    if (ranges.length === 1) return datum.subarray(ranges[0]![0], ranges[0]![1]);
+    const out = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (const [from, to] of ranges) at += datum.copy(out, at, from, to);
+    return out;
+  };
 }

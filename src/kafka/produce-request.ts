@@ -1,14 +1,16 @@
 // The Produce request with this project's record batches (record-batch.ts) in place of the
 // client's: the same request, versions 9 to 11 (the flexible ones, which every broker of the range
 // the client supports offers), each partition's batch appended by reference. The client still
-// does everything else: leaders, retries, sequences, the response. Gzip, which the client
-// compresses off the main thread, and older versions keep the client's own request.
+// does everything else: leaders, retries, sequences, the response. One difference: a partition's
+// batch under SMALL_BATCH_BYTES goes uncompressed (record-batch.ts), where the client would
+// compress it. Gzip, which the client compresses off the main thread, and older versions keep the
+// client's own request (every batch compressed).
 // Workaround of @platformatic/kafka 2.12.1 (docs/architecture.md, Library workarounds): it can go
 // once the client writes a batch without joining its records more than once.
 import { createAPI, produceV9, produceV10, produceV11, ProduceAcks, Writer } from '@platformatic/kafka';
 import type { ApiCall } from './api-override.ts';
 import type { Compression } from '../config/keys.ts';
-import { BatchArena, encodeRecordBatch, type BatchMessage } from './record-batch.ts';
+import { BatchArena, encodeRecordBatch, SMALL_BATCH_BYTES, type BatchMessage } from './record-batch.ts';
 
 /** A message as the producer hands it to Produce. */
 interface ProducedMessage extends BatchMessage {
@@ -24,6 +26,8 @@ interface ProduceOptions {
   /** `topic:partition` -> the first sequence of this request's batch for that partition. */
   sequences?: { getWithDefault(key: string, fallback: number): number };
   transactionalId?: string;
+  /** Batches whose records are smaller go uncompressed (record-batch.ts): SMALL_BATCH_BYTES unless a test asks otherwise. */
+  uncompressedBelow?: number;
 }
 
 const PARSERS: Record<number, (typeof produceV11)['parseResponse']> = { 9: produceV9.parseResponse, 10: produceV10.parseResponse, 11: produceV11.parseResponse };
@@ -54,6 +58,7 @@ export function createProduceRequest(acks: number, timeout: number, messages: re
         producerEpoch: options.producerEpoch,
         firstSequence: options.sequences?.getWithDefault(`${topic}:${partition}`, 0) ?? 0,
         transactional: options.transactionalId !== undefined,
+        uncompressedBelow: options.uncompressedBelow ?? SMALL_BATCH_BYTES,
       }, arena);
       w.appendInt32(partition).appendUnsignedVarInt(batch.length + 1).append(batch.header).append(batch.records);
     });

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRecordsBatch, produceV11, readRecordsBatch, Reader } from '@platformatic/kafka';
-import { encodeRecordBatch, type BatchMessage } from '../../src/kafka/record-batch.ts';
+import { encodeRecordBatch, SMALL_BATCH_BYTES, type BatchMessage } from '../../src/kafka/record-batch.ts';
 import { createProduceRequest } from '../../src/kafka/produce-request.ts';
 import { COMPRESSIONS } from '../../src/config/keys.ts';
 
@@ -69,7 +69,8 @@ for (const compression of COMPRESSIONS) {
       { topic: 't', partition: 0, key: Buffer.from('k'), value: Buffer.from('after the others'), timestamp: T0 + 1n },
     ].map((m) => ({ ...m, headers: m.headers ?? new Map<Buffer, Buffer>() }));
     const sequences = Object.assign(new Map([['t:0', 3], ['u:1', 8]]), { getWithDefault(this: Map<string, number>, k: string, d: number) { return this.get(k) ?? d; } });
-    const options = { compression, producerId: 11n, producerEpoch: 2, sequences, transactionalId: 'fink-tx' };
+    // The client compresses every batch; ours leaves small ones uncompressed unless told not to (the next tests).
+    const options = { compression, producerId: 11n, producerEpoch: 2, sequences, transactionalId: 'fink-tx', uncompressedBelow: 0 };
     const theirs = produceV11.createRequest(-1, 30_000, ms.map((m) => ({ ...m })) as never, options as never).buffer;
     // Each partition's batch has its own space within a request: none overwrites another.
     assert.deepEqual(createProduceRequest(-1, 30_000, ms, options).buffer, theirs);
@@ -81,3 +82,46 @@ for (const compression of COMPRESSIONS) {
     assert.notDeepEqual(createProduceRequest(-1, 30_000, other, options).buffer, copied);
   });
 }
+
+/** The codec bits of each partition's batch in a v11 Produce request, as `topic:partition` -> codec id. */
+function requestCodecs(request: Buffer): Map<string, number> {
+  const reader = Reader.from(request);
+  reader.readNullableString(); // transactional id
+  reader.readInt16(); // acks
+  reader.readInt32(); // timeout
+  const codecs = new Map<string, number>();
+  reader.readArray((r) => {
+    const topic = r.readString();
+    r.readArray((r) => {
+      const partition = r.readInt32();
+      const batch = r.readBytes();
+      codecs.set(`${topic}:${partition}`, batch!.readInt16BE(21) & 0x07);
+      return partition;
+    });
+    return topic;
+  });
+  return codecs;
+}
+
+test('a batch whose records are under the threshold is written uncompressed, with the bytes of an uncompressed one; from the threshold on, compressed', () => {
+  const small = [{ key: Buffer.from('k'), value: randomBytes(SMALL_BATCH_BYTES - 100), timestamp: T0 }];
+  const large = [{ key: Buffer.from('k'), value: randomBytes(SMALL_BATCH_BYTES), timestamp: T0 }];
+  for (const compression of ['lz4', 'zstd', 'snappy', 'gzip'] as const) {
+    const ours = encodeRecordBatch(small, { compression, uncompressedBelow: SMALL_BATCH_BYTES });
+    assert.deepEqual(Buffer.concat([ours.header, ours.records]), clientBatch(small, { compression: 'none' }), `${compression}: a small batch`);
+    const big = encodeRecordBatch(large, { compression, uncompressedBelow: SMALL_BATCH_BYTES });
+    assert.deepEqual(Buffer.concat([big.header, big.records]), clientBatch(large, { compression }), `${compression}: a large batch`);
+  }
+});
+
+test('a Produce request leaves its small batches uncompressed by default and compresses the large ones, by partition', () => {
+  const ms = [
+    { topic: 'user', partition: 0, key: Buffer.from('k'), value: randomBytes(10_000), timestamp: T0 },
+    { topic: 'community', partition: 1, key: Buffer.from('k'), value: randomBytes(10_000), timestamp: T0 },
+    { topic: 'community', partition: 1, key: Buffer.from('k'), value: randomBytes(30_000), timestamp: T0 },
+  ].map((m) => ({ ...m, headers: new Map<Buffer, Buffer>() }));
+  for (const [compression, bits] of [['lz4', 3], ['zstd', 4]] as const) {
+    const request = createProduceRequest(-1, 30_000, ms, { compression, transactionalId: 'fink-tx' }).buffer;
+    assert.deepEqual(requestCodecs(request), new Map([['user:0', 0], ['community:1', bits]]), compression);
+  }
+});
