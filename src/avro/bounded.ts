@@ -10,7 +10,7 @@
 // schema whose expansion without arrays (named types inlined) passes a limit is refused before any
 // datum is walked. A datum that passes is decoded by avsc in memory proportional to its bytes.
 import { FinkError } from '../errors.ts';
-import type { AvroType } from './schema.ts';
+import type { AvroType, AvscTypeParts } from './schema.ts';
 
 /** Bytes that do not form a datum of the schema, or that go past the limits below. */
 export class DatumError extends FinkError {
@@ -140,22 +140,11 @@ function blocks(w: Walk, pos: number, what: string, itemMin: number, item: Skip)
 
 const compiled = new WeakMap<AvroType, Compiled>();
 
-/** Internals of avsc types that the walk reads (avsc 5.7's Type classes). */
-interface TypeParts {
-  typeName: string;
-  fields?: readonly { name: string; type: AvroType }[];
-  itemsType?: AvroType;
-  valuesType?: AvroType;
-  types?: readonly AvroType[];
-  size?: number;
-  symbols?: readonly string[];
-  underlyingType?: AvroType;
-}
 
 function compile(type: AvroType): Compiled {
   const hit = compiled.get(type);
   if (hit !== undefined) return hit;
-  const t = type as unknown as TypeParts;
+  const t = type as unknown as AvscTypeParts;
   switch (t.typeName) {
     case 'null': return remember(type, { min: 0, skip: (_w, pos) => pos });
     case 'boolean': return remember(type, { min: 1, skip: (w, pos) => fixedSize(w, pos, 1, 'a boolean') });
@@ -257,7 +246,7 @@ function expansion(type: AvroType, open: Set<AvroType>): number {
   const hit = expansions.get(type);
   if (hit !== undefined) return hit;
   if (open.has(type)) return 1;
-  const t = type as unknown as TypeParts;
+  const t = type as unknown as AvscTypeParts;
   open.add(type);
   let n = 1;
   if (t.fields !== undefined) for (const f of t.fields) n += expansion(f.type, open);

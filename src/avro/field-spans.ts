@@ -4,20 +4,11 @@
 // datum instead of being decoded into objects and encoded again (BENCHMARKS.md, User filters: the
 // light re-encode was a fifth of what a user filter's lone light message cost). The walk reads
 // only lengths, counts and union branches, over the parsed avsc type.
-import type { AvroType } from './schema.ts';
+import type { AvroType, AvscTypeParts } from './schema.ts';
 
 /** Skips one value at `at` in `buf`, returning where the next begins. */
 type Skip = (buf: Buffer, at: number) => number;
 
-/** Internals of avsc types that the walk reads (avsc 5.7's Type classes, as projection.ts reads them). */
-interface TypeParts {
-  typeName: string;
-  fields?: readonly { name: string; type: AvroType }[];
-  itemsType?: AvroType;
-  valuesType?: AvroType;
-  types?: readonly AvroType[];
-  size?: number;
-}
 
 /** A datum that does not hold its schema's shape (truncated, or a bad branch): the caller decodes it as before. */
 export class SpanError extends Error {}
@@ -73,7 +64,7 @@ function skipBlocks(item: Skip): Skip {
 function skipOf(type: AvroType, made: Map<AvroType, Skip>): Skip | undefined {
   const done = made.get(type);
   if (done !== undefined) return done;
-  const t = type as unknown as TypeParts;
+  const t = type as unknown as AvscTypeParts;
   const width = FIXED_WIDTH[t.typeName];
   if (width !== undefined) {
     return (buf, at) => {
@@ -130,7 +121,7 @@ function skipOf(type: AvroType, made: Map<AvroType, Skip>): Skip | undefined {
  * know. The function throws SpanError for a datum that does not hold the shape.
  */
 export function fieldEnds(record: AvroType): ((datum: Buffer) => number[]) | undefined {
-  const t = record as unknown as TypeParts;
+  const t = record as unknown as AvscTypeParts;
   if (t.typeName !== 'record' || t.fields === undefined) return undefined;
   const made = new Map<AvroType, Skip>();
   const skips = t.fields.map((f) => skipOf(f.type, made));

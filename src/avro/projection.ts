@@ -9,7 +9,7 @@
 // history's diaSources as empty records), so the values read are those of the full decode, field
 // for field, with the same types (bigint longs, 32-bit floats).
 import type avro from 'avsc';
-import { parseAvroType, type AvroSchema, type AvroType } from './schema.ts';
+import { parseAvroType, type AvroSchema, type AvroType, type AvscTypeParts } from './schema.ts';
 
 /**
  * What is read of a value: `'all'` the value itself (a primitive, or a union of primitives),
@@ -24,14 +24,6 @@ export interface Projection {
   resolver: avro.Resolver;
 }
 
-/** Internals of avsc types that the projection reads (avsc 5.7's Type classes). */
-interface TypeParts {
-  typeName: string;
-  name?: string;
-  fields?: readonly { name: string; type: AvroType }[];
-  itemsType?: AvroType;
-  types?: readonly AvroType[];
-}
 
 const PRIMITIVE: Readonly<Record<string, string>> = {
   null: 'null', boolean: 'boolean', int: 'int', long: 'long', 'abstract:long': 'long', float: 'float', double: 'double', bytes: 'bytes', string: 'string',
@@ -45,7 +37,7 @@ type Reading = Need | 'shape';
 
 /** Builds the reader schema; `names` numbers the records it makes. */
 function readerSchema(type: AvroType, need: Reading, names: { next: number }): unknown {
-  const t = type as unknown as TypeParts;
+  const t = type as unknown as AvscTypeParts;
   const primitive = PRIMITIVE[t.typeName];
   if (primitive !== undefined) {
     // A null is read whatever is asked of it (the absent branch of a nullable record or array), and

@@ -26,6 +26,22 @@ export interface FieldSchema {
 
 export type AvroType = avro.Type;
 
+/**
+ * The internals of avsc's Type classes (avsc 5.7) that the project's own walks read (bounded.ts,
+ * projection.ts, field-spans.ts): one description, so that an avsc upgrade is checked in one place.
+ */
+export interface AvscTypeParts {
+  typeName: string;
+  name?: string;
+  fields?: readonly { name: string; type: AvroType }[];
+  itemsType?: AvroType;
+  valuesType?: AvroType;
+  types?: readonly AvroType[];
+  size?: number;
+  symbols?: readonly string[];
+  underlyingType?: AvroType;
+}
+
 // ZTF candids exceed 2^53: avsc's default long type would refuse them (or lose bits), so every
 // long is a bigint, read and written as the zig-zag varint Avro uses.
 const BigIntLong = avro.types.LongType.__with({
