@@ -140,7 +140,6 @@ function blocks(w: Walk, pos: number, what: string, itemMin: number, item: Skip)
 
 const compiled = new WeakMap<AvroType, Compiled>();
 
-
 function compile(type: AvroType): Compiled {
   const hit = compiled.get(type);
   if (hit !== undefined) return hit;

@@ -9,7 +9,6 @@ import type { AvroType, AvscTypeParts } from './schema.ts';
 /** Skips one value at `at` in `buf`, returning where the next begins. */
 type Skip = (buf: Buffer, at: number) => number;
 
-
 /** A datum that does not hold its schema's shape (truncated, or a bad branch): the caller decodes it as before. */
 export class SpanError extends Error {}
 

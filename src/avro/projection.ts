@@ -24,7 +24,6 @@ export interface Projection {
   resolver: avro.Resolver;
 }
 
-
 const PRIMITIVE: Readonly<Record<string, string>> = {
   null: 'null', boolean: 'boolean', int: 'int', long: 'long', 'abstract:long': 'long', float: 'float', double: 'double', bytes: 'bytes', string: 'string',
 };
