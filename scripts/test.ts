@@ -1,9 +1,15 @@
-// `npm test`: every test file under test/, one file at a time (they start real Kafka brokers, and
-// this machine has two cores), in two lanes side by side: the tests that make hosts of their own
-// (`*hosts.test.ts`: network namespaces, each with its own addresses, so they share no port with
-// anything) run beside the others. Their time is mostly waiting (brokers electing leaders, a
-// session timing out, a host cut off for 30 s), which the other lane fills. Their report is printed
-// after the main lane's, so the two never interleave. Arguments narrow the run:
+// `npm test`: every test file under test/. The files start real Kafka brokers, so each runs alone
+// in its `node --test` (one test at a time), and the files are shared out to lanes side by side:
+// most of a file's time is waiting (a broker electing leaders, a session timing out, a consumer
+// group settling), which another lane fills on this machine's two cores.
+// - Two main lanes (FINK_TEST_LANES) take the next file from one queue, the slowest known first,
+//   so neither waits long on the other at the end.
+// - The tests that make hosts of their own (`*hosts.test.ts`: network namespaces, each with its own
+//   addresses) run in a lane of their own, one after another: they cut links and time sessions out,
+//   and two at once would starve each other.
+// Each lane picks its test ports from its own range (FINK_TEST_PORTS, read by test/helpers/kafka.ts),
+// so two lanes never hand out the same port. A file's report is printed whole when it ends, so
+// reports never interleave; a summary of every file closes the run. Arguments narrow the run:
 // `npm test -- test/config`.
 import { spawn } from 'node:child_process';
 import { globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +22,27 @@ import { join } from 'node:path';
  */
 const TEST_TIMEOUT_MS = 15 * 60 * 1000;
 const HOSTS_LANE = /hosts\.test\.ts$/;
+/**
+ * The files that take minutes (a CI run's figures), started first: a queue that ends on one of them
+ * leaves the other lane idle for as long.
+ */
+const SLOWEST = [
+  'test/distribution/group.test.ts',
+  'test/distribution/broker-loss.test.ts',
+  'test/distribution/exactly-once.test.ts',
+  'test/distribution/continuous.test.ts',
+  'test/upstream/log-stream2science.test.ts',
+  'test/userfilter/registrations.test.ts',
+  'test/interop/confluent-distribution.test.ts',
+  'test/simulator/simulator.test.ts',
+  'test/interop/live-chain.test.ts',
+];
+/**
+ * Test ports, below this machine's ephemeral range (32768-60999 on Linux by default): a port the OS
+ * gives outgoing connections can be taken between a test choosing it and a broker binding it.
+ */
+const PORTS = { low: 12_000, high: 32_000 };
+const MAIN_LANES = Number(process.env.FINK_TEST_LANES ?? 2);
 
 const args = process.argv.slice(2);
 const patterns = args.length > 0 ? args.map((a) => (a.endsWith('.ts') ? a : `${a.replace(/\/$/, '')}/**/*.test.ts`)) : ['test/**/*.test.ts'];
@@ -24,27 +51,84 @@ if (files.length === 0) {
   process.stderr.write(`npm test: no test file matches ${patterns.join(' ')}\n`);
   process.exit(1);
 }
-const hostsLane = files.filter((f) => HOSTS_LANE.test(f));
-const mainLane = files.filter((f) => !HOSTS_LANE.test(f));
+if (!Number.isInteger(MAIN_LANES) || MAIN_LANES < 1) {
+  process.stderr.write(`npm test: FINK_TEST_LANES must be a whole number of at least 1, not ${process.env.FINK_TEST_LANES}\n`);
+  process.exit(1);
+}
+const slowFirst = (a: string, b: string) => rank(a) - rank(b);
+const rank = (file: string) => {
+  const i = SLOWEST.indexOf(file);
+  return i === -1 ? SLOWEST.length : i;
+};
+const hostsFiles = files.filter((f) => HOSTS_LANE.test(f));
+const mainFiles = files.filter((f) => !HOSTS_LANE.test(f)).sort(slowFirst);
 
-function run(lane: readonly string[], destination: string): Promise<number> {
-  if (lane.length === 0) return Promise.resolve(0);
-  const child = spawn(process.execPath, ['--test', '--test-concurrency=1', `--test-timeout=${TEST_TIMEOUT_MS}`, '--test-reporter=spec', `--test-reporter-destination=${destination}`, ...lane], {
-    stdio: destination === 'stdout' ? 'inherit' : ['ignore', 'inherit', 'inherit'],
-  });
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 128))));
+interface FileResult {
+  file: string;
+  code: number;
+  seconds: number;
+  counts: Record<'tests' | 'pass' | 'fail' | 'skipped' | 'cancelled', number>;
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'fink-test-lanes-'));
-const hostsReport = join(scratch, 'hosts-lane.txt');
-const [main, hosts] = await Promise.all([run(mainLane, 'stdout'), run(hostsLane, hostsReport)]);
-if (hostsLane.length > 0) {
-  process.stdout.write(`\n== the tests on hosts of their own (${hostsLane.join(', ')}), run beside the others ==\n`);
-  try {
-    process.stdout.write(readFileSync(hostsReport, 'utf8'));
-  } catch {
-    process.stdout.write('(no report: the lane ended before writing one)\n');
-  }
+
+/** Runs one file in its own `node --test`, its report into a file of the scratch folder. */
+function runFile(file: string, ports: string, index: number): Promise<FileResult> {
+  const report = join(scratch, `${index}.txt`);
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--test', '--test-concurrency=1', `--test-timeout=${TEST_TIMEOUT_MS}`, '--test-reporter=spec', `--test-reporter-destination=${report}`, file], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, FINK_TEST_PORTS: ports },
+  });
+  return new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      let text: string;
+      try {
+        text = readFileSync(report, 'utf8');
+      } catch {
+        text = `(no report: node --test ended (${signal ?? code}) before writing one)\n`;
+      }
+      process.stdout.write(`\n== ${file} ==\n${text}`);
+      const count = (name: string) => Number(new RegExp(`^ℹ ${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      resolve({
+        file,
+        code: code ?? (signal === null ? 1 : 128),
+        seconds: (Date.now() - started) / 1000,
+        counts: { tests: count('tests'), pass: count('pass'), fail: count('fail'), skipped: count('skipped'), cancelled: count('cancelled') },
+      });
+    });
+  });
 }
+
+let reports = 0;
+/** A lane: takes the next file of `queue` until none is left. */
+async function lane(queue: string[], ports: string, results: FileResult[]): Promise<void> {
+  for (let file = queue.shift(); file !== undefined; file = queue.shift()) results.push(await runFile(file, ports, reports++));
+}
+
+/** The ports of lane `i` of `n`: disjoint slices of PORTS. */
+function portSlice(i: number, n: number): string {
+  const width = Math.floor((PORTS.high - PORTS.low) / n);
+  return `${PORTS.low + i * width}-${PORTS.low + (i + 1) * width - 1}`;
+}
+
+const started = Date.now();
+const results: FileResult[] = [];
+const queue = [...mainFiles];
+const lanes = hostsFiles.length > 0 ? MAIN_LANES + 1 : MAIN_LANES;
+await Promise.all([
+  ...Array.from({ length: Math.min(MAIN_LANES, mainFiles.length) }, (_, i) => lane(queue, portSlice(i, lanes), results)),
+  ...(hostsFiles.length > 0 ? [lane([...hostsFiles], portSlice(lanes - 1, lanes), results)] : []),
+]);
 rmSync(scratch, { recursive: true, force: true });
-process.exit(main !== 0 ? main : hosts);
+
+const total = { tests: 0, pass: 0, fail: 0, skipped: 0, cancelled: 0 };
+for (const r of results) for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r.counts[k];
+const failed = results.filter((r) => r.code !== 0);
+process.stdout.write(`\n== npm test: ${results.length} files in ${MAIN_LANES} lane(s)${hostsFiles.length > 0 ? ' and the hosts lane' : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s ==\n`);
+process.stdout.write(`tests ${total.tests}, pass ${total.pass}, fail ${total.fail}, skipped ${total.skipped}, cancelled ${total.cancelled}\n`);
+for (const r of [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 10)) process.stdout.write(`  ${r.seconds.toFixed(0).padStart(5)} s  ${r.file}\n`);
+if (failed.length > 0) {
+  process.stdout.write(`failed: ${failed.map((r) => `${r.file} (exit ${r.code})`).join(', ')}\n`);
+  process.exit(1);
+}

@@ -1,8 +1,7 @@
 // A real managed Kafka for a test file: free ports, its own state folder, started with the
 // project's own code, so the suite never collides with a cluster the user runs.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config.ts';
 import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
@@ -34,25 +33,35 @@ export interface TestCluster {
   revive(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/**
+ * The ports this process may hand out: FINK_TEST_PORTS (`low-high`, one slice per lane of `npm test`,
+ * so two lanes never choose the same), else all of 12000-31999. Below the ephemeral range
+ * (32768-60999 here): a port the OS may give an outgoing connection can be taken between a test
+ * choosing it and a broker binding it, which under another run's load happened.
+ */
+function portRange(): { low: number; high: number } {
+  const text = process.env.FINK_TEST_PORTS ?? '12000-31999';
+  const m = /^(\d+)-(\d+)$/.exec(text);
+  const [low, high] = m === null ? [NaN, NaN] : [Number(m[1]), Number(m[2])];
+  if (!(low >= 1024 && high <= 65535 && high - low >= 100)) throw new Error(`FINK_TEST_PORTS must be LOW-HIGH, at least 100 ports from 1024 to 65535, not ${text}`);
+  return { low, high };
 }
+
+/** Ports handed out by this process: not handed out twice, though nothing may be bound on them yet. */
+const handedOut = new Set<number>();
 
 /** A port p such that p .. p+count-1 are all free (a node takes two: clients, controller). */
 export async function freePortPair(count = 2): Promise<number> {
+  const { low, high } = portRange();
   for (;;) {
-    const port = await freePort();
-    let ok = port + count - 1 <= 65535;
-    for (let p = port + 1; ok && p < port + count; p++) ok = await portIsFree('127.0.0.1', p);
-    if (ok) return port;
+    const port = randomInt(low, high - count + 2);
+    const ports = Array.from({ length: count }, (_, i) => port + i);
+    if (ports.some((p) => handedOut.has(p))) continue;
+    let free = true;
+    for (const p of ports) free &&= await portIsFree('127.0.0.1', p);
+    if (!free) continue;
+    for (const p of ports) handedOut.add(p);
+    return port;
   }
 }
 
