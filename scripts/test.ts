@@ -125,7 +125,7 @@ rmSync(scratch, { recursive: true, force: true });
 const total = { tests: 0, pass: 0, fail: 0, skipped: 0, cancelled: 0 };
 for (const r of results) for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r.counts[k];
 const failed = results.filter((r) => r.code !== 0);
-process.stdout.write(`\n== npm test: ${results.length} files in ${MAIN_LANES} lane(s)${hostsFiles.length > 0 ? ' and the hosts lane' : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s ==\n`);
+process.stdout.write(`\n== npm test: ${results.length} file(s) in ${MAIN_LANES} lane(s)${hostsFiles.length > 0 ? ' and the hosts lane' : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s ==\n`);
 process.stdout.write(`tests ${total.tests}, pass ${total.pass}, fail ${total.fail}, skipped ${total.skipped}, cancelled ${total.cancelled}\n`);
 for (const r of [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 10)) process.stdout.write(`  ${r.seconds.toFixed(0).padStart(5)} s  ${r.file}\n`);
 if (failed.length > 0) {

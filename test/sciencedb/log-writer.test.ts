@@ -293,13 +293,20 @@ describe('the science log writer on a real Kafka', { timeout: 900_000 }, () => {
     } finally {
       await writer.close();
     }
-    const stats = await logStats(settings.connection, 'stats_', { exact: true });
-    const ztf = stats.surveys.ztf!;
-    assert.equal(ztf.records, 10);
     const touched = (alerts: NewAlert[]) => new Set(alerts.map((a) => partitionOf(a.objectKey, 5))).size;
     // Two commits and an abort: a marker on every partition each touched, and the aborted records.
     const aborted = simulated('ztf', 5, 15);
-    assert.equal(ztf.offsets, 10 + touched(first) + touched(second) + 5 + touched(aborted));
+    const offsets = 10 + touched(first) + touched(second) + 5 + touched(aborted);
+    // The coordinator writes the markers after EndTxn has answered: the figures are read once they are all in.
+    let last = '';
+    const stats = await waitFor(`the end offsets of stats_ztf to count the ${offsets - 15} markers`, async () => {
+      const now = await logStats(settings.connection, 'stats_', { exact: true });
+      last = JSON.stringify(now.surveys.ztf);
+      return now.surveys.ztf!.offsets >= offsets && now;
+    }, { detail: () => last });
+    const ztf = stats.surveys.ztf!;
+    assert.equal(ztf.records, 10);
+    assert.equal(ztf.offsets, offsets);
     const read = await readAll(settings, 'stats_ztf');
     const times = read.map((m) => Number(m.timestamp));
     assert.equal(ztf.oldest, Math.min(...times));
