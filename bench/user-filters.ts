@@ -130,17 +130,21 @@ async function serviceRun(bench: Bench, db: string, survey: Survey, conditions: 
   const registrations = bench.freshName('user-filters').replaceAll('-', '_');
   const prefix = `${bench.freshName('u').replaceAll('-', '_')}_`;
   const topic = bench.freshName('svc-user-filters');
+  // A checkpoint topic of the run's own: a run that shared one would read, as it starts, every
+  // checkpoint of the runs before it (a hundred filters' usage in each), which a restarted
+  // distribution does not (its compacted topic holds one record per id).
+  const checkpoints = bench.freshName('checkpoints').replaceAll('-', '_');
   let userTopics: string[] = [];
   try {
     const run = await withTopic(bench, topic, async () => {
       userTopics = await register(bench, admin, registrations, prefix, survey, conditions);
       await known(admin, [topic, registrations, ...userTopics]);
-      return runService(benchEnv(bench, db, topic, { USER_FILTERS_TOPIC: registrations, USER_TOPIC_PREFIX: prefix }));
+      return runService(benchEnv(bench, db, topic, { USER_FILTERS_TOPIC: registrations, USER_TOPIC_PREFIX: prefix, DISTRIBUTION_CHECKPOINT_TOPIC: checkpoints }));
     });
     const { alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes } = run;
     return { filters: conditions.length, alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes };
   } finally {
-    await dropTopics(admin, [registrations, ...userTopics]).catch(() => undefined);
+    await dropTopics(admin, [registrations, checkpoints, ...userTopics]).catch(() => undefined);
   }
 }
 

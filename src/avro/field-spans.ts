@@ -19,8 +19,15 @@ function skipVarint(buf: Buffer, at: number): number {
   return at + 1;
 }
 
-/** A zig-zag long that counts something (a length, a block count, a branch): [value, end]. */
-function readCount(buf: Buffer, at: number): [number, number] {
+/**
+ * Where the last count read by readCount ended. A module variable rather than a returned pair: the
+ * walk reads a count for every string, bytes, union branch and block of a datum (thousands in a
+ * Rubin alert's histories), and a pair each was most of what cutting a light value allocated.
+ */
+let countEnd = 0;
+
+/** A zig-zag long that counts something (a length, a block count, a branch); where it ends is left in countEnd. */
+function readCount(buf: Buffer, at: number): number {
   let value = 0;
   let scale = 1;
   for (;;) {
@@ -30,11 +37,13 @@ function readCount(buf: Buffer, at: number): [number, number] {
     if ((byte & 0x80) === 0) break;
     scale *= 128;
   }
-  return [value % 2 === 0 ? value / 2 : -(value + 1) / 2, at];
+  countEnd = at;
+  return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
 }
 
 function skipBytes(buf: Buffer, at: number): number {
-  const [length, from] = readCount(buf, at);
+  const length = readCount(buf, at);
+  const from = countEnd;
   if (length < 0 || from + length > buf.length) throw new SpanError('datum ends inside bytes');
   return from + length;
 }
@@ -45,12 +54,12 @@ const FIXED_WIDTH: Readonly<Record<string, number>> = { null: 0, boolean: 1, flo
 function skipBlocks(item: Skip): Skip {
   return (buf, at) => {
     for (;;) {
-      const [count, from] = readCount(buf, at);
-      at = from;
+      const count = readCount(buf, at);
+      at = countEnd;
       if (count === 0) return at;
       if (count < 0) {
-        const [size, after] = readCount(buf, at);
-        at = after + size;
+        const size = readCount(buf, at);
+        at = countEnd + size;
         if (at > buf.length) throw new SpanError('datum ends inside a block');
         continue;
       }
@@ -90,17 +99,17 @@ function skipOf(type: AvroType, made: Map<AvroType, Skip>): Skip | undefined {
       const branches = t.types!.map((b) => skipOf(b, made));
       if (branches.some((b) => b === undefined)) return undefined;
       return (buf, at) => {
-        const [branch, from] = readCount(buf, at);
+        const branch = readCount(buf, at);
         const skip = branches[branch];
         if (skip === undefined) throw new SpanError(`union branch ${branch} out of range`);
-        return skip(buf, from);
+        return skip(buf, countEnd);
       };
     }
     case 'record': case 'error': {
       // Registered before its fields: a field may name the record itself.
       let fields: Skip[] = [];
       const skip: Skip = (buf, at) => {
-        for (const f of fields) at = f(buf, at);
+        for (let i = 0; i < fields.length; i++) at = fields[i]!(buf, at);
         return at;
       };
       made.set(type, skip);

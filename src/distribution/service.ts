@@ -112,10 +112,11 @@ export async function runDistribution(settings: DistributionSettings, options: D
         await format.prepare(batch, options.signal);
         // The record stays as it was without user filters (userBytes and userAlerts once one sent something).
         const userBytes = users.quotaUsage();
-        const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString(), ...(Object.keys(userBytes).length > 0 ? { userBytes, userAlerts: users.quotaAlerts() } : {}) };
+        const userAlerts = users.quotaAlerts();
+        const saved = { checkpoint: next, stores: reader.identities(), alerts: position.alerts + alerts.length, at: new Date().toISOString(), ...(Object.keys(userBytes).length > 0 ? { userBytes, userAlerts } : {}) };
         await session.send(planWaves(batch.messages, limitOf), compressionOf);
         // The usage topic's record (user-usage.ts) mirrors the checkpoint's usage, in the same transaction.
-        await session.send([[checkpointMessage(settings.checkpointTopic, settings.id, saved), ...users.usageMessages()]]);
+        await session.send([[checkpointMessage(settings.checkpointTopic, settings.id, saved), ...users.usageMessages(userBytes, userAlerts)]]);
         await session.commit();
         users.committed();
         position = { ...position, checkpoint: next, alerts: saved.alerts };

@@ -24,6 +24,14 @@ export class QuotaLedger {
   #others = new Map<string, number>();
   /** Alerts refused in the batch being built, by filter. */
   readonly #over = new Map<string, number>();
+  /**
+   * The committed bytes and alerts as usage() and alerts() give them, kept up to date at each commit
+   * rather than rebuilt from the slots for every batch's checkpoint and usage record (with a hundred
+   * filters that rebuild was most of what the bookkeeping allocated). A filter's nights are replaced,
+   * never changed in place: what was handed out stays as it was.
+   */
+  #committedView: QuotaUsage = {};
+  #committedAlertsView: QuotaUsage = {};
 
   /**
    * Whether a message of `bytes` for `filter`'s topic still fits its quota of `limit` bytes this
@@ -55,6 +63,8 @@ export class QuotaLedger {
   commit(): Map<string, number> {
     for (const [at, bytes] of this.#pending) this.#committed.set(at, bytes);
     for (const [at, alerts] of this.#pendingAlerts) this.#committedAlerts.set(at, alerts);
+    this.#committedView = withSlots(this.#committedView, this.#pending);
+    this.#committedAlertsView = withSlots(this.#committedAlertsView, this.#pendingAlerts);
     const over = new Map(this.#over);
     this.discard();
     return over;
@@ -74,16 +84,18 @@ export class QuotaLedger {
     this.#committedAlerts.clear();
     for (const [at, bytes] of entries(usage)) this.#committed.set(at, bytes);
     for (const [at, n] of entries(alerts)) this.#committedAlerts.set(at, n);
+    this.#committedView = withSlots({}, this.#committed);
+    this.#committedAlertsView = withSlots({}, this.#committedAlerts);
   }
 
   /** The bytes committed and what the batch in hand adds: what its checkpoint records. */
   usage(): QuotaUsage {
-    return nested(new Map([...this.#committed, ...this.#pending]));
+    return withSlots(this.#committedView, this.#pending);
   }
 
   /** The alerts committed and what the batch in hand adds, as usage() the bytes. */
   alerts(): QuotaUsage {
-    return nested(new Map([...this.#committedAlerts, ...this.#pendingAlerts]));
+    return withSlots(this.#committedAlertsView, this.#pendingAlerts);
   }
 }
 
@@ -91,14 +103,24 @@ function entries(usage: QuotaUsage): [string, number][] {
   return Object.entries(usage).flatMap(([filter, nights]) => Object.entries(nights).map(([night, n]): [string, number] => [slot(filter, night), n]));
 }
 
-/** Slots to filters and nights, the last NIGHTS_KEPT nights of each. */
-function nested(all: ReadonlyMap<string, number>): QuotaUsage {
-  const out: QuotaUsage = {};
-  for (const [at, bytes] of all) {
-    const [filter, night] = at.split('\n') as [string, string];
-    (out[filter] ??= {})[night] = bytes;
+/**
+ * `base` with the slots' counts set, each changed filter keeping its last NIGHTS_KEPT nights: a new
+ * object, sharing with `base` the nights of the filters the slots leave alone.
+ */
+function withSlots(base: QuotaUsage, slots: ReadonlyMap<string, number>): QuotaUsage {
+  const out: QuotaUsage = { ...base };
+  const changed = new Set<string>();
+  for (const [at, n] of slots) {
+    const cut = at.indexOf('\n');
+    const filter = at.slice(0, cut);
+    if (!changed.has(filter)) {
+      changed.add(filter);
+      out[filter] = { ...out[filter] };
+    }
+    out[filter]![at.slice(cut + 1)] = n;
   }
-  for (const nights of Object.values(out)) {
+  for (const filter of changed) {
+    const nights = out[filter]!;
     for (const night of Object.keys(nights).sort().slice(0, -NIGHTS_KEPT)) delete nights[night];
   }
   return out;

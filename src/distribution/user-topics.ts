@@ -196,10 +196,14 @@ export class UserTopics {
     this.#quota.restore(usage, alerts);
   }
 
-  /** This instance's usage record for the batch being built (nothing when the batch sent nothing to a user topic): for its transaction. */
-  usageMessages(): Message[] {
+  /**
+   * This instance's usage record for the batch being built (nothing when the batch sent nothing to a
+   * user topic): for its transaction. `bytes` and `alerts`: quotaUsage() and quotaAlerts(), when the
+   * caller has them already.
+   */
+  usageMessages(bytes?: QuotaUsage, alerts?: QuotaUsage): Message[] {
     if (!this.#quota.pending) return [];
-    return [usageMessage(this.#settings.userFilterUsageTopic, this.#usageKey, usageOf(this.#quota.usage(), this.#quota.alerts()))];
+    return [usageMessage(this.#settings.userFilterUsageTopic, this.#usageKey, usageOf(bytes ?? this.#quota.usage(), alerts ?? this.#quota.alerts()))];
   }
 
   /** The compression of a user topic (light ones as the light topics), or undefined for another topic. */

@@ -12,6 +12,8 @@ export type SendableAlert = StoredAlert extends infer A ? (A extends unknown ? O
 
 export interface WireSchema {
   schema: RecordSchema;
+  /** The schema parsed. */
+  type: AvroType;
   fingerprint: string;
   /** The message key: the schema as compact JSON, UTF-8. */
   key: Buffer;
@@ -27,6 +29,12 @@ export class WireSchemas {
   readonly #source: SchemaSource;
   /** By the fields a topic drops (its plan's own array), the alert's schema and its added values' schema: no key is built per alert. */
   readonly #cache = new Map<readonly string[], Map<string, Map<string, WireSchema>>>();
+  /**
+   * The same by what is dropped rather than by which array says it: topics that drop the same
+   * fields through arrays of their own (a user filter's, a shipped light topic's) share one wire
+   * schema, parsed once (an avsc type of a Rubin alert takes megabytes to build).
+   */
+  readonly #made = new Map<string, WireSchema>();
 
   /** `source` gives the stored JSON of a schema id (the science database's schema table). */
   constructor(source: SchemaSource) {
@@ -42,7 +50,9 @@ export class WireSchemas {
     const added = alert.added?.schemaId ?? '';
     let wire = byAdded.get(added);
     if (wire === undefined) {
-      wire = drop.length === 0 ? this.#full(alert) : this.#selecting(alert, drop);
+      const made = `${drop.join('\n')}\t${alert.schemaId}\t${added}`;
+      wire = this.#made.get(made);
+      if (wire === undefined) this.#made.set(made, (wire = drop.length === 0 ? this.#full(alert) : this.#selecting(alert, drop)));
       byAdded.set(added, wire);
     }
     return wire;
@@ -60,6 +70,7 @@ export class WireSchemas {
     const type = parseAvroType(schema);
     return {
       schema,
+      type,
       fingerprint: schemaFingerprint(type),
       key: Buffer.from(compactSchemaJson(schema)),
       // Avro writes a record's fields one after the other: the added fields simply follow, and
@@ -69,17 +80,18 @@ export class WireSchemas {
   }
 
   #selecting(alert: SendableAlert, drop: readonly string[]): WireSchema {
-    const full = this.#fullSchema(alert);
+    const fullWire = this.forAlert(alert);
+    const full = fullWire.schema;
     const schema: RecordSchema = { ...full, fields: full.fields.filter((f) => !drop.includes(f.name)) };
-    const fullType: AvroType = parseAvroType(full);
+    const fullType = fullWire.type;
     const type: AvroType = parseAvroType(schema);
     // Decoding the full datum with the smaller schema as reader skips the dropped fields' bytes:
     // the way for a datum whose fields cannot be cut out (a shape the walk does not know, or bad bytes).
     const resolver = type.createResolver(fullType);
-    const fullWire = this.#full(alert);
     const cut = cutter(fullType, full.fields.map((f) => !drop.includes(f.name)));
     return {
       schema,
+      type,
       fingerprint: schemaFingerprint(type),
       key: Buffer.from(compactSchemaJson(schema)),
       encode: (a) => {
