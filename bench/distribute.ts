@@ -4,6 +4,7 @@
 // topics (USER_TOPIC_PREFIX) are counted apart in `user_messages` and `user_bytes`.
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config/config.ts';
+import { Metrics } from '../src/distribution/metrics.ts';
 import { runDistribution } from '../src/distribution/service.ts';
 import { distributionSettings } from '../src/distribution/settings.ts';
 import { applyV8RuntimeFlags } from '../src/cli/runtime.ts';
@@ -11,11 +12,27 @@ import { applyV8RuntimeFlags } from '../src/cli/runtime.ts';
 // As the command launcher does for `fink start distribution`.
 applyV8RuntimeFlags();
 const config = loadConfig({});
+
+/**
+ * BENCH_STEADY_AFTER=N: the CPU is also read when the first batch that takes the count of alerts
+ * committed to N or past it is counted, so that what the rest of the run cost is known apart from
+ * the start (modules, connections, the code V8 compiles as it warms up, the first batch's topics).
+ */
+const steadyAfter = Number(process.env.BENCH_STEADY_AFTER ?? 0);
+let steady: { cpu: NodeJS.CpuUsage; alerts: number } | undefined;
+class SteadyMetrics extends Metrics {
+  override countBatch(...args: Parameters<Metrics['countBatch']>): void {
+    super.countBatch(...args);
+    if (steadyAfter > 0 && steady === undefined && this.alerts >= steadyAfter) steady = { cpu: process.cpuUsage(), alerts: this.alerts };
+  }
+}
+
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-const summary = await runDistribution(distributionSettings(config), { untilCaughtUp: true });
+const summary = await runDistribution(distributionSettings(config), { untilCaughtUp: true, metrics: new SteadyMetrics() });
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
+const after = steady === undefined ? undefined : process.cpuUsage(steady.cpu);
 const userPrefix = config.require('USER_TOPIC_PREFIX');
 const sum = (user: boolean, what: 'bytes' | 'messages') => Object.entries(summary.topics).filter(([topic]) => topic.startsWith(userPrefix) === user).reduce((total, [, t]) => total + t[what], 0);
 process.stdout.write(JSON.stringify({
@@ -26,6 +43,7 @@ process.stdout.write(JSON.stringify({
   user_bytes: sum(true, 'bytes'),
   seconds,
   cpu_s: (cpu.user + cpu.system) / 1e6,
+  ...(after === undefined ? {} : { steady_cpu_s: (after.user + after.system) / 1e6, steady_alerts: summary.alerts - steady!.alerts }),
   peak_rss_mb: peakRssMb(),
 }) + '\n');
 

@@ -15,6 +15,9 @@ export interface UserFilterRun {
   /** Messages and bytes of the user filters' topics. */
   user_messages: number;
   user_bytes: number;
+  /** The CPU of the run's second half (the alerts after the first half's batches), and how many alerts that was. */
+  steady_cpu_s?: number;
+  steady_alerts?: number;
 }
 
 export interface UserFilterFigures {
@@ -28,6 +31,9 @@ export interface UserFilterFigures {
   user_mb: number;
   /** CPU per alert against the runs without filters (null: none were run). */
   cpu_vs_none: number | null;
+  /** CPU per alert of the runs' second halves, once started and warmed up (null: not measured). */
+  steady_cpu_per_alert_ms: number | null;
+  steady_vs_none: number | null;
 }
 
 /** `--user-filters 0,100`: distinct counts of at least 0, in the order given. */
@@ -63,8 +69,10 @@ export function userFilterFigures(counts: readonly number[], runs: readonly User
       mb_per_s: median(mine.map((r) => r.bytes / r.seconds / 1e6)),
       user_messages: median(mine.map((r) => r.user_messages)),
       user_mb: median(mine.map((r) => r.user_bytes / 1e6)),
+      steady_cpu_per_alert_ms: mine.every((r) => r.steady_cpu_s !== undefined && r.steady_alerts! > 0) ? median(mine.map((r) => (r.steady_cpu_s! * 1000) / r.steady_alerts!)) : null,
     };
   });
   const none = perCount.find((f) => f.filters === 0);
-  return perCount.map((f) => ({ ...f, cpu_vs_none: none === undefined ? null : f.cpu_per_alert_ms / none.cpu_per_alert_ms }));
+  const against = (mine: number | null, theirs: number | null | undefined) => (mine === null || theirs === null || theirs === undefined ? null : mine / theirs);
+  return perCount.map((f) => ({ ...f, cpu_vs_none: against(f.cpu_per_alert_ms, none?.cpu_per_alert_ms), steady_vs_none: against(f.steady_cpu_per_alert_ms, none?.steady_cpu_per_alert_ms) }));
 }

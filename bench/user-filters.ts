@@ -125,7 +125,7 @@ async function dropTopics(connection: KafkaConnection, topics: readonly string[]
 }
 
 /** One service run over the database with `conditions` registered. */
-async function serviceRun(bench: Bench, db: string, survey: Survey, conditions: readonly string[]): Promise<UserFilterRun> {
+async function serviceRun(bench: Bench, db: string, count: number, survey: Survey, conditions: readonly string[]): Promise<UserFilterRun> {
   const admin = kafkaClientOptions(bench.base, 'admin');
   const registrations = bench.freshName('user-filters').replaceAll('-', '_');
   const prefix = `${bench.freshName('u').replaceAll('-', '_')}_`;
@@ -139,10 +139,10 @@ async function serviceRun(bench: Bench, db: string, survey: Survey, conditions: 
     const run = await withTopic(bench, topic, async () => {
       userTopics = await register(bench, admin, registrations, prefix, survey, conditions);
       await known(admin, [topic, registrations, ...userTopics]);
-      return runService(benchEnv(bench, db, topic, { USER_FILTERS_TOPIC: registrations, USER_TOPIC_PREFIX: prefix, DISTRIBUTION_CHECKPOINT_TOPIC: checkpoints }));
+      return runService(benchEnv(bench, db, topic, { USER_FILTERS_TOPIC: registrations, USER_TOPIC_PREFIX: prefix, DISTRIBUTION_CHECKPOINT_TOPIC: checkpoints, BENCH_STEADY_AFTER: String(Math.floor(count / 2)) }));
     });
-    const { alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes } = run;
-    return { filters: conditions.length, alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes };
+    const { alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes, steady_cpu_s, steady_alerts } = run;
+    return { filters: conditions.length, alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes, steady_cpu_s, steady_alerts };
   } finally {
     await dropTopics(admin, [registrations, checkpoints, ...userTopics]).catch(() => undefined);
   }
@@ -159,10 +159,11 @@ async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts:
   const runs: UserFilterRun[] = [];
   const pp: PerformanceRun[] = [];
   for (const { repeat, filters } of interleaved(counts, bench.repeat)) {
-    const run = await serviceRun(bench, db, survey, conditions.slice(0, filters));
+    const run = await serviceRun(bench, db, count, survey, conditions.slice(0, filters));
     if (run.alerts !== count) throw new Error(`the service distributed ${run.alerts} of ${count} alerts`);
     runs.push(run);
-    say(`  run ${repeat + 1}, ${filters} filters: ${((run.cpu_s * 1000) / run.alerts).toFixed(3)} ms CPU an alert (${run.cpu_s.toFixed(1)} s), ${(run.alerts / run.seconds).toFixed(0)} alerts/s, ${run.user_messages} user-topic messages (${(run.user_messages / run.alerts).toFixed(3)} an alert, ${(run.user_bytes / 1e6).toFixed(1)} MB against ${(run.bytes / 1e6).toFixed(1)} MB to the community topic)`);
+    const steady = run.steady_cpu_s === undefined ? '' : `, second half ${((run.steady_cpu_s * 1000) / run.steady_alerts!).toFixed(3)} ms`;
+    say(`  run ${repeat + 1}, ${filters} filters: ${((run.cpu_s * 1000) / run.alerts).toFixed(3)} ms CPU an alert (${run.cpu_s.toFixed(1)} s${steady}), ${(run.alerts / run.seconds).toFixed(0)} alerts/s, ${run.user_messages} user-topic messages (${(run.user_messages / run.alerts).toFixed(3)} an alert, ${(run.user_bytes / 1e6).toFixed(1)} MB against ${(run.bytes / 1e6).toFixed(1)} MB to the community topic)`);
     if (filters === counts.at(-1)) {
       const ppTopic = bench.freshName(`pp-${profile}`);
       pp.push(await withTopic(bench, ppTopic, () => producerPerformance(bench, ppTopic, count, avg)));
@@ -179,7 +180,7 @@ function row(profile: BenchProfile, count: number, kind: ConditionKind, f: UserF
     `${profile}, ${count} alerts, ${f.filters} ${kind} user filters`,
     `${f.cpu_per_alert_ms.toFixed(3)} ms CPU an alert, ${f.alerts_per_s.toFixed(0)} alerts/s, ${f.user_messages} user-topic messages (${f.user_mb.toFixed(1)} MB)`,
     `${pp.records_per_s.toFixed(0)} rec/s, ${pp.mb_per_s.toFixed(1)} MB/s`,
-    `CPU ${f.cpu_vs_none === null ? '-' : `${f.cpu_vs_none.toFixed(3)}x`} of none (target <= 1.10), ratio_mb ${f.ratio_mb.toFixed(2)}`,
+    `CPU ${f.cpu_vs_none === null ? '-' : `${f.cpu_vs_none.toFixed(3)}x`} of none (target <= 1.10), second half ${f.steady_vs_none === null ? '-' : `${f.steady_vs_none.toFixed(3)}x`}, ratio_mb ${f.ratio_mb.toFixed(2)}`,
   ];
 }
 

@@ -34,3 +34,16 @@ test('without runs of 0 filters, no ratio', () => {
   const [hundred] = userFilterFigures([100], [run(100, 3)]);
   assert.equal(hundred!.cpu_vs_none, null);
 });
+
+test("the second halves' CPU per alert and its ratio, when every run measured it; none otherwise", () => {
+  const half = (r: UserFilterRun, steady_cpu_s: number): UserFilterRun => ({ ...r, steady_cpu_s, steady_alerts: 500 });
+  const runs = [half(run(0, 3), 1.2), half(run(100, 3.3, 40), 1.26), half(run(0, 2.8), 1.0), half(run(100, 3.2, 40), 1.1), half(run(0, 3.1), 1.3), half(run(100, 3.6, 40), 1.4)];
+  const [none, hundred] = userFilterFigures([0, 100], runs);
+  assert.equal(Number(none!.steady_cpu_per_alert_ms!.toFixed(4)), 2.4);
+  assert.equal(Number(hundred!.steady_cpu_per_alert_ms!.toFixed(4)), 2.52);
+  assert.equal(Number(hundred!.steady_vs_none!.toFixed(4)), 1.05);
+  // One run without the figure: the medians would mix what they measure.
+  const [, partial] = userFilterFigures([0, 100], [...runs.slice(0, 5), run(100, 3.6, 40)]);
+  assert.equal(partial!.steady_cpu_per_alert_ms, null);
+  assert.equal(partial!.steady_vs_none, null);
+});
