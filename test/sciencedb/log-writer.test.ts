@@ -302,7 +302,7 @@ describe('the science log writer on a real Kafka', { timeout: 900_000 }, () => {
     const stats = await waitFor(`the end offsets of stats_ztf to count the ${offsets - 15} markers`, async () => {
       const now = await logStats(settings.connection, 'stats_', { exact: true });
       last = JSON.stringify(now.surveys.ztf);
-      return now.surveys.ztf!.offsets >= offsets && now;
+      return now.surveys.ztf!.offsets >= offsets ? now : undefined;
     }, { detail: () => last });
     const ztf = stats.surveys.ztf!;
     assert.equal(ztf.records, 10);
