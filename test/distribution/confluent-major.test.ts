@@ -22,7 +22,8 @@ import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 const rubin = () => LSST_SAMPLES.map((file) => readContainer(readFileSync(file)).schema as RecordSchema);
 
 function wireOf(schema: RecordSchema): WireSchema {
-  return { schema, fingerprint: schemaFingerprint(parseAvroType(schema)), key: Buffer.from(JSON.stringify(schema)), encode: () => Buffer.alloc(0) };
+  const type = parseAvroType(schema);
+  return { schema, type, fingerprint: schemaFingerprint(type), key: Buffer.from(JSON.stringify(schema)), encode: () => Buffer.alloc(0) };
 }
 
 function batchOf(topic: string, schema: RecordSchema): Batch {
