@@ -7,7 +7,7 @@
 // - The tests that make hosts of their own (`*hosts.test.ts`: network namespaces, each with its own
 //   addresses) run in a lane of their own, one after another: they cut links and time sessions out,
 //   and two at once would starve each other.
-// Each lane picks its test ports from its own range (FINK_TEST_PORTS, read by test/helpers/kafka.ts),
+// Each lane picks its test ports from its own slice (FINK_TEST_PORTS, test/helpers/ports.ts),
 // so two lanes never hand out the same port. A file's report is printed whole when it ends, so
 // reports never interleave; a summary of every file closes the run. Arguments narrow the run:
 // `npm test -- test/config`.
@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { portSlice } from '../test/helpers/ports.ts';
 
 /**
  * Each test fails after this long: a hung broker or client stops the run with a failure naming the
@@ -37,11 +38,6 @@ const SLOWEST = [
   'test/simulator/simulator.test.ts',
   'test/interop/live-chain.test.ts',
 ];
-/**
- * Test ports, below this machine's ephemeral range (32768-60999 on Linux by default): a port the OS
- * gives outgoing connections can be taken between a test choosing it and a broker binding it.
- */
-const PORTS = { low: 12_000, high: 32_000 };
 const MAIN_LANES = Number(process.env.FINK_TEST_LANES ?? 2);
 
 const args = process.argv.slice(2);
@@ -55,11 +51,11 @@ if (!Number.isInteger(MAIN_LANES) || MAIN_LANES < 1) {
   process.stderr.write(`npm test: FINK_TEST_LANES must be a whole number of at least 1, not ${process.env.FINK_TEST_LANES}\n`);
   process.exit(1);
 }
-const slowFirst = (a: string, b: string) => rank(a) - rank(b);
 const rank = (file: string) => {
   const i = SLOWEST.indexOf(file);
   return i === -1 ? SLOWEST.length : i;
 };
+const slowFirst = (a: string, b: string) => rank(a) - rank(b);
 const hostsFiles = files.filter((f) => HOSTS_LANE.test(f));
 const mainFiles = files.filter((f) => !HOSTS_LANE.test(f)).sort(slowFirst);
 
@@ -104,12 +100,6 @@ let reports = 0;
 /** A lane: takes the next file of `queue` until none is left. */
 async function lane(queue: string[], ports: string, results: FileResult[]): Promise<void> {
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) results.push(await runFile(file, ports, reports++));
-}
-
-/** The ports of lane `i` of `n`: disjoint slices of PORTS. */
-function portSlice(i: number, n: number): string {
-  const width = Math.floor((PORTS.high - PORTS.low) / n);
-  return `${PORTS.low + i * width}-${PORTS.low + (i + 1) * width - 1}`;
 }
 
 const started = Date.now();

@@ -9,6 +9,7 @@ import { nodeLayout } from '../../src/cluster/layout.ts';
 import { portIsFree, runningPid } from '../../src/cluster/processes.ts';
 import { clusterSettings } from '../../src/cluster/settings.ts';
 import { testEnv } from './cli.ts';
+import { portRange } from './ports.ts';
 import { tempDir } from './temp.ts';
 import { waitFor } from './wait.ts';
 
@@ -31,20 +32,6 @@ export interface TestCluster {
   restart(): Promise<void>;
   /** Starts again every node that is not running (a killed broker comes back), on its storage and ports. */
   revive(): Promise<void>;
-}
-
-/**
- * The ports this process may hand out: FINK_TEST_PORTS (`low-high`, one slice per lane of `npm test`,
- * so two lanes never choose the same), else all of 12000-31999. Below the ephemeral range
- * (32768-60999 here): a port the OS may give an outgoing connection can be taken between a test
- * choosing it and a broker binding it, which under another run's load happened.
- */
-function portRange(): { low: number; high: number } {
-  const text = process.env.FINK_TEST_PORTS ?? '12000-31999';
-  const m = /^(\d+)-(\d+)$/.exec(text);
-  const [low, high] = m === null ? [NaN, NaN] : [Number(m[1]), Number(m[2])];
-  if (!(low >= 1024 && high <= 65535 && high - low >= 100)) throw new Error(`FINK_TEST_PORTS must be LOW-HIGH, at least 100 ports from 1024 to 65535, not ${text}`);
-  return { low, high };
 }
 
 /** Ports handed out by this process: not handed out twice, though nothing may be bound on them yet. */
