@@ -99,8 +99,11 @@ describe('a managed cluster spread over three hosts', { timeout: 1_800_000 }, ()
     if (hosts === undefined || cluster === undefined) return void t.skip('no cluster (the first test did not start it)');
     if (!haveKcat(t)) return;
     await partitioned(hosts, cluster.brokers[2]!, 30_000, async () => produce(written(300, 600)));
-    assertEachOnce(readBack(written(0, 600)));
+    // Read once it has caught up: a read right after the cut ended once missed the messages written
+    // during it to some partitions, ended where they stood before the cut (presumably answered by
+    // the node just back, from its metadata of before).
     await allInSync();
+    assertEachOnce(readBack(written(0, 600)));
   });
 
   it('goes on with a broker SIGKILLed: writes at acks=all (min ISR 2) succeed, every message is read once, and the node started again catches up', async (t) => {
