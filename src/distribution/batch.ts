@@ -8,7 +8,7 @@ import { encodeConfluent } from '../avro/confluent-wire.ts';
 import { FinkError } from '../errors.ts';
 import type { Message } from '../kafka/transactional-session.ts';
 import { rowOf, type Row } from '../userfilter/row.ts';
-import { accepts } from './filters.ts';
+import { accepts, type Filter } from './filters.ts';
 import type { TopicPlan } from './topics.ts';
 import type { SendableAlert, WireSchema, WireSchemas } from './wire.ts';
 
@@ -65,65 +65,103 @@ export function fits(bytes: number, limit: number): boolean {
 }
 
 export function buildBatch(alerts: readonly SendableAlert[], targets: readonly TopicTarget[], wire: WireSchemas, oversize: 'stop' | 'skip', format?: MessageFormat): Batch {
-  const batch: Batch = { messages: [], schemas: [], filterErrors: [], oversize: [], unstamped: [] };
-  /** The schemas already reported, by topic: looked up by identity, no key built per message; the registry id of a confluent topic's (UNKNOWN_ID for the others). */
-  const seen = new Map<string, Map<WireSchema, number | undefined>>();
-  /** Each target's format, asked once a batch rather than once a message. */
-  const confluent = targets.map((t) => format?.confluent(t.plan.topic) === true);
+  const builder = new BatchBuilder(targets, wire, oversize, format);
+  // The user filters' targets are tested in a loop of their own (userMatches): a hundred conditions
+  // in the same loop as the topics' filters made V8 compile this function again and again, each
+  // time larger, as the user targets' paths warmed up (BENCHMARKS.md, User filters).
+  const topics: number[] = [];
+  const users: number[] = [];
+  targets.forEach((t, i) => (t.plan.condition === undefined ? topics : users).push(i));
+  for (const alert of alerts) {
+    builder.values.clear();
+    for (const t of topics) {
+      const filter = targets[t]!.plan.filter;
+      if (filter !== null && !builder.accepted(filter, alert)) continue;
+      builder.add(alert, t);
+    }
+    if (users.length > 0) userMatches(alert, targets, users, builder);
+  }
+  return builder.batch;
+}
+
+/** The messages of the user targets whose condition matches the alert, in their order. */
+function userMatches(alert: SendableAlert, targets: readonly TopicTarget[], users: readonly number[], builder: BatchBuilder): void {
+  /** The alert's row, built once for all the user conditions of its survey, and only if one asks. */
+  let row: Row | undefined;
+  for (const t of users) {
+    const condition = targets[t]!.plan.condition!;
+    if (condition.survey !== alert.survey) continue;
+    row ??= rowOf(alert.survey, alert.fields);
+    if (condition.testRow(row)) builder.add(alert, t);
+  }
+}
+
+/** One batch's messages as they are added, and what it keeps to add them: the schemas reported, the values encoded. */
+class BatchBuilder {
+  readonly batch: Batch = { messages: [], schemas: [], filterErrors: [], oversize: [], unstamped: [] };
   /**
    * The alert's values by schema: a value is encoded once for all the topics of the same content
    * (user filters of light content matching the same alert re-encoded it for each). A confluent
    * value is made from it per message: its id may be stamped later, so it is never shared.
    */
-  const values = new Map<WireSchema, Buffer>();
-  for (const alert of alerts) {
-    values.clear();
-    /** The alert's row, built once for all the user conditions of its survey, and only if one asks. */
-    let row: Row | undefined;
-    for (let t = 0; t < targets.length; t++) {
-      const { plan, partitions, maxMessageBytes } = targets[t]!;
-      if (plan.condition !== undefined) {
-        if (plan.condition.survey !== alert.survey) continue;
-        row ??= rowOf(alert.survey, alert.fields);
-        if (!plan.condition.testRow(row)) continue;
-      } else if (plan.filter !== null) {
-        let match = false;
-        try {
-          match = accepts(plan.filter, alert);
-        } catch (err) {
-          batch.filterErrors.push({ filter: plan.filter.name, survey: alert.survey, alertId: alert.alertId, error: (err as Error).message });
-        }
-        if (!match) continue;
-      }
-      const schema = wire.forAlert(alert, plan.drop);
-      const selecting = plan.drop.length > 0;
-      let reported = seen.get(plan.topic);
-      if (reported === undefined) seen.set(plan.topic, (reported = new Map()));
-      let id = reported.get(schema);
-      if (id === undefined && !reported.has(schema)) {
-        reported.set(schema, (id = confluent[t] ? format!.idOf(plan.topic, schema) : UNKNOWN_ID));
-        batch.schemas.push({ wire: schema, topic: plan.topic, selecting });
-      }
-      let key = schema.key;
-      let value = values.get(schema);
-      if (value === undefined) values.set(schema, (value = schema.encode(alert)));
-      if (confluent[t]) {
-        // The object's key, as the partition is computed from it: any client partitioning by key agrees.
-        key = Buffer.from(alert.objectKey);
-        value = encodeConfluent(id ?? UNKNOWN_ID, value);
-        if (id === undefined) batch.unstamped.push({ value, topic: plan.topic, wire: schema });
-      }
-      const bytes = key.length + value.length;
-      if (!fits(bytes, maxMessageBytes)) {
-        if (oversize === 'skip') {
-          batch.oversize.push({ alert, topic: plan.topic, bytes, limit: maxMessageBytes });
-          continue;
-        }
-        throw new FinkError(`alert ${alert.alertId} (${alert.objectKey}${alert.survey === 'ztf' ? '' : `, ${alert.survey}`}) is ${bytes} bytes, more than topic ${plan.topic} accepts (max.message.bytes=${maxMessageBytes}); nothing of its batch was committed. Raise the topic's max.message.bytes, or set DISTRIBUTION_OVERSIZE=skip to skip such alerts with a record`);
-      }
-      if (plan.condition?.admit !== undefined && !plan.condition.admit(alert.night, bytes)) continue;
-      batch.messages.push({ topic: plan.topic, key, value, partition: partitionOf(alert.objectKey, partitions) });
+  readonly values = new Map<WireSchema, Buffer>();
+  /** The schemas already reported, by topic: looked up by identity, no key built per message; the registry id of a confluent topic's (UNKNOWN_ID for the others). */
+  readonly #seen = new Map<string, Map<WireSchema, number | undefined>>();
+  /** Each target's format, asked once a batch rather than once a message. */
+  readonly #confluent: boolean[];
+  readonly #targets: readonly TopicTarget[];
+  readonly #wire: WireSchemas;
+  readonly #oversize: 'stop' | 'skip';
+  readonly #format: MessageFormat | undefined;
+
+  constructor(targets: readonly TopicTarget[], wire: WireSchemas, oversize: 'stop' | 'skip', format: MessageFormat | undefined) {
+    this.#targets = targets;
+    this.#wire = wire;
+    this.#oversize = oversize;
+    this.#format = format;
+    this.#confluent = targets.map((t) => format?.confluent(t.plan.topic) === true);
+  }
+
+  /** Whether a topic's filter takes the alert; a filter that throws does not, and its error is kept. */
+  accepted(filter: Filter, alert: SendableAlert): boolean {
+    try {
+      return accepts(filter, alert);
+    } catch (err) {
+      this.batch.filterErrors.push({ filter: filter.name, survey: alert.survey, alertId: alert.alertId, error: (err as Error).message });
+      return false;
     }
   }
-  return batch;
+
+  /** The alert's message to target `t` (unless its quota or the oversize policy leaves it out). */
+  add(alert: SendableAlert, t: number): void {
+    const { plan, partitions, maxMessageBytes } = this.#targets[t]!;
+    const batch = this.batch;
+    const schema = this.#wire.forAlert(alert, plan.drop);
+    let reported = this.#seen.get(plan.topic);
+    if (reported === undefined) this.#seen.set(plan.topic, (reported = new Map()));
+    let id = reported.get(schema);
+    if (id === undefined && !reported.has(schema)) {
+      reported.set(schema, (id = this.#confluent[t] ? this.#format!.idOf(plan.topic, schema) : UNKNOWN_ID));
+      batch.schemas.push({ wire: schema, topic: plan.topic, selecting: plan.drop.length > 0 });
+    }
+    let key = schema.key;
+    let value = this.values.get(schema);
+    if (value === undefined) this.values.set(schema, (value = schema.encode(alert)));
+    if (this.#confluent[t]) {
+      // The object's key, as the partition is computed from it: any client partitioning by key agrees.
+      key = Buffer.from(alert.objectKey);
+      value = encodeConfluent(id ?? UNKNOWN_ID, value);
+      if (id === undefined) batch.unstamped.push({ value, topic: plan.topic, wire: schema });
+    }
+    const bytes = key.length + value.length;
+    if (!fits(bytes, maxMessageBytes)) {
+      if (this.#oversize === 'skip') {
+        batch.oversize.push({ alert, topic: plan.topic, bytes, limit: maxMessageBytes });
+        return;
+      }
+      throw new FinkError(`alert ${alert.alertId} (${alert.objectKey}${alert.survey === 'ztf' ? '' : `, ${alert.survey}`}) is ${bytes} bytes, more than topic ${plan.topic} accepts (max.message.bytes=${maxMessageBytes}); nothing of its batch was committed. Raise the topic's max.message.bytes, or set DISTRIBUTION_OVERSIZE=skip to skip such alerts with a record`);
+    }
+    if (plan.condition?.admit !== undefined && !plan.condition.admit(alert.night, bytes)) return;
+    batch.messages.push({ topic: plan.topic, key, value, partition: partitionOf(alert.objectKey, partitions) });
+  }
 }
