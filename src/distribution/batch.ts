@@ -74,7 +74,8 @@ export function buildBatch(alerts: readonly SendableAlert[], targets: readonly T
   targets.forEach((t, i) => (t.plan.condition === undefined ? topics : users).push(i));
   for (const alert of alerts) {
     builder.values.clear();
-    for (const t of topics) {
+    for (let i = 0; i < topics.length; i++) {
+      const t = topics[i]!;
       const filter = targets[t]!.plan.filter;
       if (filter !== null && !builder.accepted(filter, alert)) continue;
       builder.add(alert, t);
@@ -88,7 +89,10 @@ export function buildBatch(alerts: readonly SendableAlert[], targets: readonly T
 function userMatches(alert: SendableAlert, targets: readonly TopicTarget[], users: readonly number[], builder: BatchBuilder): void {
   /** The alert's row, built once for all the user conditions of its survey, and only if one asks. */
   let row: Row | undefined;
-  for (const t of users) {
+  // Indexed: a for-of made an iterator result per condition and alert whenever V8 ran this
+  // function unoptimised, as it does again after each deoptimisation (10 MB a 10,000-alert run).
+  for (let i = 0; i < users.length; i++) {
+    const t = users[i]!;
     const condition = targets[t]!.plan.condition!;
     if (condition.survey !== alert.survey) continue;
     row ??= rowOf(alert.survey, alert.fields);

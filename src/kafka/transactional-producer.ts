@@ -6,14 +6,17 @@
 // - AddPartitionsToTxn is sent as version 3, the client version. Versions 4 and up are the
 //   brokers' own verification calls (KIP-890) and need CLUSTER_ACTION, which no producer user
 //   should hold; the client picks the highest version the broker offers, so under ACLs every
-//   transaction would fail with CLUSTER_AUTHORIZATION_FAILED.
+//   transaction would fail with CLUSTER_AUTHORIZATION_FAILED. Its answer is read here too: the
+//   client's reader makes an error object per refused partition, stack trace and all, and right
+//   after a commit the coordinator refuses every partition of the next transaction for a while
+//   (CONCURRENT_TRANSACTIONS, retried): with a hundred user topics, thousands of them a night.
 // Both work around @platformatic/kafka 2.12.1 (docs/architecture.md, Library workarounds);
 // test/kafka/library-workarounds.test.ts asserts the upstream behaviours and fails when they
 // change. The -1/-1 options can go once the library sends them by default; the override once it
 // caps AddPartitionsToTxn at the client version for producers.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Compression } from '../config/keys.ts';
-import { addPartitionsToTxnV3, ProduceAcks, Producer } from '@platformatic/kafka';
+import { addPartitionsToTxnV3, createAPI, ProduceAcks, Producer, ResponseError, type Reader } from '@platformatic/kafka';
 import { overrideApi, type ApiCall } from './api-override.ts';
 import { produceWithRecordBatches } from './produce-request.ts';
 import type { KafkaConnection } from './client-options.ts';
@@ -61,10 +64,35 @@ export function createTransactionalProducer(connection: KafkaConnection, transac
     retries: 20,
     retryDelay: 20,
   });
-  overrideApi(producer, 'AddPartitionsToTxn', () => addPartitionsToTxnV3.api as unknown as ApiCall);
+  overrideApi(producer, 'AddPartitionsToTxn', () => addPartitionsToTxn as unknown as ApiCall);
   overrideApi(producer, 'Produce', produceWithRecordBatches);
   return producer;
 }
+
+/** AddPartitionsToTxn response v3, as the client reads it, but failing with one error per error code, not per partition. */
+export function parseAddPartitionsResponse(_correlationId: number, apiKey: number, apiVersion: number, reader: Reader) {
+  /** The first partition refused with each code, by code: the response still has them all. */
+  const refused = new Map<number, string>();
+  const throttleTimeMs = reader.readInt32();
+  const topicResults = reader.readArray((r, j) => {
+    const name = r.readString();
+    const resultsByPartition = r.readArray((r, k) => {
+      const partition = { partitionIndex: r.readInt32(), partitionErrorCode: r.readInt16() };
+      r.readTaggedFields();
+      const code = partition.partitionErrorCode;
+      if (code !== 0 && !refused.has(code)) refused.set(code, `/results_by_transaction/0/topic_results/${j}/results_by_partitions/${k}`);
+      return partition;
+    }, true, false);
+    r.readTaggedFields();
+    return { name, resultsByPartition };
+  }, true, false);
+  reader.readTaggedFields();
+  const response = { throttleTimeMs, errorCode: 0, resultsByTransaction: [{ transactionalId: '', topicResults }] };
+  if (refused.size > 0) throw new ResponseError(apiKey, apiVersion, Object.fromEntries([...refused].map(([code, path]) => [path, [code, null]])), response);
+  return response;
+}
+
+const addPartitionsToTxn = createAPI(24, 3, addPartitionsToTxnV3.createRequest, parseAddPartitionsResponse);
 
 /** How long a new producer waits for its transaction coordinator, unless told otherwise. */
 export const COORDINATOR_DEADLINE_MS = 60_000;

@@ -3,7 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { describeTransaction } from '../../src/kafka/transaction-state.ts';
-import { beginFirstTransaction, createTransactionalProducer, producerIdentity, type BufferProducer } from '../../src/kafka/transactional-producer.ts';
+import { Reader, ResponseError, Writer } from '@platformatic/kafka';
+import { errorIds, isCoordinatorSettling } from '../../src/kafka/errors.ts';
+import { beginFirstTransaction, createTransactionalProducer, parseAddPartitionsResponse, producerIdentity, type BufferProducer } from '../../src/kafka/transactional-producer.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
@@ -83,5 +85,50 @@ describe('the transactional producer and describeTransaction', { timeout: 240_00
 
   it('knows nothing of a transactional id never used', async () => {
     assert.equal(await describeTransaction(producer('never-used'), 'never-used'), undefined);
+  });
+});
+
+// No broker: the answer is written as a broker writes it. Right after a commit the coordinator
+// refuses every partition of the next transaction (CONCURRENT_TRANSACTIONS) until its markers
+// are written; the client's own reader made an error object per partition of each such answer.
+describe('the AddPartitionsToTxn answer (v3) as the transactional producer reads it', () => {
+  const CONCURRENT_TRANSACTIONS = 51;
+  const UNKNOWN_TOPIC_OR_PARTITION = 3;
+  const answer = (topics: { name: string; codes: number[] }[]) =>
+    Reader.from(Writer.create()
+      .appendInt32(7)
+      .appendArray(topics, (w, t) => w.appendString(t.name).appendArray(t.codes, (w, code, k) => w.appendInt32(k).appendInt16(code)))
+      .appendTaggedFields().buffer);
+  const read = (topics: { name: string; codes: number[] }[]) => parseAddPartitionsResponse(0, 24, 3, answer(topics));
+
+  it('returns every partition of an answer without errors', () => {
+    const response = read([{ name: 'a', codes: [0, 0] }, { name: 'b', codes: [0] }]);
+    assert.equal(response.throttleTimeMs, 7);
+    assert.deepEqual(response.resultsByTransaction[0]!.topicResults.map((t) => [t.name, t.resultsByPartition.map((p) => [p.partitionIndex, p.partitionErrorCode])]), [['a', [[0, 0], [1, 0]]], ['b', [[0, 0]]]]);
+  });
+
+  it('fails a refusal of a hundred partitions with one error per code, which the session retries, the answer whole beside it', () => {
+    const topics = Array.from({ length: 50 }, (_, i) => ({ name: `t${i}`, codes: [CONCURRENT_TRANSACTIONS, CONCURRENT_TRANSACTIONS] }));
+    const err = (() => {
+      try {
+        read(topics);
+      } catch (e) {
+        return e as ResponseError & { response: ReturnType<typeof parseAddPartitionsResponse> };
+      }
+      assert.fail('no error');
+    })();
+    assert.ok(err instanceof ResponseError);
+    assert.deepEqual(errorIds(err), ['CONCURRENT_TRANSACTIONS']);
+    assert.equal(err.errors.length, 1);
+    assert.equal(isCoordinatorSettling(err), true);
+    assert.equal(err.response.resultsByTransaction[0]!.topicResults.flatMap((t) => t.resultsByPartition).filter((p) => p.partitionErrorCode === CONCURRENT_TRANSACTIONS).length, 100);
+  });
+
+  it('names each code of a mixed refusal, which is then no longer only the coordinator settling', () => {
+    assert.throws(() => read([{ name: 'a', codes: [0, CONCURRENT_TRANSACTIONS] }, { name: 'b', codes: [UNKNOWN_TOPIC_OR_PARTITION, CONCURRENT_TRANSACTIONS] }]), (err: ResponseError) => {
+      assert.deepEqual(errorIds(err).sort(), ['CONCURRENT_TRANSACTIONS', 'UNKNOWN_TOPIC_OR_PARTITION']);
+      assert.equal(isCoordinatorSettling(err), false);
+      return true;
+    });
   });
 });
