@@ -2,7 +2,7 @@
 // module level), the environment of a service run, science databases made once and kept, the
 // service as a child process, a fresh topic per measurement, and an independent consumer.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_FLAGS } from '../src/cli/runtime.ts';
@@ -37,6 +37,8 @@ export interface Bench {
   libs: string;
   /** A name never used before in this run (topics, distribution ids). */
   freshName: (what: string) => string;
+  /** The cluster's processes (brokersSettled). */
+  brokerPids: readonly number[];
 }
 
 /** A case's share of the JSON report and its rows of the closing table. */
@@ -179,4 +181,46 @@ export async function continuousService(env: Record<string, string>): Promise<{ 
     await sleep(20);
   }
   return { stop: async () => { child.kill('SIGTERM'); await exited; }, log: () => log };
+}
+
+/** The CPU seconds (user + system) that the processes have used so far; a process gone counts nothing. */
+export function cpuSecondsOf(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command's closing parenthesis, which may itself hold spaces: utime and stime are the 12th and 13th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+/** Linux's USER_HZ, the unit of /proc's CPU times, on every architecture Node runs on here. */
+const CLOCK_TICKS = 100;
+
+/**
+ * Waits until the brokers have been quiet (under `cores` of CPU) for a whole second, and returns
+ * the seconds waited: a case that has just made a hundred topics for its run, and deleted the
+ * previous run's, leaves the brokers busy for a second or more (logs made and removed, the
+ * controller's records), and on this 2-core machine their work beside the measured service would
+ * be counted in its CPU time too (the service's own threads wait for a core, its caches are
+ * shared). After `deadlineMs` it measures anyway, and says so.
+ */
+export async function brokersSettled(bench: Bench, { cores = 0.1, deadlineMs = 120_000 } = {}): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const before = cpuSecondsOf(bench.brokerPids);
+    const w0 = performance.now();
+    await sleep(1000);
+    const used = cpuSecondsOf(bench.brokerPids) - before;
+    const waited = (performance.now() - t0) / 1000;
+    if (used / ((performance.now() - w0) / 1000) <= cores) return waited;
+    if (waited * 1000 > deadlineMs) {
+      say(`  (the brokers were still busy after ${waited.toFixed(0)} s: measuring anyway)`);
+      return waited;
+    }
+  }
 }

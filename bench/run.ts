@@ -394,8 +394,8 @@ async function main(): Promise<void> {
   say(`fink-distribution benchmark: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${repeat} runs per measurement (median)`);
   const cluster = clusterSettings(base, 'distribution');
   const libs = ensureKafkaJars(cluster, say);
-  const bench: Bench = { base, partitions, bootstrap, compression, repeat, libs, freshName: nameMaker() };
   const started = await startCluster(cluster, say);
+  const bench: Bench = { base, partitions, bootstrap, compression, repeat, libs, freshName: nameMaker(), brokerPids: started.pids };
   say(started.alreadyRunning ? `using the running cluster at ${bootstrap}` : `started the managed cluster at ${bootstrap}`);
   const report: Record<string, unknown> = {};
   const table: string[][] = [];

@@ -18,6 +18,9 @@ export interface UserFilterRun {
   /** The CPU of the run's second half (the alerts after the first half's batches), and how many alerts that was. */
   steady_cpu_s?: number;
   steady_alerts?: number;
+  /** How long the brokers took to be quiet before the run (harness.ts brokersSettled), and the CPU they used during it. */
+  settle_s?: number;
+  broker_cpu_s?: number;
 }
 
 export interface UserFilterFigures {

@@ -18,7 +18,7 @@ import { encodeRegistration, registrationKey, userTopic, type Registration } fro
 import { ensureRegistrationsTopic } from '../src/userfilter/registrations.ts';
 import { randomConditions } from './random-conditions.ts';
 import {
-  averageMessage, benchEnv, median, prefilled, producerPerformance, runService, say, withTopic,
+  averageMessage, benchEnv, brokersSettled, cpuSecondsOf, median, prefilled, producerPerformance, runService, say, withTopic,
   type Bench, type BenchProfile, type CaseResult, type PerformanceRun,
 } from './harness.ts';
 import { interleaved, userFilterFigures, type UserFilterFigures, type UserFilterRun } from './user-filter-figures.ts';
@@ -135,14 +135,19 @@ async function serviceRun(bench: Bench, db: string, count: number, survey: Surve
   // distribution does not (its compacted topic holds one record per id).
   const checkpoints = bench.freshName('checkpoints').replaceAll('-', '_');
   let userTopics: string[] = [];
+  let settle_s = 0;
+  let broker0 = 0;
   try {
     const run = await withTopic(bench, topic, async () => {
       userTopics = await register(bench, admin, registrations, prefix, survey, conditions);
       await known(admin, [topic, registrations, ...userTopics]);
+      settle_s = await brokersSettled(bench);
+      broker0 = cpuSecondsOf(bench.brokerPids);
       return runService(benchEnv(bench, db, topic, { USER_FILTERS_TOPIC: registrations, USER_TOPIC_PREFIX: prefix, DISTRIBUTION_CHECKPOINT_TOPIC: checkpoints, BENCH_STEADY_AFTER: String(Math.floor(count / 2)) }));
     });
+    const broker_cpu_s = cpuSecondsOf(bench.brokerPids) - broker0;
     const { alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes, steady_cpu_s, steady_alerts } = run;
-    return { filters: conditions.length, alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes, steady_cpu_s, steady_alerts };
+    return { filters: conditions.length, alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes, steady_cpu_s, steady_alerts, settle_s, broker_cpu_s };
   } finally {
     await dropTopics(admin, [registrations, checkpoints, ...userTopics]).catch(() => undefined);
   }
@@ -158,12 +163,18 @@ async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts:
   if (conditions.length > 0) say(`  e.g. ${conditions.slice(0, 3).join('\n       ')}`);
   const runs: UserFilterRun[] = [];
   const pp: PerformanceRun[] = [];
+  // A first run not counted: the brokers' JVM compiles its transaction and log paths during the
+  // first runs after its start (the brokers used twice the CPU in the first pair of runs that they
+  // used in the later ones), and on this 2-core machine that work ran beside the measured service,
+  // whose first runs then cost 7 to 10% more CPU an alert, filters or not.
+  const warmUp = await serviceRun(bench, db, count, survey, conditions.slice(0, Math.max(...counts)));
+  say(`  warm-up run, ${Math.max(...counts)} filters, not counted: ${((warmUp.cpu_s * 1000) / warmUp.alerts).toFixed(3)} ms CPU an alert; ${warmUp.broker_cpu_s!.toFixed(1)} s of the brokers' CPU during it`);
   for (const { repeat, filters } of interleaved(counts, bench.repeat)) {
     const run = await serviceRun(bench, db, count, survey, conditions.slice(0, filters));
     if (run.alerts !== count) throw new Error(`the service distributed ${run.alerts} of ${count} alerts`);
     runs.push(run);
     const steady = run.steady_cpu_s === undefined ? '' : `, second half ${((run.steady_cpu_s * 1000) / run.steady_alerts!).toFixed(3)} ms`;
-    say(`  run ${repeat + 1}, ${filters} filters: ${((run.cpu_s * 1000) / run.alerts).toFixed(3)} ms CPU an alert (${run.cpu_s.toFixed(1)} s${steady}), ${(run.alerts / run.seconds).toFixed(0)} alerts/s, ${run.user_messages} user-topic messages (${(run.user_messages / run.alerts).toFixed(3)} an alert, ${(run.user_bytes / 1e6).toFixed(1)} MB against ${(run.bytes / 1e6).toFixed(1)} MB to the community topic)`);
+    say(`  run ${repeat + 1}, ${filters} filters: ${((run.cpu_s * 1000) / run.alerts).toFixed(3)} ms CPU an alert (${run.cpu_s.toFixed(1)} s${steady}), ${(run.alerts / run.seconds).toFixed(0)} alerts/s, ${run.user_messages} user-topic messages (${(run.user_messages / run.alerts).toFixed(3)} an alert, ${(run.user_bytes / 1e6).toFixed(1)} MB against ${(run.bytes / 1e6).toFixed(1)} MB to the community topic); brokers quiet after ${run.settle_s!.toFixed(0)} s, ${run.broker_cpu_s!.toFixed(1)} s of their CPU during the run`);
     if (filters === counts.at(-1)) {
       const ppTopic = bench.freshName(`pp-${profile}`);
       pp.push(await withTopic(bench, ppTopic, () => producerPerformance(bench, ppTopic, count, avg)));
