@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { encodeConfluent } from '../../src/avro/confluent-wire.ts';
 import { readContainer } from '../../src/avro/container.ts';
 import { parseAvroType } from '../../src/avro/schema.ts';
@@ -18,8 +18,8 @@ import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { interleave, toConfluent } from '../helpers/confluent.ts';
 import { haveLsstData, haveRealData } from '../helpers/data.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
+import type { TestCluster } from '../helpers/kafka.ts';
+import { withClusterAndRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { lsstMessages, produceMessages, realMessages, schemasOf, writeSchemaFiles } from '../helpers/wire.ts';
@@ -50,14 +50,7 @@ async function readEvents(base: string, signal: AbortSignal): Promise<{ events: 
 describe('the console on fink and Confluent messages', { timeout: 600_000 }, () => {
   let cluster: TestCluster;
   let registry: TestRegistry;
-  before(async () => {
-    cluster = await startTestCluster();
-    registry = await startTestRegistry();
-  });
-  after(async () => {
-    await registry?.stop();
-    await cluster?.stop();
-  });
+  withClusterAndRegistry((c, r) => void ([cluster, registry] = [c, r]));
 
   test('over its event stream, an alert of either format gets the same row and the same detail; an unknown schema id is counted, named with its id', async (t) => {
     if (!haveRealData(t) || !haveLsstData(t)) return;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { readContainer } from '../../src/avro/container.ts';
 import { parseAvroType } from '../../src/avro/schema.ts';
 import { packageRoot } from '../../src/config/config.ts';
@@ -14,9 +14,9 @@ import { ensureTopic } from '../../src/kafka/topics.ts';
 import { runCli } from '../helpers/cli.ts';
 import { decodeIndependently, haveLsstData, LSST_SAMPLES } from '../helpers/data.ts';
 import { distributionSetup } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import type { TestCluster } from '../helpers/kafka.ts';
 import { pythonOr, schemaRegistryPython } from '../helpers/python.ts';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { withClusterAndRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const TOPIC = 'confluent_kafka_serialized';
@@ -24,14 +24,7 @@ const TOPIC = 'confluent_kafka_serialized';
 describe('fink start distribution_test on messages of confluent-kafka\'s AvroSerializer', { timeout: 900_000 }, () => {
   let cluster: TestCluster;
   let registry: TestRegistry;
-  before(async () => {
-    cluster = await startTestCluster();
-    registry = await startTestRegistry();
-  });
-  after(async () => {
-    await registry?.stop();
-    await cluster?.stop();
-  });
+  withClusterAndRegistry((c, r) => void ([cluster, registry] = [c, r]));
 
   test('every alert decoded through the registry and saved with the values of its sample file', async (t) => {
     if (!haveLsstData(t)) return;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { encodeConfluent } from '../../src/avro/confluent-wire.ts';
 import { readContainer } from '../../src/avro/container.ts';
 import { parseAvroType, schemaFingerprint, type RecordSchema } from '../../src/avro/schema.ts';
@@ -15,8 +15,8 @@ import { loadConfig } from '../../src/config/config.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
 import { interleave, toConfluent } from '../helpers/confluent.ts';
 import { haveLsstData, haveRealData } from '../helpers/data.ts';
-import { freePortPair, startTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { freePortPair, type TestCluster } from '../helpers/kafka.ts';
+import { withClusterAndRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { lsstMessages, produceMessages, realMessages, schemasOf, writeSchemaFiles, type WireMessage } from '../helpers/wire.ts';
 
@@ -42,15 +42,10 @@ describe('fink start distribution_test on fink and Confluent messages', { timeou
   let registry: TestRegistry;
   let env: Record<string, string>;
   let schemaBase: string;
-  before(async () => {
-    cluster = await startTestCluster();
-    registry = await startTestRegistry();
+  withClusterAndRegistry((c, r) => {
+    [cluster, registry] = [c, r];
     schemaBase = join(tempDir('confluent-consumer'), 'schemas', 'distribution_schema.avsc');
     env = { ...cluster.env, DISTRIBUTION_SCHEMA: schemaBase };
-  });
-  after(async () => {
-    await registry?.stop();
-    await cluster?.stop();
   });
 
   /** Fink messages of the real alerts (ZTF, Fink, Rubin), their schema files written, and the same alerts in the Confluent format. */

@@ -2,15 +2,15 @@
 // their schemas before their batches' first sends as the single instance does, against a real
 // broker and the project's real Apicurio registry.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { partitionOf } from '../../src/kafka/partitioner.ts';
 import { runFink } from '../helpers/cli.ts';
 import { confluentDecoder } from '../helpers/confluent.ts';
 import { distributionSetup, readAll } from '../helpers/distribution.ts';
 import { assertExactlyOnce, expectedTopics } from '../helpers/exactly-once.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
+import type { TestCluster } from '../helpers/kafka.ts';
+import { withClusterAndRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { createScienceLog, ScienceLogWriter, simulatedAlerts } from '../helpers/science-log.ts';
 
 const NIGHT = '20261205';
@@ -18,13 +18,7 @@ const NIGHT = '20261205';
 describe('the Confluent wire format in group mode', () => {
   let cluster: TestCluster;
   let registry: TestRegistry;
-  before(async () => {
-    [cluster, registry] = await Promise.all([startTestCluster(), startTestRegistry()]);
-  });
-  after(async () => {
-    await cluster?.stop();
-    await registry?.stop();
-  });
+  withClusterAndRegistry((c, r) => void ([cluster, registry] = [c, r]));
 
   test('--group --until-caught-up in the confluent format: every alert once on every topic it matches, keyed and partitioned by its object, its schema id from the registry', async (t) => {
     const tag = `cg${process.pid}`;

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeContainer } from '../../src/avro/container.ts';
 import { parseAvroType, schemaFingerprint, type RecordSchema } from '../../src/avro/schema.ts';
@@ -23,10 +23,10 @@ import { runCli } from '../helpers/cli.ts';
 import { FINK_DATA, haveLsstData, haveRealData, LSST_DATA, realDataPresent, ZTF_DATA } from '../helpers/data.ts';
 import { committedAlerts, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, waitForCommitted, type DistributionSetup } from '../helpers/distribution.ts';
 import { assertExactlyOnce, expectedTopics } from '../helpers/exactly-once.ts';
-import { freePortPair, startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { freePortPair, type TestCluster } from '../helpers/kafka.ts';
 import { consumeWithFinkClient, pythonOr, schemaRegistryPython } from '../helpers/python.ts';
 import { seededRandom } from '../helpers/random.ts';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { withClusterAndRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { confluentDecoder } from '../helpers/confluent.ts';
 import { readStored } from '../helpers/stored.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -58,8 +58,8 @@ describe('the Confluent wire format on some topics, fink on others', { timeout: 
   let registry: TestRegistry;
   let setup: DistributionSetup;
   let run: ReturnType<typeof runCli> | undefined;
-  before(async () => {
-    [cluster, registry] = await Promise.all([startTestCluster(), startTestRegistry()]);
+  withClusterAndRegistry((c, r) => {
+    [cluster, registry] = [c, r];
     // Rubin's major versions now pass BACKWARD (the check is lifted for a new major version:
     // confluent-major.test.ts), but ZTF 3.2 -> 3.3 on one subject is a break within major 3 (3.3
     // adds candidate.drb without a default) that BACKWARD refuses by design, and the level is one
@@ -70,10 +70,6 @@ describe('the Confluent wire format on some topics, fink on others', { timeout: 
     const ingest = runCli('fink', ['ingest', ZTF_DATA, FINK_DATA, LSST_DATA], setup.env);
     assert.equal(ingest.status, 0, ingest.stderr);
     run = runCli('fink', ['start', 'distribution', '--until-caught-up'], setup.env);
-  });
-  after(async () => {
-    await cluster?.stop();
-    await registry?.stop();
   });
 
   test('a confluent topic holds a zero byte, the id of the stored schema in the registry and the stored datum; its key is the object id, its partition the fink topic\'s for that object', async (t) => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { decodeConfluent } from '../../src/avro/confluent-wire.ts';
 import { parseAvroType, sanitizeSchema } from '../../src/avro/schema.ts';
 import { loadConfig, packageRoot } from '../../src/config/config.ts';
@@ -14,9 +14,9 @@ import { readTopic } from '../../src/kafka/topic-reader.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
 import { decodeIndependently, haveLsstData, LSST_SAMPLES } from '../helpers/data.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import type { TestCluster } from '../helpers/kafka.ts';
 import { pythonOr, schemaRegistryPython } from '../helpers/python.ts';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { withClusterAndRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { storedDatums, stream2scienceSetup } from '../helpers/upstream.ts';
 
 const TOPIC = 'lsst-alerts-confluent';
@@ -27,14 +27,7 @@ const COPY_STRIDE = 1_000_003n;
 describe('a Rubin stream produced by confluent-kafka, into stream2science', { timeout: 900_000 }, () => {
   let cluster: TestCluster;
   let registry: TestRegistry;
-  before(async () => {
-    cluster = await startTestCluster();
-    registry = await startTestRegistry();
-  });
-  after(async () => {
-    await registry?.stop();
-    await cluster?.stop();
-  });
+  withClusterAndRegistry((c, r) => void ([cluster, registry] = [c, r]));
 
   test("Rubin's samples serialized by confluent-kafka's AvroSerializer are stored once each, with the bytes it wrote and the values of their files", async (t) => {
     if (!haveLsstData(t)) return;

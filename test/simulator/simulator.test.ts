@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { decodeConfluent } from '../../src/avro/confluent-wire.ts';
 import { readContainer } from '../../src/avro/container.ts';
 import { parseAvroType, sanitizeSchema, type AvroSchema } from '../../src/avro/schema.ts';
@@ -14,8 +14,8 @@ import { nightOfJd } from '../../src/alert/fields.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
 import { decodeIndependently, FINK_DATA, haveLsstData, haveRealData, LSST_SAMPLES, ZTF_DATA } from '../helpers/data.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
+import type { TestCluster } from '../helpers/kafka.ts';
+import { withClusterAndRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -39,14 +39,9 @@ describe('fink start simulator', { timeout: 900_000 }, () => {
   let cluster: TestCluster;
   let registry: TestRegistry;
   let env: Record<string, string>;
-  before(async () => {
-    cluster = await startTestCluster();
-    registry = await startTestRegistry();
+  withClusterAndRegistry((c, r) => {
+    [cluster, registry] = [c, r];
     env = { ...registry.env, SIMULATOR_SERVERS: cluster.bootstrap, SIMULATOR_PARTITIONS: '2' };
-  });
-  after(async () => {
-    await registry?.stop();
-    await cluster?.stop();
   });
 
   it('replays a ZTF night: exposures in jd order at the interval, each alert a one-alert container file on ztf_<night>_programid<N>', async (t) => {

@@ -6,29 +6,22 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { encodeConfluent } from '../../src/avro/confluent-wire.ts';
 import { encodeContainer } from '../../src/avro/container.ts';
 import { registerSchema } from '../../src/avro/schema-registry.ts';
 import { runFink } from '../helpers/cli.ts';
 import { haveLsstData } from '../helpers/data.ts';
 import { alertSchema } from '../helpers/hostile.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import type { TestCluster } from '../helpers/kafka.ts';
 import { LSST_MINI_SCHEMA, lsstDatum, nestedRecordsDatum, nestedRecordsSchema, nullRecordsDatum, nullRecordsSchema, ztfDatum } from '../helpers/poison-alerts.ts';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { withClusterAndRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { produceUpstream, simulatedZtfAlerts, storedDatums, stream2scienceSetup } from '../helpers/upstream.ts';
 import { lsstMessagesOnePerId } from '../helpers/wire.ts';
 
 let cluster: TestCluster;
 let registry: TestRegistry;
-before(async () => {
-  cluster = await startTestCluster();
-  registry = await startTestRegistry();
-});
-after(async () => {
-  await registry?.stop();
-  await cluster?.stop();
-});
+withClusterAndRegistry((c, r) => void ([cluster, registry] = [c, r]));
 
 /** A poison as sent: its message and what its dead letter must say. */
 interface SentPoison {
