@@ -51,7 +51,11 @@ describe('a broker lost under load (three brokers, replication 3, min ISR 2)', {
     const stop = runCli('fink', ['stop', 'distribution'], setup.env);
     assert.equal(stop.status, 0, stop.stderr);
     assert.equal(await run.exited, 0, run.output());
-    await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, NIGHT, [{ seed, count: COUNT }]));
+    await assertExactlyOnce(t, cluster!, setup, await expectedTopics(setup, NIGHT, [{ seed, count: COUNT }])).catch((err: unknown) => {
+      // What the service went through around the loss says which path sent an alert twice.
+      t.diagnostic(`the service's log:\n${run.output().split('\n').slice(-120).join('\n')}`);
+      throw err;
+    });
   }
 
   test('the broker comes back: every alert exactly once on every matching topic', async (t) => {

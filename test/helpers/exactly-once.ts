@@ -37,7 +37,7 @@ export async function assertExactlyOnce(t: TestContext, cluster: TestCluster, se
     const messages = await readAll(setup.config, topic);
     const candids = await Promise.all(messages.map(candidOf));
     const unique = new Set(candids);
-    assert.equal(candids.length, unique.size, `${topic}: no alert twice (${candids.length - unique.size} duplicates)`);
+    assert.equal(candids.length, unique.size, `${topic}: no alert twice (${candids.length - unique.size} duplicates: ${copiesOfDuplicates(messages, candids)})`);
     assert.equal(unique.size, want.size, `${topic}: every matching alert (${unique.size} of ${want.size})`);
     for (const c of want) assert.ok(unique.has(c), `${topic}: alert ${c} present`);
     if (!independent) continue;
@@ -47,3 +47,31 @@ export async function assertExactlyOnce(t: TestContext, cluster: TestCluster, se
   }
 }
 
+/**
+ * Where the copies of the duplicated alerts lie, for the failure's message: by partition, the
+ * offsets of the first copies and of the later ones (a batch sent twice shows as two ranges).
+ */
+function copiesOfDuplicates(messages: readonly ConsumedMessage[], candids: readonly bigint[]): string {
+  const firstAt = new Map<bigint, ConsumedMessage>();
+  const pairs: [ConsumedMessage, ConsumedMessage][] = [];
+  candids.forEach((c, i) => {
+    const first = firstAt.get(c);
+    if (first === undefined) firstAt.set(c, messages[i]!);
+    else pairs.push([first, messages[i]!]);
+  });
+  const byPartition = new Map<string, { from: bigint; to: bigint; n: number; firsts: bigint[] }>();
+  for (const [first, later] of pairs) {
+    const key = `${first.partition}->${later.partition}`;
+    let r = byPartition.get(key);
+    if (r === undefined) byPartition.set(key, (r = { from: later.offset, to: later.offset, n: 0, firsts: [] }));
+    if (later.offset < r.from) r.from = later.offset;
+    if (later.offset > r.to) r.to = later.offset;
+    r.n++;
+    r.firsts.push(first.offset);
+  }
+  return [...byPartition].map(([key, r]) => {
+    const [p, q] = key.split('->');
+    const firsts = r.firsts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return `${r.n} first at partition ${p} offsets ${firsts[0]}-${firsts.at(-1)}, again at partition ${q} offsets ${r.from}-${r.to}`;
+  }).join('; ');
+}
