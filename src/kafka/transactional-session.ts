@@ -157,7 +157,13 @@ export class TransactionalSession {
       }
       for (const [compression, same] of byCompression) inFlight.push(tx.send({ messages: same, compression }));
     }
-    await Promise.all(inFlight);
+    // Every request is let end, answered or failed, before a failure is thrown: the caller then
+    // aborts, and an abort racing a produce still on its way leaves that produce to land after the
+    // partition's abort marker, outside the transaction it was sent in. Java's producer likewise
+    // drains its requests in flight before it aborts.
+    const ended = await Promise.allSettled(inFlight);
+    const failed = ended.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 
   /**
