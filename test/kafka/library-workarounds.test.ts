@@ -23,6 +23,7 @@ import { codecModuleFile, lz4CompressInPlace } from '../../src/kafka/lz4-in-plac
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const LIBRARY = '@platformatic/kafka';
 const TOPIC = 'workarounds';
@@ -270,7 +271,10 @@ describe(`${LIBRARY} against a real broker`, { timeout: 240_000 }, () => {
     const message = (partition: number) => ({ topic: MERGE_TOPIC, partition, offset: 41n, metadata }) as unknown as Parameters<typeof tx.addOffset>[0];
     await Promise.all([tx.addOffset(message(0)), tx.addOffset(message(1))]);
     await tx.commit();
-    const committed = await consumer.listCommittedOffsets({ topics: [{ topic: MERGE_TOPIC, partitions: [0, 1] }] });
-    assert.deepEqual(committed.get(MERGE_TOPIC), [42n, -1n], 'both offsets are committed now: Transaction.addOffset no longer loses concurrent calls, and sendOffsetsToTransaction in txn-offsets.ts may be able to use it');
+    // The coordinator writes the commit's markers after EndTxn has answered: until then the group
+    // coordinator shows neither offset (a CI run read [-1, -1] right after the commit).
+    const read = async () => (await consumer.listCommittedOffsets({ topics: [{ topic: MERGE_TOPIC, partitions: [0, 1] }] })).get(MERGE_TOPIC);
+    const committed = await waitFor('the first offset committed', async () => ((await read())?.[0] === 42n ? read() : undefined), { timeoutMs: 60_000, everyMs: 100 });
+    assert.deepEqual(committed, [42n, -1n], 'both offsets are committed now: Transaction.addOffset no longer loses concurrent calls, and sendOffsetsToTransaction in txn-offsets.ts may be able to use it');
   });
 });
