@@ -183,23 +183,25 @@ export async function continuousService(env: Record<string, string>): Promise<{ 
   return { stop: async () => { child.kill('SIGTERM'); await exited; }, log: () => log };
 }
 
-/** The CPU seconds (user + system) that the processes have used so far; a process gone counts nothing. */
+/** CPU seconds (user + system) a live process has used, from /proc (in USER_HZ, 100 a second here). */
+export function cpuSeconds(pid: number): number {
+  // The fields after the command's closing parenthesis (the command may hold spaces): utime, stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The CPU seconds that the processes have used so far; a process gone counts nothing. */
 export function cpuSecondsOf(pids: readonly number[]): number {
-  let ticks = 0;
+  let total = 0;
   for (const pid of pids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // Fields after the command's closing parenthesis, which may itself hold spaces: utime and stime are the 12th and 13th.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      total += cpuSeconds(pid);
     } catch {
       // gone
     }
   }
-  return ticks / CLOCK_TICKS;
+  return total;
 }
-/** Linux's USER_HZ, the unit of /proc's CPU times, on every architecture Node runs on here. */
-const CLOCK_TICKS = 100;
 
 /**
  * Waits until the brokers have been quiet (under `cores` of CPU) for a whole second, and returns

@@ -22,6 +22,7 @@ import { startRegistry, stopRegistry } from '../src/cluster/registry.ts';
 import { simulatorSettings } from '../src/simulator/settings.ts';
 import { readTopic } from '../src/kafka/topic-reader.ts';
 import { deleteTopic, ensureTopic } from '../src/kafka/topics.ts';
+import { cpuSeconds } from './harness.ts';
 
 export interface UpstreamOptions {
   root: string;
@@ -69,12 +70,6 @@ export interface UpstreamRun {
  */
 function profileFlags(): string[] {
   return (process.env.BENCH_STREAM2SCIENCE_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-}
-
-/** CPU seconds (user + system) a live process has used, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** The peak resident memory of a live process, in MB, from /proc. */

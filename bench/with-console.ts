@@ -1,14 +1,8 @@
 // `npm run bench -- --console`: the throughput case with `fink start console` running and a
 // headless Chromium showing its page, to measure what the console costs the distribution.
-import { readFileSync } from 'node:fs';
+import { cpuSeconds } from './harness.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { launchChromium, startConsole } from '../test/console/console-process.ts';
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 export interface ConsoleCost {
   console_cpu_s: number;
