@@ -10,6 +10,7 @@ import { errorIds } from '../../src/kafka/errors.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { TransactionalSession } from '../../src/kafka/transactional-session.ts';
 import { testEnv } from '../helpers/cli.ts';
+import { readAll } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
 
 /** Kafka's Produce API key. */
@@ -29,19 +30,22 @@ describe('the transactional session when a send fails', { timeout: 240_000 }, ()
   });
   after(() => cluster?.stop());
 
-  it('throws the broker\'s refusal of one request only after the others of the send have been answered', async () => {
-    // Produce requests on their way: counted from the client's own diagnostics (a request is
-    // published when written to the socket, again when its answer, refusal or not, has been read).
+  /**
+   * A send whose first request the broker refuses while a larger one behind it is still being
+   * written (the broker answers a connection's requests in order), then the session closed (its
+   * transaction aborted). Returns how many Produce requests were on their way when the send threw,
+   * counted from the client's own diagnostics (published when a request is written to the socket,
+   * again when its answer, refusal or not, has been read).
+   */
+  async function failedSend(transactionalId: string): Promise<number | undefined> {
     let pending = 0;
     const sent = (d: unknown) => { if ((d as { apiKey?: number }).apiKey === PRODUCE) pending++; };
     const answered = (d: unknown) => { if ((d as { apiKey?: number }).apiKey === PRODUCE) pending--; };
     subscribe('tracing:plt:kafka:connections:api:start', sent);
     subscribe('tracing:plt:kafka:connections:api:asyncStart', answered);
-    const session = new TransactionalSession({ connection: kafkaClientOptions(config), transactionalId: 'session-failed-send', clientId: 'session-test' });
+    const session = new TransactionalSession({ connection: kafkaClientOptions(config), transactionalId, clientId: 'session-test' });
     try {
       await session.open();
-      // The refused request first, then a larger one behind it: the broker answers a connection's
-      // requests in order, so the refusal arrives while the other is still being written.
       const refused = [{ topic: SMALL, partition: 0, value: Buffer.alloc(64 * 1024, 1) }];
       const accepted = Array.from({ length: 64 }, (_, i) => ({ topic: LARGE, partition: i % 4, value: Buffer.alloc(64 * 1024, i) }));
       let pendingAtFailure: number | undefined;
@@ -52,11 +56,31 @@ describe('the transactional session when a send fails', { timeout: 240_000 }, ()
         }),
         (err: Error) => errorIds(err).includes('MESSAGE_TOO_LARGE'),
       );
-      assert.equal(pendingAtFailure, 0, 'no Produce request of the failed send still on its way when it threw');
+      return pendingAtFailure;
     } finally {
       unsubscribe('tracing:plt:kafka:connections:api:start', sent);
       unsubscribe('tracing:plt:kafka:connections:api:asyncStart', answered);
       await session.close();
     }
+  }
+
+  it('throws the broker\'s refusal of one request only after the others of the send have been answered', async () => {
+    assert.equal(await failedSend('session-failed-send'), 0, 'no Produce request of the failed send still on its way when it threw');
+  });
+
+  it('leaves none of the failed send\'s records committed once the same transactional id commits again', async () => {
+    // A produce landing after its partition's abort marker would be outside the transaction it was
+    // sent in, and completed by the next commit marker of its producer id.
+    await failedSend('session-next-commit');
+    const next = new TransactionalSession({ connection: kafkaClientOptions(config), transactionalId: 'session-next-commit', clientId: 'session-test' });
+    try {
+      await next.open();
+      await next.send([Array.from({ length: 4 }, (_, i) => ({ topic: LARGE, partition: i, value: Buffer.from('after') }))]);
+      await next.commit();
+    } finally {
+      await next.close();
+    }
+    const committed = await readAll(config, LARGE);
+    assert.deepEqual(committed.map((m) => m.value?.toString()), ['after', 'after', 'after', 'after'], 'only the next transaction\'s records are committed');
   });
 });
