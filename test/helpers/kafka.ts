@@ -3,6 +3,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
 import { nodeLayout } from '../../src/cluster/layout.ts';
@@ -69,6 +70,22 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     process.stderr.write(`# the test cluster did not start (${(err as Error).message.split('\n')[0]}): once more on other ports\n`);
     return startTestClusterOnce(options);
   }
+}
+
+/**
+ * A test cluster for the tests of the enclosing suite (or of the file, called at its top level):
+ * started before them and stopped after, if it started. `started` is handed it for the suite's own
+ * variables and set-up.
+ */
+export function withTestCluster(started: (cluster: TestCluster) => void | Promise<void>, options: TestClusterOptions = {}): void {
+  let cluster: TestCluster | undefined;
+  before(async () => {
+    cluster = await startTestCluster(options);
+    await started(cluster);
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
 }
 
 async function startTestClusterOnce(options: TestClusterOptions): Promise<TestCluster> {

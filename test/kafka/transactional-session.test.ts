@@ -1,34 +1,40 @@
-// A failed send of the service's transactional session: it throws only once every request of the
-// send has ended, so that the abort that follows never races a produce still on its way (one landing
-// after its partition's abort marker would be outside the transaction it was sent in).
+// The service's transactional session on a real broker. A failed send throws only once every
+// request of the send has ended, so that the abort that follows never races a produce still on its
+// way (one landing after its partition's abort marker would be outside the transaction it was sent
+// in). A send right after a commit waits out the coordinator, which refuses the next transaction's
+// partitions until the commit's markers are written.
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
-import { errorIds } from '../../src/kafka/errors.ts';
+import { errorIds, isCoordinatorSettling } from '../../src/kafka/errors.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { TransactionalSession } from '../../src/kafka/transactional-session.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { readAll } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 
-/** Kafka's Produce API key. */
+/** Kafka's Produce and AddPartitionsToTxn API keys. */
 const PRODUCE = 0;
+const ADD_PARTITIONS = 24;
 const SMALL = 'session_small_messages_only';
 const LARGE = 'session_large';
+/** Enough partitions that the coordinator takes a while to write a commit's markers. */
+const MANY = 'session_many_partitions';
+const MANY_PARTITIONS = 100;
 
-describe('the transactional session when a send fails', { timeout: 240_000 }, () => {
+describe('the transactional session', { timeout: 240_000 }, () => {
   let cluster: TestCluster;
   let config: Config;
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster(async (started) => {
+    cluster = started;
     config = loadConfig({ env: testEnv(cluster.env) });
     const admin = kafkaClientOptions(config, 'admin');
     await ensureTopic(admin, SMALL, { partitions: 1, replicationFactor: 1, configs: { 'max.message.bytes': '2048' } });
     await ensureTopic(admin, LARGE, { partitions: 4, replicationFactor: 1 });
+    await ensureTopic(admin, MANY, { partitions: MANY_PARTITIONS, replicationFactor: 1 });
   });
-  after(() => cluster?.stop());
 
   /**
    * A send whose first request the broker refuses while a larger one behind it is still being
@@ -82,5 +88,38 @@ describe('the transactional session when a send fails', { timeout: 240_000 }, ()
     }
     const committed = await readAll(config, LARGE);
     assert.deepEqual(committed.map((m) => m.value?.toString()), ['after', 'after', 'after', 'after'], 'only the next transaction\'s records are committed');
+  });
+
+  it('sends right after a commit: the partitions the coordinator refuses while it writes the markers are asked again, nothing lost or doubled', async (t) => {
+    // AddPartitionsToTxn answers refused because the coordinator was settling, from the client's own diagnostics.
+    let settling = 0;
+    const answered = (d: unknown) => {
+      const { apiKey, error } = d as { apiKey?: number; error?: unknown };
+      if (apiKey === ADD_PARTITIONS && error !== undefined && isCoordinatorSettling(error)) settling++;
+    };
+    subscribe('tracing:plt:kafka:connections:api:asyncStart', answered);
+    const session = new TransactionalSession({ connection: kafkaClientOptions(config), transactionalId: 'session-patient', clientId: 'session-test' });
+    let transactions = 0;
+    try {
+      await session.open();
+      // Transactions over every partition, each sent right after the previous commit, until the
+      // coordinator refused one at least once (it usually does at once: its markers take a while).
+      const deadline = Date.now() + 120_000;
+      while (settling === 0 && Date.now() < deadline) {
+        await session.send([Array.from({ length: MANY_PARTITIONS }, (_, partition) => ({ topic: MANY, partition, value: Buffer.from(`t${transactions}`) }))]);
+        await session.commit();
+        transactions++;
+      }
+    } finally {
+      unsubscribe('tracing:plt:kafka:connections:api:asyncStart', answered);
+      await session.close();
+    }
+    t.diagnostic(`${settling} AddPartitionsToTxn answers refused while the coordinator settled, in ${transactions} transactions`);
+    assert.ok(settling > 0, `the coordinator never refused a transaction's partitions in ${transactions} transactions sent right after a commit: the case was not exercised`);
+    const committed = await readAll(config, MANY);
+    assert.equal(committed.length, transactions * MANY_PARTITIONS, 'every record of every committed transaction once');
+    const perTransaction = new Map<string, number>();
+    for (const m of committed) perTransaction.set(m.value!.toString(), (perTransaction.get(m.value!.toString()) ?? 0) + 1);
+    assert.deepEqual([...perTransaction.values()], Array.from({ length: transactions }, () => MANY_PARTITIONS));
   });
 });
