@@ -15,7 +15,7 @@ import { readTopic } from '../../src/kafka/topic-reader.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { decodeIndependently, haveLsstData, LSST_SAMPLES, LSST_VERSIONS } from '../helpers/data.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { pythonOr, schemaRegistryPython } from '../helpers/python.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 
@@ -54,11 +54,8 @@ describe('the managed schema registry', { timeout: 900_000 }, () => {
 
   describe("Rubin's alerts serialized by confluent-kafka's AvroSerializer", () => {
     let cluster: TestCluster;
-    before(async () => {
-      cluster = await startTestCluster();
-    });
-    after(async () => {
-      await cluster?.stop();
+    withTestCluster((started) => {
+      cluster = started;
     });
 
     it('are read back by our decoder with the schema that confluent-kafka registered, value for value', async (t) => {

@@ -2,14 +2,14 @@
 // Kafka's own 5-minute check, a topic written at Rubin's rates passes its retention.bytes by tens
 // of GB before anything is deleted.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, ListOffsetTimestamps, ProduceAcks, Producer } from '@platformatic/kafka';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { ensureTopic, topicLogBytes } from '../../src/kafka/topics.ts';
 import { testEnv } from '../helpers/cli.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 
 const TOPIC = 'capped';
 const MIB = 1024 * 1024;
@@ -19,11 +19,10 @@ const DEADLINE_MS = 150_000;
 describe('the managed cluster and retention.bytes', { timeout: 600_000 }, () => {
   let cluster: TestCluster;
   let config: Config;
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster((started) => {
+    cluster = started;
     config = loadConfig({ env: testEnv(cluster.env) });
   });
-  after(() => cluster?.stop());
 
   it('drops the oldest segments of a topic past its retention.bytes within seconds, check after check', async () => {
     const connection = kafkaClientOptions(config, 'admin');

@@ -1,23 +1,22 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { compactSchemaJson, parseAvroType } from '../../src/avro/schema.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { testEnv, runCli } from '../helpers/cli.ts';
 import { haveRealData } from '../helpers/data.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { alertSchema, varint } from '../helpers/hostile.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { produceMessages, realMessages, schemasOf, writeSchemaFiles, type WireMessage } from '../helpers/wire.ts';
 
 const TOPIC = 'hostile_test';
 
 describe('fink start distribution_test on hostile messages', { timeout: 300_000 }, () => {
   let cluster: TestCluster;
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster((started) => {
+    cluster = started;
   });
-  after(() => cluster?.stop());
 
   test('each bad message is one escaped line naming partition and offset; the reader goes on to the good ones; exit 1', async (t) => {
     if (!haveRealData(t)) return;

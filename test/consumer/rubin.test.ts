@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { readContainer } from '../../src/avro/container.ts';
 import { parseAvroType, schemaFingerprint, type RecordSchema } from '../../src/avro/schema.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
 import { haveLsstData, haveRealData } from '../helpers/data.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { lsstMessages, produceMessages, realMessages, schemasOf, writeSchemaFiles, type LsstMessage, type WireMessage } from '../helpers/wire.ts';
 
@@ -20,10 +20,9 @@ const fingerprintOf = (m: WireMessage) => schemaFingerprint(parseAvroType(JSON.p
 
 describe('fink start distribution_test on Rubin and ZTF alerts', { timeout: 300_000 }, () => {
   let cluster: TestCluster;
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster((started) => {
+    cluster = started;
   });
-  after(() => cluster?.stop());
 
   test('each survey under its own titled header, every time the survey changes; Avro and Parquet files per schema, exact', async (t) => {
     if (!haveLsstData(t) || !haveRealData(t)) return;

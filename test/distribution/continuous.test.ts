@@ -4,22 +4,21 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { packageRoot } from '../../src/config/config.ts';
 import { Metrics } from '../../src/distribution/metrics.ts';
 import { runDistribution } from '../../src/distribution/service.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
 import { decodeWithKey, distributionSetup, readAll, waitForCommitted } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 
 const RATE = 300;
 const SECONDS = 120;
 
 let cluster: TestCluster;
-before(async () => {
-  cluster = await startTestCluster();
+withTestCluster((started) => {
+  cluster = started;
 });
-after(async () => cluster.stop());
 
 test(`a healthy broker and ${RATE} ztf alerts a second for ${SECONDS} s: no transaction aborted, every alert once`, async () => {
   const setup = distributionSetup(cluster, { DISTRIBUTION_POLL_MS: '200' });

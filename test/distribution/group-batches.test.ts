@@ -4,7 +4,7 @@
 // a log of two partitions written in small transactions, so that one fetch round (1 MiB a
 // partition) brings a fraction of what the batch may hold.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { LogPartitions, type LogBatch } from '../../src/distribution/group-batches.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { newPartitionReader } from '../../src/kafka/topic-reader.ts';
@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/log.ts';
 import { scienceTopic } from '../../src/sciencedb/log-format.ts';
 import type { NewAlert } from '../../src/sciencedb/store.ts';
 import { testEnv } from '../helpers/cli.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { createScienceLog, ScienceLogWriter, simulatedAlerts } from '../helpers/science-log.ts';
 
 const PARTITIONS = 2;
@@ -26,8 +26,8 @@ describe('batches of a group member over the science log', () => {
   let alerts: NewAlert[];
   let topic: string;
 
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster(async (started) => {
+    cluster = started;
     connection = kafkaClientOptions(loadConfig({ env: testEnv(cluster.env) }));
     const prefix = `gb${process.pid}_science_`;
     topic = scienceTopic(prefix, 'lsst');
@@ -41,9 +41,6 @@ describe('batches of a group member over the science log', () => {
     } finally {
       await writer.close();
     }
-  });
-  after(async () => {
-    await cluster?.stop();
   });
 
   /** The member's partitions taken at the log's start (no window), read by `body`. */

@@ -2,7 +2,7 @@
 // science log's partitions through a consumer group, each batch and the group's offsets in one
 // transaction. One cluster for the file; each test has its own log, topics and group.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
@@ -21,7 +21,7 @@ import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { pausedPastItsTransaction } from '../helpers/transactions.ts';
 import { assertExactlyOnce, expectedTopics } from '../helpers/exactly-once.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { createScienceLog, ScienceLogWriter, simulatedAlerts } from '../helpers/science-log.ts';
 
 const NIGHT = '20261204';
@@ -80,11 +80,8 @@ async function committedOffsets(connection: KafkaConnection, group: string, topi
 
 describe('the distribution as a consumer group', () => {
   let cluster: TestCluster;
-  before(async () => {
-    cluster = await startTestCluster();
-  });
-  after(async () => {
-    await cluster?.stop();
+  withTestCluster((started) => {
+    cluster = started;
   });
 
   test('two instances, one SIGKILLed mid-stream: the survivor takes its partitions over within the session timeout, and every alert is once on every topic it matches', async (t) => {

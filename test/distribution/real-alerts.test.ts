@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpawnSyncReturns } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parseAvroType, schemaFingerprint, type RecordSchema } from '../../src/avro/schema.ts';
 import { schemaFileFor } from '../../src/avro/schema-file-name.ts';
 import { decodeAlertFile, SchemaCache } from '../../src/sciencedb/decode.ts';
@@ -12,7 +12,7 @@ import { runCli } from '../helpers/cli.ts';
 import { FINK_DATA, haveRealData, realDataPresent, ZTF_DATA } from '../helpers/data.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { decodeWithKey, distributionSetup, readAll, type DistributionSetup } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { plain } from '../helpers/values.ts';
 
 describe('real alerts through the distribution', () => {
@@ -22,14 +22,13 @@ describe('real alerts through the distribution', () => {
   let run: SpawnSyncReturns<string> | undefined;
   // The 15 real alerts ingested and distributed once, read back by the tests that follow; a test
   // that adds alerts has a setup (and topics) of its own.
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster((started) => {
+    cluster = started;
     setup = distributionSetup(cluster);
     if (!realDataPresent()) return;
     ingest = runCli('fink', ['ingest', ZTF_DATA, FINK_DATA], setup.env);
     run = runCli('fink', ['start', 'distribution', '--until-caught-up'], setup.env);
   });
-  after(async () => cluster?.stop());
 
   test('ingest, distribute, and every message equals its source alert, byte for byte and field by field', async (t) => {
     if (!haveRealData(t) || ingest === undefined || run === undefined) return;

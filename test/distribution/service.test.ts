@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { packageRoot } from '../../src/config/config.ts';
 import { loadFilters } from '../../src/distribution/filters.ts';
 import { Metrics } from '../../src/distribution/metrics.ts';
@@ -14,17 +14,16 @@ import { createSimulation, simulateIntoDb } from '../../src/sciencedb/simulate.t
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { decodeWithKey, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, waitForCommitted } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { plain } from '../helpers/values.ts';
 import { distributionSettings } from '../../src/distribution/settings.ts';
 import { accepts } from '../../src/distribution/filters.ts';
 
 describe('the distribution service', () => {
   let cluster: TestCluster;
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster((started) => {
+    cluster = started;
   });
-  after(async () => cluster.stop());
 
   test('science topics get exactly the alerts their filter selects; the light topic drops the cutouts and is compressed with zstd, whole alerts with lz4', async () => {
     const setup = distributionSetup(cluster, { SUBSTREAM_PREFIX: 'sel_' });

@@ -3,7 +3,7 @@
 // test topic, and one object's alerts on one partition.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { viewAlert, type Survey } from '../../src/alert/survey.ts';
 import { packageRoot } from '../../src/config/config.ts';
 import { partitionOf } from '../../src/kafka/partitioner.ts';
@@ -19,7 +19,7 @@ import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import type { AnyProfile } from '../../src/sciencedb/simulation.ts';
 import { ScienceWriter, type NewAlert } from '../../src/sciencedb/store.ts';
 import { decodeWithKey, distributionSetup, readAll } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { readStored } from '../helpers/stored.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { plain } from '../helpers/values.ts';
@@ -81,10 +81,9 @@ describe('ZTF and Rubin alerts in one distribution', () => {
 
 describe('ZTF and Rubin alerts through the service, on a real broker', () => {
   let cluster: TestCluster;
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster((started) => {
+    cluster = started;
   });
-  after(async () => cluster.stop());
 
   test("mixed batches in one pass: distribution_test gets every alert, each topic exactly its filter's, one object per partition", async () => {
     const setup = distributionSetup(cluster, { SUBSTREAM_PREFIX: 'mix_', DISTRIBUTION_BATCH: '100' });

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ConfigResourceTypes } from '@platformatic/kafka';
 import { encodeContainer } from '../../src/avro/container.ts';
 import { parseAvroType, type RecordSchema } from '../../src/avro/schema.ts';
@@ -17,7 +17,7 @@ import type { Config } from '../../src/config/config.ts';
 import { runCli } from '../helpers/cli.ts';
 import { haveRealData } from '../helpers/data.ts';
 import { distributionSetup, readAll } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { realMessages } from '../helpers/wire.ts';
 
@@ -44,10 +44,9 @@ function bigAlert(bytes: number, candid: bigint): { schema: RecordSchema; datum:
 
 describe('topics sized for Rubin volumes', { timeout: 400_000 }, () => {
   let cluster: TestCluster;
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster((started) => {
+    cluster = started;
   });
-  after(() => cluster?.stop());
 
   test('configured size and retention on the created topics; a 5 MB alert goes through; a 9 MB one is over the 8 MiB topic limit and skipped', async (t) => {
     if (!haveRealData(t)) return;

@@ -5,14 +5,14 @@
 // instance. One cluster for the file; each test has its own topics, ids and group.
 import assert from 'node:assert/strict';
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { AlertFields } from '../../src/alert/fields.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { readUsage } from '../../src/distribution/user-usage.ts';
 import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { runCli, runFink } from '../helpers/cli.ts';
 import { committedAlerts, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, type DistributionProcess, type DistributionSetup } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { createScienceLog, LOG_PARTITIONS, ScienceLogWriter, simulatedAlerts } from '../helpers/science-log.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -87,11 +87,8 @@ async function groupSetup(cluster: TestCluster, overrides: Record<string, string
 
 describe('fink filter list: what each user filter sent, from the usage topic', () => {
   let cluster: TestCluster;
-  before(async () => {
-    cluster = await startTestCluster();
-  });
-  after(async () => {
-    await cluster?.stop();
+  withTestCluster((started) => {
+    cluster = started;
   });
 
   test('single mode, across a SIGKILL: list shows the alerts and bytes the topic holds for the night', async () => {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { AlertFields } from '../../src/alert/fields.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { Metrics } from '../../src/distribution/metrics.ts';
@@ -21,7 +21,7 @@ import { simulateIntoDb, createSimulation } from '../../src/sciencedb/simulate.t
 import { writeRegistration } from '../../src/userfilter/registrations.ts';
 import { runFink } from '../helpers/cli.ts';
 import { committedAlerts, decodeWithKey, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, waitForCommitted, type DistributionSetup } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { createScienceLog, ScienceLogWriter, simulatedAlerts } from '../helpers/science-log.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -93,11 +93,8 @@ function running(setup: DistributionSetup): { stop: () => Promise<void>; logs: s
 
 describe('user filters filled by the running distribution', () => {
   let cluster: TestCluster;
-  before(async () => {
-    cluster = await startTestCluster();
-  });
-  after(async () => {
-    await cluster?.stop();
+  withTestCluster((started) => {
+    cluster = started;
   });
 
   test('a filter added while the distribution runs receives exactly the matching alerts stored after add returned, none twice', async () => {

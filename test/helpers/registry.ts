@@ -1,12 +1,12 @@
 // A real schema registry for a test file (the project's managed Apicurio Registry): a free port and
 // its own state folder, started and stopped with the project's own code.
 import { rmSync } from 'node:fs';
-import { after, before } from 'node:test';
+import { after } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { CCOMPAT_PATH, startRegistry, stopRegistry } from '../../src/cluster/registry.ts';
 import { registrySettings } from '../../src/cluster/settings.ts';
 import { testEnv } from './cli.ts';
-import { freePortPair, startTestCluster, type TestCluster } from './kafka.ts';
+import { freePortPair, withTestCluster, type TestCluster } from './kafka.ts';
 import { tempDir } from './temp.ts';
 
 export interface TestRegistry {
@@ -41,15 +41,13 @@ export async function startTestRegistry(): Promise<TestRegistry> {
  * started. `started` is handed them for the suite's own variables and set-up.
  */
 export function withClusterAndRegistry(started: (cluster: TestCluster, registry: TestRegistry) => void | Promise<void>): void {
-  let cluster: TestCluster | undefined;
   let registry: TestRegistry | undefined;
-  before(async () => {
-    cluster = await startTestCluster();
-    registry = await startTestRegistry();
-    await started(cluster, registry);
-  });
+  // Registered first, so that it runs first: the registry stops before the cluster it uses.
   after(async () => {
     await registry?.stop();
-    await cluster?.stop();
+  });
+  withTestCluster(async (cluster) => {
+    registry = await startTestRegistry();
+    await started(cluster, registry);
   });
 }

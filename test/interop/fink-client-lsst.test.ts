@@ -4,11 +4,11 @@
 // ZTF); it only changes how poll_and_write names the files it saves (by diaSourceId).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { haveLsstData } from '../helpers/data.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { consumeWithFinkClient, finkClientPython, FINK_CLIENT_VERSION, pythonOr } from '../helpers/python.ts';
 import { lsstMessages, produceMessages } from '../helpers/wire.ts';
 
@@ -24,10 +24,9 @@ const TOPIC = 'fink_rubin_interop_lsst';
 
 describe(`fink-client ${FINK_CLIENT_VERSION} (PyPI) reads Rubin alerts with survey="lsst"`, { timeout: 400_000 }, () => {
   let cluster: TestCluster;
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster((started) => {
+    cluster = started;
   });
-  after(async () => cluster?.stop());
 
   test('every alert once, its diaSourceId, diaObjectId and cutout bytes identical, its fields in order, its bytes unchanged', async (t) => {
     if (!haveLsstData(t)) return;

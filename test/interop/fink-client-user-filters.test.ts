@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { encodeContainer, readContainer } from '../../src/avro/container.ts';
 import { parseAvroType, sanitizeSchema, type RecordSchema } from '../../src/avro/schema.ts';
 import { simulateIntoDb, createSimulation } from '../../src/sciencedb/simulate.ts';
@@ -17,7 +17,7 @@ import type { NewAlert } from '../../src/sciencedb/store.ts';
 import { runCli, runFink } from '../helpers/cli.ts';
 import { decodeIndependently, haveLsstData, LSST_DATA, LSST_VERSIONS } from '../helpers/data.ts';
 import { committedAlerts, decodeWithKey, distributionSetup, readAll, SESSION_OPEN, spawnDistribution, waitForCommitted, type DistributionSetup } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { consumeWithFinkClient, finkClientPython, FINK_CLIENT_VERSION, pythonOr } from '../helpers/python.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { plain } from '../helpers/values.ts';
@@ -66,11 +66,10 @@ function assertExactly(got: readonly string[], want: readonly string[], what: st
 describe(`user filters read by fink-client ${FINK_CLIENT_VERSION} (PyPI)`, { timeout: 900_000 }, () => {
   let cluster: TestCluster;
   let found: ReturnType<typeof finkClientPython>;
-  before(async () => {
+  withTestCluster((started) => {
+    cluster = started;
     found = finkClientPython();
-    cluster = await startTestCluster();
   });
-  after(async () => cluster?.stop());
 
   test('a filter added while the distribution runs, across a SIGKILL: fink-client reads exactly the matching alerts stored after add, none twice, every field as stored', async (t) => {
     const python = pythonOr(t, found);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
 import { FINK_DATA, realDataPresent, SHARED_DATA, ZTF_DATA } from '../helpers/data.ts';
 import { decodeWithKey, distributionSetup, readAll, type DistributionSetup } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { prerequisiteMissing, prerequisiteNoted } from '../helpers/prerequisites.ts';
 import { consumeWithFinkClient, finkClientPython, FINK_CLIENT_VERSION } from '../helpers/python.ts';
 
@@ -24,16 +24,15 @@ describe(`fink-client ${FINK_CLIENT_VERSION} (PyPI) reads what the service distr
   // data is there: what fink-client must read is what the project's reader reads.
   const real = realDataPresent();
   const count = real ? 65 : 50;
-  before(async () => {
+  withTestCluster((started) => {
+    cluster = started;
     found = finkClientPython();
-    cluster = await startTestCluster();
     setup = distributionSetup(cluster, { DISTRIBUTION_TOPICS: 'light' });
     if (real) assert.equal(runCli('fink', ['ingest', ZTF_DATA, FINK_DATA], setup.env).status, 0);
     assert.equal(runCli('fink', ['simulate', '--count', '50', '--seed', '31', '--night', '20261105'], setup.env).status, 0);
     const run = runCli('fink', ['start', 'distribution', '--until-caught-up'], setup.env);
     assert.equal(run.status, 0, run.stderr);
   });
-  after(async () => cluster?.stop());
 
   test(`its AlertConsumer decodes every alert of distribution_test unchanged, each once: simulated${real ? ' and real' : ` (no real ones: ${SHARED_DATA} is absent)`}`, async (t) => {
     if ('reason' in found) {

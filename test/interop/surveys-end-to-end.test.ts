@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { readContainer } from '../../src/avro/container.ts';
 import { runCli } from '../helpers/cli.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { FINK_DATA, haveLsstData, LSST_DATA, LSST_SAMPLES, realDataPresent, ZTF_DATA } from '../helpers/data.ts';
 import { distributionSetup, type DistributionSetup } from '../helpers/distribution.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { prerequisiteMissing } from '../helpers/prerequisites.ts';
 import { consumeWithFinkClient, finkClientPython } from '../helpers/python.ts';
 import { readStored } from '../helpers/stored.ts';
@@ -30,9 +30,9 @@ describe('Rubin and ZTF alerts in one run, through to fink-client', { timeout: 6
   let cluster: TestCluster;
   let setup: DistributionSetup;
   let found: ReturnType<typeof finkClientPython>;
-  before(async () => {
+  withTestCluster((started) => {
+    cluster = started;
     found = finkClientPython();
-    cluster = await startTestCluster();
     // One topic per survey that takes every alert of it, whole: a filter folder of the test's own.
     const filters = tempDir('filters');
     writeFileSync(join(filters, 'every_rubin.ts'), "export const survey = 'lsst';\nexport const description = 'every Rubin alert';\nexport function filter(): boolean {\n  return true;\n}\n");
@@ -50,7 +50,6 @@ describe('Rubin and ZTF alerts in one run, through to fink-client', { timeout: 6
     const run = runCli('fink', ['start', 'distribution', '--until-caught-up'], setup.env);
     assert.equal(run.status, 0, run.stderr);
   });
-  after(async () => cluster?.stop());
 
   test('fink-client (survey="lsst") reads every Rubin alert once, each byte as stored; the samples as they are in their files', async (t) => {
     if (!haveLsstData(t)) return;

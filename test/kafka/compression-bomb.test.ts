@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Producer, type CompressionAlgorithmValue } from '@platformatic/kafka';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
@@ -7,7 +7,7 @@ import { fetchPartitions, newPartitionReader, readTopic, type ConsumedMessage } 
 import { describeTopic, ensureTopic } from '../../src/kafka/topics.ts';
 import type { Level, LogFields } from '../../src/log.ts';
 import { testEnv } from '../helpers/cli.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const TOPIC = 'bombs';
@@ -62,8 +62,8 @@ describe('a record batch that inflates past its limit', { timeout: 300_000 }, ()
   let config: Config;
   const bombOffsets: string[] = [];
   const good = ['good-0', ...BOMBS.map((b) => `good-${b.name}`)];
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster(async (started) => {
+    cluster = started;
     config = loadConfig({ env: testEnv(cluster.env) });
     await ensureTopic(kafkaClientOptions(config, 'admin'), TOPIC, { partitions: 1, replicationFactor: 1, configs: { 'max.message.bytes': String(MAX_MESSAGE_BYTES) } });
     const producer = new Producer({ clientId: 'bomber', ...kafkaClientOptions(config), retries: 10, retryDelay: 500 });
@@ -78,7 +78,6 @@ describe('a record batch that inflates past its limit', { timeout: 300_000 }, ()
       await producer.close();
     }
   });
-  after(() => cluster?.stop());
 
   it('is refused by the topic reader (distribution_test), naming topic/partition/offset, and the messages after it are read', async () => {
     const { lines, log } = capture();

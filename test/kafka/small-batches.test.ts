@@ -1,7 +1,7 @@
 // Small record batches go uncompressed (src/kafka/record-batch.ts, SMALL_BATCH_BYTES): a real broker
 // keeps them as sent, and the project's reader and kcat read them beside compressed ones.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { SMALL_BATCH_BYTES } from '../../src/kafka/record-batch.ts';
@@ -9,7 +9,7 @@ import { readTopic, type ConsumedMessage } from '../../src/kafka/topic-reader.ts
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { TransactionalSession } from '../../src/kafka/transactional-session.ts';
 import { testEnv } from '../helpers/cli.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { kcatIfInstalled, kcatReadCommitted } from '../helpers/readers.ts';
 
 /** A lone message, as a rare user filter sends: well under the threshold. */
@@ -31,8 +31,8 @@ async function readAll(config: Config, topic: string): Promise<ConsumedMessage[]
 describe('small record batches on a real broker', { timeout: 240_000 }, () => {
   let cluster: TestCluster;
   let config: Config;
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster(async (started) => {
+    cluster = started;
     config = loadConfig({ env: testEnv(cluster.env) });
     for (const topic of [LONE, MANY]) await ensureTopic(kafkaClientOptions(config, 'admin'), topic, { partitions: 1, replicationFactor: 1 });
     const session = new TransactionalSession({ connection: kafkaClientOptions(config), transactionalId: 'small-batches', clientId: 'small-batches-test' });
@@ -46,7 +46,6 @@ describe('small record batches on a real broker', { timeout: 240_000 }, () => {
       await session.close();
     }
   });
-  after(() => cluster?.stop());
 
   it('the lone message is stored uncompressed, the large batch with zstd, and both read back whole', async () => {
     const lone = await readAll(config, LONE);

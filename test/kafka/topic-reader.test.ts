@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { readTopic } from '../../src/kafka/topic-reader.ts';
 import { ensureTopic } from '../../src/kafka/topics.ts';
 import { beginFirstTransaction, createTransactionalProducer, type BufferProducer } from '../../src/kafka/transactional-producer.ts';
 import { testEnv } from '../helpers/cli.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { consoleConsumerReadCommitted, haveKcat, kcatReadCommitted } from '../helpers/readers.ts';
 
@@ -43,8 +43,8 @@ async function session(config: Config, steps: [string[], Outcome][]): Promise<vo
 describe('readTopic at read_committed', { timeout: 240_000 }, () => {
   let cluster: TestCluster;
   let config: Config;
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster(async (started) => {
+    cluster = started;
     config = loadConfig({ env: testEnv(cluster.env) });
     await ensureTopic(kafkaClientOptions(config, 'admin'), TOPIC, { partitions: 1, replicationFactor: 1 });
     await session(config, [[['c1', 'c2'], 'commit'], [['a1'], 'abort'], [['c3'], 'commit'], [[], 'abort'], [['c4'], 'commit']]);
@@ -52,7 +52,6 @@ describe('readTopic at read_committed', { timeout: 240_000 }, () => {
     await session(config, [[['c5'], 'commit'], [[], 'abort']]);
     await session(config, [[['c6'], 'commit']]);
   });
-  after(() => cluster?.stop());
 
   const committed = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Survey } from '../../src/alert/survey.ts';
 import { encodeContainer } from '../../src/avro/container.ts';
 import { parseAvroType } from '../../src/avro/schema.ts';
@@ -19,7 +19,7 @@ import type { LogStats } from '../../src/sciencedb/log-stats.ts';
 import type { NewAlert } from '../../src/sciencedb/store.ts';
 import { runFink, testEnv } from '../helpers/cli.ts';
 import { FINK_DATA, haveRealData, LSST_SAMPLES, ZTF_DATA } from '../helpers/data.ts';
-import { freePortPair, startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { freePortPair, withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { haveKcat, kcatReadCommitted } from '../helpers/readers.ts';
 import { tempDir } from '../helpers/temp.ts';
 
@@ -61,11 +61,10 @@ function assertExactlyOnce(read: readonly LoggedAlert[], wanted: readonly NewAle
   }
 }
 
-before(async () => {
-  cluster = await startTestCluster();
+withTestCluster((started) => {
+  cluster = started;
   connection = kafkaClientOptions(loadConfig({ env: testEnv(cluster.env) }));
 });
-after(() => cluster?.stop());
 
 describe('fink ingest and fink simulate with SCIENCE_STORE=kafka', { timeout: 900_000 }, () => {
   test("the real ZTF, Fink and Rubin files: every alert once in its survey's topic, byte for byte; fink db stats says what was written", async (t) => {

@@ -2,7 +2,7 @@
 // schemas before the alerts, and what an independent read_committed reader (kcat) and the project's
 // own reader find: every committed alert once, its datum byte for byte, nothing of an aborted write.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ConfigResourceTypes } from '@platformatic/kafka';
 import type { Survey } from '../../src/alert/survey.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -22,7 +22,7 @@ import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import type { NewAlert } from '../../src/sciencedb/store.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { FINK_DATA, LSST_SAMPLES, realDataPresent, ZTF_DATA } from '../helpers/data.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { haveKcat, kcatReadCommitted } from '../helpers/readers.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { portIsFree } from '../../src/cluster/processes.ts';
@@ -104,10 +104,9 @@ describe('the science log settings', () => {
 
 describe('the science log writer on a real Kafka', { timeout: 900_000 }, () => {
   let cluster: TestCluster;
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster((started) => {
+    cluster = started;
   });
-  after(() => cluster?.stop());
 
   test('the first write creates the survey topic and the compacted schemas topic with the partitions and configurations asked', async () => {
     const settings = settingsOf(cluster.env, 'created_');

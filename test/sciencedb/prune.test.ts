@@ -1,18 +1,17 @@
 // fink db prune: old nights go, whole, except one the distribution has not finished.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { nightAgeDays } from '../../src/sciencedb/prune.ts';
 import { listNights } from '../../src/sciencedb/store.ts';
 import { simulateIntoDb } from '../../src/sciencedb/simulate.ts';
 import { runCli } from '../helpers/cli.ts';
 import { distributionSetup } from '../helpers/distribution.ts';
-import { freePortPair, startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { freePortPair, withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 
 let cluster: TestCluster;
-before(async () => {
-  cluster = await startTestCluster();
+withTestCluster((started) => {
+  cluster = started;
 });
-after(async () => cluster?.stop());
 
 test('the age of a night in whole days', () => {
   assert.equal(nightAgeDays('20261125', new Date('2026-11-25T23:00:00Z')), 0);

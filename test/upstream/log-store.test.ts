@@ -2,7 +2,7 @@
 // back only once the group's writer session is open, so that a transaction an earlier instance left
 // open is never seen, and a second store of the group fencing the first.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { readTopic } from '../../src/kafka/topic-reader.ts';
 import { TRANSACTION_TIMEOUT_MS } from '../../src/kafka/transactional-producer.ts';
@@ -14,18 +14,14 @@ import { ScienceLogWriter } from '../../src/sciencedb/log-writer.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import type { NewAlert } from '../../src/sciencedb/store.ts';
 import { testEnv } from '../helpers/cli.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 
 let cluster: TestCluster;
 let settings: ScienceLogSettings;
 
-before(async () => {
-  cluster = await startTestCluster();
+withTestCluster((started) => {
+  cluster = started;
   settings = scienceLogSettings(loadConfig({ env: testEnv({ ...cluster.env, SCIENCE_STORE: 'kafka', SCIENCE_TOPIC_PREFIX: 'store_', SCIENCE_PARTITIONS: '2' }) }));
-});
-
-after(async () => {
-  await cluster?.stop();
 });
 
 function alerts(count: number, seed: number): NewAlert[] {

@@ -6,7 +6,7 @@
 // commit; and the mode is refused without the science log.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { closeQuietly, kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { classifyKafkaError } from '../../src/kafka/errors.ts';
@@ -23,7 +23,7 @@ import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import type { NewAlert } from '../../src/sciencedb/store.ts';
 import { groupOffsets } from '../../src/upstream/offsets.ts';
 import { runCli, spawnFink, testEnv, type FinkProcess } from '../helpers/cli.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { simulatedZtfAlerts, stream2scienceSetup, upstreamProducer, type UpstreamAlert, type UpstreamProducer } from '../helpers/upstream.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -34,13 +34,9 @@ const LONG = { timeoutMs: 600_000, everyMs: 500 };
 let cluster: TestCluster;
 let connection: KafkaConnection;
 
-before(async () => {
-  cluster = await startTestCluster();
+withTestCluster((started) => {
+  cluster = started;
   connection = kafkaClientOptions(loadConfig({ env: testEnv(cluster.env) }));
-});
-
-after(async () => {
-  await cluster?.stop();
 });
 
 /** An instance of the shared group `group`: a state folder of its own, the log under `prefix`. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { readTopic, TopicMissingError } from '../../src/kafka/topic-reader.ts';
@@ -15,7 +15,7 @@ import { scienceTopic, type LoggedAlert } from '../../src/sciencedb/log-format.t
 import { loggedAlerts } from '../helpers/science-log.ts';
 import { readLogPositions } from '../../src/sciencedb/log-positions.ts';
 import { runCli, spawnFink, testEnv } from '../helpers/cli.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { startTestCluster, type TestCluster , withTestCluster } from '../helpers/kafka.ts';
 import { seededRandom } from '../helpers/random.ts';
 import { kcatIfInstalled, kcatReadCommitted } from '../helpers/readers.ts';
 import { produceUpstream, simulatedZtfAlerts, stream2scienceSetup, upstreamProducer, type Stream2ScienceSetup, type UpstreamAlert } from '../helpers/upstream.ts';
@@ -26,13 +26,9 @@ const POSITIONS = '_fink_stream2science_positions';
 let cluster: TestCluster;
 let connection: KafkaConnection;
 
-before(async () => {
-  cluster = await startTestCluster();
+withTestCluster((started) => {
+  cluster = started;
   connection = kafkaClientOptions(loadConfig({ env: testEnv(cluster.env) }));
-});
-
-after(async () => {
-  await cluster?.stop();
 });
 
 /** A stream2science of its own writing the science log under `prefix`. */

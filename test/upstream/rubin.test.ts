@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { encodeConfluent } from '../../src/avro/confluent-wire.ts';
 import { SchemaCache } from '../../src/sciencedb/decode.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -14,7 +14,7 @@ import { decodeMessage } from '../../src/upstream/decode.ts';
 import { RegistrySchemaCache } from '../../src/upstream/schema-cache.ts';
 import { runCli } from '../helpers/cli.ts';
 import { haveLsstData } from '../helpers/data.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { produceUpstream, simulatedZtfAlerts, storedDatums, stream2scienceSetup } from '../helpers/upstream.ts';
 import { lsstMessagesOnePerId } from '../helpers/wire.ts';
@@ -48,11 +48,8 @@ function rubinUpstream(stateDir: string): { messages: Buffer[]; datums: Map<bigi
 }
 
 let cluster: TestCluster;
-before(async () => {
-  cluster = await startTestCluster();
-});
-after(async () => {
-  await cluster?.stop();
+withTestCluster((started) => {
+  cluster = started;
 });
 
 test('Rubin alerts in the Confluent wire format and ZTF alerts, a format per topic pattern: stored once, bytes as sent, schemas from the disk cache while the registry is away', async (t) => {

@@ -4,25 +4,21 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Consumer } from '@platformatic/kafka';
 import { loadConfig } from '../../src/config/config.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { runCli, spawnFink, testEnv } from '../helpers/cli.ts';
 import { haveRealData } from '../helpers/data.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { seededRandom } from '../helpers/random.ts';
 import { produceUpstream, upstreamProducer, realZtfAlerts, simulatedZtfAlerts, storedDatums, stream2scienceSetup, type Stream2ScienceSetup, type UpstreamAlert } from '../helpers/upstream.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 let cluster: TestCluster;
 
-before(async () => {
-  cluster = await startTestCluster();
-});
-
-after(async () => {
-  await cluster?.stop();
+withTestCluster((started) => {
+  cluster = started;
 });
 
 function runUntilCaughtUp(setup: Stream2ScienceSetup, args: string[] = []): { stdout: string; stderr: string } {

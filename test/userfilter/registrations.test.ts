@@ -5,7 +5,7 @@
 // once: one succeeds.
 import assert from 'node:assert/strict';
 import { Producer } from '@platformatic/kafka';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { kafkaClientOptions, withAdmin, type KafkaConnection } from '../../src/kafka/client-options.ts';
 import { describeTopic, listTopics } from '../../src/kafka/topics.ts';
@@ -14,7 +14,7 @@ import type { Registration } from '../../src/userfilter/registration.ts';
 import { readTopic } from '../../src/kafka/topic-reader.ts';
 import { CONCURRENT_CHANGE, readRegistrations, registrationsVersion } from '../../src/userfilter/registrations.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 
 const STORE = '_fink_user_filters';
 
@@ -22,12 +22,11 @@ describe('fink filter add, list, remove', () => {
   let cluster: TestCluster;
   let env: Record<string, string>;
   let connection: KafkaConnection;
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster((started) => {
+    cluster = started;
     env = { ...cluster.env, DISTRIBUTION_PARTITIONS: '2' };
     connection = kafkaClientOptions(loadConfig({ env: testEnv(env) }));
   });
-  after(async () => cluster?.stop());
 
   const fink = (...args: string[]) => runCli('fink', ['filter', ...args], env);
   const list = (): Registration[] => {

@@ -3,13 +3,13 @@
 // answer was lost leaves them, and a record that is not an alert; the count of matching alerts
 // against the condition's twin in plain JavaScript over the same simulated alerts.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { scienceTopic } from '../../src/sciencedb/log-format.ts';
 import type { NewAlert } from '../../src/sciencedb/store.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
-import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 import { createScienceLog, ScienceLogWriter, simulatedAlerts } from '../helpers/science-log.ts';
 
 const PREFIX = 'uf_';
@@ -29,8 +29,8 @@ describe('fink filter test on the science log', () => {
   let env: Record<string, string>;
   let ztf: NewAlert[];
   let lsst: NewAlert[];
-  before(async () => {
-    cluster = await startTestCluster();
+  withTestCluster(async (started) => {
+    cluster = started;
     env = { ...cluster.env, SCIENCE_STORE: 'kafka', SCIENCE_TOPIC_PREFIX: PREFIX, SCIENCE_PARTITIONS: '3' };
     const connection = kafkaClientOptions(loadConfig({ env: testEnv(env) }));
     await createScienceLog(connection, PREFIX, 3);
@@ -46,7 +46,6 @@ describe('fink filter test on the science log', () => {
       await writer.close();
     }
   });
-  after(async () => cluster?.stop());
 
   test('every ZTF alert of the log counted once, the matches as the condition evaluated independently, a record that is not an alert named', () => {
     const run = runCli('fink', ['filter', 'test', '--survey', 'ztf', '--where', 'magpsf < 18 AND fid = 1', '--limit', '1000', '--json'], env);
