@@ -3,14 +3,18 @@
 // Prints one JSON line: `messages` and `bytes` are those of the community topics, the user filters'
 // topics (USER_TOPIC_PREFIX) are counted apart in `user_messages` and `user_bytes`.
 import { readFileSync } from 'node:fs';
-import { loadConfig } from '../src/config/config.ts';
-import { Metrics } from '../src/distribution/metrics.ts';
-import { runDistribution } from '../src/distribution/service.ts';
-import { distributionSettings } from '../src/distribution/settings.ts';
-import { applyV8RuntimeFlags } from '../src/cli/runtime.ts';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { applyV8RuntimeFlags, enableModuleCompileCache } from '../src/cli/runtime.ts';
+import type { Metrics as MetricsType } from '../src/distribution/metrics.ts';
 
-// As the command launcher does for `fink start distribution`.
+// As the command launcher does for `fink start distribution` (bin/launch.ts): V8's flags and Node's
+// module compile cache first, then the service's modules (the filters are imported during the run).
 applyV8RuntimeFlags();
+enableModuleCompileCache();
+const { loadConfig } = await import('../src/config/config.ts');
+const { Metrics } = await import('../src/distribution/metrics.ts');
+const { runDistribution } = await import('../src/distribution/service.ts');
+const { distributionSettings } = await import('../src/distribution/settings.ts');
 const config = loadConfig({});
 
 /**
@@ -21,17 +25,30 @@ const config = loadConfig({});
 const steadyAfter = Number(process.env.BENCH_STEADY_AFTER ?? 0);
 let steady: { cpu: NodeJS.CpuUsage; alerts: number } | undefined;
 class SteadyMetrics extends Metrics {
-  override countBatch(...args: Parameters<Metrics['countBatch']>): void {
+  override countBatch(...args: Parameters<MetricsType['countBatch']>): void {
     super.countBatch(...args);
     if (steadyAfter > 0 && steady === undefined && this.alerts >= steadyAfter) steady = { cpu: process.cpuUsage(), alerts: this.alerts };
   }
 }
+
+/** V8's collections during the run: how many of each kind, and the main thread's time in them. */
+const gc = { minor: 0, major: 0, ms: 0 };
+const collections = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+    else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
+    gc.ms += entry.duration;
+  }
+});
+collections.observe({ entryTypes: ['gc'] });
 
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const summary = await runDistribution(distributionSettings(config), { untilCaughtUp: true, metrics: new SteadyMetrics() });
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
+collections.disconnect();
 const after = steady === undefined ? undefined : process.cpuUsage(steady.cpu);
 const userPrefix = config.require('USER_TOPIC_PREFIX');
 const sum = (user: boolean, what: 'bytes' | 'messages') => Object.entries(summary.topics).filter(([topic]) => topic.startsWith(userPrefix) === user).reduce((total, [, t]) => total + t[what], 0);
@@ -45,6 +62,9 @@ process.stdout.write(JSON.stringify({
   cpu_s: (cpu.user + cpu.system) / 1e6,
   ...(after === undefined ? {} : { steady_cpu_s: (after.user + after.system) / 1e6, steady_alerts: summary.alerts - steady!.alerts }),
   peak_rss_mb: peakRssMb(),
+  gc_minor: gc.minor,
+  gc_major: gc.major,
+  gc_ms: gc.ms,
 }) + '\n');
 
 /**

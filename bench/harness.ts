@@ -107,7 +107,7 @@ export function averageMessage(dir: string): number {
   return Math.round(bytes / n);
 }
 
-export interface ServiceRun { alerts: number; /** Of the community topics. */ messages: number; bytes: number; /** Of the user filters' topics (bench/distribute.ts). */ user_messages: number; user_bytes: number; seconds: number; cpu_s: number; /** With BENCH_STEADY_AFTER (bench/distribute.ts): the CPU of the alerts after that count, and how many they were. */ steady_cpu_s?: number; steady_alerts?: number; peak_rss_mb: number; /** What the topic took on the brokers afterwards (the throughput case without --console). */ log_bytes?: number }
+export interface ServiceRun { alerts: number; /** Of the community topics. */ messages: number; bytes: number; /** Of the user filters' topics (bench/distribute.ts). */ user_messages: number; user_bytes: number; seconds: number; cpu_s: number; /** With BENCH_STEADY_AFTER (bench/distribute.ts): the CPU of the alerts after that count, and how many they were. */ steady_cpu_s?: number; steady_alerts?: number; peak_rss_mb: number; /** V8's minor and major collections during the run, and the main thread's milliseconds in them (bench/distribute.ts). */ gc_minor?: number; gc_major?: number; gc_ms?: number; /** What the topic took on the brokers afterwards (the throughput case without --console). */ log_bytes?: number }
 
 export function runService(env: Record<string, string>, onPid?: (pid: number) => void): Promise<ServiceRun> {
   return new Promise((resolve, reject) => {

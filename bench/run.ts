@@ -1,4 +1,4 @@
-// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--upstream-store sqlite|kafka] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR] [--user-filters 0,100] [--user-filter-conditions rare|common|silent] [--format fink,confluent]`
+// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--upstream-store sqlite|kafka] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR] [--user-filters 0,100] [--user-filter-conditions rare|common|silent] [--community-topics none|all] [--format fink,confluent]`
 //
 // The distribution measured against the ceiling of the same broker on the same machine, in one run:
 // Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
@@ -23,6 +23,10 @@
 // --user-filter-conditions: rare (the default: each keeps a few alerts in a thousand, as users'
 // streams do), common (a few per cent each: 100 of them send several messages an alert) or silent
 // (the rare ones, each ANDed with a clause no alert meets: their cost apart from their messages).
+// --community-topics: the shipped topics the measured service fills beside the test topic in that
+// case (DISTRIBUTION_TOPICS): none (the default, the test topic only, as the throughput case) or all
+// (every shipped filter's topic of the survey, as a deployment fills them by default), under a
+// prefix of the run's own, deleted after.
 // --format fink,confluent: the throughput case runs once per wire format (issue 24; bench/formats.ts),
 // the formats interleaved, the confluent runs registering in a schema registry started for the case
 // (a free loopback port, its files under var/bench/registry, stopped after); ProducerPerformance
@@ -81,6 +85,7 @@ function parseFlags() {
       cases: { type: 'string' },
       'user-filters': { type: 'string' },
       'user-filter-conditions': { type: 'string', default: 'rare' },
+      'community-topics': { type: 'string', default: 'none' },
       format: { type: 'string' },
       json: { type: 'string' },
       'latency-seconds': { type: 'string', default: '60' },
@@ -348,7 +353,9 @@ function throughputVariant(flags: Flags, profiles: readonly BenchProfile[]): (be
   if (flags['user-filters'] !== undefined) {
     const counts = parseFilterCounts(flags['user-filters']);
     const conditions = conditionKind(flags['user-filter-conditions']);
-    return (bench) => userFiltersCase(bench, { profiles, counts, count, conditions });
+    const community = flags['community-topics'];
+    if (community !== 'none' && community !== 'all') throw new Error(`--community-topics is none or all, got '${community}'`);
+    return (bench) => userFiltersCase(bench, { profiles, counts, count, conditions, community });
   }
   if (flags.format !== undefined) {
     const formats = parseFormats(flags.format);

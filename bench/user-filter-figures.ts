@@ -21,6 +21,10 @@ export interface UserFilterRun {
   /** How long the brokers took to be quiet before the run (harness.ts brokersSettled), and the CPU they used during it. */
   settle_s?: number;
   broker_cpu_s?: number;
+  /** V8's minor and major collections during the run, and the main thread's milliseconds in them. */
+  gc_minor?: number;
+  gc_major?: number;
+  gc_ms?: number;
 }
 
 export interface UserFilterFigures {

@@ -35,6 +35,11 @@ export interface UserFiltersOptions {
    * meets, evaluated as often but sending nothing (what the filters cost apart from their messages).
    */
   conditions: ConditionKind;
+  /**
+   * DISTRIBUTION_TOPICS of the measured service: `none`, the test topic only (as the throughput
+   * case); `all`, every shipped topic of the survey beside it, as a deployment fills them.
+   */
+  community: 'none' | 'all';
 }
 
 export const CONDITION_KINDS = ['rare', 'common', 'silent'] as const;
@@ -125,10 +130,12 @@ async function dropTopics(connection: KafkaConnection, topics: readonly string[]
 }
 
 /** One service run over the database with `conditions` registered. */
-async function serviceRun(bench: Bench, db: string, count: number, survey: Survey, conditions: readonly string[]): Promise<UserFilterRun> {
+async function serviceRun(bench: Bench, db: string, count: number, survey: Survey, conditions: readonly string[], community: 'none' | 'all'): Promise<UserFilterRun> {
   const admin = kafkaClientOptions(bench.base, 'admin');
   const registrations = bench.freshName('user-filters').replaceAll('-', '_');
   const prefix = `${bench.freshName('u').replaceAll('-', '_')}_`;
+  // The shipped topics of the run (with `all`) under a prefix of its own: deleted after, like the user topics.
+  const substreams = `${bench.freshName('s').replaceAll('-', '_')}_`;
   const topic = bench.freshName('svc-user-filters');
   // A checkpoint topic of the run's own: a run that shared one would read, as it starts, every
   // checkpoint of the runs before it (a hundred filters' usage in each), which a restarted
@@ -143,20 +150,21 @@ async function serviceRun(bench: Bench, db: string, count: number, survey: Surve
       await known(admin, [topic, registrations, ...userTopics]);
       settle_s = await brokersSettled(bench);
       broker0 = cpuSecondsOf(bench.brokerPids);
-      return runService(benchEnv(bench, db, topic, { USER_FILTERS_TOPIC: registrations, USER_TOPIC_PREFIX: prefix, DISTRIBUTION_CHECKPOINT_TOPIC: checkpoints, BENCH_STEADY_AFTER: String(Math.floor(count / 2)) }));
+      return runService(benchEnv(bench, db, topic, { USER_FILTERS_TOPIC: registrations, USER_TOPIC_PREFIX: prefix, SUBSTREAM_PREFIX: substreams, DISTRIBUTION_TOPICS: community, DISTRIBUTION_CHECKPOINT_TOPIC: checkpoints, BENCH_STEADY_AFTER: String(Math.floor(count / 2)) }));
     });
     const broker_cpu_s = cpuSecondsOf(bench.brokerPids) - broker0;
-    const { alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes, steady_cpu_s, steady_alerts } = run;
-    return { filters: conditions.length, alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes, steady_cpu_s, steady_alerts, settle_s, broker_cpu_s };
+    const { alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes, steady_cpu_s, steady_alerts, gc_minor, gc_major, gc_ms } = run;
+    return { filters: conditions.length, alerts, cpu_s, seconds, messages, bytes, user_messages, user_bytes, steady_cpu_s, steady_alerts, settle_s, broker_cpu_s, gc_minor, gc_major, gc_ms };
   } finally {
-    await dropTopics(admin, [registrations, checkpoints, ...userTopics]).catch(() => undefined);
+    const shipped = await withAdmin(admin, (a) => a.listTopics()).then((all) => all.filter((t) => t.startsWith(substreams))).catch(() => []);
+    await dropTopics(admin, [registrations, checkpoints, ...userTopics, ...shipped]).catch(() => undefined);
   }
 }
 
 /** One profile: every count once per repeat, interleaved, then ProducerPerformance for that repeat. */
-async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts: readonly number[], count: number, kind: ConditionKind) {
+async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts: readonly number[], count: number, kind: ConditionKind, community: 'none' | 'all') {
   const survey = surveyOf(profile);
-  say(`\n== user filters: ${count} ${profile} alerts, ${counts.join(' then ')} ${kind} ${survey} conditions registered, interleaved, ${bench.repeat} runs each`);
+  say(`\n== user filters: ${count} ${profile} alerts, ${counts.join(' then ')} ${kind} ${survey} conditions registered, interleaved, ${bench.repeat} runs each; community topics: ${community === 'none' ? 'the test topic only' : 'the test topic and every shipped topic of the survey'}`);
   const db = prefilled(profile, count);
   const avg = averageMessage(db);
   const conditions = conditionsFor(db, count, survey, Math.max(...counts), kind);
@@ -167,14 +175,14 @@ async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts:
   // first runs after its start (the brokers used twice the CPU in the first pair of runs that they
   // used in the later ones), and on this 2-core machine that work ran beside the measured service,
   // whose first runs then cost 7 to 10% more CPU an alert, filters or not.
-  const warmUp = await serviceRun(bench, db, count, survey, conditions.slice(0, Math.max(...counts)));
+  const warmUp = await serviceRun(bench, db, count, survey, conditions.slice(0, Math.max(...counts)), community);
   say(`  warm-up run, ${Math.max(...counts)} filters, not counted: ${((warmUp.cpu_s * 1000) / warmUp.alerts).toFixed(3)} ms CPU an alert; ${warmUp.broker_cpu_s!.toFixed(1)} s of the brokers' CPU during it`);
   for (const { repeat, filters } of interleaved(counts, bench.repeat)) {
-    const run = await serviceRun(bench, db, count, survey, conditions.slice(0, filters));
+    const run = await serviceRun(bench, db, count, survey, conditions.slice(0, filters), community);
     if (run.alerts !== count) throw new Error(`the service distributed ${run.alerts} of ${count} alerts`);
     runs.push(run);
     const steady = run.steady_cpu_s === undefined ? '' : `, second half ${((run.steady_cpu_s * 1000) / run.steady_alerts!).toFixed(3)} ms`;
-    say(`  run ${repeat + 1}, ${filters} filters: ${((run.cpu_s * 1000) / run.alerts).toFixed(3)} ms CPU an alert (${run.cpu_s.toFixed(1)} s${steady}), ${(run.alerts / run.seconds).toFixed(0)} alerts/s, ${run.user_messages} user-topic messages (${(run.user_messages / run.alerts).toFixed(3)} an alert, ${(run.user_bytes / 1e6).toFixed(1)} MB against ${(run.bytes / 1e6).toFixed(1)} MB to the community topic); brokers quiet after ${run.settle_s!.toFixed(0)} s, ${run.broker_cpu_s!.toFixed(1)} s of their CPU during the run`);
+    say(`  run ${repeat + 1}, ${filters} filters: ${((run.cpu_s * 1000) / run.alerts).toFixed(3)} ms CPU an alert (${run.cpu_s.toFixed(1)} s${steady}), ${(run.alerts / run.seconds).toFixed(0)} alerts/s, ${run.user_messages} user-topic messages (${(run.user_messages / run.alerts).toFixed(3)} an alert, ${(run.user_bytes / 1e6).toFixed(1)} MB against ${(run.bytes / 1e6).toFixed(1)} MB in ${run.messages} messages to the community topics); brokers quiet after ${run.settle_s!.toFixed(0)} s, ${run.broker_cpu_s!.toFixed(1)} s of their CPU during the run; ${run.gc_minor} minor and ${run.gc_major} major collections, ${run.gc_ms!.toFixed(0)} ms`);
     if (filters === counts.at(-1)) {
       const ppTopic = bench.freshName(`pp-${profile}`);
       pp.push(await withTopic(bench, ppTopic, () => producerPerformance(bench, ppTopic, count, avg)));
@@ -183,12 +191,12 @@ async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts:
   }
   const producer_performance = { records_per_s: median(pp.map((p) => p.records_per_s)), mb_per_s: median(pp.map((p) => p.mb_per_s)) };
   const figures = userFilterFigures(counts, runs).map((f) => ({ ...f, ratio_mb: f.mb_per_s / producer_performance.mb_per_s }));
-  return { profile, count, condition_kind: kind, avg_message_bytes: avg, conditions, runs, figures, producer_performance };
+  return { profile, count, condition_kind: kind, community_topics: community, avg_message_bytes: avg, conditions, runs, figures, producer_performance };
 }
 
-function row(profile: BenchProfile, count: number, kind: ConditionKind, f: UserFilterFigures & { ratio_mb: number }, pp: { records_per_s: number; mb_per_s: number }): string[] {
+function row(profile: BenchProfile, count: number, kind: ConditionKind, community: 'none' | 'all', f: UserFilterFigures & { ratio_mb: number }, pp: { records_per_s: number; mb_per_s: number }): string[] {
   return [
-    `${profile}, ${count} alerts, ${f.filters} ${kind} user filters`,
+    `${profile}, ${count} alerts, ${f.filters} ${kind} user filters${community === 'all' ? ', every shipped topic filled' : ''}`,
     `${f.cpu_per_alert_ms.toFixed(3)} ms CPU an alert, ${f.alerts_per_s.toFixed(0)} alerts/s, ${f.user_messages} user-topic messages (${f.user_mb.toFixed(1)} MB)`,
     `${pp.records_per_s.toFixed(0)} rec/s, ${pp.mb_per_s.toFixed(1)} MB/s`,
     `CPU ${f.cpu_vs_none === null ? '-' : `${f.cpu_vs_none.toFixed(3)}x`} of none (target <= 1.10), second half ${f.steady_vs_none === null ? '-' : `${f.steady_vs_none.toFixed(3)}x`}, ratio_mb ${f.ratio_mb.toFixed(2)}`,
@@ -199,9 +207,9 @@ export async function userFiltersCase(bench: Bench, options: UserFiltersOptions)
   const byProfile: Record<string, Awaited<ReturnType<typeof userFiltersOfProfile>>> = {};
   const rows: string[][] = [];
   for (const profile of options.profiles) {
-    const result = await userFiltersOfProfile(bench, profile, options.counts, options.count(profile), options.conditions);
+    const result = await userFiltersOfProfile(bench, profile, options.counts, options.count(profile), options.conditions, options.community);
     byProfile[profile] = result;
-    for (const f of result.figures) rows.push(row(profile, result.count, options.conditions, f, result.producer_performance));
+    for (const f of result.figures) rows.push(row(profile, result.count, options.conditions, options.community, f, result.producer_performance));
   }
   return { report: { user_filters: byProfile }, rows };
 }
