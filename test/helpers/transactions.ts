@@ -1,9 +1,27 @@
-// What tests of the transactional sessions share: a process stopped until the transaction
-// coordinator aborted its open transaction at the transaction timeout.
+// What tests of the transactional sessions share: a fresh cluster's transaction coordinators
+// waited for, and a process stopped until the coordinator aborted its open transaction at the
+// transaction timeout.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import type { KafkaConnection } from '../../src/kafka/client-options.ts';
+import { beginFirstTransaction, createTransactionalProducer } from '../../src/kafka/transactional-producer.ts';
 import { describeTransaction, type TransactionState } from '../../src/kafka/transaction-state.ts';
 import { waitFor } from './wait.ts';
+
+/**
+ * Waits until the cluster's transaction coordinators answer. A fresh cluster makes its transaction
+ * log on first use and answers COORDINATOR_NOT_AVAILABLE until then, which a session's own open
+ * does not wait out (a CI run saw one fail so): one transaction begun with the producer's deadline,
+ * then cancelled. On a one-broker cluster every coordinator is then up.
+ */
+export async function transactionsReady(connection: KafkaConnection): Promise<void> {
+  const producer = createTransactionalProducer(connection, 'test-coordinators-up', 'test-coordinators-up');
+  try {
+    await (await beginFirstTransaction(producer)).cancel();
+  } finally {
+    await producer.close();
+  }
+}
 
 /**
  * Stops `child` (SIGSTOP) at a moment when a transaction of `id` is open, and keeps it stopped
