@@ -9,9 +9,11 @@ import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
 import { nodeLayout } from '../../src/cluster/layout.ts';
 import { portIsFree, runningPid } from '../../src/cluster/processes.ts';
 import { clusterSettings } from '../../src/cluster/settings.ts';
+import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { testEnv } from './cli.ts';
 import { portRange } from './ports.ts';
 import { tempDir } from './temp.ts';
+import { transactionsReady } from './transactions.ts';
 import { waitFor } from './wait.ts';
 
 export interface TestCluster {
@@ -74,13 +76,16 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
 
 /**
  * A test cluster for the tests of the enclosing suite (or of the file, called at its top level):
- * started before them and stopped after, if it started. `started` is handed it for the suite's own
- * variables and set-up.
+ * started before them and stopped after, if it started. An unsecured cluster's transaction
+ * coordinators answer before the suite's own set-up (transactionsReady: a session opened on a fresh
+ * cluster fails while they are made, and CI runs saw suites' first sessions fail so). `started` is
+ * handed the cluster for the suite's own variables and set-up.
  */
 export function withTestCluster(started: (cluster: TestCluster) => void | Promise<void>, options: TestClusterOptions = {}): void {
   let cluster: TestCluster | undefined;
   before(async () => {
     cluster = await startTestCluster(options);
+    if (options.secured !== true) await transactionsReady(kafkaClientOptions(loadConfig({ env: testEnv(cluster.env) })));
     await started(cluster);
   });
   after(async () => {

@@ -10,7 +10,6 @@ import { ensureTopic } from '../../src/kafka/topics.ts';
 import { TransactionalSession } from '../../src/kafka/transactional-session.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { transactionsReady } from '../helpers/transactions.ts';
 import { kcatIfInstalled, kcatReadCommitted } from '../helpers/readers.ts';
 
 /** A lone message, as a rare user filter sends: well under the threshold. */
@@ -36,7 +35,6 @@ describe('small record batches on a real broker', { timeout: 240_000 }, () => {
     cluster = started;
     config = loadConfig({ env: testEnv(cluster.env) });
     for (const topic of [LONE, MANY]) await ensureTopic(kafkaClientOptions(config, 'admin'), topic, { partitions: 1, replicationFactor: 1 });
-    await transactionsReady(kafkaClientOptions(config));
     const session = new TransactionalSession({ connection: kafkaClientOptions(config), transactionalId: 'small-batches', clientId: 'small-batches-test' });
     try {
       await session.open();

@@ -14,7 +14,6 @@ import { TransactionalSession } from '../../src/kafka/transactional-session.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { readAll } from '../helpers/distribution.ts';
 import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
-import { transactionsReady } from '../helpers/transactions.ts';
 
 /** Kafka's Produce and AddPartitionsToTxn API keys. */
 const PRODUCE = 0;
@@ -35,7 +34,6 @@ describe('the transactional session', { timeout: 240_000 }, () => {
     await ensureTopic(admin, SMALL, { partitions: 1, replicationFactor: 1, configs: { 'max.message.bytes': '2048' } });
     await ensureTopic(admin, LARGE, { partitions: 4, replicationFactor: 1 });
     await ensureTopic(admin, MANY, { partitions: MANY_PARTITIONS, replicationFactor: 1 });
-    await transactionsReady(kafkaClientOptions(config));
   });
 
   /**
