@@ -158,9 +158,10 @@ export class TransactionalSession {
       for (const [compression, same] of byCompression) inFlight.push(tx.send({ messages: same, compression }));
     }
     // Every request is let end, answered or failed, before a failure is thrown: the caller then
-    // aborts, and an abort racing a produce still on its way leaves that produce to land after the
-    // partition's abort marker, outside the transaction it was sent in. Java's producer likewise
-    // drains its requests in flight before it aborts.
+    // aborts, and a produce still on its way would land after its partition's abort marker. Kafka
+    // 4.2 refuses such a produce (partition verification, KIP-890; the session's test shows it);
+    // this keeps the session from relying on it, as Java's producer drains its requests in flight
+    // before it aborts.
     const ended = await Promise.allSettled(inFlight);
     const failed = ended.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
