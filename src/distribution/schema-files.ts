@@ -14,6 +14,8 @@ export class SchemaFiles {
   readonly #base: string;
   /** Schemas already handled, by topic and fingerprint. */
   readonly #seen = new Set<string>();
+  /** Each schema's file text, made once: a hundred user topics of the same light schema each write it. */
+  readonly #texts = new WeakMap<WireSchema, string>();
 
   constructor(base: string) {
     this.#base = base;
@@ -27,7 +29,8 @@ export class SchemaFiles {
     const id = `${selecting ? topic : ''}/${wire.fingerprint}`;
     if (this.#seen.has(id)) return [];
     this.#seen.add(id);
-    const text = JSON.stringify(wire.schema, null, 2) + '\n';
+    let text = this.#texts.get(wire);
+    if (text === undefined) this.#texts.set(wire, (text = JSON.stringify(wire.schema, null, 2) + '\n'));
     const versioned = schemaFileFor(this.#base, wire.fingerprint);
     const newest = selecting ? schemaFileFor(this.#base, topic) : this.#base;
     const written: string[] = [];
