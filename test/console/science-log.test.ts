@@ -13,6 +13,7 @@ import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { runFink } from '../helpers/cli.ts';
 import { distributionSetup, type DistributionSetup } from '../helpers/distribution.ts';
 import { startTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { transactionsReady } from '../helpers/transactions.ts';
 import { createScienceLog, ScienceLogWriter, simulatedAlerts } from '../helpers/science-log.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { launchChromium, startConsole, type ConsoleProcess } from './console-process.ts';
@@ -69,6 +70,8 @@ describe('the console on the science log', { timeout: 900_000 }, () => {
     setup = distributionSetup(cluster, { SCIENCE_STORE: 'kafka', SCIENCE_TOPIC_PREFIX: prefix, SUBSTREAM_PREFIX: `${tag}_`, DISTRIBUTION_TEST_TOPIC: `${tag}_distribution_test`, DISTRIBUTION_GROUP: group, DISTRIBUTION_BATCH: '100' });
     const connection = kafkaClientOptions(setup.config);
     await createScienceLog(connection, prefix, undefined, ['ztf']);
+    // The writer's first session opens in a test, on this fresh cluster: its coordinators first.
+    await transactionsReady(connection);
     writer = new ScienceLogWriter(connection, prefix, `${tag}-writer`);
     consoleProcess = await startConsole(setup.env);
     service = followService(consoleProcess.url);
