@@ -87,8 +87,8 @@ export class WireSchemas {
     const type: AvroType = parseAvroType(schema);
     // Decoding the full datum with the smaller schema as reader skips the dropped fields' bytes:
     // the way for a datum whose fields cannot be cut out (a shape the walk does not know, or bad bytes).
-    // Made at the first such datum: a Rubin alert's resolver took 20 ms to build, for each topic's
-    // schema, and the cut serves every datum the walk knows.
+    // Made at the first such datum: a Rubin light schema's resolver took 20 ms to build, and the
+    // cut serves every datum the walk knows.
     let resolver: ReturnType<AvroType['createResolver']> | undefined;
     const cut = cutter(fullType, full.fields.map((f) => !drop.includes(f.name)));
     return {
