@@ -21,8 +21,8 @@ const PARTITIONS = 3;
 /** A topic that accepts less than one message of the test: the broker refuses it (MESSAGE_TOO_LARGE). */
 const NARROW = 'narrow';
 const NARROW_LIMIT = 100_000;
-/** Values as large as Rubin alerts, random so that lz4 does not shrink them. */
-const VALUE_BYTES = 190_000;
+/** Values larger than a Rubin alert, random so that lz4 does not shrink them: one makes a request that is pooled. */
+const VALUE_BYTES = 300_000;
 const TRANSACTIONS = 4;
 /** Per transaction: several waves (planWaves), so several requests in flight at once. */
 const PER_TRANSACTION = 24;
