@@ -16,7 +16,7 @@ import { Writer } from '@platformatic/kafka';
 
 /**
  * Requests smaller than this are joined as before. A wave of whole alerts (Rubin's 190 KB, ZTF's
- * 60 KB) is megabytes; a compressed wave of light alerts is about 150 KB, and its join is not what
+ * 60 KB) is megabytes; a compressed wave of light alerts is about 160 KB, and its join is not what
  * V8 collects for (the light alerts' other buffers are small too), so it is left as it was.
  */
 export const POOLED_FROM_BYTES = 256 * 1024;
@@ -89,13 +89,13 @@ export function installPooledJoin(): void {
   if (installed) return;
   const proto = Object.getPrototypeOf(Writer.create().dynamicBuffer) as object;
   const descriptor = Object.getOwnPropertyDescriptor(proto, 'buffer');
-  const join = descriptor?.get;
-  if (join === undefined) throw new Error("@platformatic/kafka's DynamicBuffer has no 'buffer' getter any more: the pooled join (src/kafka/produce-join.ts) must be looked at again");
+  const clientJoin = descriptor?.get;
+  if (clientJoin === undefined) throw new Error("@platformatic/kafka's DynamicBuffer has no 'buffer' getter any more: the pooled join (src/kafka/produce-join.ts) must be looked at again");
   Object.defineProperty(proto, 'buffer', {
     ...descriptor,
     get(this: Pieces): Buffer {
       const expected = pending;
-      if (expected === undefined || !this.buffers.includes(expected.marker)) return join.call(this) as Buffer;
+      if (expected === undefined || !this.buffers.includes(expected.marker)) return clientJoin.call(this) as Buffer;
       pending = undefined;
       const into = take(this.length);
       let at = 0;

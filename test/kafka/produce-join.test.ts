@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../src/config/config.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/distribution/batch.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { errorIds } from '../../src/kafka/errors.ts';
 import { freeJoinBuffers, joinCounts, POOLED_FROM_BYTES } from '../../src/kafka/produce-join.ts';
@@ -47,7 +48,7 @@ describe('Produce requests joined into buffers used again, on a real broker', { 
           sent.push(value);
           return { topic: TOPIC, partition: i % PARTITIONS, key: Buffer.from(`t${t}-m${i}`), value };
         });
-        const waves = planWaves(messages, () => 1_048_588);
+        const waves = planWaves(messages, () => DEFAULT_MAX_MESSAGE_BYTES);
         assert.ok(waves.length > 1, 'several requests in flight in each transaction');
         await session.send(waves);
         await session.commit();
