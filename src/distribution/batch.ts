@@ -12,8 +12,6 @@ import { accepts, type Filter } from './filters.ts';
 import type { TopicPlan } from './topics.ts';
 import type { SendableAlert, WireSchema, WireSchemas } from './wire.ts';
 
-/** Kafka's default max.message.bytes, for a topic whose own setting is not known. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 /** What a record batch adds around one record's key and value (batch and record headers). */
 export const BATCH_OVERHEAD_BYTES = 200;
 /** lz4 frames can grow incompressible data by up to this fraction. */

@@ -27,6 +27,9 @@ export async function ensureTopic(connection: KafkaConnection, name: string, set
   });
 }
 
+/** Kafka's own default max.message.bytes, for a topic whose configuration is not known (or may not be read). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
 /** The largest record batch each topic accepts (its max.message.bytes). */
 export async function messageLimits(connection: KafkaConnection, topics: readonly string[]): Promise<Map<string, number>> {
   return withAdmin(connection, async (admin) => {

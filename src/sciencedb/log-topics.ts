@@ -6,15 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Survey } from '../alert/survey.ts';
 import { FinkError } from '../errors.ts';
 import { classifyKafkaError } from '../kafka/errors.ts';
-import { describeTopic, ensureTopic, messageLimits, type TopicSettings } from '../kafka/topics.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, describeTopic, ensureTopic, messageLimits, type TopicSettings } from '../kafka/topics.ts';
 import { schemaTopic, scienceTopic } from './log-format.ts';
 import type { ScienceLogSettings } from './log-settings.ts';
 
 /** How long a topic just created may take to show in the cluster's metadata. */
 const METADATA_DEADLINE_MS = 60_000;
-
-/** Kafka's own default max.message.bytes, for a topic whose configuration cannot be read. */
-export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 
 export interface LogTopic {
   topic: string;
@@ -44,7 +41,7 @@ async function prepare(settings: ScienceLogSettings, topic: string, wanted: Topi
   // Reading a topic's configuration needs DESCRIBE_CONFIGS, which a producer user may lack: then
   // Kafka's default, which only makes the waves smaller.
   const limits = await messageLimits(connection, [topic]).catch(() => new Map<string, number>());
-  return { topic, partitions: described.partitions.length, limit: limits.get(topic) ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES };
+  return { topic, partitions: described.partitions.length, limit: limits.get(topic) ?? DEFAULT_MAX_MESSAGE_BYTES };
 }
 
 /** A survey's topic, created if missing. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../src/config/config.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/distribution/batch.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/kafka/topics.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { errorIds } from '../../src/kafka/errors.ts';
 import { freeJoinBuffers, joinCounts, POOLED_FROM_BYTES } from '../../src/kafka/produce-join.ts';
