@@ -39,11 +39,28 @@ export function usageKey(id: string, group: string | undefined): string {
   return group === undefined ? `${id}/single` : `${id}/group/${group}`;
 }
 
-/** The ledger's two views (user-quota.ts) as one usage. */
+/**
+ * A filter's nights as usageOf made them, by its bytes' nights object, with the alerts' nights they
+ * were made with. The ledger replaces a filter's nights rather than changing them (user-quota.ts), so
+ * the same two objects mean the same usage: a batch remakes only the filters it sent to, not all of
+ * them (with a hundred filters the usage record of every batch was made whole again).
+ */
+const madeNights = new WeakMap<Record<string, number>, { alerts: Record<string, number> | undefined; usage: Record<string, NightUsage> }>();
+
+/** The ledger's two views (user-quota.ts) as one usage. Its filters' nights may be shared with an earlier call's: read them, do not change them. */
 export function usageOf(bytes: QuotaUsage, alerts: QuotaUsage): FilterUsage {
   const out: FilterUsage = {};
   for (const [filter, nights] of Object.entries(bytes)) {
-    for (const [night, b] of Object.entries(nights)) (out[filter] ??= {})[night] = { alerts: alerts[filter]?.[night] ?? 0, bytes: b };
+    const alertNights = alerts[filter];
+    const made = madeNights.get(nights);
+    if (made !== undefined && made.alerts === alertNights) {
+      out[filter] = made.usage;
+      continue;
+    }
+    const usage: Record<string, NightUsage> = {};
+    for (const [night, b] of Object.entries(nights)) usage[night] = { alerts: alertNights?.[night] ?? 0, bytes: b };
+    madeNights.set(nights, { alerts: alertNights, usage });
+    out[filter] = usage;
   }
   return out;
 }

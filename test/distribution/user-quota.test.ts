@@ -55,6 +55,27 @@ test('the ledger counts the alerts admitted per filter and night, only once comm
   assert.deepEqual(ledger.usage(), { 'public/a/ztf': { '20261205': 800 } });
 });
 
+test('a usage asked for a batch is what its commit counts, and a usage handed out stays as it was while later batches admit and commit', () => {
+  const ledger = new QuotaLedger();
+  ledger.admit('public/a/ztf', '20261205', 100, Infinity);
+  ledger.admit('public/b/ztf', '20261205', 50, Infinity);
+  const first = ledger.usage();
+  const firstAlerts = ledger.alerts();
+  assert.deepEqual(first, { 'public/a/ztf': { '20261205': 100 }, 'public/b/ztf': { '20261205': 50 } });
+  ledger.admit('public/a/ztf', '20261205', 10, Infinity);
+  assert.deepEqual(ledger.usage(), { 'public/a/ztf': { '20261205': 110 }, 'public/b/ztf': { '20261205': 50 } }, 'an admission after the question is in the next answer');
+  ledger.commit();
+  assert.deepEqual(ledger.usage(), { 'public/a/ztf': { '20261205': 110 }, 'public/b/ztf': { '20261205': 50 } });
+  assert.deepEqual(ledger.alerts(), { 'public/a/ztf': { '20261205': 2 }, 'public/b/ztf': { '20261205': 1 } });
+  ledger.admit('public/a/ztf', '20261206', 5, Infinity);
+  ledger.commit();
+  ledger.admit('public/a/ztf', '20261206', 5, Infinity);
+  ledger.discard();
+  assert.deepEqual(ledger.usage(), { 'public/a/ztf': { '20261205': 110, '20261206': 5 }, 'public/b/ztf': { '20261205': 50 } }, 'a discarded batch counts for nothing');
+  assert.deepEqual(first, { 'public/a/ztf': { '20261205': 100 }, 'public/b/ztf': { '20261205': 50 } }, 'what was handed out did not change');
+  assert.deepEqual(firstAlerts, { 'public/a/ztf': { '20261205': 1 }, 'public/b/ztf': { '20261205': 1 } });
+});
+
 test("in a group, the other instances' bytes count against the quota", () => {
   const ledger = new QuotaLedger();
   ledger.setOthers({ 'public/a/ztf': { '20261205': 900 } });

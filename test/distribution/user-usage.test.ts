@@ -2,6 +2,7 @@
 // and checks, and how they add up.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { QuotaLedger } from '../../src/distribution/user-quota.ts';
 import { ledgerParts, parseUsage, sumUsage, usageKey, usageMessage, usageOf } from '../../src/distribution/user-usage.ts';
 
 test('an instance is keyed by its id, and its group in group mode', () => {
@@ -16,6 +17,23 @@ test("a record carries the ledger's bytes and alerts and reads back as written",
   assert.equal(message.key?.toString(), 'dist-1/single');
   assert.deepEqual(parseUsage(message.value!.toString()), usage);
   assert.deepEqual(ledgerParts(usage), { bytes: { 'public/a/ztf': { '20261205': 700 } }, alerts: { 'public/a/ztf': { '20261205': 7 } } });
+});
+
+test("a usage made again from the ledger's next views has every filter's counts as they are now", () => {
+  const ledger = new QuotaLedger();
+  ledger.admit('public/a/ztf', '20261205', 100, Infinity);
+  ledger.admit('public/b/ztf', '20261205', 50, Infinity);
+  ledger.commit();
+  const before = usageOf(ledger.usage(), ledger.alerts());
+  ledger.admit('public/a/ztf', '20261205', 10, Infinity);
+  const after = usageOf(ledger.usage(), ledger.alerts());
+  assert.deepEqual(after, { 'public/a/ztf': { '20261205': { alerts: 2, bytes: 110 } }, 'public/b/ztf': { '20261205': { alerts: 1, bytes: 50 } } });
+  assert.deepEqual(before, { 'public/a/ztf': { '20261205': { alerts: 1, bytes: 100 } }, 'public/b/ztf': { '20261205': { alerts: 1, bytes: 50 } } }, 'the earlier usage is left as it was');
+  const bytes = ledger.usage();
+  assert.deepEqual(usageOf(bytes, {})['public/a/ztf'], { '20261205': { alerts: 0, bytes: 110 } });
+  assert.deepEqual(usageOf(bytes, ledger.alerts())['public/a/ztf'], { '20261205': { alerts: 2, bytes: 110 } }, 'the same bytes with other alerts are made again');
+  ledger.restore({ 'public/b/ztf': { '20261205': 70 } }, {});
+  assert.deepEqual(usageOf(ledger.usage(), ledger.alerts()), { 'public/b/ztf': { '20261205': { alerts: 0, bytes: 70 } } }, 'a usage restored without its alerts counts none');
 });
 
 test('a value that is not a usage record says what is wrong', () => {
