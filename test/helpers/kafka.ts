@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
-import { nodeLayout } from '../../src/cluster/layout.ts';
+import { controllerHost, nodeLayout } from '../../src/cluster/layout.ts';
 import { portIsFree, runningPid } from '../../src/cluster/processes.ts';
 import { clusterSettings } from '../../src/cluster/settings.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
@@ -134,6 +134,10 @@ async function startTestClusterOnce(options: TestClusterOptions): Promise<TestCl
       if (pid === undefined) throw new Error(`node ${index} is not running`);
       process.kill(pid, 'SIGKILL');
       await waitFor(`node ${index} (pid ${pid}) to be gone after SIGKILL`, () => runningPid(layout) === undefined);
+      // A killed JVM leaves the process table's view (its command line reads empty) before its last
+      // threads have closed its sockets: a node started again at once found its own port still
+      // bound and refused to start ("taken by another program", seen once under CI's load).
+      await waitFor(`node ${index}'s ports to be released after SIGKILL`, async () => (await portIsFree(layout.host, layout.port)) && portIsFree(controllerHost(layout), layout.controllerPort));
     },
     async restart() {
       await stopCluster(cluster);
