@@ -1,5 +1,5 @@
 // The commits to the upstream group, without a broker: at most one a second while running, what
-// is left at the end, and a refused commit logged and counted in both cases.
+// is left at the end, and a refused commit logged and counted in both cases, and tried again.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Consumer } from '@platformatic/kafka';
@@ -62,3 +62,53 @@ for (const final of [false, true]) {
     assert.match(lines.join('\n'), /could not commit offsets to the upstream group/);
   });
 }
+
+/** A commit that the group refuses `refusals` times, then takes: what it took, in order. */
+function refusingCommit(refusals: number): { commit: (positions: readonly { partition: number; next: bigint }[]) => Promise<void>; taken: [number, bigint][][] } {
+  const taken: [number, bigint][][] = [];
+  let left = refusals;
+  return {
+    taken,
+    commit: async (positions) => {
+      if (left-- > 0) throw Object.assign(new Error('REBALANCE_IN_PROGRESS'), { code: 'PLT_KFK_PROTOCOL' });
+      taken.push(positions.map((p) => [p.partition, p.next]));
+    },
+  };
+}
+
+test('a refused commit is tried again with the next flush, though nothing moved since (a stream gone quiet)', async () => {
+  const { commit, taken } = refusingCommit(1);
+  const group = new GroupCommits({} as Consumer, 'g', new Stream2ScienceMetrics(), () => {}, commit);
+  const a = partition(0, 5n);
+  group.note([a, partition(1, 7n)]);
+  await group.flush({ final: true });
+  assert.deepEqual(taken, []);
+  a.next = 6n;
+  await group.flush({ final: true });
+  assert.deepEqual(taken, [[[0, 6n], [1, 7n]]], 'the positions as they are now');
+  await group.flush({ final: true });
+  assert.equal(taken.length, 1, 'committed once');
+});
+
+test('a partition given up while its commit was refused is left to its new owner', async () => {
+  let release!: () => void;
+  const refused = new Promise<void>((resolve) => (release = resolve));
+  const taken: number[][] = [];
+  let calls = 0;
+  const commit = async (positions: readonly { partition: number }[]) => {
+    if (calls++ === 0) {
+      await refused;
+      throw Object.assign(new Error('ILLEGAL_GENERATION'), { code: 'PLT_KFK_PROTOCOL' });
+    }
+    taken.push(positions.map((p) => p.partition));
+  };
+  const group = new GroupCommits({} as Consumer, 'g', new Stream2ScienceMetrics(), () => {}, commit);
+  group.note([partition(0, 5n), partition(1, 7n)]);
+  const first = group.flush({ final: true });
+  group.forget([{ topic: 'ztf_a', partition: 1 }]);
+  release();
+  await first;
+  await group.flush({ final: true });
+  assert.deepEqual(taken, [[0]]);
+});
+
