@@ -222,7 +222,13 @@ async function resume(run: Run): Promise<void> {
 async function round(run: Run): Promise<boolean> {
   const { settings, assignment, options: { metrics, log, signal } } = run;
   if (assignment.refreshDue(settings.refreshMs)) await assignment.refresh(run.admin, run.consumer, settings);
-  if (run.shared !== undefined && (await followGroup(run, run.shared))) await assignment.refresh(run.admin, run.consumer, settings);
+  if (run.shared !== undefined && (await followGroup(run, run.shared))) {
+    await assignment.refresh(run.admin, run.consumer, settings);
+    // The partitions held are committed to the group where they stand: one taken at the end of a
+    // stream gone quiet moves no more, and the positions its last owner had not yet committed
+    // (commits go once a second, and a partition given up is forgotten) would never reach the group.
+    run.commits.note(assignment.all());
+  }
   const byLeader = assignment.byLeader();
   if (byLeader.size === 0) {
     nothingMatched(run);
