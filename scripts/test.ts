@@ -64,6 +64,23 @@ interface FileResult {
   code: number;
   seconds: number;
   counts: Record<'tests' | 'pass' | 'fail' | 'skipped' | 'cancelled', number>;
+  /** The report's closing list of failing tests with their errors (empty when none failed). */
+  failures: string;
+}
+
+/**
+ * How much of a failed file's list of failures the closing summary repeats: the end of a long run's
+ * output is what a CI log keeps in view, and a failure must be readable there, not only in the
+ * file's report far above.
+ */
+const FAILURE_LINES = 80;
+
+/** The spec reporter's closing "failing tests" section of a report, at most FAILURE_LINES lines. */
+function failuresOf(text: string): string {
+  const at = text.lastIndexOf('✖ failing tests:');
+  if (at < 0) return '';
+  const lines = text.slice(at).trimEnd().split('\n');
+  return lines.length <= FAILURE_LINES ? lines.join('\n') : [...lines.slice(0, FAILURE_LINES), `  ... (${lines.length - FAILURE_LINES} more lines in the file's report above)`].join('\n');
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'fink-test-lanes-'));
@@ -91,6 +108,7 @@ function runFile(file: string, ports: string, index: number): Promise<FileResult
         code: code ?? (signal === null ? 1 : 128),
         seconds: (Date.now() - started) / 1000,
         counts: { tests: count('tests'), pass: count('pass'), fail: count('fail'), skipped: count('skipped'), cancelled: count('cancelled') },
+        failures: failuresOf(text),
       });
     });
   });
@@ -119,6 +137,7 @@ process.stdout.write(`\n== npm test: ${results.length} file(s) in ${MAIN_LANES} 
 process.stdout.write(`tests ${total.tests}, pass ${total.pass}, fail ${total.fail}, skipped ${total.skipped}, cancelled ${total.cancelled}\n`);
 for (const r of [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 10)) process.stdout.write(`  ${r.seconds.toFixed(0).padStart(5)} s  ${r.file}\n`);
 if (failed.length > 0) {
+  for (const r of failed) process.stdout.write(`\n== failed: ${r.file} (exit ${r.code}) ==\n${r.failures === '' ? '(the report lists no failing test: see the file\'s report above)' : r.failures}\n`);
   process.stdout.write(`failed: ${failed.map((r) => `${r.file} (exit ${r.code})`).join(', ')}\n`);
   process.exit(1);
 }
