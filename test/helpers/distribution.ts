@@ -35,10 +35,15 @@ export function distributionSetup(cluster: TestCluster, overrides: Record<string
   return { env, config: loadConfig({ env: testEnv(env) }), dbDir: env.SCIENCE_DB_PATH, schemaBase: env.DISTRIBUTION_SCHEMA, stateDir: env.DISTRIBUTION_STATE_DIR };
 }
 
-/** Every committed message of a topic (read_committed, aborted transactions dropped). */
-export async function readAll(config: Config, topic: string): Promise<ConsumedMessage[]> {
+/**
+ * Every committed message of a topic (read_committed, aborted transactions dropped). `settleMs`:
+ * how long the read waits for the last commit's markers before it takes the stable end as the end
+ * (the reader's default, 2 s, suits a read that may meet a transaction still open; a suite whose
+ * transactions have all ended gives a deadline for a slow broker instead).
+ */
+export async function readAll(config: Config, topic: string, settleMs?: number): Promise<ConsumedMessage[]> {
   const out: ConsumedMessage[] = [];
-  for await (const m of readTopic(kafkaClientOptions(config), topic)) out.push(m);
+  for await (const m of readTopic(kafkaClientOptions(config), topic, { settleMs })) out.push(m);
   return out;
 }
 

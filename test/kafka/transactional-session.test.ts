@@ -23,6 +23,12 @@ const LARGE = 'session_large';
 /** Enough partitions that the coordinator takes a while to write a commit's markers. */
 const MANY = 'session_many_partitions';
 const MANY_PARTITIONS = 100;
+/**
+ * Every transaction of a suite has ended when it reads a topic back, so the read waits for the last
+ * commit's markers as long as a loaded broker may take to write them (on 100 partitions), rather
+ * than the reader's 2 s.
+ */
+const SETTLE_MS = 120_000;
 
 describe('the transactional session', { timeout: 240_000 }, () => {
   let cluster: TestCluster;
@@ -86,7 +92,7 @@ describe('the transactional session', { timeout: 240_000 }, () => {
     } finally {
       await next.close();
     }
-    const committed = await readAll(config, LARGE);
+    const committed = await readAll(config, LARGE, SETTLE_MS);
     assert.deepEqual(committed.map((m) => m.value?.toString()), ['after', 'after', 'after', 'after'], 'only the next transaction\'s records are committed');
   });
 
@@ -116,7 +122,7 @@ describe('the transactional session', { timeout: 240_000 }, () => {
     }
     t.diagnostic(`${settling} AddPartitionsToTxn answers refused while the coordinator settled, in ${transactions} transactions`);
     assert.ok(settling > 0, `the coordinator never refused a transaction's partitions in ${transactions} transactions sent right after a commit: the case was not exercised`);
-    const committed = await readAll(config, MANY);
+    const committed = await readAll(config, MANY, SETTLE_MS);
     assert.equal(committed.length, transactions * MANY_PARTITIONS, 'every record of every committed transaction once');
     const perTransaction = new Map<string, number>();
     for (const m of committed) perTransaction.set(m.value!.toString(), (perTransaction.get(m.value!.toString()) ?? 0) + 1);
