@@ -2,8 +2,7 @@
 // neighbour: a symlink planted where one is written, a pid reused by another process.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
@@ -12,12 +11,13 @@ import { SchemaFiles } from '../../src/distribution/schema-files.ts';
 import type { WireSchema } from '../../src/distribution/wire.ts';
 import { livePid, writePid } from '../../src/pidfile.ts';
 import { runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const VICTIM_TEXT = 'precious, not to be overwritten\n';
 
 /** A folder with a file that a planted symlink points at. */
 function victim(): { dir: string; victim: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'fink-symlink-'));
+  const dir = tempDir('symlink');
   const file = join(dir, 'victim.txt');
   writeFileSync(file, VICTIM_TEXT);
   return { dir, victim: file };
@@ -35,7 +35,7 @@ describe('pid files', () => {
   });
 
   it('name the process that wrote them, not a later process with the same pid', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fink-pid-'));
+    const dir = tempDir('pid');
     // A process whose command line has the service's marker, as one that reused its pid could.
     const decoy = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'distribution'], { stdio: 'ignore' });
     try {

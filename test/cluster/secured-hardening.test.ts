@@ -2,8 +2,7 @@
 // managed cluster: nothing on any port, nothing through another user's transactional id.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { runCli, testEnv } from '../helpers/cli.ts';
 import { freePortPair } from '../helpers/kafka.ts';
 import { listeningSockets } from '../helpers/sockets.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const ADMIN_PASSWORD = 'adm1n-Hardening-5';
 // Not 127.0.0.1, yet loopback: shows where each listener binds without exposing anything.
@@ -51,7 +51,7 @@ describe('a secured managed cluster: no way in without credentials', { timeout: 
     port = await freePortPair();
     env = {
       DISTRIBUTION_SERVERS: `${CLIENT_HOST}:${port}`,
-      KAFKA_STATE_DIR: join(mkdtempSync(join(tmpdir(), 'fink-kafka-hardening-')), 'state'),
+      KAFKA_STATE_DIR: join(tempDir('kafka-hardening'), 'state'),
       KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m',
       KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
       KAFKA_ADMIN_PASSWORD: ADMIN_PASSWORD,
@@ -78,7 +78,7 @@ describe('a secured managed cluster: no way in without credentials', { timeout: 
     }
     // Kafka's own tool, as an intruder would use it, against the controller.
     const controllerHost = ports.find(([, p]) => p === port + 1)?.[0] as string;
-    const config = join(mkdtempSync(join(tmpdir(), 'fink-aclcommand-')), 'client.properties');
+    const config = join(tempDir('aclcommand'), 'client.properties');
     writeFileSync(config, 'default.api.timeout.ms=15000\nrequest.timeout.ms=5000\n');
     const libs = loadConfig({ env: testEnv(env) }).require('KAFKA_CACHE_DIR');
     const tool = spawnSync('java', ['-cp', join(libs, 'libs', '*'), 'org.apache.kafka.tools.AclCommand', '--bootstrap-controller', `${controllerHost}:${port + 1}`, '--command-config', config,
@@ -153,7 +153,7 @@ describe('a secured managed cluster: no way in without credentials', { timeout: 
     });
 
     it('from a file (--password-file F)', async () => {
-      const file = join(mkdtempSync(join(tmpdir(), 'fink-pw-')), 'pw');
+      const file = join(tempDir('pw'), 'pw');
       writeFileSync(file, 'File-Secret-2\n', { mode: 0o600 });
       await added('viafile', 'File-Secret-2', cli(['--authentication', '-a', '-u', 'viafile', '--password-file', file]));
     });

@@ -8,10 +8,12 @@
 // VmHWM any worker reached.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { NODE_FLAGS } from '../../src/cli/runtime.ts';
 import { packageRoot } from '../../src/config/config.ts';
+import { tempDir } from '../helpers/temp.ts';
 import type { CaseLine } from './worker.ts';
 
 export type Target = 'ingest' | 'consumer' | 'upstream';
@@ -43,7 +45,9 @@ interface WorkerEnd {
 }
 
 function runWorker(target: Target, seed: number, from: number, to: number, deadlineMs: number, onCase: (line: CaseLine) => void): Promise<WorkerEnd> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, join(packageRoot(), 'test', 'fuzz', 'worker.ts'), target, String(seed), String(from), String(to)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The worker's folder is made and removed here: a worker killed at its deadline cleans up nothing.
+  const work = tempDir('fuzz');
+  const child = spawn(process.execPath, [...NODE_FLAGS, join(packageRoot(), 'test', 'fuzz', 'worker.ts'), target, String(seed), String(from), String(to), work], { stdio: ['ignore', 'pipe', 'pipe'] });
   let next = from;
   let stderr = '';
   let timedOut = false;
@@ -66,6 +70,7 @@ function runWorker(target: Target, seed: number, from: number, to: number, deadl
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      rmSync(work, { recursive: true, force: true });
       if (next >= to && code === 0) return resolve({ next });
       const outcome = timedOut ? 'hang' : 'died';
       resolve({ next: next + 1, lost: { i: next, kind: '?', outcome, detail: timedOut ? `no result within ${deadlineMs} ms` : `exit ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` } });

@@ -12,7 +12,6 @@ import { ingestPaths } from '../../src/sciencedb/ingest.ts';
 import { printable } from '../../src/printable.ts';
 import { decodeMessage } from '../../src/upstream/decode.ts';
 import { RegistrySchemaCache, UnknownSchemaError } from '../../src/upstream/schema-cache.ts';
-import { tempDir } from '../helpers/temp.ts';
 import { peakRssMb } from '../helpers/hostile.ts';
 import { startSchemaServer } from '../helpers/schema-server.ts';
 import { schemasOf, writeSchemaFiles } from '../helpers/wire.ts';
@@ -38,9 +37,11 @@ function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message.slice(0, 300)} ${err.stack?.split('\n')[1]?.trim() ?? ''}` : String(err);
 }
 
-const [target, seedText, fromText, toText] = process.argv.slice(2);
+const [target, seedText, fromText, toText, folder] = process.argv.slice(2);
+// run.ts makes the folder and removes it, whatever becomes of this process.
+if (folder === undefined) throw new Error('usage: worker.ts TARGET SEED FROM TO FOLDER (run.ts starts the workers)');
+const work: string = folder;
 const seed = Number(seedText);
-const work = tempDir('fuzz');
 const emit = (line: Omit<CaseLine, 'pid'>) => process.stdout.write(`${JSON.stringify({ ...line, pid: process.pid })}\n`);
 
 /**
@@ -147,12 +148,8 @@ async function runUpstream(from: number, to: number): Promise<void> {
   }
 }
 
-try {
-  const from = Number(fromText);
-  const to = Number(toText);
-  if (target === 'ingest') runIngest(from, to);
-  else if (target === 'consumer') runConsumer(from, to);
-  else await runUpstream(from, to);
-} finally {
-  rmSync(work, { recursive: true, force: true });
-}
+const from = Number(fromText);
+const to = Number(toText);
+if (target === 'ingest') runIngest(from, to);
+else if (target === 'consumer') runConsumer(from, to);
+else await runUpstream(from, to);

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { scienceLogSettings } from '../../src/sciencedb/log-settings.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 /** A configuration from `env` alone: a FINK_HOME without conf/fink.conf. */
 function settingsOf(env: Record<string, string>) {
-  return scienceLogSettings(loadConfig({ env: { FINK_HOME: mkdtempSync(join(tmpdir(), 'fink-log-settings-')), ...env } }));
+  return scienceLogSettings(loadConfig({ env: { FINK_HOME: tempDir('log-settings'), ...env } }));
 }
 
 describe("the science log's compression", () => {
