@@ -9,7 +9,8 @@
 //   and two at once would starve each other.
 // Each lane picks its test ports from its own slice (FINK_TEST_PORTS, test/helpers/ports.ts),
 // so two lanes never hand out the same port. A file's report is printed whole when it ends, so
-// reports never interleave; a summary of every file closes the run. Arguments narrow the run:
+// reports never interleave; a summary of every file closes the run, with the failing tests of each
+// failed file repeated there, where a long log stays in view. Arguments narrow the run:
 // `npm test -- test/config`.
 import { spawn } from 'node:child_process';
 import { globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
