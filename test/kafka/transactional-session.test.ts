@@ -13,7 +13,7 @@ import { ensureTopic } from '../../src/kafka/topics.ts';
 import { TransactionalSession } from '../../src/kafka/transactional-session.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { readAll } from '../helpers/distribution.ts';
-import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { partitionsWritable, withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 
 /** Kafka's Produce and AddPartitionsToTxn API keys. */
 const PRODUCE = 0;
@@ -40,6 +40,8 @@ describe('the transactional session', { timeout: 240_000 }, () => {
     await ensureTopic(admin, SMALL, { partitions: 1, replicationFactor: 1, configs: { 'max.message.bytes': '2048' } });
     await ensureTopic(admin, LARGE, { partitions: 4, replicationFactor: 1 });
     await ensureTopic(admin, MANY, { partitions: MANY_PARTITIONS, replicationFactor: 1 });
+    // Sends into every partition follow at once: the broker must have opened them all.
+    await partitionsWritable(kafkaClientOptions(config), [SMALL, LARGE, MANY]);
   });
 
   /**
