@@ -1,5 +1,6 @@
 // Topic administration through the Kafka admin API.
-import { ConfigResourceTypes } from '@platformatic/kafka';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigResourceTypes, type Admin } from '@platformatic/kafka';
 import { withAdmin, type KafkaConnection } from './client-options.ts';
 import { errorIds } from './errors.ts';
 
@@ -10,9 +11,19 @@ export interface TopicSettings {
   configs?: Record<string, string>;
 }
 
-/** Creates the topic unless it exists; says whether it created it. */
+/** How long a topic just created is given for its partitions to be led (generous: a broker with a busy disk opens a hundred partitions' logs in seconds). */
+export const LEADERS_DEADLINE_MS = 60_000;
+
+/**
+ * Creates the topic unless it exists; says whether it created it. A topic it created is returned
+ * once every partition's leader answers for it (or after LEADERS_DEADLINE_MS): the controller has
+ * recorded the topic when createTopics returns, but its broker may not have opened the partitions'
+ * logs yet, and a transaction written into them at once is then refused NOT_LEADER_OR_FOLLOWER on
+ * every retry of the producer (seen with a fresh 100-partition topic on a broker whose disk was
+ * busy: a test's first transaction failed, and the service would abort its first batch there).
+ */
 export async function ensureTopic(connection: KafkaConnection, name: string, settings: TopicSettings): Promise<boolean> {
-  return withAdmin(connection, async (admin) => {
+  const created = await withAdmin(connection, async (admin) => {
     const existing = await admin.listTopics();
     if (existing.includes(name)) return false;
     const configs = Object.entries(settings.configs ?? {}).map(([name, value]) => ({ name, value }));
@@ -25,6 +36,28 @@ export async function ensureTopic(connection: KafkaConnection, name: string, set
     }
     return true;
   });
+  // Asked without the client's own retries, which wait a second each: the loop below paces itself.
+  if (created) await withAdmin(connection, (admin) => partitionsLed(admin, name, settings.partitions), { retries: 0, timeout: 10_000 });
+  return created;
+}
+
+/**
+ * Waits until the leader of each of the topic's partitions answers ListOffsets for it, or the
+ * deadline passes. Only a courtesy to the first writes, which are retried as any refused send when
+ * it is not enough: so the deadline ends the wait rather than failing the creation.
+ */
+async function partitionsLed(admin: Admin, topic: string, partitions: number, deadlineMs = LEADERS_DEADLINE_MS): Promise<void> {
+  const request = { topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({ partitionIndex, timestamp: -1n })) }] };
+  const deadline = Date.now() + deadlineMs;
+  for (let backoff = 20; ; backoff = Math.min(backoff * 2, 1000)) {
+    try {
+      await admin.listOffsets(request);
+      return;
+    } catch {
+      if (Date.now() + backoff > deadline) return;
+      await sleep(backoff);
+    }
+  }
 }
 
 /** Kafka's own default max.message.bytes, for a topic whose configuration is not known (or may not be read). */

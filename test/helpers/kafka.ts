@@ -9,8 +9,7 @@ import { startCluster, stopCluster } from '../../src/cluster/cluster.ts';
 import { controllerHost, nodeLayout } from '../../src/cluster/layout.ts';
 import { portIsFree, runningPid } from '../../src/cluster/processes.ts';
 import { clusterSettings } from '../../src/cluster/settings.ts';
-import { closeQuietly, kafkaClientOptions, type KafkaConnection } from '../../src/kafka/client-options.ts';
-import { newPartitionReader } from '../../src/kafka/topic-reader.ts';
+import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { testEnv } from './cli.ts';
 import { portRange } from './ports.ts';
 import { tempDir } from './temp.ts';
@@ -150,18 +149,3 @@ async function startTestClusterOnce(options: TestClusterOptions): Promise<TestCl
   };
 }
 
-/**
- * Waits until every partition of `topics` is led, so writable: a topic is created as soon as the
- * controller has recorded it, and its broker takes a while to open the partitions' logs, answering
- * NOT_LEADER_OR_FOLLOWER meanwhile; a hundred partitions under a loaded disk took longer than a
- * producer's retries (a CI run saw a send fail so). The leader answers ListOffsets for a partition
- * once it is open.
- */
-export async function partitionsWritable(connection: KafkaConnection, topics: readonly string[]): Promise<void> {
-  const reader = newPartitionReader(connection, 'test-partitions-writable');
-  try {
-    await waitFor(`every partition of ${topics.join(', ')} led`, () => reader.listOffsets({ topics: [...topics] }).then(() => true, () => false));
-  } finally {
-    await closeQuietly(reader);
-  }
-}

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, it } from 'node:test';
+import { Admin } from '@platformatic/kafka';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { kafkaClientOptions } from '../../src/kafka/client-options.ts';
 import { errorIds, isCoordinatorSettling } from '../../src/kafka/errors.ts';
@@ -13,7 +14,7 @@ import { ensureTopic } from '../../src/kafka/topics.ts';
 import { TransactionalSession } from '../../src/kafka/transactional-session.ts';
 import { testEnv } from '../helpers/cli.ts';
 import { readAll } from '../helpers/distribution.ts';
-import { partitionsWritable, withTestCluster, type TestCluster } from '../helpers/kafka.ts';
+import { withTestCluster, type TestCluster } from '../helpers/kafka.ts';
 
 /** Kafka's Produce and AddPartitionsToTxn API keys. */
 const PRODUCE = 0;
@@ -39,9 +40,33 @@ describe('the transactional session', { timeout: 240_000 }, () => {
     const admin = kafkaClientOptions(config, 'admin');
     await ensureTopic(admin, SMALL, { partitions: 1, replicationFactor: 1, configs: { 'max.message.bytes': '2048' } });
     await ensureTopic(admin, LARGE, { partitions: 4, replicationFactor: 1 });
+    // Sends into every partition follow at once: ensureTopic returns once the broker has opened them all (the first test).
     await ensureTopic(admin, MANY, { partitions: MANY_PARTITIONS, replicationFactor: 1 });
-    // Sends into every partition follow at once: the broker must have opened them all.
-    await partitionsWritable(kafkaClientOptions(config), [SMALL, LARGE, MANY]);
+  });
+
+  it('a topic just made by ensureTopic is led in every partition: asked at once without retries, then written in one transaction', async () => {
+    const topic = 'session_fresh_many';
+    const connection = kafkaClientOptions(config, 'admin');
+    assert.equal(await ensureTopic(connection, topic, { partitions: MANY_PARTITIONS, replicationFactor: 1 }), true);
+    // No retries: createTopics alone returns before the broker leads a hundred partitions (about a
+    // second on an idle machine, every time), and each would then answer NOT_LEADER_OR_FOLLOWER.
+    const probe = new Admin({ clientId: 'session-test-probe', ...connection, retries: 0 });
+    try {
+      const listed = await probe.listOffsets({ topics: [{ name: topic, partitions: Array.from({ length: MANY_PARTITIONS }, (_, partitionIndex) => ({ partitionIndex, timestamp: -1n })) }] });
+      assert.equal(listed[0]?.partitions.length, MANY_PARTITIONS);
+    } finally {
+      await probe.close();
+    }
+    const session = new TransactionalSession({ connection: kafkaClientOptions(config), transactionalId: 'session-fresh-topic', clientId: 'session-test' });
+    try {
+      await session.open();
+      await session.send([Array.from({ length: MANY_PARTITIONS }, (_, partition) => ({ topic, partition, value: Buffer.from(`p${partition}`) }))]);
+      await session.commit();
+    } finally {
+      await session.close();
+    }
+    assert.equal((await readAll(config, topic, SETTLE_MS)).length, MANY_PARTITIONS);
+    assert.equal(await ensureTopic(connection, topic, { partitions: MANY_PARTITIONS, replicationFactor: 1 }), false, 'a topic that exists is left as it is');
   });
 
   /**
