@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigResourceTypes, type Admin } from '@platformatic/kafka';
 import { withAdmin, type KafkaConnection } from './client-options.ts';
-import { errorIds } from './errors.ts';
+import { errorIds, isUnknownTopic, walkErrors } from './errors.ts';
 
 export interface TopicSettings {
   partitions: number;
@@ -41,10 +41,21 @@ export async function ensureTopic(connection: KafkaConnection, name: string, set
   return created;
 }
 
+/** The answers of a topic whose partitions are not all led yet (the metadata may not even list it). */
+const NOT_LED = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_LEADER_EPOCH', 'FENCED_LEADER_EPOCH']);
+
+function notLedYet(err: unknown): boolean {
+  if (isUnknownTopic(err) || errorIds(err).some((id) => NOT_LED.has(id))) return true;
+  let unknownPartition = false;
+  walkErrors(err, (e) => (unknownPartition ||= (e as { message?: unknown }).message === 'Unknown partition.'));
+  return unknownPartition;
+}
+
 /**
  * Waits until the leader of each of the topic's partitions answers ListOffsets for it, or the
  * deadline passes. Only a courtesy to the first writes, which are retried as any refused send when
- * it is not enough: so the deadline ends the wait rather than failing the creation.
+ * it is not enough: so the deadline, or any other answer (a user who may create the topic but not
+ * describe it), ends the wait rather than failing the creation.
  */
 async function partitionsLed(admin: Admin, topic: string, partitions: number, deadlineMs = LEADERS_DEADLINE_MS): Promise<void> {
   const request = { topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({ partitionIndex, timestamp: -1n })) }] };
@@ -53,8 +64,8 @@ async function partitionsLed(admin: Admin, topic: string, partitions: number, de
     try {
       await admin.listOffsets(request);
       return;
-    } catch {
-      if (Date.now() + backoff > deadline) return;
+    } catch (err) {
+      if (!notLedYet(err) || Date.now() + backoff > deadline) return;
       await sleep(backoff);
     }
   }
