@@ -18,9 +18,9 @@ export const LEADERS_DEADLINE_MS = 60_000;
  * Creates the topic unless it exists; says whether it created it. A topic it created is returned
  * once every partition's leader answers for it (or after LEADERS_DEADLINE_MS): the controller has
  * recorded the topic when createTopics returns, but its broker may not have opened the partitions'
- * logs yet, and a transaction written into them at once is then refused NOT_LEADER_OR_FOLLOWER on
- * every retry of the producer (seen with a fresh 100-partition topic on a broker whose disk was
- * busy: a test's first transaction failed, and the service would abort its first batch there).
+ * logs yet (about a second for a hundred partitions on an idle machine, longer with a busy disk),
+ * and a transaction written into them at once is then refused NOT_LEADER_OR_FOLLOWER on every
+ * retry of the producer: the service would abort its first batch there.
  */
 export async function ensureTopic(connection: KafkaConnection, name: string, settings: TopicSettings): Promise<boolean> {
   const created = await withAdmin(connection, async (admin) => {
