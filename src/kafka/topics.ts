@@ -1,6 +1,7 @@
 // Topic administration through the Kafka admin API.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigResourceTypes, type Admin } from '@platformatic/kafka';
+import { Backoff } from '../backoff.ts';
 import { withAdmin, type KafkaConnection } from './client-options.ts';
 import { errorIds, isUnknownTopic, walkErrors } from './errors.ts';
 
@@ -12,7 +13,7 @@ export interface TopicSettings {
 }
 
 /** How long a topic just created is given for its partitions to be led (generous: a broker with a busy disk opens a hundred partitions' logs in seconds). */
-export const LEADERS_DEADLINE_MS = 60_000;
+const LEADERS_DEADLINE_MS = 60_000;
 
 /**
  * Creates the topic unless it exists; says whether it created it. A topic it created is returned
@@ -60,13 +61,15 @@ function notLedYet(err: unknown): boolean {
 async function partitionsLed(admin: Admin, topic: string, partitions: number, deadlineMs = LEADERS_DEADLINE_MS): Promise<void> {
   const request = { topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({ partitionIndex, timestamp: -1n })) }] };
   const deadline = Date.now() + deadlineMs;
-  for (let backoff = 20; ; backoff = Math.min(backoff * 2, 1000)) {
+  const backoff = new Backoff(20, 1000);
+  for (;;) {
     try {
       await admin.listOffsets(request);
       return;
     } catch (err) {
-      if (!notLedYet(err) || Date.now() + backoff > deadline) return;
-      await sleep(backoff);
+      const wait = backoff.next();
+      if (!notLedYet(err) || Date.now() + wait > deadline) return;
+      await sleep(wait);
     }
   }
 }
