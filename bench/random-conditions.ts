@@ -88,3 +88,12 @@ export function randomConditions(survey: Survey, sample: readonly Fields[], coun
     return or ? `(${clauses[0]} OR ${clauses[1]}) AND ${clauses[2]}` : clauses.join(' AND ');
   });
 }
+
+/**
+ * The conditions with all but the first `sending` each ANDed with `never`, a clause no alert
+ * meets: registered and evaluated as often, but matching nothing, so that what the filters send
+ * can be varied apart from how many are evaluated.
+ */
+export function silencedAfter(conditions: readonly string[], sending: number, never: string): string[] {
+  return conditions.map((c, i) => (i < sending ? c : `(${c}) AND ${never}`));
+}

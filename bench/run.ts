@@ -1,4 +1,4 @@
-// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--upstream-store sqlite|kafka] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR] [--user-filters 0,100] [--user-filter-conditions rare|common|silent] [--community-topics none|all] [--format fink,confluent]`
+// `npm run bench -- [--profile ztf|ztf-light|lsst|lsst-light|...] [--count N] [--repeat R] [--cases LIST] [--compression C] [--json FILE] [--console] [--backlog-count N] [--backlog-profile P] [--upstream-alerts N] [--upstream-profile lsst|lsst-light] [--upstream-interval S] [--upstream-store sqlite|kafka] [--instances 1,2,3] [--scale-profiles lsst,ztf-light] [--visits V] [--visit-alerts N] [--visit-instances I] [--visit-transactions T] [--cpu-prof DIR] [--user-filters 0,100] [--user-filter-conditions rare|common|silent] [--user-filter-sending N] [--community-topics none|all] [--format fink,confluent]`
 //
 // The distribution measured against the ceiling of the same broker on the same machine, in one run:
 // Kafka's own ProducerPerformance (acks=all, lz4, records of the service's average message size,
@@ -23,6 +23,9 @@
 // --user-filter-conditions: rare (the default: each keeps a few alerts in a thousand, as users'
 // streams do), common (a few per cent each: 100 of them send several messages an alert) or silent
 // (the rare ones, each ANDed with a clause no alert meets: their cost apart from their messages).
+// --user-filter-sending N: only the first N registered filters may match, the others are made
+// silent so: the filters' messages a run varied (what N rare filters send) with the number
+// evaluated unchanged (issue 23: what the ratio is against what the filters send).
 // --community-topics: the shipped topics the measured service fills beside the test topic in that
 // case (DISTRIBUTION_TOPICS): none (the default, the test topic only, as the throughput case) or all
 // (every shipped filter's topic of the survey, as a deployment fills them by default), under a
@@ -85,6 +88,7 @@ function parseFlags() {
       cases: { type: 'string' },
       'user-filters': { type: 'string' },
       'user-filter-conditions': { type: 'string', default: 'rare' },
+      'user-filter-sending': { type: 'string' },
       'community-topics': { type: 'string', default: 'none' },
       format: { type: 'string' },
       json: { type: 'string' },
@@ -355,7 +359,9 @@ function throughputVariant(flags: Flags, profiles: readonly BenchProfile[]): (be
     const conditions = conditionKind(flags['user-filter-conditions']);
     const community = flags['community-topics'];
     if (community !== 'none' && community !== 'all') throw new Error(`--community-topics is none or all, got '${community}'`);
-    return (bench) => userFiltersCase(bench, { profiles, counts, count, conditions, community });
+    const sending = flags['user-filter-sending'] === undefined ? null : wholeNumber('user-filter-sending', flags['user-filter-sending']);
+    if (sending !== null && sending > 0 && conditions === 'silent') throw new Error('--user-filter-sending is for rare or common conditions: silent ones send nothing');
+    return (bench) => userFiltersCase(bench, { profiles, counts, count, conditions, sending, community });
   }
   if (flags.format !== undefined) {
     const formats = parseFormats(flags.format);
@@ -367,6 +373,11 @@ function throughputVariant(flags: Flags, profiles: readonly BenchProfile[]): (be
 function conditionKind(value: string): ConditionKind {
   if (!(CONDITION_KINDS as readonly string[]).includes(value)) throw new Error(`--user-filter-conditions is one of ${CONDITION_KINDS.join(', ')}, got '${value}'`);
   return value as ConditionKind;
+}
+
+function wholeNumber(flag: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new Error(`--${flag} is a whole number (0 or more), got '${value}'`);
+  return Number(value);
 }
 
 function positive(flag: string, value: string): number {

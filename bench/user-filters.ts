@@ -16,7 +16,7 @@ import { closeQuietly, kafkaClientOptions, withAdmin, type KafkaConnection } fro
 import { openReader, type Checkpoint } from '../src/sciencedb/reader.ts';
 import { encodeRegistration, registrationKey, userTopic, type Registration } from '../src/userfilter/registration.ts';
 import { ensureRegistrationsTopic } from '../src/userfilter/registrations.ts';
-import { randomConditions } from './random-conditions.ts';
+import { randomConditions, silencedAfter } from './random-conditions.ts';
 import {
   averageMessage, benchEnv, brokersSettled, cpuSecondsOf, median, prefilled, producerPerformance, runService, say, withTopic,
   type Bench, type BenchProfile, type CaseResult, type PerformanceRun,
@@ -35,6 +35,12 @@ export interface UserFiltersOptions {
    * meets, evaluated as often but sending nothing (what the filters cost apart from their messages).
    */
   conditions: ConditionKind;
+  /**
+   * How many of the registered filters may match (the first ones; null: all but with `silent`):
+   * the others are silent. 100 filters of which 30 send measure what 100 filters cost when they
+   * send 30 rare filters' messages, the evaluation unchanged.
+   */
+  sending: number | null;
   /**
    * DISTRIBUTION_TOPICS of the measured service: `none`, the test topic only (as the throughput
    * case); `all`, every shipped topic of the survey beside it, as a deployment fills them.
@@ -59,7 +65,7 @@ const NEVER: Record<Survey, string> = { ztf: 'magpsf > 1e9', lsst: 'snr > 1e30' 
  * its `alerts` (times and ids grow along a night: thresholds drawn from its first alerts would keep
  * every later one).
  */
-function conditionsFor(db: string, alerts: number, survey: Survey, count: number, kind: ConditionKind): string[] {
+function conditionsFor(db: string, alerts: number, survey: Survey, count: number, kind: ConditionKind, sending: number): string[] {
   if (count === 0) return [];
   const step = Math.max(1, Math.floor(alerts / SAMPLE));
   const sample: Readonly<Record<string, unknown>>[] = [];
@@ -77,8 +83,7 @@ function conditionsFor(db: string, alerts: number, survey: Survey, count: number
   } finally {
     reader.close();
   }
-  const drawn = randomConditions(survey, sample, count, SEED, kind !== 'common');
-  return kind === 'silent' ? drawn.map((c) => `(${c}) AND ${NEVER[survey]}`) : drawn;
+  return silencedAfter(randomConditions(survey, sample, count, SEED, kind !== 'common'), sending, NEVER[survey]);
 }
 
 /**
@@ -162,12 +167,14 @@ async function serviceRun(bench: Bench, db: string, count: number, survey: Surve
 }
 
 /** One profile: every count once per repeat, interleaved, then ProducerPerformance for that repeat. */
-async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts: readonly number[], count: number, kind: ConditionKind, community: 'none' | 'all') {
+async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts: readonly number[], count: number, kind: ConditionKind, sending: number, community: 'none' | 'all') {
   const survey = surveyOf(profile);
-  say(`\n== user filters: ${count} ${profile} alerts, ${counts.join(' then ')} ${kind} ${survey} conditions registered, interleaved, ${bench.repeat} runs each; community topics: ${community === 'none' ? 'the test topic only' : 'the test topic and every shipped topic of the survey'}`);
+  const most = Math.max(...counts);
+  const silent = sending >= most ? '' : `, all but the first ${sending} of them silent`;
+  say(`\n== user filters: ${count} ${profile} alerts, ${counts.join(' then ')} ${kind} ${survey} conditions registered${silent}, interleaved, ${bench.repeat} runs each; community topics: ${community === 'none' ? 'the test topic only' : 'the test topic and every shipped topic of the survey'}`);
   const db = prefilled(profile, count);
   const avg = averageMessage(db);
-  const conditions = conditionsFor(db, count, survey, Math.max(...counts), kind);
+  const conditions = conditionsFor(db, count, survey, most, kind, sending);
   if (conditions.length > 0) say(`  e.g. ${conditions.slice(0, 3).join('\n       ')}`);
   const runs: UserFilterRun[] = [];
   const pp: PerformanceRun[] = [];
@@ -191,12 +198,12 @@ async function userFiltersOfProfile(bench: Bench, profile: BenchProfile, counts:
   }
   const producer_performance = { records_per_s: median(pp.map((p) => p.records_per_s)), mb_per_s: median(pp.map((p) => p.mb_per_s)) };
   const figures = userFilterFigures(counts, runs).map((f) => ({ ...f, ratio_mb: f.mb_per_s / producer_performance.mb_per_s }));
-  return { profile, count, condition_kind: kind, community_topics: community, avg_message_bytes: avg, conditions, runs, figures, producer_performance };
+  return { profile, count, condition_kind: kind, sending: Math.min(sending, most), community_topics: community, avg_message_bytes: avg, conditions, runs, figures, producer_performance };
 }
 
-function row(profile: BenchProfile, count: number, kind: ConditionKind, community: 'none' | 'all', f: UserFilterFigures & { ratio_mb: number }, pp: { records_per_s: number; mb_per_s: number }): string[] {
+function row(profile: BenchProfile, count: number, kind: ConditionKind, sending: number, community: 'none' | 'all', f: UserFilterFigures & { ratio_mb: number }, pp: { records_per_s: number; mb_per_s: number }): string[] {
   return [
-    `${profile}, ${count} alerts, ${f.filters} ${kind} user filters${community === 'all' ? ', every shipped topic filled' : ''}`,
+    `${profile}, ${count} alerts, ${f.filters} ${kind} user filters${sending < f.filters ? ` (${sending} sending)` : ''}${community === 'all' ? ', every shipped topic filled' : ''}`,
     `${f.cpu_per_alert_ms.toFixed(3)} ms CPU an alert, ${f.alerts_per_s.toFixed(0)} alerts/s, ${f.user_messages} user-topic messages (${f.user_mb.toFixed(1)} MB)`,
     `${pp.records_per_s.toFixed(0)} rec/s, ${pp.mb_per_s.toFixed(1)} MB/s`,
     `CPU ${f.cpu_vs_none === null ? '-' : `${f.cpu_vs_none.toFixed(3)}x`} of none (target <= 1.10), second half ${f.steady_vs_none === null ? '-' : `${f.steady_vs_none.toFixed(3)}x`}, ratio_mb ${f.ratio_mb.toFixed(2)}`,
@@ -207,9 +214,10 @@ export async function userFiltersCase(bench: Bench, options: UserFiltersOptions)
   const byProfile: Record<string, Awaited<ReturnType<typeof userFiltersOfProfile>>> = {};
   const rows: string[][] = [];
   for (const profile of options.profiles) {
-    const result = await userFiltersOfProfile(bench, profile, options.counts, options.count(profile), options.conditions, options.community);
+    const sending = options.conditions === 'silent' ? 0 : (options.sending ?? Infinity);
+    const result = await userFiltersOfProfile(bench, profile, options.counts, options.count(profile), options.conditions, sending, options.community);
     byProfile[profile] = result;
-    for (const f of result.figures) rows.push(row(profile, result.count, options.conditions, options.community, f, result.producer_performance));
+    for (const f of result.figures) rows.push(row(profile, result.count, options.conditions, sending, options.community, f, result.producer_performance));
   }
   return { report: { user_filters: byProfile }, rows };
 }

@@ -2,7 +2,7 @@
 // language for either survey, the same for a seed, and selective as real ones are.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { randomConditions } from '../../bench/random-conditions.ts';
+import { randomConditions, silencedAfter } from '../../bench/random-conditions.ts';
 import { createSimulation } from '../../src/sciencedb/simulate.ts';
 import { compileCondition } from '../../src/userfilter/condition.ts';
 
@@ -42,3 +42,17 @@ for (const [survey, profile] of [['ztf', 'ztf-light'], ['lsst', 'lsst-light']] a
     assert.ok(pairs * 5 < kept(randomConditions(survey, fields, 100, 4)), `${pairs} rare pairs`);
   });
 }
+
+test('lsst: all but the first N conditions silenced match nothing, the first N what they matched before', () => {
+  const fields = sample('lsst-light');
+  const texts = randomConditions('lsst', fields, 20, 4);
+  const kept = (text: string) => {
+    const condition = compileCondition(text, 'lsst');
+    return fields.filter((f) => condition.test(f as never)).length;
+  };
+  const silenced = silencedAfter(texts, 5, 'snr > 1e30');
+  assert.equal(silenced.length, texts.length);
+  assert.deepEqual(silenced.slice(0, 5).map(kept), texts.slice(0, 5).map(kept));
+  assert.ok(texts.slice(5).some((t) => kept(t) > 0), 'some of the later conditions match before they are silenced');
+  assert.deepEqual(silenced.slice(5).map(kept), texts.slice(5).map(() => 0));
+});
