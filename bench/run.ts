@@ -354,6 +354,7 @@ function selectedCases(flags: Flags, profiles: readonly BenchProfile[]): ((bench
 function throughputVariant(flags: Flags, profiles: readonly BenchProfile[]): (bench: Bench) => Promise<CaseResult> {
   const count = (p: BenchProfile) => Number(flags.count ?? defaultCount[p]);
   if (flags['user-filters'] !== undefined && flags.format !== undefined) throw new Error('--user-filters and --format are two variants of the throughput case: give one');
+  if (flags['user-filters'] === undefined && flags['user-filter-sending'] !== undefined) throw new Error('--user-filter-sending goes with --user-filters');
   if (flags['user-filters'] !== undefined) {
     const counts = parseFilterCounts(flags['user-filters']);
     const conditions = conditionKind(flags['user-filter-conditions']);
@@ -395,15 +396,28 @@ function printHelp(): void {
   process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
 }
 
-async function main(): Promise<void> {
+/** The command line checked whole before a cluster is started: a wrong option costs nothing. */
+function settings() {
   const flags = parseFlags();
-  if (flags.help === true) return printHelp();
   const profiles = flags.profile.split(',') as BenchProfile[];
   for (const p of profiles) if (!BENCH_PROFILES.includes(p)) throw new Error(`--profile is a comma-separated list of ${BENCH_PROFILES.join(', ')}, got '${p}'`);
   const compression = flags.compression as Compression;
   if (!COMPRESSIONS.includes(compression)) throw new Error(`--compression is one of ${COMPRESSIONS.join(', ')}, got '${flags.compression}'`);
-  const repeat = Number(flags.repeat);
-  const cases = selectedCases(flags, profiles);
+  const repeat = positive('repeat', flags.repeat);
+  return { flags, compression, repeat, cases: flags.help === true ? [] : selectedCases(flags, profiles) };
+}
+
+async function main(): Promise<void> {
+  let checked: ReturnType<typeof settings>;
+  try {
+    checked = settings();
+  } catch (error) {
+    process.stderr.write(`npm run bench: ${(error as Error).message} (--help lists the options)\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const { flags, compression, repeat, cases } = checked;
+  if (flags.help === true) return printHelp();
   mkdirSync(benchDir, { recursive: true });
   const base = loadConfig({});
   const partitions = base.int('DISTRIBUTION_PARTITIONS');
