@@ -23,9 +23,9 @@
 // --user-filter-conditions: rare (the default: each keeps a few alerts in a thousand, as users'
 // streams do), common (a few per cent each: 100 of them send several messages an alert) or silent
 // (the rare ones, each ANDed with a clause no alert meets: their cost apart from their messages).
-// --user-filter-sending N: only the first N registered filters may match, the others are made
-// silent so: the filters' messages a run varied (what N rare filters send) with the number
-// evaluated unchanged (issue 23: what the ratio is against what the filters send).
+// --user-filter-sending N: of the registered filters only the first N may match, the others are
+// made silent as with `silent`: what the filters send varies while how many are evaluated does not
+// (issue 23: the ratio against what the filters send). Default: all of them.
 // --community-topics: the shipped topics the measured service fills beside the test topic in that
 // case (DISTRIBUTION_TOPICS): none (the default, the test topic only, as the throughput case) or all
 // (every shipped filter's topic of the survey, as a deployment fills them by default), under a

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 
-const run = (args: string[]) => spawnSync(process.execPath, ['bench/run.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+const run = (args: string[]) => spawnSync(process.execPath, ['bench/run.ts', ...args], { cwd: new URL('../..', import.meta.url), encoding: 'utf8', timeout: 120_000 });
 
 const wrong: [string[], RegExp][] = [
   [['--bogus'], /Unknown option '--bogus'/],
